@@ -1,0 +1,3 @@
+"""CLI subcommands: each parses its arguments, calls the core, and prints the answer."""
+
+from __future__ import annotations

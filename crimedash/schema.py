@@ -1,0 +1,106 @@
+"""The canonical schemas: every column name crimedash uses, in one place.
+
+Loaders produce these columns; the index, layer, risk and export read them. No other
+module spells a column name as a string literal.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+# --- incidents (the loader's output) -------------------------------------------------
+INCIDENT_ID = "incident_id"
+REFERENCE = "reference"
+OCCURRED_AT = "occurred_at"  # start of the period the source gives (a month for police.uk)
+CATEGORY = "category"
+LATITUDE = "latitude"
+LONGITUDE = "longitude"
+LOCATION_TYPE = "location_type"
+SOURCE_FILE = "source_file"  # provenance, never published
+SOURCE_ROW = "source_row"  # 1-based data row in its file (header excluded), never published
+
+INCIDENT_COLUMNS = (
+    INCIDENT_ID,
+    REFERENCE,
+    OCCURRED_AT,
+    CATEGORY,
+    LATITUDE,
+    LONGITUDE,
+    LOCATION_TYPE,
+    SOURCE_FILE,
+    SOURCE_ROW,
+)
+
+# --- rejected rows ---------------------------------------------------------------------
+REJ_FILE = "file"
+REJ_ROW = "row"
+REJ_COLUMN = "column"
+REJ_VALUE = "value"
+REJ_REASON = "reason"
+REJECTED_COLUMNS = (REJ_FILE, REJ_ROW, REJ_COLUMN, REJ_VALUE, REJ_REASON)
+
+# Reasons a row is not loaded. "no location" is police.uk's own choice, not an error.
+REASON_NO_LOCATION = "no location"
+REASON_BAD_COORDINATE = "unparsable coordinate"
+REASON_OUT_OF_RANGE = "coordinate out of range"
+REASON_BAD_DATE = "unparsable or impossible date"
+REASON_MISSING_DATE = "missing date"
+REASON_LINE_TOO_LONG = "line too long"
+REASON_MALFORMED = "malformed row"
+
+# --- households and areas (context layers) --------------------------------------------
+HOUSEHOLDS = "households"
+RESIDENTS = "residents"
+AREA_CODE = "code"
+GEOMETRY = "geometry"
+
+# --- police.uk street-level CSV, exactly as published ---------------------------------
+POLICE_UK_COLUMNS = (
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Crime type",
+    "Last outcome category",
+    "Context",
+)
+
+# --- the public layer (what would be published) ---------------------------------------
+UNIT = "unit"  # H3 id (hex string), grid square id, or area code
+WINDOW = "window"  # label of the release window, e.g. "2024-03" or "2024-W07"
+GROUP = "group"  # category group shown on the map
+SHOWN = "count"  # the count as shown (after disclosure control)
+SHOWN_LABEL = "count_label"  # the count as text ("5 to 9" when banded)
+TRUE_COUNT = "true_count"  # internal only: never written to a public file
+
+WGS84 = "EPSG:4326"
+BRITISH_NATIONAL_GRID = "EPSG:27700"
+
+
+class LocationType(StrEnum):
+    """Kinds of place (¶26-28): how private the place an incident happened is."""
+
+    RESIDENTIAL = "residential"
+    NON_RESIDENTIAL = "non_residential"
+    PUBLIC_SPACE = "public_space"
+    UNKNOWN = "unknown"
+
+
+class TimePrecision(StrEnum):
+    """How finely a time is known or shown, finest first."""
+
+    TIMESTAMP = "timestamp"
+    DAY = "day"
+    MONTH = "month"
+
+    @property
+    def rank(self) -> int:
+        return list(TimePrecision).index(self)
+
+
+LOCATION_TYPES = tuple(LocationType)
