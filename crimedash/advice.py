@@ -1,0 +1,379 @@
+"""What moves the score: each factor's effect, the single changes that lower it most
+(what-ifs), what each costs in utility, findings in plain words, and the
+privacy-utility frontier over a sweep of designs.
+
+Every number here comes from evaluating other designs with `risk.evaluate`; nothing
+is estimated separately, so a what-if's score is exactly what the design would get.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crimedash.design import FREQUENCIES, TIME_LEVELS, Design
+from crimedash.errors import DesignError
+from crimedash.index import Index, effective_level
+from crimedash.risk import Evaluation, evaluate
+
+HOTSPOT_RESOLUTION = 9  # the fine reference for "do the hot spots survive" (~0.1 km2)
+HOTSPOT_TOP = 10
+
+
+# --- utility -------------------------------------------------------------------------
+def utility(index: Index, ev: Evaluation) -> dict[str, float]:
+    """What the map still tells the public: how much is published, how detailed it is,
+    how far shown counts are from true ones, and whether the hot spots survive."""
+    layer = ev.layer
+    group_cells = layer.cell_group >= 0
+    true = layer.cell_true[group_cells].astype(float)
+    shown = layer.cell_shown[group_cells]
+    used = np.unique(layer.cell_unit)
+    return {
+        "share_published": layer.published_incidents / index.n if index.n else 0.0,
+        "median_unit_km2": float(np.median(layer.units.area_km2[used])) if len(used) else 0.0,
+        "count_error": float(np.abs(shown - true).sum() / true.sum()) if true.sum() else 0.0,
+        "hotspots_kept": _hotspots_kept(index, ev),
+    }
+
+
+def _hotspots_kept(index: Index, ev: Evaluation) -> float:
+    """Share of the incidents in the top hot spots of a fine reference (H3 res 9, all
+    time, true counts) that lie in the design's own top units by shown count."""
+    layer = ev.layer
+    shown = layer.incident_group >= 0
+    if not shown.any() or not len(layer.cell_unit):
+        return 0.0
+    ref = index.resolution(HOTSPOT_RESOLUTION).incident_code
+    ref_counts = np.bincount(ref[shown], minlength=int(ref.max()) + 1)
+    top_ref = np.argsort(-ref_counts, kind="stable")[:HOTSPOT_TOP]
+    hot = shown & np.isin(ref, top_ref)
+    groups = layer.cell_group >= 0
+    unit_shown = np.bincount(
+        layer.cell_unit[groups], weights=layer.cell_shown[groups], minlength=layer.units.n
+    )
+    top_units = np.argsort(-unit_shown, kind="stable")[:HOTSPOT_TOP]
+    top_units = top_units[unit_shown[top_units] > 0]
+    kept = hot & np.isin(layer.incident_unit, top_units)
+    return float(kept.sum() / hot.sum()) if hot.sum() else 0.0
+
+
+# --- factors -------------------------------------------------------------------------
+MOST_REVEALING: dict[str, dict[str, Any]] = {
+    "granularity": {"granularity": "h3:15"},
+    "frequency": {"frequency": "realtime"},
+    "time_precision": {"time_precision": "timestamp"},
+    "categories": {"categories": None, "grouping": (), "hidden_groups": ()},
+    "counts": {"counts": "exact", "min_count": 0},
+    "references": {"references": "full"},
+}
+FACTOR_LABELS = {
+    "granularity": "Granularity (¶16, ¶19, ¶21)",
+    "frequency": "Update frequency (¶34)",
+    "time_precision": "Time precision (¶34)",
+    "categories": "Categories and grouping (¶13, ¶20)",
+    "counts": "How counts are shown",
+    "references": "Reference numbers (¶24-25)",
+}
+
+
+def _describe(design: Design, factor: str) -> str:
+    if factor == "granularity":
+        return design.spatial.describe()
+    if factor == "categories":
+        hidden = len(design.hidden_groups) + (0 if design.categories is None else 1)
+        return "the chosen categories" if hidden or design.grouping else "all categories"
+    if factor == "counts":
+        extra = f", suppressed under {design.min_count}" if design.min_count else ""
+        return f"{design.counts} counts{extra}"
+    return str(getattr(design, factor))
+
+
+def _try(index: Index, design: Design, **changes: Any) -> tuple[Design, Evaluation] | None:
+    try:
+        alt = design.with_(**changes)
+        return alt, evaluate(index, alt)
+    except DesignError:
+        return None
+
+
+def factors(index: Index, design: Design, ev: Evaluation) -> list[dict[str, Any]]:
+    """Each factor's effect: the score with that factor at its most revealing setting,
+    against the score as designed ("monthly instead of realtime: 92 -> 48")."""
+    out = []
+    for factor, changes in MOST_REVEALING.items():
+        current = {k: getattr(design, k) for k in changes}
+        if current == {k: v for k, v in changes.items()}:
+            out.append(
+                {
+                    "factor": factor,
+                    "label": FACTOR_LABELS[factor],
+                    "from": ev.score,
+                    "to": ev.score,
+                    "effect": 0.0,
+                    "text": f"{_describe(design, factor)}: already the most revealing",
+                }
+            )
+            continue
+        tried = _try(index, design, **changes)
+        if tried is None:
+            continue
+        alt_design, alt = tried
+        effect = ev.score - alt.score
+        out.append(
+            {
+                "factor": factor,
+                "label": FACTOR_LABELS[factor],
+                "from": round(alt.score, 1),
+                "to": round(ev.score, 1),
+                "effect": round(effect, 1),
+                "text": f"{_describe(design, factor)} instead of "
+                f"{_describe(alt_design, factor)}: {alt.score:.0f} → {ev.score:.0f}",
+            }
+        )
+    return out
+
+
+# --- what-ifs ------------------------------------------------------------------------
+def _candidates(index: Index, design: Design, ev: Evaluation) -> list[tuple[str, dict]]:
+    g = design.spatial
+    out: list[tuple[str, dict]] = []
+    if g.kind == "h3" and g.param > 5:
+        out.append(
+            (
+                f"Use larger hexagons (H3 resolution {g.param - 1})",
+                {"granularity": f"h3:{g.param - 1}"},
+            )
+        )
+    if g.kind == "grid":
+        out.append((f"Use {g.param * 2} m squares", {"granularity": f"grid:{g.param * 2}"}))
+    if g.kind == "adaptive":
+        out.append(
+            (
+                f"Adaptive units of at least {g.param * 2} households",
+                {"granularity": f"adaptive:{g.param * 2}"},
+            )
+        )
+    if g.kind != "areas":
+        for name in index.areas:
+            out.append((f"Use the '{name}' areas", {"granularity": f"areas:{name}"}))
+    i = FREQUENCIES.index(design.frequency)
+    if i + 1 < len(FREQUENCIES):
+        nxt = FREQUENCIES[i + 1]
+        level = TIME_LEVELS[i + 1]
+        change = {"frequency": nxt}
+        if TIME_LEVELS.index(design.time_precision) < TIME_LEVELS.index(level):
+            change["time_precision"] = level
+        out.append((f"Update {nxt} instead of {design.frequency}", change))
+    p = TIME_LEVELS.index(design.time_precision)
+    if p + 1 < len(TIME_LEVELS) and effective_level(index, TIME_LEVELS[p + 1]) != effective_level(
+        index, design.time_precision
+    ):
+        out.append(
+            (f"Show times to the {TIME_LEVELS[p + 1]}", {"time_precision": TIME_LEVELS[p + 1]})
+        )
+    top = _top_group(ev)
+    if top is not None:
+        out.append(
+            (f"Leave '{top}' off the map (¶13)", {"hidden_groups": (*design.hidden_groups, top)})
+        )
+    if design.counts != "noise":
+        nxt_min = 3 if design.min_count == 0 else design.min_count + 2
+        out.append((f"Suppress cells with fewer than {nxt_min} incidents", {"min_count": nxt_min}))
+        if design.counts != "banded":
+            out.append(("Show counts in bands like the guidance's map key", {"counts": "banded"}))
+        out.append(
+            ("Add differential-privacy noise (epsilon 1)", {"counts": "noise", "epsilon": 1.0})
+        )
+    if design.references != "omitted":
+        out.append(("Leave reference numbers off (¶24-25)", {"references": "omitted"}))
+    return out
+
+
+def _top_group(ev: Evaluation) -> str | None:
+    g = ev.layer.incident_group
+    sel = g >= 0
+    if not sel.any() or len(ev.layer.grouping.groups) < 2:
+        return None
+    contrib = np.bincount(g[sel], weights=(ev.sensitivity * ev.r)[sel])
+    if contrib.max() <= 0:
+        return None
+    return ev.layer.grouping.groups[int(contrib.argmax())]
+
+
+def what_ifs(index: Index, design: Design, ev: Evaluation, top: int = 5) -> list[dict]:
+    """The few single changes that lower the score most, with what each costs."""
+    base_u = utility(index, ev)
+    rows = []
+    for label, changes in _candidates(index, design, ev):
+        tried = _try(index, design, **changes)
+        if tried is None:
+            continue
+        alt_design, alt = tried
+        if alt.score >= ev.score - 0.05:
+            continue
+        u = utility(index, alt)
+        rows.append(
+            {
+                "label": label,
+                "changes": {
+                    k: (list(v) if isinstance(v, tuple) else v) for k, v in changes.items()
+                },
+                "design": alt_design.to_dict(public=True),
+                "score": round(alt.score, 1),
+                "delta": round(alt.score - ev.score, 1),
+                "linkable": round(alt.linkable, 2),
+                "cost": {
+                    "share_published": round(u["share_published"] - base_u["share_published"], 4),
+                    "median_unit_km2": round(u["median_unit_km2"], 4),
+                    "count_error": round(u["count_error"], 4),
+                    "hotspots_kept": round(u["hotspots_kept"], 3),
+                },
+                "cost_text": _cost_text(base_u, u),
+            }
+        )
+    rows.sort(key=lambda r: (r["score"], r["label"]))
+    return rows[:top]
+
+
+def _cost_text(before: dict, after: dict) -> str:
+    parts = []
+    d = after["share_published"] - before["share_published"]
+    if abs(d) >= 0.005:
+        parts.append(
+            f"{-d:.0%} fewer incidents published" if d < 0 else f"{d:.0%} more incidents published"
+        )
+    if before["median_unit_km2"] and after["median_unit_km2"] > before["median_unit_km2"] * 1.05:
+        parts.append(f"units {after['median_unit_km2'] / before['median_unit_km2']:.1f}x larger")
+    if after["count_error"] > before["count_error"] + 0.005:
+        parts.append(f"counts off by {after['count_error']:.0%} on average")
+    if after["hotspots_kept"] < before["hotspots_kept"] - 0.05:
+        parts.append(f"hot spots kept {after['hotspots_kept']:.0%}")
+    return "; ".join(parts) or "little lost"
+
+
+# --- findings ------------------------------------------------------------------------
+def findings(index: Index, ev: Evaluation, *, rejected_rows: int = 0) -> list[str]:
+    """Plain-words findings for the reviewer, each citing the guidance."""
+    d = ev.layer.design
+    out = []
+    layer = ev.layer
+    if "household_pins" in d.dangers():
+        out.append(
+            "The map places crimes at household level. The guidance does not favour "
+            "household pinpointing: a pin links a crime to a property and its "
+            "occupants through the electoral register (¶10, ¶21)."
+        )
+    if layer.risk_level in ("timestamp", "day"):
+        out.append(
+            f"Windows are one {layer.risk_level if layer.risk_level != 'timestamp' else 'incident'} "
+            "long: a neighbour who saw the police can match the visit to the map "
+            "(¶34). Less frequent updates lower this risk."
+        )
+    sens = [
+        g
+        for g, s in zip(layer.grouping.groups, layer.grouping.group_sensitivity, strict=True)
+        if s >= 0.9
+    ]
+    if sens:
+        out.append(
+            "Sensitive groups are shown (" + ", ".join(sens) + "). Victims of these "
+            "crimes face the greatest harm if identified (¶20); consider showing them "
+            "only at coarse granularity or as statistics (¶13)."
+        )
+    if d.references in ("full", "truncated"):
+        out.append(
+            "Reference numbers appear on the map; insurers and councils hold numbers "
+            "with names, so they can link a crime to a person (¶24-25). Fresh "
+            "pseudonyms per release remove that link."
+        )
+    if ev.households_assumed:
+        out.append(
+            "No households layer was loaded, so household counts are assumed (¶19): "
+            "the register-linker part is only as good as that assumption."
+        )
+    if layer.secondary_suppressed_cells:
+        out.append(
+            f"{layer.secondary_suppressed_cells:,} further cells were suppressed "
+            "because a published total would have given a suppressed value away."
+        )
+    small = layer.units.households[np.unique(layer.cell_unit)] if len(layer.cell_unit) else []
+    if len(small) and not ev.households_assumed:
+        few = int((np.asarray(small) < 40).sum())
+        if few:
+            out.append(
+                f"{few:,} published units hold fewer than 40 households, the size of "
+                "a census output area in the guidance's example map (¶19)."
+            )
+    if layer.outside_units:
+        out.append(
+            f"{layer.outside_units:,} incidents fall outside every unit and are not published."
+        )
+    if rejected_rows:
+        out.append(
+            f"{rejected_rows:,} input rows were rejected on loading (see the "
+            "rejected-rows file); they are not on the map."
+        )
+    out.append(
+        "Explain on the map that a unit shows the area a crime happened in, not its "
+        "place (¶22-23), and name the publisher with a contact for complaints (¶46)."
+    )
+    return out
+
+
+# --- the frontier --------------------------------------------------------------------
+FRONTIER_GRANULARITIES = (
+    "h3:7",
+    "h3:8",
+    "h3:9",
+    "h3:10",
+    "grid:250",
+    "grid:500",
+    "grid:1000",
+    "adaptive:8",
+    "adaptive:40",
+    "adaptive:200",
+)
+FRONTIER_FREQUENCIES = ("weekly", "monthly", "quarterly")
+
+
+def frontier(index: Index, design: Design) -> pd.DataFrame:
+    """Score and utility over a sweep of granularities x frequencies (the rest of the
+    design kept), with the Pareto-efficient designs flagged."""
+    grans = list(FRONTIER_GRANULARITIES) + [f"areas:{n}" for n in index.areas]
+    rows = []
+    for gran in grans:
+        for freq in FRONTIER_FREQUENCIES:
+            level = TIME_LEVELS[FREQUENCIES.index(freq)]
+            tried = _try(index, design, granularity=gran, frequency=freq, time_precision=level)
+            if tried is None:
+                continue
+            _, alt = tried
+            u = utility(index, alt)
+            rows.append(
+                {
+                    "granularity": gran,
+                    "frequency": freq,
+                    "score": alt.score,
+                    "linkable": alt.linkable,
+                    **u,
+                }
+            )
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return df
+    # detail is better when units are smaller; efficient = no design both lower-risk
+    # and at least as detailed
+    df["detail"] = -np.log10(df["median_unit_km2"].clip(lower=1e-9))
+    eff = []
+    for _, row in df.iterrows():
+        dominated = (
+            (df["score"] <= row["score"])
+            & (df["detail"] >= row["detail"])
+            & ((df["score"] < row["score"]) | (df["detail"] > row["detail"]))
+        ).any()
+        eff.append(not dominated)
+    df["efficient"] = eff
+    return df.sort_values(["score", "granularity", "frequency"], ignore_index=True)

@@ -1,0 +1,445 @@
+"""Index a data set once so that every design change is cheap integer work.
+
+Indexing does the slow, per-point work exactly once: an H3 resolution-15 cell per
+incident and household (h3 has no vectorised point indexing), metric x/y, integer
+time keys at every level, category and location-type codes, and area membership by one
+spatial join per area layer. Recomputing a design then needs only bit operations
+(H3 parents), integer division (grid squares) and `np.bincount`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from crimedash import schema as S
+from crimedash.design import H3_MAX, H3_MIN, TIME_LEVELS
+from crimedash.errors import InputError
+from crimedash.schema import LocationType, TimePrecision
+
+Progress = Callable[[float, str], None]
+
+_RES_SHIFT = np.uint64(52)
+_RES_MASK = np.uint64(0xF) << _RES_SHIFT
+
+# Great Britain in WGS84: inside it, grid squares are Ordnance Survey National Grid
+# squares (EPSG:27700), the ones UK analysts already use.
+_GB_BOUNDS = (-8.7, 49.8, 1.9, 60.9)
+
+DATA_LEVEL = {
+    TimePrecision.TIMESTAMP: "timestamp",
+    TimePrecision.DAY: "day",
+    TimePrecision.MONTH: "month",
+}
+
+
+def h3_parent(cells: np.ndarray, res: int) -> np.ndarray:
+    """Parents of res-15 H3 cells at `res`, by bit work (matches h3.cell_to_parent).
+
+    Clear the resolution nibble (bits 52-55), set the new one, and set every digit
+    finer than `res` (3 bits each) to 7, the "unused" digit.
+    """
+    cells = np.asarray(cells, dtype=np.uint64)
+    unused = np.uint64((1 << (3 * (15 - res))) - 1)
+    return (cells & ~_RES_MASK) | (np.uint64(res) << _RES_SHIFT) | unused
+
+
+def cells_to_str(cells: np.ndarray) -> list[str]:
+    """H3 ids as hex strings (what pydeck's H3HexagonLayer and h3-py expect)."""
+    return [format(int(c), "x") for c in cells]
+
+
+@dataclass
+class AreaLayer:
+    """One polygon layer (output areas, beats, wards) and incidents' membership in it."""
+
+    name: str
+    codes: np.ndarray  # area code labels, index = dense area id
+    frame: gpd.GeoDataFrame  # code, geometry (WGS84), households?, residents?
+    incident_area: np.ndarray  # int32 dense area id per incident, -1 outside every area
+    households: np.ndarray  # float64 per area: from the layer, the points, or None
+    households_source: str  # "layer", "points" or "assumed"
+    area_km2: np.ndarray  # float64 per area
+
+    @property
+    def n(self) -> int:
+        return len(self.codes)
+
+
+@dataclass
+class ResolutionCodes:
+    """Dense codes at one H3 resolution, shared by incidents and household points."""
+
+    cells: np.ndarray  # uint64 unique cells, sorted; index = dense code
+    incident_code: np.ndarray  # int32 per incident
+    household_code: np.ndarray  # int32 per household point
+    households: np.ndarray  # float64 households per dense code
+    incidents: np.ndarray  # int64 incidents per dense code (all categories)
+
+
+@dataclass
+class Index:
+    """Everything about one data set that designs are computed from. Build with
+    `index_incidents`; treat as read-only."""
+
+    n: int
+    cell15: np.ndarray  # uint64 per incident
+    x: np.ndarray  # float64 metres, in `crs`
+    y: np.ndarray
+    crs: str
+    time_keys: dict[str, np.ndarray]  # level -> int64 key per incident (sortable)
+    time_origin: dict[str, int]  # level -> smallest key (to make codes dense)
+    data_precision: TimePrecision
+    categories: tuple[str, ...]  # index = category code
+    category_code: np.ndarray  # int16 per incident
+    location_types: tuple[str, ...]
+    location_code: np.ndarray  # int8 per incident
+    has_reference: np.ndarray  # bool per incident
+    references: np.ndarray  # object per incident (only for the public references table)
+    occurred_at: np.ndarray  # datetime64[ns] per incident
+    hh_cell15: np.ndarray  # uint64 per household point
+    hh_count: np.ndarray  # float64 households per point
+    hh_x: np.ndarray
+    hh_y: np.ndarray
+    has_households: bool
+    areas: dict[str, AreaLayer]
+    fingerprint: str
+    extent: tuple[float, float, float, float]  # lon/lat min/max of incidents
+    _res: dict[int, ResolutionCodes] = field(default_factory=dict, repr=False)
+    # per-design building blocks (spatial units per granularity), filled on first use
+    cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def total_households(self) -> float:
+        return float(self.hh_count.sum())
+
+    def resolution(self, res: int) -> ResolutionCodes:
+        """Dense codes at an H3 resolution, built on first use from the sorted res-15
+        cells (parents of sorted cells stay sorted, so no further sort is needed)."""
+        if res not in self._res:
+            self._res[res] = self._build_resolution(res)
+        return self._res[res]
+
+    @cached_property
+    def _base15(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        allcells = np.concatenate([self.cell15, self.hh_cell15])
+        uniq, inverse = np.unique(allcells, return_inverse=True)
+        return uniq, inverse[: self.n].astype(np.int32), inverse[self.n :].astype(np.int32)
+
+    def _build_resolution(self, res: int) -> ResolutionCodes:
+        uniq15, inc15, hh15 = self._base15
+        parents = h3_parent(uniq15, res)
+        step = np.empty(len(parents), dtype=bool)
+        step[:1] = True
+        np.not_equal(parents[1:], parents[:-1], out=step[1:])
+        dense_of_uniq = np.cumsum(step, dtype=np.int64) - 1
+        cells = parents[step]
+        inc = dense_of_uniq[inc15].astype(np.int32)
+        hh = dense_of_uniq[hh15].astype(np.int32)
+        households = np.bincount(hh, weights=self.hh_count, minlength=len(cells))
+        incidents = np.bincount(inc, minlength=len(cells))
+        return ResolutionCodes(cells, inc, hh, households, incidents)
+
+    def precompute(self, resolutions=range(H3_MIN, H3_MAX + 1)) -> None:
+        for r in resolutions:
+            self.resolution(r)
+
+
+def _project(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """Metric coordinates: the British National Grid inside GB, else a local
+    transverse Mercator centred on whole degrees (stable for the same region)."""
+    if len(lon) and (
+        _GB_BOUNDS[0] <= np.nanmedian(lon) <= _GB_BOUNDS[2]
+        and _GB_BOUNDS[1] <= np.nanmedian(lat) <= _GB_BOUNDS[3]
+    ):
+        crs = S.BRITISH_NATIONAL_GRID
+    else:
+        lon0 = round(float(np.nanmedian(lon))) if len(lon) else 0
+        lat0 = round(float(np.nanmedian(lat))) if len(lat) else 0
+        crs = (
+            f"+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k=1 +x_0=500000 +y_0=0 +ellps=WGS84 +units=m"
+        )
+    tr = Transformer.from_crs(S.WGS84, crs, always_xy=True)
+    x, y = tr.transform(lon, lat)
+    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), crs
+
+
+def _cells15(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Res-15 H3 cell per point (one Python loop, done once per data set)."""
+    to_cell = h3.latlng_to_cell
+    to_int = h3.str_to_int
+    return np.fromiter(
+        (to_int(to_cell(a, b, 15)) for a, b in zip(lat.tolist(), lon.tolist(), strict=True)),
+        dtype=np.uint64,
+        count=len(lat),
+    )
+
+
+def time_keys(occurred: pd.Series | np.ndarray) -> dict[str, np.ndarray]:
+    """Integer keys per time level. Weeks are 7-day blocks within a month (days 1-7,
+    8-14, 15-21, 22-28, 29-end) so that day < week < month < quarter nest exactly,
+    which is what makes 'a longer interval never raises the score' hold."""
+    ts = pd.DatetimeIndex(pd.to_datetime(occurred))
+    ns = ts.asi8
+    minutes = ns // 60_000_000_000
+    days = ns // 86_400_000_000_000
+    month = (ts.year.to_numpy().astype(np.int64) - 1970) * 12 + ts.month.to_numpy() - 1
+    week = month * 5 + np.minimum((ts.day.to_numpy() - 1) // 7, 4)
+    return {
+        "timestamp": minutes.astype(np.int64),
+        "day": days.astype(np.int64),
+        "week": week.astype(np.int64),
+        "month": month.astype(np.int64),
+        "quarter": (month // 3).astype(np.int64),
+    }
+
+
+def window_label(level: str, key: int) -> str:
+    """Human label of a window key at a level (what the public layer shows)."""
+    if level == "timestamp":
+        return pd.Timestamp(int(key) * 60_000_000_000).strftime("%Y-%m-%dT%H:%M")
+    if level == "day":
+        return pd.Timestamp(int(key) * 86_400_000_000_000).strftime("%Y-%m-%d")
+    if level == "week":
+        m, w = divmod(int(key), 5)
+        y, mo = divmod(m, 12)
+        start = 1 + 7 * w
+        end = f"{start + 6:02d}" if w < 4 else "end"
+        return f"{1970 + y}-{mo + 1:02d} days {start:02d}-{end}"
+    if level == "month":
+        y, mo = divmod(int(key), 12)
+        return f"{1970 + y}-{mo + 1:02d}"
+    if level == "quarter":
+        y, q = divmod(int(key), 4)
+        return f"{1970 + y}-Q{q + 1}"
+    raise ValueError(level)
+
+
+def _household_points(households: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """Households as points. Polygons with a households column are spread as evenly
+    spaced random points inside each polygon (seeded, so the same every time), so they
+    can be counted in units of any granularity."""
+    if households is None or len(households) == 0:
+        return None
+    hh = households.to_crs(S.WGS84) if households.crs is not None else households
+    counts = (
+        pd.to_numeric(hh[S.HOUSEHOLDS], errors="coerce").fillna(1.0)
+        if S.HOUSEHOLDS in hh
+        else pd.Series(1.0, index=hh.index)
+    )
+    is_point = hh.geometry.geom_type == "Point"
+    parts = []
+    if is_point.any():
+        parts.append(
+            gpd.GeoDataFrame(
+                {S.HOUSEHOLDS: counts[is_point].to_numpy()},
+                geometry=hh.geometry[is_point].to_numpy(),
+                crs=S.WGS84,
+            )
+        )
+    polys = hh[~is_point]
+    if len(polys):
+        n = np.maximum(counts[~is_point].round().astype(int).to_numpy(), 0)
+        rng = np.random.default_rng(20240611)
+        pts, weights = [], []
+        for geom, k in zip(polys.geometry, n, strict=True):
+            if k == 0 or geom is None or geom.is_empty:
+                continue
+            sample = _sample_in_polygon(geom, k, rng)
+            pts.append(sample)
+            weights.append(np.ones(len(sample)))
+        if pts:
+            xy = np.concatenate(pts)
+            parts.append(
+                gpd.GeoDataFrame(
+                    {S.HOUSEHOLDS: np.concatenate(weights)},
+                    geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+                    crs=S.WGS84,
+                )
+            )
+    return pd.concat(parts, ignore_index=True) if parts else None
+
+
+def _sample_in_polygon(geom, k: int, rng: np.random.Generator) -> np.ndarray:
+    minx, miny, maxx, maxy = geom.bounds
+    out: list[np.ndarray] = []
+    got = 0
+    for _ in range(50):
+        cand = rng.uniform((minx, miny), (maxx, maxy), size=(max(2 * k, 16), 2))
+        inside = shapely.contains_xy(geom, cand[:, 0], cand[:, 1])
+        out.append(cand[inside])
+        got += int(inside.sum())
+        if got >= k:
+            break
+    pts = np.concatenate(out)[:k] if got else np.empty((0, 2))
+    if len(pts) < k:  # a sliver: put the rest on a point inside it
+        rp = geom.representative_point()
+        pts = np.vstack([pts, np.tile([rp.x, rp.y], (k - len(pts), 1))])
+    return pts
+
+
+def _index_area_layer(
+    name: str,
+    areas: gpd.GeoDataFrame,
+    inc_lon: np.ndarray,
+    inc_lat: np.ndarray,
+    hh_points: gpd.GeoDataFrame | None,
+    metric_crs: str,
+) -> AreaLayer:
+    if S.AREA_CODE not in areas:
+        raise InputError(
+            f"area layer {name!r} has no {S.AREA_CODE!r} column",
+            hint="load areas with crimedash.load.load_areas",
+        )
+    frame = areas.to_crs(S.WGS84).reset_index(drop=True)
+    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty].reset_index(drop=True)
+    codes = frame[S.AREA_CODE].astype(str).to_numpy()
+    tree = shapely.STRtree(frame.geometry.to_numpy())
+
+    def membership(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        pts = shapely.points(lon, lat)
+        pairs = tree.query(pts, predicate="intersects")
+        out = np.full(len(lon), -1, dtype=np.int32)
+        # a point on a shared border belongs to the first area (lowest id): deterministic
+        order = np.lexsort((pairs[1], pairs[0]))
+        p, a = pairs[0][order], pairs[1][order]
+        first = np.r_[True, p[1:] != p[:-1]] if len(p) else np.array([], dtype=bool)
+        out[p[first]] = a[first]
+        return out
+
+    incident_area = membership(inc_lon, inc_lat)
+    area_km2 = frame.to_crs(metric_crs).geometry.area.to_numpy() / 1e6
+    if S.HOUSEHOLDS in frame:
+        households = pd.to_numeric(frame[S.HOUSEHOLDS], errors="coerce").fillna(0).to_numpy(float)
+        source = "layer"
+    elif hh_points is not None:
+        hx = hh_points.geometry.x.to_numpy()
+        hy = hh_points.geometry.y.to_numpy()
+        member = membership(hx, hy)
+        ok = member >= 0
+        households = np.bincount(
+            member[ok], weights=hh_points[S.HOUSEHOLDS].to_numpy()[ok], minlength=len(codes)
+        ).astype(float)
+        source = "points"
+    else:
+        households = np.zeros(len(codes))
+        source = "assumed"
+    return AreaLayer(name, codes, frame, incident_area, households, source, area_km2)
+
+
+def index_incidents(
+    incidents: pd.DataFrame,
+    *,
+    time_precision: TimePrecision | str = TimePrecision.TIMESTAMP,
+    households: gpd.GeoDataFrame | None = None,
+    areas: Mapping[str, gpd.GeoDataFrame] | None = None,
+    progress: Progress | None = None,
+) -> Index:
+    """Index incidents (canonical schema) with their context layers, once per data set."""
+    say = progress or (lambda f, m: None)
+    n = len(incidents)
+    lat = incidents[S.LATITUDE].to_numpy(dtype=np.float64)
+    lon = incidents[S.LONGITUDE].to_numpy(dtype=np.float64)
+    say(0.05, f"Placing {n:,} incidents on the H3 grid")
+    cell15 = _cells15(lat, lon)
+    x, y, crs = _project(lon, lat)
+
+    say(0.45, "Preparing time keys")
+    occurred = incidents[S.OCCURRED_AT]
+    keys = time_keys(occurred)
+    origin = {lvl: int(k.min()) if n else 0 for lvl, k in keys.items()}
+
+    cats = incidents[S.CATEGORY].astype(str)
+    categories, category_code = np.unique(cats.to_numpy(), return_inverse=True)
+    loc = (
+        incidents[S.LOCATION_TYPE]
+        .astype(str)
+        .where(
+            incidents[S.LOCATION_TYPE].astype(str).isin(list(LocationType)), LocationType.UNKNOWN
+        )
+    )
+    location_types = tuple(LocationType)
+    location_code = pd.Categorical(loc, categories=list(location_types)).codes.astype(np.int8)
+    refs = incidents[S.REFERENCE]
+    has_reference = (refs.notna() & (refs.astype(str).str.strip() != "")).to_numpy()
+
+    say(0.55, "Placing households")
+    hh_points = _household_points(households)
+    if hh_points is not None:
+        hlat = hh_points.geometry.y.to_numpy()
+        hlon = hh_points.geometry.x.to_numpy()
+        hh_cell15 = _cells15(hlat, hlon)
+        hh_count = hh_points[S.HOUSEHOLDS].to_numpy(dtype=np.float64)
+        hx, hy = Transformer.from_crs(S.WGS84, crs, always_xy=True).transform(hlon, hlat)
+        hx, hy = np.asarray(hx), np.asarray(hy)
+    else:
+        hh_cell15 = np.empty(0, dtype=np.uint64)
+        hh_count = np.empty(0)
+        hx = hy = np.empty(0)
+
+    layers: dict[str, AreaLayer] = {}
+    for i, (name, gdf) in enumerate((areas or {}).items()):
+        say(0.7 + 0.2 * i / max(len(areas), 1), f"Joining incidents to {name}")
+        layers[name] = _index_area_layer(name, gdf, lon, lat, hh_points, crs)
+
+    h = hashlib.sha256()
+    for arr in (cell15, keys["timestamp"], category_code, location_code, hh_cell15, hh_count):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    h.update("\x1f".join(categories.tolist()).encode())
+    for name, layer in sorted(layers.items()):
+        h.update(name.encode())
+        h.update(layer.incident_area.tobytes())
+        h.update(layer.households.tobytes())
+    extent = (
+        (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
+        if n
+        else (0, 0, 0, 0)
+    )
+    index = Index(
+        n=n,
+        cell15=cell15,
+        x=x,
+        y=y,
+        crs=crs,
+        time_keys=keys,
+        time_origin=origin,
+        data_precision=TimePrecision(time_precision),
+        categories=tuple(categories.tolist()),
+        category_code=category_code.astype(np.int16),
+        location_types=tuple(str(t) for t in location_types),
+        location_code=location_code,
+        has_reference=has_reference,
+        references=refs.astype(object).to_numpy(),
+        occurred_at=pd.to_datetime(occurred).to_numpy(),
+        hh_cell15=hh_cell15,
+        hh_count=hh_count,
+        hh_x=hx,
+        hh_y=hy,
+        has_households=hh_points is not None,
+        areas=layers,
+        fingerprint=h.hexdigest()[:16],
+        extent=extent,
+    )
+    say(0.9, "Preparing H3 resolutions")
+    index.precompute()
+    say(1.0, "Indexed")
+    return index
+
+
+def data_level(index: Index) -> str:
+    """The finest time level the data supports."""
+    return DATA_LEVEL[index.data_precision]
+
+
+def effective_level(index: Index, level: str) -> str:
+    """A time level, made no finer than the data has (the model never claims more)."""
+    return TIME_LEVELS[max(TIME_LEVELS.index(level), TIME_LEVELS.index(data_level(index)))]
