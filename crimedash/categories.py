@@ -41,39 +41,109 @@ class Category:
 
 # Fine categories (the sample city's, and what force systems commonly hold).
 FINE_CATEGORIES: tuple[Category, ...] = (
-    Category("sexual_offences", "Sexual offences", "Violence and sexual offences", 1.0,
-             "¶20: among the most sensitive; victims face stigma and retaliation"),
-    Category("domestic_abuse", "Domestic abuse", "Violence and sexual offences", 1.0,
-             "¶13, ¶20: happens at home, so a map points at a household"),
-    Category("hate_crime", "Hate crime", "Public order", 0.9,
-             "¶20 names hate crime: people are motivated to identify victims"),
-    Category("stalking_harassment", "Stalking and harassment", "Violence and sexual offences", 0.8,
-             "¶20: sensitive; the victim is usually known to the offender"),
-    Category("violence_with_injury", "Violence with injury", "Violence and sexual offences", 0.7,
-             "¶20 names assault as sensitive"),
-    Category("violence_without_injury", "Violence without injury", "Violence and sexual offences", 0.6,
-             "¶20 names assault as sensitive"),
+    Category(
+        "sexual_offences",
+        "Sexual offences",
+        "Violence and sexual offences",
+        1.0,
+        "¶20: among the most sensitive; victims face stigma and retaliation",
+    ),
+    Category(
+        "domestic_abuse",
+        "Domestic abuse",
+        "Violence and sexual offences",
+        1.0,
+        "¶13, ¶20: happens at home, so a map points at a household",
+    ),
+    Category(
+        "hate_crime",
+        "Hate crime",
+        "Public order",
+        0.9,
+        "¶20 names hate crime: people are motivated to identify victims",
+    ),
+    Category(
+        "stalking_harassment",
+        "Stalking and harassment",
+        "Violence and sexual offences",
+        0.8,
+        "¶20: sensitive; the victim is usually known to the offender",
+    ),
+    Category(
+        "violence_with_injury",
+        "Violence with injury",
+        "Violence and sexual offences",
+        0.7,
+        "¶20 names assault as sensitive",
+    ),
+    Category(
+        "violence_without_injury",
+        "Violence without injury",
+        "Violence and sexual offences",
+        0.6,
+        "¶20 names assault as sensitive",
+    ),
     Category("robbery", "Robbery", "Robbery", 0.6, "personal crime with a victim present"),
-    Category("burglary_residential", "Residential burglary", "Burglary", 0.6,
-             "¶26: at a home, so it points at a household"),
-    Category("burglary_non_residential", "Non-residential burglary", "Burglary", 0.2,
-             "¶26-27: premises such as shops and schools carry less privacy risk"),
+    Category(
+        "burglary_residential",
+        "Residential burglary",
+        "Burglary",
+        0.6,
+        "¶26: at a home, so it points at a household",
+    ),
+    Category(
+        "burglary_non_residential",
+        "Non-residential burglary",
+        "Burglary",
+        0.2,
+        "¶26-27: premises such as shops and schools carry less privacy risk",
+    ),
     Category("drugs", "Drugs", "Drugs", 0.4, "an offender's stigma rather than a victim's"),
-    Category("possession_of_weapons", "Possession of weapons", "Possession of weapons", 0.4,
-             "an offender's stigma rather than a victim's"),
+    Category(
+        "possession_of_weapons",
+        "Possession of weapons",
+        "Possession of weapons",
+        0.4,
+        "an offender's stigma rather than a victim's",
+    ),
     Category("public_order", "Public order", "Public order", 0.3, "mostly in public places"),
-    Category("criminal_damage_arson", "Criminal damage and arson", "Criminal damage and arson", 0.4,
-             "often at a home; arson can endanger occupants"),
-    Category("theft_from_the_person", "Theft from the person", "Theft from the person", 0.3,
-             "mostly in public places"),
-    Category("vehicle_crime", "Vehicle crime", "Vehicle crime", 0.2,
-             "¶20: car theft is the guidance's example of a non-sensitive crime"),
+    Category(
+        "criminal_damage_arson",
+        "Criminal damage and arson",
+        "Criminal damage and arson",
+        0.4,
+        "often at a home; arson can endanger occupants",
+    ),
+    Category(
+        "theft_from_the_person",
+        "Theft from the person",
+        "Theft from the person",
+        0.3,
+        "mostly in public places",
+    ),
+    Category(
+        "vehicle_crime",
+        "Vehicle crime",
+        "Vehicle crime",
+        0.2,
+        "¶20: car theft is the guidance's example of a non-sensitive crime",
+    ),
     Category("bicycle_theft", "Bicycle theft", "Bicycle theft", 0.1, "property crime, low harm"),
-    Category("shoplifting", "Shoplifting", "Shoplifting", 0.1,
-             "¶27: against a business, an essentially public activity"),
+    Category(
+        "shoplifting",
+        "Shoplifting",
+        "Shoplifting",
+        0.1,
+        "¶27: against a business, an essentially public activity",
+    ),
     Category("other_theft", "Other theft", "Other theft", 0.2, "property crime"),
-    Category("anti_social_behaviour", "Anti-social behaviour", "Anti-social behaviour", 0.2,
-             "¶28: mostly in public spaces"),
+    Category(
+        "anti_social_behaviour",
+        "Anti-social behaviour",
+        "Anti-social behaviour",
+        0.2,
+        "¶28: mostly in public spaces",
+    ),
     Category("other_crime", "Other crime", "Other crime", 0.4, "mixed; a middle weight"),
 )
 
@@ -85,7 +155,13 @@ _BROAD_SENSITIVITY = {
     for name in POLICE_UK_CATEGORIES
 }
 BROAD_CATEGORIES: tuple[Category, ...] = tuple(
-    Category(name, name, name, _BROAD_SENSITIVITY[name], "police.uk type: weight of its most sensitive part")
+    Category(
+        name,
+        name,
+        name,
+        _BROAD_SENSITIVITY[name],
+        "police.uk type: weight of its most sensitive part",
+    )
     for name in POLICE_UK_CATEGORIES
 )
 

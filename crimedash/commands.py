@@ -1,3 +1,168 @@
 """CLI subcommands: each parses its arguments, calls the core, and prints the answer."""
 
 from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from crimedash.cli import register
+from crimedash.design import (
+    COUNT_MODES,
+    FREQUENCIES,
+    REFERENCE_MODES,
+    SETTINGS_BY_NAME,
+    TIME_PRECISIONS,
+    Design,
+)
+
+
+# --- shared by assess and export: the design as options ---------------------------------
+def _help(name: str) -> str:
+    s = SETTINGS_BY_NAME[name]
+    return f"{s.help} (default: {s.default})"
+
+
+def add_data_arguments(p: argparse.ArgumentParser) -> None:
+    """Incidents and context layers, as every data-taking subcommand reads them."""
+    p.add_argument("incidents", nargs="+", help="incident files, folders or police.uk zips")
+    p.add_argument("--households", help="households: address points or polygons")
+    p.add_argument(
+        "--areas",
+        action="append",
+        default=[],
+        help="an areas layer (output areas, beats...); repeat for several",
+    )
+
+
+def add_design_arguments(p: argparse.ArgumentParser) -> None:
+    """Every design setting as an option; help comes from the one settings table."""
+    g = p.add_argument_group("design")
+    g.add_argument("--design", help="a design JSON file; options below override it")
+    g.add_argument("--granularity", help=_help("granularity"))
+    g.add_argument("--categories", nargs="+", help=_help("categories"))
+    g.add_argument("--hide", nargs="+", dest="hidden_groups", help=_help("hidden_groups"))
+    g.add_argument("--frequency", choices=FREQUENCIES, help=_help("frequency"))
+    g.add_argument("--time-precision", choices=TIME_PRECISIONS, help=_help("time_precision"))
+    g.add_argument(
+        "--counts",
+        choices=(*COUNT_MODES, "suppressed"),
+        help=_help("counts") + "; 'suppressed' is exact counts with --min-count",
+    )
+    g.add_argument("--min-count", type=int, help=_help("min_count"))
+    g.add_argument("--epsilon", type=float, help=_help("epsilon"))
+    g.add_argument("--references", choices=REFERENCE_MODES, help=_help("references"))
+    g.add_argument("--acknowledge", nargs="+", help=_help("acknowledge"))
+
+
+def design_from_args(args: argparse.Namespace) -> Design:
+    """The design the options describe (file first, then options on top)."""
+    base = Design.from_json(Path(args.design).read_text()) if args.design else Design()
+    changes = {}
+    for name in (
+        "granularity",
+        "categories",
+        "hidden_groups",
+        "frequency",
+        "time_precision",
+        "counts",
+        "min_count",
+        "epsilon",
+        "references",
+        "acknowledge",
+    ):
+        value = getattr(args, name, None)
+        if value is not None:
+            changes[name] = tuple(value) if isinstance(value, list) else value
+    if changes.get("counts") == "suppressed":
+        changes["counts"] = "exact"
+        if not changes.get("min_count") and not base.min_count:
+            changes["min_count"] = 3
+    if "time_precision" not in changes and "frequency" in changes and not args.design:
+        # a release interval implies showing no finer time than it, unless asked
+        from crimedash.design import FREQUENCY_LEVEL, TIME_LEVELS
+
+        level = FREQUENCY_LEVEL[changes["frequency"]]
+        if TIME_LEVELS.index(level) > TIME_LEVELS.index(base.time_precision):
+            changes["time_precision"] = level
+    return Design.from_dict({**base.to_dict(), **changes}) if changes else base
+
+
+def dataset_from_args(args: argparse.Namespace, *, quiet: bool = False):
+    from crimedash.dataset import load_dataset
+
+    def progress(f: float, msg: str) -> None:
+        if not quiet:
+            print(f"\r[{f:4.0%}] {msg:<60}", end="", file=sys.stderr, flush=True)
+
+    ds = load_dataset(
+        args.incidents, households=args.households, areas=args.areas or None, progress=progress
+    )
+    if not quiet:
+        print(file=sys.stderr)
+    return ds
+
+
+# --- assess -----------------------------------------------------------------------------
+def _configure_assess(p: argparse.ArgumentParser) -> None:
+    add_data_arguments(p)
+    add_design_arguments(p)
+    p.add_argument("--json", action="store_true", help="print the assessment as JSON")
+    p.add_argument("--no-what-ifs", action="store_true", help="skip factors and what-ifs")
+
+
+@register("assess", "Score a map design's identifiability on a data set.", _configure_assess)
+def cmd_assess(args: argparse.Namespace) -> int:
+    from crimedash.risk import assess
+
+    design = design_from_args(args)
+    ds = dataset_from_args(args, quiet=args.json)
+    a = assess(ds.index, design, with_what_ifs=not args.no_what_ifs, rejected_rows=ds.rejected_rows)
+    if args.json:
+        out = a.to_dict()
+        out["rejected_rows"] = ds.rejected_rows
+        out["data_precision"] = str(ds.index.data_precision)
+        out["inputs"] = ds.inputs
+        print(json.dumps(out, indent=2, default=str))
+        return 0
+    print(render_assessment(a, rejected_rows=ds.rejected_rows))
+    return 0
+
+
+def render_assessment(a, *, rejected_rows: int = 0) -> str:
+    """The assessment as text for people (the CLI's default output)."""
+    from crimedash.risk import ATTACKER_LABELS
+
+    d = a.design
+    lines = [
+        f"Identifiability score: {a.score:.0f}/100  ({a.verdict.upper()})",
+        f"  {a.sentence}",
+        "",
+        f"Design: {d.spatial.describe()}, updated {d.frequency}, times to the "
+        f"{d.time_precision}, {d.counts} counts"
+        + (f" (suppressed under {d.min_count})" if d.min_count else "")
+        + f", references {d.references}",
+        f"Incidents: {a.incidents:,} loaded ({rejected_rows:,} rows rejected), "
+        f"{a.shown_incidents:,} in shown groups, {a.published_incidents:,} published",
+        f"Expected linkable incidents: {a.linkable_incidents:,.1f}; "
+        f"high-risk share {a.high_risk_share:.1%}; worst case r={a.worst_case.get('r', 0):.2f}"
+        + (
+            f" ({a.worst_case['group']} in {a.worst_case['unit']}, {a.worst_case['window']})"
+            if "unit" in a.worst_case
+            else ""
+        ),
+        "",
+        "Attackers:",
+    ]
+    lines += [f"  {ATTACKER_LABELS[k]:<45} {v:5.1f}" for k, v in a.attackers.items()]
+    if a.factors:
+        lines += ["", "Factors (the score with each at its most revealing setting):"]
+        lines += [f"  {f['label']:<40} {f['text']}" for f in a.factors]
+    if a.what_ifs:
+        lines += ["", "What would lower it:"]
+        lines += [f"  {w['label']:<55} -> {w['score']:.0f}  ({w['cost_text']})" for w in a.what_ifs]
+    lines += ["", "Findings:"] + [f"  - {f}" for f in a.findings]
+    if a.assumptions:
+        lines += ["", "Assumptions and notes:"] + [f"  - {x}" for x in a.assumptions]
+    return "\n".join(lines)
