@@ -188,7 +188,7 @@ def time_keys(occurred: pd.Series | np.ndarray) -> dict[str, np.ndarray]:
     """Integer keys per time level. Weeks are 7-day blocks within a month (days 1-7,
     8-14, 15-21, 22-28, 29-end) so that day < week < month < quarter nest exactly,
     which is what makes 'a longer interval never raises the score' hold."""
-    ts = pd.DatetimeIndex(pd.to_datetime(occurred))
+    ts = pd.DatetimeIndex(pd.to_datetime(occurred)).as_unit("ns")  # pandas 3 keeps s/us
     ns = ts.asi8
     minutes = ns // 60_000_000_000
     days = ns // 86_400_000_000_000
@@ -419,7 +419,7 @@ def index_incidents(
         location_code=location_code,
         has_reference=has_reference,
         references=refs.astype(object).to_numpy(),
-        occurred_at=pd.to_datetime(occurred).to_numpy(),
+        occurred_at=pd.to_datetime(occurred).to_numpy().astype("datetime64[ns]"),
         hh_cell15=hh_cell15,
         hh_count=hh_count,
         hh_x=hx,

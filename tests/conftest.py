@@ -1,0 +1,31 @@
+"""Shared fixtures. Engine tests build tiny seeded data sets (tests/enginekit.py);
+tests on the bundled sample city read sample_data/ once per session."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+REAL_DATA = ROOT.parent / "shared" / "data" / "real"
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """The real police.uk files beside the project (never copied into it)."""
+    if not REAL_DATA.is_dir():
+        pytest.skip(
+            f"real police.uk data not found at {REAL_DATA} (shared/ is not beside the repo)"
+        )
+    return REAL_DATA
+
+
+@pytest.fixture(scope="session")
+def sample_dataset():
+    """The bundled sample city, loaded and indexed once for the whole session."""
+    from crimedash.dataset import sample_dataset as load
+
+    return load()

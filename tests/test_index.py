@@ -1,0 +1,64 @@
+"""The index: H3 parents by bit work, nested time keys, codes shared by incidents and
+households."""
+
+from __future__ import annotations
+
+import h3
+import numpy as np
+import pandas as pd
+import pytest
+from enginekit import make_index
+
+from crimedash.index import h3_parent, time_keys, window_label
+
+
+@pytest.mark.parametrize("res", range(5, 16))
+def test_h3_parent_by_bits_matches_h3(res):
+    rng = np.random.default_rng(res)
+    cells = [
+        h3.latlng_to_cell(a, b, 15)
+        for a, b in zip(rng.uniform(-60, 60, 50), rng.uniform(-180, 180, 50), strict=True)
+    ]
+    ints = np.array([h3.str_to_int(c) for c in cells], dtype=np.uint64)
+    expected = [h3.str_to_int(h3.cell_to_parent(c, res)) for c in cells]
+    assert h3_parent(ints, res).tolist() == expected
+
+
+def test_time_levels_nest():
+    """day < week < month < quarter: each window lies inside exactly one coarser one."""
+    days = pd.date_range("2024-01-01", "2025-12-31", freq="D")
+    k = time_keys(pd.Series(days))
+    for fine, coarse in [("day", "week"), ("week", "month"), ("month", "quarter")]:
+        pairs = pd.DataFrame({"f": k[fine], "c": k[coarse]}).drop_duplicates()
+        assert pairs["f"].is_unique, f"a {fine} spans two {coarse}s"
+
+
+@pytest.mark.parametrize(
+    ("level", "key_of", "label"),
+    [
+        ("month", lambda k: k["month"], "2024-03"),
+        ("quarter", lambda k: k["quarter"], "2024-Q1"),
+        ("day", lambda k: k["day"], "2024-03-09"),
+        ("week", lambda k: k["week"], "2024-03 days 08-14"),
+        ("timestamp", lambda k: k["timestamp"], "2024-03-09T21:15"),
+    ],
+)
+def test_window_labels(level, key_of, label):
+    k = time_keys(pd.Series([pd.Timestamp("2024-03-09 21:15:42")]))
+    assert window_label(level, int(key_of(k)[0])) == label
+
+
+def test_resolution_codes_are_shared_and_counted():
+    index = make_index(1, n=40, n_households=30)
+    rc = index.resolution(9)
+    assert np.all(np.diff(rc.cells.astype(np.float64)) > 0) or len(rc.cells) == 1
+    assert rc.incidents.sum() == index.n
+    assert rc.households.sum() == pytest.approx(index.total_households)
+    # each incident's code points at its own parent cell
+    assert np.array_equal(rc.cells[rc.incident_code], h3_parent(index.cell15, 9))
+
+
+def test_fingerprint_changes_with_data_and_not_with_nothing():
+    a, b, c = make_index(3), make_index(3), make_index(4)
+    assert a.fingerprint == b.fingerprint
+    assert a.fingerprint != c.fingerprint

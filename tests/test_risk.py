@@ -1,0 +1,258 @@
+"""The identifiability model: a worked example on paper, then its promises as
+properties over random data (hypothesis draws the seeds and the designs)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from enginekit import households_frame, incidents_frame, make_index
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crimedash import schema as S
+from crimedash.design import Design
+from crimedash.index import index_incidents
+from crimedash.risk import assess, dp_posterior_bound, evaluate
+
+PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+seeds = st.integers(0, 2**31 - 1)
+
+
+def test_worked_example():
+    """One H3 res-8 unit holding one address point of 10 households; in January two
+    residential domestic-abuse incidents and one shoplifting in a public space.
+
+    m: residential 1, public space 0.1; s: Violence and sexual offences 1.0, Shoplifting 0.1
+    Register:  rho1 = 1/10 for each -> r1 = 0.1, 0.1, 0.1*0.1 = 0.01
+    Neighbour: recorded weight M = 1 + 1 + 0.1 = 2.1; confirmed VSO = 2, shop = 0.1
+               r2 = 1*2/2.1 = 0.95238 (x2), 0.1*0.1/2.1 = 0.00476
+    D = sum(s*m) = 1 + 1 + 0.1*0.1 = 2.01
+    A1 = (0.1 + 0.1 + 0.1*0.01)/2.01 = 0.1
+    A2 = (0.95238*2 + 0.1*0.00476)/2.01 = 0.94788
+    score = 100 * (1 - 0.9 * (1 - 0.94788)) = 95.31
+    """
+    frame = pd.DataFrame(
+        {
+            S.INCIDENT_ID: ["a", "b", "c"],
+            S.REFERENCE: [None, None, None],
+            S.OCCURRED_AT: pd.to_datetime(
+                ["2024-01-03 10:00", "2024-01-09 23:00", "2024-01-20 12:00"]
+            ),
+            S.CATEGORY: ["domestic_abuse", "domestic_abuse", "shoplifting"],
+            S.LATITUDE: [52.95, 52.95001, 52.95002],
+            S.LONGITUDE: [-1.15, -1.15, -1.15001],
+            S.LOCATION_TYPE: ["residential", "residential", "public_space"],
+            S.SOURCE_FILE: "t.csv",
+            S.SOURCE_ROW: [1, 2, 3],
+        }
+    )
+    hh = gpd.GeoDataFrame(
+        {S.HOUSEHOLDS: [10.0]}, geometry=gpd.points_from_xy([-1.15], [52.95]), crs=S.WGS84
+    )
+    index = index_incidents(frame, households=hh)
+    ev = evaluate(index, Design(granularity="h3:8", frequency="monthly"))
+    assert ev.layer.units.n == 1
+    assert ev.parts["register"] == pytest.approx([0.1, 0.1, 0.01])
+    assert ev.parts["neighbour"] == pytest.approx([2 / 2.1, 2 / 2.1, 0.01 / 2.1])
+    assert ev.attacker_scores["register"] == pytest.approx(10.0)
+    assert ev.attacker_scores["neighbour"] == pytest.approx(
+        100 * (2 * 2 / 2.1 + 0.1 * 0.01 / 2.1) / 2.01
+    )
+    assert ev.score == pytest.approx(95.31, abs=0.01)
+    # r = 1 - (1 - r1)(1 - r2): the combined chance per incident
+    assert ev.r[0] == pytest.approx(1 - 0.9 * (1 - 2 / 2.1))
+
+
+def test_dp_bound_worked_example():
+    # prior 0.05, epsilon 1: 0.135914 / (0.95 + 0.135914) = 0.12516
+    assert dp_posterior_bound(0.05, 1.0) == pytest.approx(0.12516, abs=1e-5)
+
+
+def test_nothing_published_scores_zero():
+    index = make_index(1)
+    everything_hidden = tuple(
+        sorted(
+            {
+                g
+                for g in (
+                    "Violence and sexual offences",
+                    "Burglary",
+                    "Shoplifting",
+                    "Vehicle crime",
+                    "Anti-social behaviour",
+                )
+            }
+        )
+    )
+    ev = evaluate(index, Design(hidden_groups=everything_hidden))
+    assert ev.layer.published_incidents == 0
+    assert ev.score == 0 and ev.linkable == 0
+
+
+def test_real_time_pins_score_100():
+    ev = evaluate(
+        make_index(2),
+        Design(
+            granularity="h3:15",
+            frequency="realtime",
+            time_precision="timestamp",
+            acknowledge=("household_pins",),
+        ),
+    )
+    assert ev.score == pytest.approx(100)
+
+
+# --- properties ------------------------------------------------------------------------
+def _score(index, **kw):
+    return evaluate(index, Design(**kw)).score
+
+
+@PROPERTY
+@given(seed=seeds, res=st.integers(6, 15), freq=st.sampled_from(["daily", "monthly"]))
+def test_coarser_h3_never_raises_the_score(seed, res, freq):
+    index = make_index(seed)
+    ack = ("household_pins",)
+    finer = _score(index, granularity=f"h3:{res}", frequency=freq, acknowledge=ack)
+    coarser = _score(index, granularity=f"h3:{res - 1}", frequency=freq, acknowledge=ack)
+    assert coarser <= finer + 1e-9
+
+
+@PROPERTY
+@given(seed=seeds, metres=st.sampled_from([50, 100, 250, 400]), k=st.integers(2, 4))
+def test_larger_grid_never_raises_the_score(seed, metres, k):
+    index = make_index(seed)
+    assert (
+        _score(index, granularity=f"grid:{metres * k}")
+        <= _score(index, granularity=f"grid:{metres}") + 1e-9
+    )
+
+
+@PROPERTY
+@given(seed=seeds)
+def test_merged_areas_never_raise_the_score(seed):
+    index = make_index(seed, areas=True)
+    assert (
+        _score(index, granularity="areas:merged") <= _score(index, granularity="areas:fine") + 1e-9
+    )
+
+
+LEVELS = ["timestamp", "day", "week", "month", "quarter"]
+FREQS = ["realtime", "daily", "weekly", "monthly", "quarterly"]
+
+
+@PROPERTY
+@given(seed=seeds, i=st.integers(0, 3), gran=st.sampled_from(["h3:8", "h3:10", "grid:200"]))
+def test_longer_interval_never_raises_the_score(seed, i, gran):
+    index = make_index(seed)
+    a = _score(index, granularity=gran, frequency=FREQS[i], time_precision=LEVELS[i])
+    b = _score(index, granularity=gran, frequency=FREQS[i + 1], time_precision=LEVELS[i + 1])
+    assert b <= a + 1e-9
+
+
+@PROPERTY
+@given(seed=seeds, i=st.integers(0, 3))
+def test_coarser_time_precision_never_raises_the_score(seed, i):
+    index = make_index(seed)
+    a = _score(index, frequency="realtime", time_precision=LEVELS[i])
+    b = _score(index, frequency="realtime", time_precision=LEVELS[i + 1])
+    assert b <= a + 1e-9
+
+
+@PROPERTY
+@given(seed=seeds, gran=st.sampled_from(["h3:9", "h3:11", "grid:100"]))
+def test_more_households_never_raise_the_score(seed, gran):
+    rng = np.random.default_rng(seed)
+    frame = incidents_frame(rng, 60)
+    hh = households_frame(rng, 50)
+    more = pd.concat([hh, households_frame(rng, 50)], ignore_index=True)
+    a = evaluate(index_incidents(frame, households=hh), Design(granularity=gran)).score
+    b = evaluate(index_incidents(frame, households=more), Design(granularity=gran)).score
+    assert b <= a + 1e-9
+
+
+@PROPERTY
+@given(
+    seed=seeds,
+    drop=st.sampled_from(["Shoplifting", "Burglary", "Violence and sexual offences"]),
+    min_count=st.integers(0, 4),
+)
+def test_publishing_fewer_never_raises_expected_linkable(seed, drop, min_count):
+    index = make_index(seed)
+    base = evaluate(index, Design(granularity="h3:9"))
+    fewer = evaluate(index, Design(granularity="h3:9", hidden_groups=(drop,)))
+    assert fewer.linkable <= base.linkable + 1e-9
+    stricter = evaluate(index, Design(granularity="h3:9", min_count=min_count + 2))
+    looser = evaluate(index, Design(granularity="h3:9", min_count=min_count))
+    assert stricter.linkable <= looser.linkable + 1e-9
+
+
+@PROPERTY
+@given(seed=seeds, low=st.integers(0, 4), extra=st.integers(1, 5))
+def test_stricter_disclosure_control_never_raises_the_score(seed, low, extra):
+    index = make_index(seed)
+    assert _score(index, min_count=low + extra) <= _score(index, min_count=low) + 1e-9
+    assert (
+        _score(index, counts="banded", bands=(1, 5, 20))
+        <= _score(index, counts="banded", bands=(1, 3, 5, 10, 20)) + 1e-9
+    )
+    assert (
+        _score(index, granularity="h3:7", counts="noise", epsilon=0.5)
+        <= _score(index, granularity="h3:7", counts="noise", epsilon=2.0) + 1e-9
+    )
+
+
+@PROPERTY
+@given(seed=seeds)
+def test_deterministic_and_independent_of_row_order(seed):
+    rng = np.random.default_rng(seed)
+    frame = incidents_frame(rng, 80)
+    hh = households_frame(rng, 40)
+    shuffled = frame.sample(frac=1, random_state=seed % 1000).reset_index(drop=True)
+    d = Design(granularity="h3:9", min_count=2)
+    a = evaluate(index_incidents(frame, households=hh), d)
+    b = evaluate(index_incidents(shuffled, households=hh.iloc[::-1]), d)
+    assert a.score == pytest.approx(b.score, abs=1e-9)
+    assert a.linkable == pytest.approx(b.linkable, abs=1e-9)
+    fa = a.layer.frame(index_incidents(frame, households=hh))
+    fb = b.layer.frame(index_incidents(shuffled, households=hh.iloc[::-1]))
+    pd.testing.assert_frame_equal(fa, fb)
+
+
+@PROPERTY
+@given(
+    seed=seeds, mode=st.sampled_from(["exact", "rounded", "banded"]), min_count=st.integers(0, 3)
+)
+def test_shown_count_changes_only_through_named_steps(seed, mode, min_count):
+    index = make_index(seed)
+    layer = evaluate(index, Design(counts=mode, min_count=min_count)).layer
+    if mode == "exact":
+        assert np.array_equal(layer.cell_shown, layer.cell_true)
+    assert np.all(layer.cell_true[layer.cell_true > 0] >= min_count)
+
+
+def test_assessment_has_everything_a_reviewer_reads():
+    index = make_index(7, n=400, areas=True)
+    a = assess(index, Design(granularity="h3:9", frequency="weekly", time_precision="week"))
+    d = a.to_dict()
+    for key in (
+        "score",
+        "verdict",
+        "incidents",
+        "published_incidents",
+        "linkable_incidents",
+        "attackers",
+        "factors",
+        "what_ifs",
+        "matrix",
+        "drivers",
+        "utility",
+        "findings",
+    ):
+        assert key in d
+    assert d["verdict"] in ("green", "amber", "red")
+    assert all(w["score"] < a.score for w in a.what_ifs)
+    assert sum(row["incidents"] for row in d["matrix"]) == a.published_incidents
+    freq = next(f for f in a.factors if f["factor"] == "frequency")
+    assert "instead of realtime" in freq["text"]
