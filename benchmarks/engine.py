@@ -1,0 +1,129 @@
+"""How fast is a design change? Index N incidents once, then time design changes
+(public layer + score) against a DuckDB GROUP BY over the same integer columns, run in
+the same process on the same data.
+
+    python benchmarks/engine.py --rows 1000000
+
+Prints progress, then as its last line a JSON object:
+{"rows", "index_s", "recompute_ms", "baseline_ms", "ratio", "peak_rss_mb", ...}
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import time
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from crimedash.design import Design
+from crimedash.index import index_incidents
+from crimedash.layer import apply_design, resolve_grouping, windows_at
+from crimedash.load import load_households
+from crimedash.risk import evaluate
+from crimedash.sample import generate_incidents_frame, sample_paths
+
+DESIGNS = (
+    Design(granularity="h3:8", frequency="monthly", time_precision="month"),
+    Design(granularity="h3:8", frequency="weekly", time_precision="week"),
+    Design(granularity="h3:9", frequency="monthly", time_precision="month", min_count=3),
+    Design(granularity="h3:7", frequency="quarterly", time_precision="quarter",
+           counts="banded"),
+    Design(granularity="h3:8", frequency="monthly", time_precision="month",
+           hidden_groups=("Violence and sexual offences",)),
+    Design(granularity="grid:500", frequency="monthly", time_precision="month"),
+    Design(granularity="adaptive:40", frequency="monthly", time_precision="month"),
+)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def timed(fn, repeat: int) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), out
+
+
+def duckdb_baseline(index, design: Design, repeat: int) -> float:
+    """DuckDB counting the same (unit, window, group) integer keys the engine counts."""
+    layer = apply_design(index, design)
+    grouping = resolve_grouping(index, design)
+    g = grouping.group_of_category[index.category_code].astype(np.int32)
+    w = windows_at(index, layer.display_level).code.astype(np.int32)
+    table = pa.table({"u": layer.incident_unit.astype(np.int32), "w": w, "g": g})
+    con = duckdb.connect()
+    con.register("t", table)
+    query = "SELECT u, w, g, count(*) FROM t WHERE g >= 0 AND u >= 0 GROUP BY u, w, g"
+    con.execute(query).fetchall()  # warm
+    secs, _ = timed(lambda: con.execute(query).arrow(), repeat)
+    return secs
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rows", type=int, default=1_000_000)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--repeat", type=int, default=5)
+    args = p.parse_args(argv)
+
+    def say(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    say(f"generating {args.rows:,} incidents from the sample city model")
+    frame = generate_incidents_frame(args.rows, args.seed)
+    households = load_households(sample_paths()["households"])
+    t = time.perf_counter()
+    index = index_incidents(frame, households=households)
+    index_s = time.perf_counter() - t
+    del frame
+    say(f"indexed in {index_s:.2f} s")
+
+    # first use of each granularity builds its units once (cached on the index)
+    cold = {}
+    for d in DESIGNS:
+        t = time.perf_counter()
+        evaluate(index, d)
+        cold[d.granularity] = cold.get(d.granularity) or round(1000 * (time.perf_counter() - t))
+    per_design = {}
+    for d in DESIGNS:
+        secs, _ = timed(lambda d=d: evaluate(index, d), args.repeat)
+        per_design[f"{d.granularity} {d.frequency} {d.counts} min{d.min_count}"] = round(
+            secs * 1000, 1)
+    for k, v in per_design.items():
+        say(f"  {k:<40} {v:7.1f} ms")
+    recompute_ms = statistics.median(per_design.values())
+    baseline_ms = 1000 * statistics.median(
+        duckdb_baseline(index, d, args.repeat) for d in DESIGNS)
+    t = time.perf_counter()
+    from crimedash.risk import assess
+
+    assess(index, DESIGNS[0])
+    assess_s = time.perf_counter() - t
+    say(f"full assessment with factors and what-ifs: {assess_s:.2f} s")
+    result = {
+        "rows": args.rows,
+        "index_s": round(index_s, 2),
+        "recompute_ms": round(recompute_ms, 1),
+        "baseline_ms": round(baseline_ms, 1),
+        "ratio": round(recompute_ms / baseline_ms, 2),
+        "peak_rss_mb": round(peak_rss_mb(), 0),
+        "recompute_max_ms": max(per_design.values()),
+        "first_use_ms": cold,
+        "assess_with_what_ifs_s": round(assess_s, 2),
+    }
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
