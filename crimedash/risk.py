@@ -369,6 +369,6 @@ def _worst_case(index: Index, ev: Evaluation) -> dict[str, Any]:
         "window": window_label(layer.display_level, int(wl.code[i] + wl.origin)),
         "group": layer.grouping.groups[int(layer.incident_group[i])],
         "households": round(float(layer.units.households[layer.incident_unit[i]]), 1),
-        "location_type": index.location_types[int(index.location_code[i])],
+        S.LOCATION_TYPE: index.location_types[int(index.location_code[i])],
         "main_attacker": max(parts, key=parts.get),
     }
