@@ -1,0 +1,736 @@
+"""Pictures of engine results: pydeck decks and altair charts, as plain values.
+
+The app shows them, the export report renders them offline and a test inspects them,
+so nothing here imports streamlit. Every number drawn comes from the engine (the public
+layer, the evaluation, the assessment, the frontier); this module only picks colours,
+shapes and words.
+
+Two promises a privacy reviewer can check:
+- A deck never holds a raw incident coordinate: units are drawn as H3 ids, grid or
+  area polygons, and the heat map is built from unit centres weighted by shown counts.
+  Even the camera is placed from the units, not from the incidents' extent (whose
+  corners would be incidents' own coordinates).
+- Maps need no tiles or CDN (`map_provider=None`): a faint context layer (the loaded
+  areas' outlines, or coarse hexagons) stands in for a base map, and the palettes are
+  colour-blind-safe sequential steps (viridis, cividis, inferno).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
+
+import altair as alt
+import h3
+import numpy as np
+import pandas as pd
+import pydeck as pdk
+import shapely
+
+from crimedash import schema as S
+from crimedash.index import Index, cells_to_str, window_label
+from crimedash.layer import TOTAL_GROUP, PublicLayer, windows_at
+from crimedash.risk import ATTACKER_LABELS, LIKELIHOODS, SEVERITIES, Assessment, Evaluation
+
+ALL_WINDOWS = "All windows"  # window=ALL_WINDOWS: every published window together
+MODES = ("units", "heat")
+
+# Colour-blind-safe sequential steps (matplotlib's perceptually uniform maps), light to
+# dark so that more crime reads as darker on a light page.
+PALETTES: dict[str, tuple[str, ...]] = {
+    "viridis": ("#fde725", "#90d743", "#35b779", "#21918c", "#31688e", "#443983", "#440154"),
+    "cividis": ("#fee838", "#d3c064", "#a59c74", "#7c7b78", "#575c6d", "#233e6c", "#00224e"),
+    "inferno": ("#fcffa4", "#fbb61a", "#ed6925", "#bc3754", "#781c6d", "#320a5e", "#000004"),
+}
+DEFAULT_PALETTE = "viridis"
+RISK_PALETTE = "inferno"
+# Risk classes of a unit's most exposed incident: the model's likelihood edges
+# (remote < 0.05 <= possible < 0.3 <= probable) with finer steps for reading the map.
+RISK_EDGES = (0.0, 0.01, 0.05, 0.1, 0.3, 0.5, 0.8)
+NICE_EDGES = (1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000, 2000, 5000, 10000)
+MAX_CLASSES = 7
+CONTEXT_RESOLUTION = 7  # faint hexagons (~5 km2) drawn when no area layer is loaded
+CONTEXT_COLOUR = [90, 90, 90, 140]
+MAP_HEIGHT_PX, MAP_WIDTH_PX = 520, 760
+RISK_COLOURS = {"low": "#fde725", "medium": "#ed6925", "high": "#781c6d"}  # inferno steps
+VERDICT_COLOURS = {"green": "#1a9850", "amber": "#e08214", "red": "#b2182b"}
+COORD_DECIMALS = 6  # ~0.1 m: more than enough to draw a unit's outline
+
+
+def hex_to_rgba(colour: str, alpha: int = 200) -> list[int]:
+    c = colour.lstrip("#")
+    return [int(c[i : i + 2], 16) for i in (0, 2, 4)] + [alpha]
+
+
+def palette_steps(name: str, n: int) -> list[str]:
+    """`n` colours spread evenly over a palette (light to dark)."""
+    if name not in PALETTES:
+        raise ValueError(f"palette must be one of {', '.join(PALETTES)}; got {name!r}")
+    steps = PALETTES[name]
+    if n <= 1:
+        return [steps[len(steps) // 2]]
+    idx = np.linspace(0, len(steps) - 1, n).round().astype(int)
+    return [steps[i] for i in idx]
+
+
+# --- what one view of the public layer shows -------------------------------------------
+@dataclass(frozen=True)
+class MapView:
+    """One release of the public layer, ready to draw: a row per unit with its shown
+    value and words, the legend, and what was picked (window, group)."""
+
+    units: pd.DataFrame  # unit, value, label, colour (rgba), lat, lon, hex or polygon
+    legend: pd.DataFrame  # label, colour (hex), lower
+    window: str
+    group: str
+    kind: str  # "h3" (hexagon ids) or "polygon"
+    note: str  # how the value was made when it is not one published cell
+    codes: np.ndarray  # dense unit codes of the rows (to fetch shapes; not drawn)
+
+
+def _window_key(layer: PublicLayer, window: str | None) -> int | None:
+    """Absolute window key of a label; None = the latest; ALL_WINDOWS = every window."""
+    keys = layer.windows()
+    if window == ALL_WINDOWS:
+        return None
+    if not keys:
+        return None
+    if window is None:
+        return keys[-1]
+    labels = layer.window_labels()
+    if window not in labels:
+        raise ValueError(f"window must be one of {', '.join(labels[:5])}...; got {window!r}")
+    return keys[labels.index(window)]
+
+
+def window_choice(layer: PublicLayer, window: str | None) -> str:
+    """The label of the window a view shows (None means the latest)."""
+    if window == ALL_WINDOWS:
+        return ALL_WINDOWS
+    key = _window_key(layer, window)
+    return "no window" if key is None else window_label(layer.display_level, key)
+
+
+def group_choices(layer: PublicLayer) -> list[str]:
+    """Groups a map can show: the 'All crime' total (when published) and each group."""
+    groups = list(layer.grouping.groups)
+    has_total = bool((layer.cell_group == -1).any())
+    return ([TOTAL_GROUP] if has_total or len(groups) != 1 else []) + groups
+
+
+def _edges(values: np.ndarray, layer: PublicLayer) -> list[int]:
+    """Class lower edges: the design's bands when counts are banded (the guidance's map
+    key), else nice numbers up to the largest value shown."""
+    if layer.design.counts == "banded":
+        return list(layer.design.bands)
+    vmax = float(values.max()) if len(values) else 1.0
+    edges = [e for e in NICE_EDGES if e <= max(vmax, 1)]
+    if len(edges) > MAX_CLASSES:
+        pick = np.linspace(0, len(edges) - 1, MAX_CLASSES).round().astype(int)
+        edges = [edges[i] for i in sorted(set(pick.tolist()))]
+    return edges
+
+
+def _class_labels(edges: list[int]) -> list[str]:
+    return [
+        (f"{lo}" if hi - 1 == lo else f"{lo} to {hi - 1}") if hi is not None else f"{lo} or more"
+        for lo, hi in zip(edges, [*edges[1:], None], strict=True)
+    ]
+
+
+def map_view(
+    index: Index,
+    layer: PublicLayer,
+    window: str | None = None,
+    group: str | None = None,
+    palette: str = DEFAULT_PALETTE,
+) -> MapView:
+    """The units of one release (window) and group with their shown counts and colours.
+
+    `group=None` shows the 'All crime' total where the design publishes it, the only
+    group when there is one, else the sum of the groups' shown counts (said in `note`).
+    """
+    key = _window_key(layer, window)
+    in_window = (
+        np.ones(len(layer.cell_window), bool)
+        if window == ALL_WINDOWS
+        else (layer.cell_window == key)
+    )
+    groups = layer.grouping.groups
+    note = ""
+    if group is None:
+        group = (
+            group_choices(layer)[0] if (layer.cell_group == -1).any() or len(groups) == 1 else None
+        )
+    if group is None:
+        sel = in_window & (layer.cell_group >= 0)
+        group = TOTAL_GROUP
+        note = "Each unit shows the sum of its groups' shown counts (no total is published)."
+    elif group == TOTAL_GROUP and (layer.cell_group == -1).any():
+        sel = in_window & (layer.cell_group == -1)
+    elif group == TOTAL_GROUP:
+        sel = in_window & (layer.cell_group >= 0)
+        note = "Each unit shows the sum of its groups' shown counts (no total is published)."
+    else:
+        if group not in groups:
+            raise ValueError(
+                f"group must be one of {', '.join(group_choices(layer))}; got {group!r}"
+            )
+        sel = in_window & (layer.cell_group == groups.index(group))
+    if window == ALL_WINDOWS:
+        note = (note + " " if note else "") + "Counts are summed over every published window."
+
+    cells = pd.DataFrame(
+        {
+            "code": layer.cell_unit[sel],
+            "value": layer.cell_shown[sel],
+            "label": layer.cell_label[sel],
+        }
+    )
+    summed = bool(note)
+    if summed:
+        cells = cells.groupby("code", sort=True, as_index=False).agg(
+            value=("value", "sum"), label=("value", lambda v: f"{v.sum():,.0f}")
+        )
+        if layer.design.counts == "banded":
+            cells["label"] = "at least " + cells["label"]
+    codes = cells["code"].to_numpy(np.int64)
+    values = cells["value"].to_numpy(float)
+    edges = _edges(values, layer)
+    colours = palette_steps(palette, len(edges))
+    cls = np.clip(
+        np.searchsorted(np.asarray(edges, float), values, side="right") - 1, 0, len(edges) - 1
+    )
+    legend = pd.DataFrame({"label": _class_labels(edges), "colour": colours, "lower": edges})
+
+    units = layer.units
+    lat, lon = units.centres(index, codes) if len(codes) else (np.empty(0), np.empty(0))
+    frame = pd.DataFrame(
+        {
+            S.UNIT: units.labels(index, codes),
+            "value": values,
+            "label": cells["label"].astype(str).to_numpy(),
+            "class": [legend["label"].iloc[c] for c in cls.tolist()],
+            "colour": [hex_to_rgba(colours[c]) for c in cls.tolist()],
+            "lat": np.round(lat, COORD_DECIMALS),
+            "lon": np.round(lon, COORD_DECIMALS),
+        }
+    )
+    kind = "h3" if units.granularity.kind in ("h3", "adaptive") else "polygon"
+    if kind == "h3":
+        frame["hex"] = cells_to_str(units.h3_cells[codes])
+    else:
+        frame["polygon"] = _rings(units.geometries(index, codes))
+    return MapView(frame, legend, window_choice(layer, window), group, kind, note, codes)
+
+
+def _rings(geoms: np.ndarray) -> list[list[list[list[float]]]]:
+    """Each shape as a list of exterior rings ([[lon, lat], ...]); multipolygons keep
+    every part so one unit stays one row (one tooltip)."""
+    out = []
+    for geom in geoms:
+        parts = getattr(geom, "geoms", [geom]) if geom is not None else []
+        out.append(
+            [
+                np.round(np.asarray(p.exterior.coords)[:, :2], COORD_DECIMALS).tolist()
+                for p in parts
+                if not p.is_empty
+            ]
+        )
+    return out
+
+
+def _explode(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per polygon part (PolygonLayer draws one ring per row)."""
+    if frame.empty:
+        return frame.assign(polygon=[])
+    return frame.explode("polygon", ignore_index=True).dropna(subset=["polygon"])
+
+
+def _view_state(lat: np.ndarray, lon: np.ndarray) -> pdk.ViewState:
+    """A camera that fits the published units (never the incidents' own extent)."""
+    if not len(lat):
+        return pdk.ViewState(latitude=54.0, longitude=-2.0, zoom=5)
+    la0, la1, lo0, lo1 = float(lat.min()), float(lat.max()), float(lon.min()), float(lon.max())
+    span_lon = max(lo1 - lo0, 1e-3) * 1.2
+    span_lat = max(la1 - la0, 1e-3) * 1.2
+    mid = (la0 + la1) / 2
+    z_lon = math.log2(MAP_WIDTH_PX * 360 / (256 * span_lon))
+    z_lat = math.log2(MAP_HEIGHT_PX * 360 * math.cos(math.radians(mid)) / (256 * span_lat))
+    zoom = max(3.0, min(16.0, min(z_lon, z_lat)))
+    return pdk.ViewState(
+        latitude=round(mid, 4), longitude=round((lo0 + lo1) / 2, 4), zoom=round(zoom, 2)
+    )
+
+
+def context_layers(index: Index, lat: np.ndarray, lon: np.ndarray) -> list[pdk.Layer]:
+    """A light stand-in for a base map: the outlines of the coarsest loaded area layer,
+    or, with no areas, the coarse hexagons that hold the published units."""
+    if index.areas:
+        name = min(index.areas, key=lambda n: index.areas[n].n)
+        rings = _rings(index.areas[name].frame.geometry.to_numpy())
+        data = pd.DataFrame({"polygon": [r for parts in rings for r in parts], "name": name})
+        return [
+            pdk.Layer(
+                "PolygonLayer",
+                data=data,
+                id="context-areas",
+                get_polygon="polygon",
+                filled=False,
+                stroked=True,
+                get_line_color=CONTEXT_COLOUR,
+                line_width_min_pixels=1,
+                pickable=False,
+            )
+        ]
+    if not len(lat):
+        return []
+    hexes = sorted(
+        {h3.latlng_to_cell(a, b, CONTEXT_RESOLUTION) for a, b in zip(lat, lon, strict=True)}
+    )
+    return [
+        pdk.Layer(
+            "H3HexagonLayer",
+            data=pd.DataFrame({"hex": hexes}),
+            id="context-hexagons",
+            get_hexagon="hex",
+            filled=False,
+            stroked=True,
+            extruded=False,
+            get_line_color=CONTEXT_COLOUR,
+            line_width_min_pixels=1,
+            pickable=False,
+        )
+    ]
+
+
+def _unit_layer(view: MapView, layer_id: str) -> pdk.Layer:
+    common = dict(
+        id=layer_id,
+        pickable=True,
+        stroked=True,
+        filled=True,
+        get_fill_color="colour",
+        get_line_color=[255, 255, 255, 160],
+        line_width_min_pixels=0.5,
+        auto_highlight=True,
+    )
+    if view.kind == "h3":
+        return pdk.Layer(
+            "H3HexagonLayer",
+            data=view.units.drop(columns=["lat", "lon"]),
+            get_hexagon="hex",
+            extruded=False,
+            **common,
+        )
+    return pdk.Layer(
+        "PolygonLayer",
+        data=_explode(view.units.drop(columns=["lat", "lon"])),
+        get_polygon="polygon",
+        **common,
+    )
+
+
+def _deck(layers: list[pdk.Layer], view_state: pdk.ViewState, tooltip: Any) -> pdk.Deck:
+    return pdk.Deck(
+        layers=layers,
+        initial_view_state=view_state,
+        map_provider=None,  # no tiles: map_style=None alone still asks Carto for them
+        map_style=None,
+        tooltip=tooltip,
+    )
+
+
+def public_deck(
+    index: Index,
+    layer: PublicLayer,
+    window: str | None = None,
+    mode: str = "units",
+    palette: str = DEFAULT_PALETTE,
+    group: str | None = None,
+) -> pdk.Deck:
+    """The public map of one release: units coloured by shown count ("units"), or a
+    smooth heat map from unit centres weighted by shown counts ("heat")."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+    view = map_view(index, layer, window, group, palette)
+    lat, lon = view.units["lat"].to_numpy(), view.units["lon"].to_numpy()
+    layers = context_layers(index, lat, lon)
+    if mode == "units":
+        layers.append(_unit_layer(view, "public-units"))
+        tooltip = {
+            "html": f"<b>{{unit}}</b><br/>{{label}} ({view.group}, {view.window})",
+            "style": {"backgroundColor": "#222", "color": "white", "fontSize": "13px"},
+        }
+    else:
+        heat = view.units[["lat", "lon", "value"]]
+        layers.append(
+            pdk.Layer(
+                "HeatmapLayer",
+                data=heat,
+                id="public-heat",
+                get_position=["lon", "lat"],
+                get_weight="value",
+                radius_pixels=45,
+                intensity=1,
+                threshold=0.05,
+                color_range=[hex_to_rgba(c, 255)[:3] for c in palette_steps(palette, 6)],
+                aggregation="SUM",
+                pickable=False,
+            )
+        )
+        tooltip = False
+    return _deck(layers, _view_state(lat, lon), tooltip)
+
+
+def legend(view: MapView) -> pd.DataFrame:
+    """The map key as data (label, colour): what each colour means in shown counts."""
+    return view.legend[["label", "colour"]].copy()
+
+
+def legend_markdown(view: MapView) -> str:
+    """The map key as markdown with coloured squares (no images, works offline)."""
+    rows = [
+        f"<span style='display:inline-block;width:14px;height:14px;background:{c};"
+        f"border:1px solid #888;margin-right:6px;vertical-align:middle'></span>{lab}"
+        for lab, c in zip(view.legend["label"], view.legend["colour"], strict=True)
+    ]
+    return f"**{view.group}, {view.window}** (incidents shown)<br/>" + "<br/>".join(rows)
+
+
+def legend_chart(view: MapView) -> alt.Chart:
+    """The map key as a small altair chart (for the report)."""
+    data = view.legend.assign(order=range(len(view.legend)))
+    return (
+        alt.Chart(data, title=f"Incidents shown: {view.group}")
+        .mark_square(size=200)
+        .encode(
+            y=alt.Y("label:N", sort=alt.SortField("order"), title=None),
+            color=alt.Color("colour:N", scale=None),
+        )
+        .properties(width=30)
+    )
+
+
+def describe_map(index: Index, layer: PublicLayer, view: MapView) -> str:
+    """What the map shows and what it does not, in plain words (¶23): the unit, the
+    window, how counts are shown, and what was left out."""
+    d = layer.design
+    units = layer.units
+    g = units.granularity
+    counts = {
+        "exact": "exact counts",
+        "rounded": f"counts rounded to the nearest {d.round_base}",
+        "banded": "counts in bands (" + ", ".join(view.legend["label"]) + ")",
+        "noise": f"counts with differential-privacy noise (epsilon {d.epsilon:g})",
+    }[d.counts]
+    hh = "assumed from a density" if units.households_assumed else "from the households layer"
+    shown = [
+        f"**Unit:** {g.describe()}. A coloured unit means at least one crime happened "
+        f"somewhere inside it, not at its centre or at any one address (¶22-23). "
+        f"Households per unit are {hh}.",
+        f"**Window:** {view.window} (one {layer.display_level} per release, updated "
+        f"{d.frequency}).",
+        f"**Counts:** {counts}; showing {view.group}. {view.note}".strip(),
+    ]
+    left_out = []
+    hidden = [
+        c
+        for c, code in zip(index.categories, layer.grouping.group_of_category, strict=True)
+        if code < 0
+    ]
+    if hidden:
+        left_out.append(f"categories not shown: {', '.join(hidden)}")
+    if d.min_count:
+        left_out.append(
+            f"cells with fewer than {d.min_count} incidents ({layer.suppressed_cells:,} "
+            f"cells, plus {layer.secondary_suppressed_cells:,} that a total would give away)"
+        )
+    if layer.outside_units:
+        left_out.append(f"{layer.outside_units:,} incidents outside every unit")
+    left_out.append("exact places, exact times finer than the window, and victims' details")
+    if d.references == "omitted":
+        left_out.append("reference numbers")
+    else:
+        shown.append(f"**Reference numbers:** {d.references} (¶24-25).")
+    return "\n\n".join([*shown, "**Not shown:** " + "; ".join(left_out) + "."])
+
+
+# --- the risk view ------------------------------------------------------------------------
+def unit_risk(index: Index, evaluation: Evaluation, window: str | None = None) -> pd.DataFrame:
+    """Per unit, in one window: its most exposed published incident's chance of being
+    linked (r), how many published incidents it holds, its households, the group and
+    the attacker that contribute most. Internal: for the analyst, never published."""
+    layer = evaluation.layer
+    win = windows_at(index, layer.display_level)
+    wkey = win.code + win.origin
+    sel = (layer.incident_kappa > 0) & (layer.incident_unit >= 0)
+    key = _window_key(layer, window)
+    if window != ALL_WINDOWS and key is not None:
+        sel &= wkey == key
+    unit = layer.incident_unit[sel]
+    w = evaluation.sensitivity[sel]
+    df = pd.DataFrame(
+        {
+            "code": unit,
+            "r": evaluation.r[sel],
+            "group": layer.incident_group[sel],
+            "contrib": w * evaluation.r[sel],
+            **{a: w * part[sel] for a, part in evaluation.parts.items()},
+        }
+    )
+    cols = ["code", "r", "incidents", "group", "attacker"]
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    per = df.groupby("code").agg(r=("r", "max"), incidents=("r", "size"))
+    grp = df.groupby(["code", "group"])["contrib"].sum().reset_index()
+    top = grp.sort_values(["code", "contrib", "group"], ascending=[True, False, True])
+    per["group"] = top.drop_duplicates("code").set_index("code")["group"]
+    parts = df.groupby("code")[list(evaluation.parts)].sum()
+    per["attacker"] = parts.idxmax(axis=1)
+    return per.reset_index()[cols]
+
+
+def risk_deck(index: Index, evaluation: Evaluation, window: str | None = None) -> pdk.Deck:
+    """The same units coloured by identifiability, with a tooltip saying why: the
+    households in the unit, its published incidents in the window, the group and the
+    attacker that matter most."""
+    layer = evaluation.layer
+    units = layer.units
+    per = unit_risk(index, evaluation, window)
+    codes = per["code"].to_numpy(np.int64)
+    colours = palette_steps(RISK_PALETTE, len(RISK_EDGES))
+    cls = np.clip(np.searchsorted(RISK_EDGES, per["r"].to_numpy(float), side="right") - 1, 0, None)
+    lat, lon = units.centres(index, codes) if len(codes) else (np.empty(0), np.empty(0))
+    hh_word = " (assumed)" if units.households_assumed else ""
+    groups = np.array(layer.grouping.groups, dtype=object)
+    frame = pd.DataFrame(
+        {
+            S.UNIT: units.labels(index, codes),
+            "r": per["r"].round(3).to_numpy(),
+            "incidents": per["incidents"].astype(int).to_numpy(),
+            "households": [f"{h:,.0f}{hh_word}" for h in units.households[codes]],
+            "group": groups[per["group"].to_numpy(int)] if len(codes) else [],
+            "attacker": [ATTACKER_LABELS[a] for a in per["attacker"]],
+            "colour": [hex_to_rgba(colours[c], 210) for c in cls.tolist()],
+            "lat": np.round(lat, COORD_DECIMALS),
+            "lon": np.round(lon, COORD_DECIMALS),
+        }
+    )
+    kind = "h3" if units.granularity.kind in ("h3", "adaptive") else "polygon"
+    if kind == "h3":
+        frame["hex"] = cells_to_str(units.h3_cells[codes])
+    else:
+        frame["polygon"] = _rings(units.geometries(index, codes))
+    view = MapView(frame, risk_legend(), window_choice(layer, window), "", kind, "", codes)
+    layers = [*context_layers(index, lat, lon), _unit_layer(view, "risk-units")]
+    tooltip = {
+        "html": "<b>{unit}</b><br/>Most exposed incident: chance {r} of being linked"
+        "<br/>Households: {households}<br/>Published incidents in the window: {incidents}"
+        "<br/>Group: {group}<br/>Main attacker: {attacker}",
+        "style": {"backgroundColor": "#222", "color": "white", "fontSize": "13px"},
+    }
+    return _deck(layers, _view_state(lat, lon), tooltip)
+
+
+def risk_legend() -> pd.DataFrame:
+    """Key of the risk view: chance that a unit's most exposed incident is linked."""
+    colours = palette_steps(RISK_PALETTE, len(RISK_EDGES))
+    edges = [*RISK_EDGES, None]
+    labels = [
+        f"{lo:.0%} to {hi:.0%}" if hi is not None else f"{lo:.0%} or more"
+        for lo, hi in pairwise(edges)
+    ]
+    return pd.DataFrame({"label": labels, "colour": colours, "lower": list(RISK_EDGES)})
+
+
+# --- charts of the assessment ---------------------------------------------------------
+def attacker_chart(assessment: Assessment) -> alt.Chart:
+    """Each attacker's part of the score (0-100)."""
+    data = pd.DataFrame(
+        {
+            "attacker": [ATTACKER_LABELS[k] for k in assessment.attackers],
+            "score": [round(v, 1) for v in assessment.attackers.values()],
+        }
+    )
+    base = alt.Chart(data, title="Each attacker's part (0-100)")
+    bars = base.mark_bar(color=PALETTES["cividis"][5]).encode(
+        x=alt.X("score:Q", scale=alt.Scale(domain=[0, 100]), title="Score"),
+        y=alt.Y("attacker:N", sort=None, title=None),
+        tooltip=["attacker", "score"],
+    )
+    text = base.mark_text(align="left", dx=3).encode(
+        x="score:Q", y=alt.Y("attacker:N", sort=None), text="score:Q"
+    )
+    return (bars + text).properties(height=110)
+
+
+def factor_chart(assessment: Assessment) -> alt.Chart:
+    """Each factor's effect: the score with that factor at its most revealing setting
+    (hollow) against the score as designed (filled)."""
+    rows = [
+        {
+            "factor": f["label"],
+            "most revealing": f["from"],
+            "as designed": f["to"],
+            "text": f["text"],
+        }
+        for f in assessment.factors
+    ]
+    data = pd.DataFrame(rows, columns=["factor", "most revealing", "as designed", "text"])
+    base = alt.Chart(data, title="What each choice does to the score")
+    rule = base.mark_rule(color="#888").encode(
+        x=alt.X("most revealing:Q", scale=alt.Scale(domain=[0, 100]), title="Score"),
+        x2="as designed:Q",
+        y=alt.Y("factor:N", sort=None, title=None),
+    )
+    worst = base.mark_point(filled=False, size=80, color=PALETTES["inferno"][3]).encode(
+        x="most revealing:Q", y=alt.Y("factor:N", sort=None), tooltip=["text"]
+    )
+    now = base.mark_point(filled=True, size=80, color=PALETTES["cividis"][6]).encode(
+        x="as designed:Q", y=alt.Y("factor:N", sort=None), tooltip=["text"]
+    )
+    return (rule + worst + now).properties(height=30 * max(len(rows), 1) + 20)
+
+
+def matrix_chart(assessment: Assessment) -> alt.Chart:
+    """The impact assessment's likelihood x severity matrix: published incidents in each
+    cell, coloured by the risk level the cell stands for."""
+    data = assessment.matrix
+    base = alt.Chart(data, title="Likelihood x severity (published incidents)")
+    x = alt.X("severity:N", sort=list(SEVERITIES), title="Severity")
+    y = alt.Y("likelihood:N", sort=list(reversed(LIKELIHOODS)), title="Likelihood")
+    cells = base.mark_rect(stroke="white").encode(
+        x=x,
+        y=y,
+        color=alt.Color(
+            "risk:N",
+            scale=alt.Scale(domain=list(RISK_COLOURS), range=list(RISK_COLOURS.values())),
+            title="Risk",
+        ),
+        tooltip=["likelihood", "severity", "risk", "incidents"],
+    )
+    text = base.mark_text(fontSize=14, fontWeight="bold").encode(
+        x=x,
+        y=y,
+        text="incidents:Q",
+        color=alt.condition(alt.datum.risk == "low", alt.value("black"), alt.value("white")),
+    )
+    return (cells + text).properties(height=180, width=260)
+
+
+def design_point(assessment: Assessment) -> tuple[float, float]:
+    """Where a design sits on the frontier chart: (score, detail), with detail defined
+    as in `advice.frontier` (minus log10 of the median published unit's km2)."""
+    km2 = assessment.utility.get("median_unit_km2", 0.0)
+    return assessment.score, -math.log10(max(km2, 1e-9))
+
+
+def frontier_chart(
+    frontier_df: pd.DataFrame,
+    current: tuple[float, float] | None = None,
+    pinned: tuple[float, float] | None = None,
+) -> alt.Chart:
+    """The privacy-utility frontier: each swept design's score against its detail, the
+    efficient ones joined by a line, and the current and pinned designs marked."""
+    df = frontier_df.copy()
+    if df.empty:
+        return alt.Chart(pd.DataFrame({"x": []})).mark_point()
+    df["design"] = df["granularity"] + ", " + df["frequency"]
+    x = alt.X("score:Q", scale=alt.Scale(domain=[0, 100]), title="Identifiability score")
+    y = alt.Y("detail:Q", title="Detail (smaller units are higher)")
+    base = alt.Chart(df, title="Privacy-utility frontier")
+    points = base.mark_circle(size=60, opacity=0.8).encode(
+        x=x,
+        y=y,
+        color=alt.Color(
+            "frequency:N",
+            scale=alt.Scale(
+                domain=["weekly", "monthly", "quarterly"], range=["#35b779", "#31688e", "#440154"]
+            ),
+        ),
+        tooltip=["design", alt.Tooltip("score:Q", format=".1f"), "median_unit_km2", "efficient"],
+    )
+    line = (
+        alt.Chart(df[df["efficient"]])
+        .mark_line(color="#555", strokeDash=[4, 3])
+        .encode(x=x, y=y, order="score:Q")
+    )
+    layers = [line, points]
+    marks = []
+    if current is not None:
+        marks.append({"score": current[0], "detail": current[1], "which": "current design"})
+    if pinned is not None:
+        marks.append({"score": pinned[0], "detail": pinned[1], "which": "pinned design"})
+    if marks:
+        m = pd.DataFrame(marks)
+        layers.append(
+            alt.Chart(m)
+            .mark_point(shape="diamond", size=220, filled=True, stroke="black")
+            .encode(
+                x=x,
+                y=y,
+                shape=alt.Shape(
+                    "which:N",
+                    scale=alt.Scale(
+                        domain=["current design", "pinned design"], range=["diamond", "square"]
+                    ),
+                    title=None,
+                ),
+                color=alt.Color(
+                    "which:N",
+                    scale=alt.Scale(
+                        domain=["current design", "pinned design"], range=["#d62728", "#7f7f7f"]
+                    ),
+                    title=None,
+                ),
+                tooltip=["which", alt.Tooltip("score:Q", format=".1f")],
+            )
+        )
+    return alt.layer(*layers).properties(height=320)
+
+
+# --- a static map for the report ------------------------------------------------------
+def static_map_chart(
+    index: Index,
+    layer: PublicLayer,
+    window: str | None = None,
+    group: str | None = None,
+    palette: str = DEFAULT_PALETTE,
+) -> alt.Chart:
+    """An altair geoshape choropleth of one release of the public layer, for the export
+    report (renders offline with vl-convert: no tiles, inline data)."""
+    view = map_view(index, layer, window, group, palette)
+    geoms = layer.units.geometries(index, view.codes) if len(view.codes) else []
+    features = [
+        {
+            "type": "Feature",
+            "geometry": shapely.geometry.mapping(shapely.set_precision(g, 10**-COORD_DECIMALS)),
+            "properties": {"unit": u, "label": lab, "class": c},
+        }
+        for g, u, lab, c in zip(
+            geoms, view.units[S.UNIT], view.units["label"], view.units["class"], strict=True
+        )
+    ]
+    classes = view.legend["label"].tolist()
+    title = f"{view.group}, {view.window}: {layer.units.granularity.describe()}"
+    return (
+        alt.Chart(alt.Data(values=features), title=title)
+        .mark_geoshape(stroke="white", strokeWidth=0.3)
+        .encode(
+            color=alt.Color(
+                "properties.class:N",
+                scale=alt.Scale(domain=classes, range=view.legend["colour"].tolist()),
+                sort=classes,
+                title="Incidents shown",
+            ),
+            tooltip=[
+                alt.Tooltip("properties.unit:N", title="Unit"),
+                alt.Tooltip("properties.label:N", title="Shown"),
+            ],
+        )
+        .project(type="mercator")
+        .properties(width=520, height=420)
+    )
