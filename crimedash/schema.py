@@ -47,6 +47,8 @@ REASON_BAD_DATE = "unparsable or impossible date"
 REASON_MISSING_DATE = "missing date"
 REASON_LINE_TOO_LONG = "line too long"
 REASON_MALFORMED = "malformed row"
+REASON_NOT_A_POINT = "geometry is not a point"
+REASON_BAD_COUNT = "unparsable or negative count"
 
 # --- households and areas (context layers) --------------------------------------------
 HOUSEHOLDS = "households"
