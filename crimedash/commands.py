@@ -166,3 +166,73 @@ def render_assessment(a, *, rejected_rows: int = 0) -> str:
     if a.assumptions:
         lines += ["", "Assumptions and notes:"] + [f"  - {x}" for x in a.assumptions]
     return "\n".join(lines)
+
+
+# --- load -------------------------------------------------------------------------------
+def _configure_load(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+", help="incident files, folders or police.uk zips")
+    p.add_argument("--rejected-out", metavar="CSV", help="write the rejected rows to this CSV")
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="say which column holds a field when the automatic mapping is unsure "
+        "(latitude, longitude, easting, northing, occurred_at, category, reference, "
+        "incident_id, location_type); repeat for several",
+    )
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+@register("load", "Load incident files and report what was kept and rejected.", _configure_load)
+def cmd_load(args: argparse.Namespace) -> int:
+    from crimedash.load import ColumnMapping, load_incidents
+
+    mapping = ColumnMapping.parse(args.map) if args.map else None
+    result = load_incidents(args.files, mapping=mapping)
+    if args.rejected_out:
+        Path(args.rejected_out).write_bytes(result.rejected_csv())
+    summary = result.summary()
+    print(json.dumps(summary, indent=2) if args.json else render_load_summary(summary))
+    if args.rejected_out:
+        print(f"Rejected rows written to {args.rejected_out}", file=sys.stderr)
+    return 0
+
+
+def _printable(text: object) -> str:
+    """Data shown in a terminal: control characters escaped, never interpreted."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
+def render_load_summary(s: dict) -> str:
+    """The loader's summary as text for people (`crimedash load`)."""
+    lines = [
+        f"Files: {s['files']:,}   rows read: {s['rows_read']:,}   kept: {s['rows_kept']:,}"
+        f"   rejected: {s['rows_rejected']:,}"
+    ]
+    lines += [f"  rejected, {reason}: {n:,}" for reason, n in s["rejected_by_reason"].items()]
+    lines.append(f"Dates: {s['date_min']} to {s['date_max']} (precision: {s['time_precision']})")
+    lines.append("Categories:")
+    lines += [f"  {_printable(c):<40} {n:>9,}" for c, n in s["categories"].items()]
+    if s["unrecognised_categories_total"]:
+        lines.append(
+            f"  ({s['unrecognised_categories_total']:,} incidents have a category crimedash "
+            "does not recognise; kept as written)"
+        )
+    lines.append("Location types:")
+    lines += [f"  {_printable(t):<40} {n:>9,}" for t, n in s["location_types"].items()]
+    if s["unrecognised_location_types_total"]:
+        examples = ", ".join(_printable(v) for v in list(s["unrecognised_location_types"])[:5])
+        lines.append(
+            f"  ({s['unrecognised_location_types_total']:,} unrecognised location types kept "
+            f"as unknown, e.g. {examples})"
+        )
+    e = s["extent"]
+    if e:
+        lines.append(
+            f"Extent: latitude {e['lat_min']:.5f} to {e['lat_max']:.5f}, "
+            f"longitude {e['lon_min']:.5f} to {e['lon_max']:.5f}"
+        )
+    for name, why in s["skipped_files"]:
+        lines.append(f"Skipped {_printable(name)}: {why}")
+    return "\n".join(lines)

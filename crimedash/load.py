@@ -113,6 +113,22 @@ class ColumnMapping:
             if value is not None:
                 yield f.name, value
 
+    @classmethod
+    def parse(cls, pairs: Iterable[str]) -> ColumnMapping:
+        """A mapping from 'field=column' texts (the CLI's --map options)."""
+        given: dict[str, str] = {}
+        for pair in pairs:
+            fld, sep, col = pair.partition("=")
+            fld = fld.strip()
+            if not sep or not col or fld not in MAPPING_FIELDS:
+                raise InputError(
+                    f"a mapping must be FIELD=COLUMN with FIELD one of "
+                    f"{', '.join(MAPPING_FIELDS)}; got {pair!r}",
+                    hint="e.g. --map latitude=Y --map longitude=X --map occurred_at=Date",
+                )
+            given[fld] = col
+        return cls(**given)
+
     @property
     def has_lonlat(self) -> bool:
         return self.latitude is not None and self.longitude is not None
