@@ -14,7 +14,7 @@ from typing import Any
 import geopandas as gpd
 
 from crimedash.index import Index, Progress, index_incidents
-from crimedash.load import LoadResult, load_areas, load_households, load_incidents
+from crimedash.load import ColumnMapping, LoadResult, load_areas, load_households, load_incidents
 
 Source = str | Path | tuple[str, bytes]
 
@@ -63,12 +63,14 @@ def load_dataset(
     *,
     households: Source | None = None,
     areas: Sequence[Source] | Mapping[str, Source] | None = None,
+    mapping: ColumnMapping | None = None,
     progress: Progress | None = None,
 ) -> Dataset:
-    """Load and index incidents with optional households and area layers."""
+    """Load and index incidents with optional households and area layers. `mapping`
+    says which column is which when the loader cannot tell (the app's mapping form)."""
     say = progress or (lambda f, m: None)
     loaded = load_incidents(
-        incidents, progress=lambda f, m: say(0.4 * f, m)
+        incidents, mapping=mapping, progress=lambda f, m: say(0.4 * f, m)
     )
     inputs: list[dict[str, Any]] = [
         {"role": "incidents", "name": f.name, "file": Path(f.name).name, "sha256": f.sha256,
