@@ -1700,19 +1700,21 @@ def incidents_frame(draw: Draw) -> pd.DataFrame:
     )
 
 
-def generate_incidents_frame(n_rows: int, seed: int = DEFAULT_SEED) -> pd.DataFrame:
-    """`n_rows` incidents from the sample city's model, for benchmarks and tests.
+def generate_incidents_frame(
+    n_rows: int, seed: int = DEFAULT_SEED, *, city_seed: int = DEFAULT_SEED
+) -> pd.DataFrame:
+    """`n_rows` incidents from the sample city's crime model, for benchmarks and tests.
 
-    Draws from the same town (at scale 1) and crime model as the committed sample, only
-    at a higher or lower rate, so a million rows have the sample's hot spots and rhythms.
-    Columns are the canonical incident columns (no source_file/source_row).
+    The town is the committed one (`city_seed`, scale 1), so residential incidents fall on
+    the address points in sample_data/households.csv; `seed` only changes the draws. A
+    million rows keep the sample's hot spots and rhythms and take a few seconds. Columns
+    are the canonical incident columns without provenance (no source_file/source_row).
     """
     if n_rows < 0:
         raise InputError(f"n_rows must be 0 or more; got {n_rows}")
-    city = build_city(seed, 1.0)
-    if n_rows == 0:
-        return incidents_frame(draw_incidents(city, 1, seed)).iloc[:0]
-    return incidents_frame(draw_incidents(city, n_rows, seed))
+    city = build_city(city_seed, 1.0)
+    frame = incidents_frame(draw_incidents(city, max(n_rows, 1), seed))
+    return frame.iloc[:n_rows]
 
 
 # =====================================================================================
