@@ -31,6 +31,7 @@ import hashlib
 import io
 import os
 import re
+import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -214,7 +215,17 @@ def guess_mapping(
     ambiguous: dict[str, tuple[str, ...]] = {}
     notes: list[str] = []
     for fld, names in _SYNONYMS.items():
-        for name in names:
+        if fld in _LOCATION_FIELDS:
+            # A wrong location is the worst guess: two columns that could both be
+            # latitude (say "Lat" and "latitude") are for a person to choose between.
+            hits = [c for c in cols if _norm(c) in names and c not in taken]
+            if len(hits) == 1:
+                chosen[fld] = hits[0]
+                taken.add(hits[0])
+            elif hits:
+                ambiguous[fld] = tuple(hits)
+            continue
+        for name in names:  # otherwise the first name in priority order wins
             hits = [c for c in by_norm.get(name, []) if c not in taken]
             if len(hits) == 1:
                 chosen[fld] = hits[0]
@@ -899,15 +910,13 @@ def _read_csv(source: Source, data: bytes, resolve: Resolver) -> tuple[_Table, C
     rows = np.arange(1, n + 1, dtype="int64")
     rejected: list[pd.DataFrame] = []
     if invalid:
-        # Rows pyarrow could not split into the header's columns. pyarrow numbers them
-        # by physical line (header = line 1); kept records fill the other lines, and
-        # blank lines (skipped by pyarrow) take no row number.
+        # Rows pyarrow could not split into the header's columns. pyarrow numbers the
+        # records it reads (header = 1, blank lines not counted), so the bad rows take
+        # their numbers and the kept records fill the others in order.
         bad_lines = np.array([num for num, _ in invalid], dtype="int64") - 1
         slots = np.setdiff1d(np.arange(1, n + len(invalid) + 1), bad_lines)
         if len(slots) == n:
-            blank = _blank_lines(data, newline[0]) - 1
-            rows = slots - np.searchsorted(blank, slots)
-            bad_lines = bad_lines - np.searchsorted(blank, bad_lines)
+            rows = slots
         rejected.append(
             _rejections(
                 name, bad_lines, _WHOLE_ROW, [t for _, t in invalid], schema.REASON_MALFORMED
@@ -931,18 +940,6 @@ def _read_csv(source: Source, data: bytes, resolve: Resolver) -> tuple[_Table, C
         rows = rows[~hit]
     table_out = _Table(columns, arrays, rows, n + len(invalid), rejected, encoding=encoding)
     return table_out, mapping
-
-
-def _blank_lines(data: bytes, newline: int) -> np.ndarray:
-    """1-based physical line numbers of blank lines (rare path: only after bad rows)."""
-    if b"\n\n" not in data and b"\n\r\n" not in data and b"\r\r" not in data:
-        return np.array([], dtype="int64")
-    buf = np.frombuffer(data, dtype=np.uint8)
-    nl = np.flatnonzero(buf == newline)
-    starts = np.concatenate(([0], nl[:-1] + 1))
-    length = nl - starts
-    blank = (length == 0) | ((length == 1) & (buf[starts.clip(max=len(buf) - 1)] == 13))
-    return np.flatnonzero(blank).astype("int64") + 1
 
 
 class _Utf8Error(Exception):
@@ -1034,7 +1031,10 @@ def _read_geodataframe(source: Source, data: bytes) -> Any:
     try:
         if data[:4] == b"PAR1":
             return gpd.read_parquet(io.BytesIO(data))
-        return pyogrio.read_dataframe(io.BytesIO(data))
+        with warnings.catch_warnings():
+            # GDAL notes that in-memory bytes have no .gpkg extension; harmless.
+            warnings.filterwarnings("ignore", "File /vsimem/", RuntimeWarning)
+            return pyogrio.read_dataframe(io.BytesIO(data))
     except Exception as exc:  # GDAL's messages are the clearest we have
         raise InputError(
             f"cannot be read as a geographic file ({str(exc).splitlines()[0]})",
@@ -1501,8 +1501,16 @@ def _validate(table: _Table, mapping: ColumnMapping, name: str, id_prefix: str) 
             schema.SOURCE_ROW: pa.array(rows, pa.int64()),
         }
     )
-    rej = pd.concat(rejected, ignore_index=True) if rejected else _empty_rejected()
+    rej = _sorted(rejected)
     return _Part(incidents, rej, _precision_of(dates, kept), unrecognised_location, table.rows_read)
+
+
+def _sorted(rejected: list[pd.DataFrame]) -> pd.DataFrame:
+    """One file's rejections in row order."""
+    if not rejected:
+        return _empty_rejected()
+    out = pd.concat(rejected, ignore_index=True)
+    return out.sort_values(schema.REJ_ROW, kind="stable", ignore_index=True)
 
 
 def _grid_to_wgs84(
@@ -1865,7 +1873,7 @@ def load_households(path_or_upload: PathOrUpload) -> Any:
         geometry=geoms[keep].to_numpy(),
         crs=schema.WGS84,
     )
-    out.attrs["rejected"] = pd.concat(rejected, ignore_index=True)
+    out.attrs["rejected"] = _sorted(rejected)
     out.attrs["rows_read"] = len(gdf)
     return out
 
@@ -1931,9 +1939,7 @@ def _households_from_csv(source: Source, data: bytes) -> Any:
         geometry=gpd.points_from_xy(lon[keep], lat[keep]),
         crs=schema.WGS84,
     )
-    out.attrs["rejected"] = (
-        pd.concat(rejected, ignore_index=True) if rejected else _empty_rejected()
-    )
+    out.attrs["rejected"] = _sorted(rejected)
     out.attrs["rows_read"] = table.rows_read
     return out
 
@@ -1963,24 +1969,6 @@ def load_areas(path_or_upload: PathOrUpload, code_column: str | None = None) -> 
     if not len(gdf):
         raise InputError("the file has no features", file=name, hint="pick another file")
     columns = [str(c) for c in gdf.columns if c != gdf.geometry.name]
-    if code_column is not None:
-        if code_column not in gdf.columns:
-            raise InputError(
-                f"there is no column {code_column!r} (columns: {', '.join(columns)})",
-                file=name,
-                column=code_column,
-                hint="check the spelling, including capitals",
-            )
-        code_col = code_column
-    else:
-        code_col = _find_column(columns, _AREA_CODE_NAMES) or _find_code_like(columns)
-        if code_col is None:
-            raise ColumnMappingError(
-                f"cannot tell which column holds the area code (columns: {', '.join(columns)})",
-                file=name,
-                candidates={schema.AREA_CODE: tuple(columns)},
-                hint="choose the code column (e.g. --code-column OA21CD)",
-            )
     geoms = gdf.geometry
     missing = (geoms.isna() | geoms.is_empty).to_numpy()
     if missing.any():
@@ -2002,6 +1990,24 @@ def load_areas(path_or_upload: PathOrUpload, code_column: str | None = None) -> 
             column=schema.GEOMETRY,
             hint="give the area boundaries, not points or lines",
         )
+    if code_column is not None:
+        if code_column not in gdf.columns:
+            raise InputError(
+                f"there is no column {code_column!r} (columns: {', '.join(columns)})",
+                file=name,
+                column=code_column,
+                hint="check the spelling, including capitals",
+            )
+        code_col = code_column
+    else:
+        code_col = _find_column(columns, _AREA_CODE_NAMES) or _find_code_like(columns)
+        if code_col is None:
+            raise ColumnMappingError(
+                f"cannot tell which column holds the area code (columns: {', '.join(columns)})",
+                file=name,
+                candidates={schema.AREA_CODE: tuple(columns)},
+                hint="choose the code column (e.g. --code-column OA21CD)",
+            )
     codes = gdf[code_col].astype("str").str.strip()
     blank = (codes == "") | gdf[code_col].isna().to_numpy()
     dup = codes.duplicated(keep=False) & ~blank
