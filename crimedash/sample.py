@@ -51,7 +51,7 @@ PERIOD_START = np.datetime64("2024-01-01")
 PERIOD_END = np.datetime64("2026-01-01")  # exclusive: two whole years
 COORD_DECIMALS = 6
 
-INCIDENTS_PER_HOUSEHOLD = 1.1  # over the two years: ~68,000 incidents at scale 1
+INCIDENTS_PER_HOUSEHOLD = 1.0  # over the two years: ~65,000 incidents at scale 1
 OA_MIN_HOUSEHOLDS = 40  # census output areas hold at least 40 households
 OA_MAX_HOUSEHOLDS = 250
 OA_TARGET_HOUSEHOLDS = 150  # groups of 75-150 before the Voronoi cells even them out
@@ -188,7 +188,7 @@ class HomeStyle:
 
 
 STYLES: dict[str, HomeStyle] = {
-    "centre": HomeStyle(80, 110, 30, 12, True, 0, keep=0.25, flats=(15, 0.6, 120)),
+    "centre": HomeStyle(80, 110, 30, 12, True, 0, keep=0.3, flats=(17, 0.6, 120)),
     "terraced": HomeStyle(66, 230, 5.0, 7, False, 0),
     "estate": HomeStyle(85, 120, 55, 18, True, 0, flats=(18, 0.5, 120)),
     "semis": HomeStyle(100, 210, 10, 14, True, 18),
@@ -1840,8 +1840,11 @@ def police_uk_frame(
         },
         columns=list(schema.POLICE_UK_COLUMNS),
     )
+    # As police.uk: grouped by LSOA, rows without a location last.
     keys = [PUK_MONTH, PUK_LSOA_CODE, PUK_LOCATION, PUK_CRIME_TYPE, PUK_OUTCOME, PUK_CRIME_ID]
-    return out.sort_values(keys, kind="stable").reset_index(drop=True)
+    order = np.lexsort([out[k].to_numpy().astype(str) for k in reversed(keys[1:])] + [no_loc])
+    order = order[np.argsort(out[PUK_MONTH].to_numpy()[order], kind="stable")]
+    return out.iloc[order].reset_index(drop=True)
 
 
 # =====================================================================================
