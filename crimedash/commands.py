@@ -250,7 +250,7 @@ def _configure_sample(p: argparse.ArgumentParser) -> None:
         "--scale",
         type=float,
         default=1.0,
-        help="town size: 1 is the committed sample (~62,000 households, ~68,000 incidents); "
+        help="town size: 1 is the committed sample (~65,000 households and incidents); "
         "0.05 is a quick small town (default: 1)",
     )
 
