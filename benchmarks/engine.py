@@ -65,7 +65,7 @@ def duckdb_baseline(index, design: Design, repeat: int) -> float:
     con.register("t", table)
     query = "SELECT u, w, g, count(*) FROM t WHERE g >= 0 AND u >= 0 GROUP BY u, w, g"
     con.execute(query).fetchall()  # warm
-    secs, _ = timed(lambda: con.execute(query).arrow(), repeat)
+    secs, _ = timed(lambda: con.execute(query).to_arrow_table(), repeat)
     return secs
 
 

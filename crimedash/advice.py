@@ -43,20 +43,24 @@ def _hotspots_kept(index: Index, ev: Evaluation) -> float:
     """Share of the incidents in the top hot spots of a fine reference (H3 res 9, all
     time, true counts) that lie in the design's own top units by shown count."""
     layer = ev.layer
-    shown = layer.incident_group >= 0
-    if not shown.any() or not len(layer.cell_unit):
+    if not len(layer.cell_unit):
         return 0.0
+    units = layer.units.incident_unit
+    shown = (layer.grouping.group_of_category[index.category_code] >= 0) & (units >= 0)
     ref = index.resolution(HOTSPOT_RESOLUTION).incident_code
     ref_counts = np.bincount(ref[shown], minlength=int(ref.max()) + 1)
     top_ref = np.argsort(-ref_counts, kind="stable")[:HOTSPOT_TOP]
-    hot = shown & np.isin(ref, top_ref)
+    is_top_ref = np.zeros(len(ref_counts), dtype=bool)
+    is_top_ref[top_ref] = True
+    hot = shown & is_top_ref[ref]
     groups = layer.cell_group >= 0
     unit_shown = np.bincount(
         layer.cell_unit[groups], weights=layer.cell_shown[groups], minlength=layer.units.n
     )
     top_units = np.argsort(-unit_shown, kind="stable")[:HOTSPOT_TOP]
-    top_units = top_units[unit_shown[top_units] > 0]
-    kept = hot & np.isin(layer.incident_unit, top_units)
+    is_top_unit = np.zeros(layer.units.n + 1, dtype=bool)
+    is_top_unit[top_units[unit_shown[top_units] > 0]] = True
+    kept = hot & is_top_unit[units]
     return float(kept.sum() / hot.sum()) if hot.sum() else 0.0
 
 
@@ -193,11 +197,10 @@ def _candidates(index: Index, design: Design, ev: Evaluation) -> list[tuple[str,
 
 
 def _top_group(ev: Evaluation) -> str | None:
-    g = ev.layer.incident_group
-    sel = g >= 0
+    sel = ev.shown
     if not sel.any() or len(ev.layer.grouping.groups) < 2:
         return None
-    contrib = np.bincount(g[sel], weights=(ev.sensitivity * ev.r)[sel])
+    contrib = np.bincount(ev.slot[sel], weights=(ev.n * ev.sensitivity * ev.r)[sel])
     if contrib.max() <= 0:
         return None
     return ev.layer.grouping.groups[int(contrib.argmax())]

@@ -69,12 +69,17 @@ def load_dataset(
     """Load and index incidents with optional households and area layers. `mapping`
     says which column is which when the loader cannot tell (the app's mapping form)."""
     say = progress or (lambda f, m: None)
-    loaded = load_incidents(
-        incidents, mapping=mapping, progress=lambda f, m: say(0.4 * f, m)
-    )
+    loaded = load_incidents(incidents, mapping=mapping, progress=lambda f, m: say(0.4 * f, m))
     inputs: list[dict[str, Any]] = [
-        {"role": "incidents", "name": f.name, "file": Path(f.name).name, "sha256": f.sha256,
-         "rows": f.rows_read, "kept": f.rows_kept, "rejected": f.rows_rejected}
+        {
+            "role": "incidents",
+            "name": f.name,
+            "file": Path(f.name).name,
+            "sha256": f.sha256,
+            "rows": f.rows_read,
+            "kept": f.rows_kept,
+            "rejected": f.rows_rejected,
+        }
         for f in loaded.files
     ]
     hh = None
@@ -83,9 +88,9 @@ def load_dataset(
         hh = load_households(households)
         inputs.append(_describe_context("households", "households", households, hh))
     layers: dict[str, gpd.GeoDataFrame] = {}
-    items = areas.items() if isinstance(areas, Mapping) else [
-        (layer_name(a), a) for a in (areas or [])
-    ]
+    items = (
+        areas.items() if isinstance(areas, Mapping) else [(layer_name(a), a) for a in (areas or [])]
+    )
     for name, src in items:
         say(0.45, f"Loading areas '{name}'")
         layers[name] = load_areas(src)

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -25,7 +27,7 @@ from crimedash import categories as C
 from crimedash import schema as S
 from crimedash.design import TIME_LEVELS, Design
 from crimedash.errors import DesignError
-from crimedash.index import Index, effective_level, window_label
+from crimedash.index import Index, effective_level, time_keys, window_label
 from crimedash.units import Units, units_for
 
 TOTAL_GROUP = "All crime"
@@ -70,36 +72,6 @@ def resolve_grouping(index: Index, design: Design) -> Grouping:
 
 
 @dataclass(frozen=True)
-class Cells:
-    """Cells of one (unit, window[, group]) key: which cell each incident is in."""
-
-    keys: np.ndarray  # int64 sorted unique keys of non-empty cells
-    incident_cell: np.ndarray  # int64 position in keys per incident, -1 if not counted
-    counts: np.ndarray  # int64 incidents per cell
-
-
-def count_cells(keys: np.ndarray, mask: np.ndarray, space: int) -> Cells:
-    """Group incidents by integer key (counting only where `mask`) without sorting:
-    `np.bincount` when the key space is small, a hash factorisation otherwise."""
-    sel = keys[mask]
-    incident_cell = np.full(len(keys), -1, dtype=np.int64)
-    if space <= DENSE_LIMIT:
-        counts = np.bincount(sel, minlength=space)
-        nz = np.flatnonzero(counts)
-        pos = np.full(space, -1, dtype=np.int64)
-        pos[nz] = np.arange(len(nz))
-        incident_cell[mask] = pos[sel]
-        return Cells(nz.astype(np.int64), incident_cell, counts[nz])
-    codes, uniq = pd.factorize(sel, sort=False)
-    order = np.argsort(uniq, kind="stable")
-    rank = np.empty(len(uniq), dtype=np.int64)
-    rank[order] = np.arange(len(uniq))
-    incident_cell[mask] = rank[codes]
-    counts = np.bincount(rank[codes], minlength=len(uniq))
-    return Cells(np.asarray(uniq)[order].astype(np.int64), incident_cell, counts)
-
-
-@dataclass(frozen=True)
 class Windows:
     level: str
     code: np.ndarray  # int64 per incident, dense from 0
@@ -114,9 +86,170 @@ def windows_at(index: Index, level: str) -> Windows:
     return Windows(level, code, int(code.max()) + 1 if index.n else 1, origin)
 
 
+def window_parent(index: Index, fine: str, coarse: str) -> np.ndarray:
+    """For each window code at a fine level, the code of the coarser window holding it
+    (levels nest exactly; see index.time_keys)."""
+    wf, wc = windows_at(index, fine), windows_at(index, coarse)
+    keys = np.arange(wf.n, dtype=np.int64) + wf.origin
+    if fine == "day":
+        starts = pd.to_datetime(keys * 86_400_000_000_000)
+    elif fine == "week":
+        m, w = np.divmod(keys, 5)
+        starts = pd.to_datetime({"year": 1970 + m // 12, "month": m % 12 + 1, "day": 1 + 7 * w})
+    elif fine == "month":
+        starts = pd.to_datetime({"year": 1970 + keys // 12, "month": keys % 12 + 1, "day": 1})
+    else:
+        raise ValueError(f"no coarser window for {fine}")
+    return time_keys(pd.Series(starts))[coarse] - wc.origin
+
+
+N_LOC = 4  # location types: residential, non_residential, public_space, unknown
+
+
+def dense_groups(keys: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted unique keys, inverse) without sorting when the key space is small enough
+    to mark (a scatter and a cumulative sum); a hash factorisation otherwise."""
+    if not len(keys):
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    if space <= DENSE_LIMIT:
+        present = np.zeros(space, dtype=bool)
+        present[keys] = True
+        rank = np.cumsum(present, dtype=np.int64) - 1
+        return np.flatnonzero(present), rank[keys]
+    codes, uniq = pd.factorize(keys, sort=True)
+    return np.asarray(uniq, dtype=np.int64), codes.astype(np.int64)
+
+
+@dataclass
+class Base:
+    """The incidents of one granularity and window level, grouped once into base atoms:
+    non-empty (unit, window, category, location type) with counts, sorted. Cached on the
+    index, so a design change that keeps granularity and window level (categories,
+    grouping, counts, references, weights) never touches a million incidents again."""
+
+    windows: Windows
+    n_units: int
+    n_uw: int  # non-empty (unit, window) pairs; uwr below is their rank
+    incident_uwr: np.ndarray  # int32 per incident
+    key: np.ndarray  # int64 sorted: uwr * (categories * N_LOC) + category * N_LOC + loc
+    uwr: np.ndarray
+    unit: np.ndarray  # == n_units for incidents outside every unit
+    rwin: np.ndarray
+    cat: np.ndarray
+    loc: np.ndarray
+    n: np.ndarray
+    _n_ref: np.ndarray | None = None
+
+    def n_ref(self, index: Index) -> np.ndarray:
+        """Incidents with a reference number per base atom (only needed when a design
+        shows references, so computed on first use)."""
+        if self._n_ref is None:
+            self._n_ref = np.bincount(
+                self.incident_atom(index), weights=index.has_reference, minlength=len(self.key)
+            ).astype(np.int64)
+        return self._n_ref
+
+    def incident_atom(self, index: Index) -> np.ndarray:
+        per = self.incident_uwr.astype(np.int64) * (len(index.categories) * N_LOC)
+        return np.searchsorted(self.key, per + _catloc(index))
+
+
+def _base(index: Index, units: Units, level: str) -> Base:
+    key = ("base", str(units.granularity), id(units), level)
+    hit = index.cache.get(key)
+    if hit is None:
+        hit = _build_base(index, units, level)
+        index.cache[key] = hit
+    return hit
+
+
+def _build_base(index: Index, units: Units, level: str) -> Base:
+    win = windows_at(index, level)
+    unit = units.incident_unit.astype(np.int64)
+    unit[unit < 0] = units.n
+    uw_keys, uwr = dense_groups(unit * win.n + win.code, (units.n + 1) * win.n)
+    per = len(index.categories) * N_LOC
+    keys, inverse = dense_groups(uwr * per + _catloc(index), len(uw_keys) * per)
+    n = np.bincount(inverse, minlength=len(keys)).astype(np.int64)
+    rank, catloc = np.divmod(keys, per)
+    u, w = np.divmod(uw_keys[rank], win.n)
+    return Base(
+        win,
+        units.n,
+        len(uw_keys),
+        uwr.astype(np.int32),
+        keys,
+        rank,
+        u,
+        w,
+        catloc // N_LOC,
+        catloc % N_LOC,
+        n,
+    )
+
+
+def _catloc(index: Index) -> np.ndarray:
+    """Category x location type per incident, one small int (cached on the index)."""
+    hit = index.cache.get("catloc")
+    if hit is None:
+        hit = index.category_code.astype(np.int64) * N_LOC + index.location_code
+        index.cache["catloc"] = hit
+    return hit
+
+
+@dataclass(frozen=True)
+class Atoms:
+    """The design's incidents grouped as finely as the model ever needs: by (unit, risk
+    window, category, location type). Within an atom every incident gets the same
+    chance of being linked, so the score is computed on atoms, not on each incident."""
+
+    unit: np.ndarray  # int64; == n_units for incidents outside every unit
+    rwin: np.ndarray  # int64 risk window code
+    dwin: np.ndarray  # int64 display window code
+    slot: np.ndarray  # int64 group code; == n_groups for hidden categories
+    loc: np.ndarray  # int64 location type code
+    n: np.ndarray  # int64 incidents
+    n_ref: np.ndarray  # int64 incidents with a reference number
+    kappa: np.ndarray  # float64 share of the atom's cell the map confirms
+    cell: np.ndarray  # int64 index of the atom's published group cell, -1 if none
+    uwr: np.ndarray  # int64 rank of (unit, risk window)
+    n_uw: int
+    n_units: int
+    n_groups: int
+    n_rwin: int
+
+    @property
+    def shown(self) -> np.ndarray:
+        return (self.slot < self.n_groups) & (self.unit < self.n_units)
+
+    @property
+    def inside(self) -> np.ndarray:
+        return self.unit < self.n_units
+
+
+def runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group ids of consecutive equal keys (keys sorted): (group id per row, first row
+    of each group). Linear, no sort."""
+    if not len(keys):
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    start = np.empty(len(keys), dtype=bool)
+    start[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=start[1:])
+    return np.cumsum(start) - 1, np.flatnonzero(start)
+
+
+def group_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted unique keys, inverse) for small arrays; linear when already sorted."""
+    if len(keys) < 2 or bool(np.all(keys[1:] >= keys[:-1])):
+        gid, first = runs(keys)
+        return keys[first], gid
+    uniq, inv = np.unique(keys, return_inverse=True)
+    return uniq, inv
+
+
 @dataclass(frozen=True)
 class PublicLayer:
-    """What a design publishes, plus the per-incident facts the score needs (which are
+    """What a design publishes, plus the atoms the score is computed from (which are
     internal: only `frame()`, `geoframe()` and `references` are public)."""
 
     design: Design
@@ -129,12 +262,9 @@ class PublicLayer:
     cell_window: np.ndarray  # absolute time key at display_level
     cell_group: np.ndarray
     cell_shown: np.ndarray  # float64 shown count (band's lower edge when banded)
-    cell_label: np.ndarray  # object: the count as shown in words
     cell_true: np.ndarray  # int64: internal only, never written to a public file
-    # per incident
-    incident_unit: np.ndarray
-    incident_group: np.ndarray  # -1 where not shown (hidden or outside every unit)
-    incident_kappa: np.ndarray  # share of the incident's cell the map confirms (0-1)
+    atoms: Atoms
+    display_origin: int  # absolute display-window key of code 0
     # summary
     shown_incidents: int  # incidents in shown groups and inside units
     published_incidents: int  # of those, in cells that are published
@@ -144,6 +274,12 @@ class PublicLayer:
     notes: tuple[str, ...] = ()
     references: pd.DataFrame | None = field(default=None, repr=False)
 
+    @cached_property
+    def cell_label(self) -> np.ndarray:
+        """The count as shown in words ("6 to 10" when banded); built only when asked,
+        since turning numbers into text is the slowest step for a large layer."""
+        return count_labels(self.design, self.cell_shown)
+
     def frame(self, index: Index) -> pd.DataFrame:
         """The public table: unit, window, group, count, count label."""
         groups = np.array((*self.grouping.groups, TOTAL_GROUP), dtype=object)
@@ -151,14 +287,12 @@ class PublicLayer:
         labels = np.array(self.units.labels(index, uniq_units), dtype=object)
         uniq_w, winv = np.unique(self.cell_window, return_inverse=True)
         wlabels = np.array([window_label(self.display_level, w) for w in uniq_w], dtype=object)
-        shown = self.cell_shown
-        count = shown.astype(np.int64)
         return pd.DataFrame(
             {
                 S.UNIT: labels[inv] if len(inv) else labels,
                 S.WINDOW: wlabels[winv] if len(winv) else wlabels,
                 S.GROUP: groups[self.cell_group] if len(self.cell_group) else groups[:0],
-                S.SHOWN: count,
+                S.SHOWN: self.cell_shown.astype(np.int64),
                 S.SHOWN_LABEL: self.cell_label,
             }
         )
@@ -193,53 +327,91 @@ def apply_design(index: Index, design: Design) -> PublicLayer:
         )
     if TIME_LEVELS.index(display_level) < TIME_LEVELS.index(risk_level):
         display_level = risk_level
-
-    unit = units.incident_unit.astype(np.int64)
-    g = grouping.group_of_category[index.category_code].astype(np.int64)
-    inside = unit >= 0
-    shown = inside & (g >= 0)
-    outside = int((~inside).sum())
+    # real time: each update is one incident (the score handles that); counting
+    # happens at the display level
+    count_level = display_level if risk_level == "timestamp" else risk_level
+    n_groups = len(grouping.groups)
+    slot_of_category = np.where(
+        grouping.group_of_category >= 0, grouping.group_of_category, n_groups
+    )
+    base = _base(index, units, count_level)
+    want_refs = design.references != "omitted"
+    atoms = Atoms(
+        unit=base.unit,
+        rwin=base.rwin,
+        dwin=base.rwin,
+        slot=slot_of_category[base.cat],
+        loc=base.loc,
+        n=base.n,
+        n_ref=base.n_ref(index) if want_refs else np.zeros(len(base.n), dtype=np.int64),
+        kappa=np.zeros(len(base.n)),
+        cell=np.full(len(base.n), -1, dtype=np.int64),
+        uwr=base.uwr,
+        n_uw=base.n_uw,
+        n_units=units.n,
+        n_groups=n_groups,
+        n_rwin=base.windows.n,
+    )
+    dwin_of = (
+        np.arange(base.windows.n)
+        if count_level == display_level
+        else window_parent(index, count_level, display_level)
+    )
+    dwin = dwin_of[atoms.rwin]
+    display = windows_at(index, display_level)
+    outside = int(atoms.n[~atoms.inside].sum())
     if outside:
         notes.append(f"{outside:,} incidents lie outside every unit and are not published.")
-    n_groups = max(len(grouping.groups), 1)
-    win = windows_at(index, display_level)
+
+    shown = atoms.shown
+    g_safe = max(n_groups, 1)
+    # display group cells and totals, keyed (unit, display window, group)
+    gkey = (atoms.unit * display.n + dwin) * g_safe + np.minimum(atoms.slot, g_safe - 1)
+    gk, ginv_sel = dense_groups(gkey[shown], units.n * display.n * g_safe)
+    gtrue = np.bincount(ginv_sel, weights=atoms.n[shown], minlength=len(gk)).astype(np.int64)
+    with_totals = design.totals and n_groups > 1
+    if with_totals:
+        tk, tinv = group_rows(gk // g_safe)
+        ttrue = np.bincount(tinv, weights=gtrue, minlength=len(tk)).astype(np.int64)
+    else:
+        tk = ttrue = None
 
     if design.counts == "noise":
-        cells = _noisy_cells(index, design, units, win, g, unit, shown, n_groups)
-        cell_keys, cell_true, cell_shown, cell_label, published, n_supp, n_sec = cells
-        incident_kappa = np.where(shown, 1.0, 0.0)
+        keys, true, cell_shown, published, n_supp, n_sec = _noisy_cells(
+            design, units.n, display.n, n_groups, gk, gtrue, with_totals
+        )
+        kappa_group = np.ones(len(gk))
+        group_cell_pos = np.searchsorted(keys, _recode(gk, g_safe, False))
     else:
-        key = (unit * win.n + win.code) * n_groups + g
-        gc = count_cells(key, shown, units.n * win.n * n_groups)
-        tkey = unit * win.n + win.code
-        tc = (
-            count_cells(tkey, shown, units.n * win.n)
-            if design.totals and len(grouping.groups) > 1
-            else None
+        (keys, true, cell_shown, published, kappa_group, n_supp, n_sec) = _disclose(
+            design, gk, gtrue, tk, ttrue, g_safe
         )
-        (cell_keys, cell_true, cell_shown, cell_label, published, kappa, n_supp, n_sec) = _disclose(
-            design, gc, tc, n_groups
-        )
-        incident_kappa = np.zeros(index.n)
-        incident_kappa[shown] = kappa[gc.incident_cell[shown]]
+        group_cell_pos = np.arange(len(gk))
 
-    # decode keys: group cells have g >= 0; totals were encoded with group n_groups
-    cg = cell_keys % (n_groups + 1)
-    uw = cell_keys // (n_groups + 1)
-    cu, cw = uw // win.n, uw % win.n
+    kappa = np.zeros(len(atoms.n))
+    kappa[shown] = kappa_group[ginv_sel]
+    # decode keys: group cells have g < n_groups; totals were encoded with slot g_safe
+    cg = keys % (g_safe + 1)
+    uw = keys // (g_safe + 1)
+    cu, cw = uw // display.n, uw % display.n
     order = np.lexsort((cg, cw, cu))
     keep = order[published[order]]
-    cell_group = np.where(cg[keep] == n_groups, -1, cg[keep])
-    # 'All crime' sorts last within its unit and window
+    out_pos = np.full(len(keys), -1, dtype=np.int64)
+    out_pos[keep] = np.arange(len(keep))
+    cell = np.full(len(atoms.n), -1, dtype=np.int64)
+    cell[shown] = out_pos[group_cell_pos[ginv_sel]]
     references = None
-    if design.references != "omitted":
-        references = _references(index, design, units, win, grouping, unit, g, incident_kappa)
+    if want_refs:
+        references = _references(
+            index, design, units, display, grouping, atoms, base.incident_atom(index), kappa, dwin
+        )
         if design.counts != "exact":
             notes.append(
                 "Listing reference numbers shows each cell's exact count, so "
                 "rounding, banding or noise no longer hide it."
             )
-            incident_kappa = np.where(incident_kappa > 0, 1.0, 0.0)
+            kappa = np.where(kappa > 0, 1.0, 0.0)
+    atoms = replace(atoms, dwin=dwin, kappa=kappa, cell=cell)
     return PublicLayer(
         design=design,
         units=units,
@@ -247,16 +419,14 @@ def apply_design(index: Index, design: Design) -> PublicLayer:
         display_level=display_level,
         risk_level=risk_level,
         cell_unit=cu[keep],
-        cell_window=cw[keep] + win.origin,
-        cell_group=cell_group.astype(np.int64),
+        cell_window=cw[keep] + display.origin,
+        cell_group=np.where(cg[keep] == g_safe, -1, cg[keep]).astype(np.int64),
         cell_shown=cell_shown[keep],
-        cell_label=cell_label[keep],
-        cell_true=cell_true[keep],
-        incident_unit=unit,
-        incident_group=np.where(shown, g, -1),
-        incident_kappa=incident_kappa,
-        shown_incidents=int(shown.sum()),
-        published_incidents=int((incident_kappa > 0).sum()),
+        cell_true=true[keep],
+        atoms=atoms,
+        display_origin=display.origin,
+        shown_incidents=int(atoms.n[shown].sum()),
+        published_incidents=int(atoms.n[kappa > 0].sum()),
         suppressed_cells=n_supp,
         secondary_suppressed_cells=n_sec,
         outside_units=outside,
@@ -274,29 +444,27 @@ def _recode(keys: np.ndarray, n_groups: int, is_total: bool) -> np.ndarray:
     return uw * (n_groups + 1) + gg
 
 
-def _disclose(design: Design, gc: Cells, tc: Cells | None, n_groups: int):
-    """Suppression (primary and secondary), then rounding or banding."""
-    gk = _recode(gc.keys, n_groups, False)
-    true = gc.counts
-    if tc is not None:
-        keys = np.concatenate([gk, _recode(tc.keys, n_groups, True)])
-        true = np.concatenate([true, tc.counts])
-    else:
-        keys = gk
-    n_group_cells = len(gc.keys)
+def _disclose(design: Design, gk, gtrue, tk, ttrue, n_groups: int):
+    """Suppression (primary and secondary), then rounding or banding. Keys come back
+    in one space (group cells, then totals); kappa is per group cell."""
+    keys = _recode(gk, n_groups, False)
+    true = gtrue
+    if tk is not None:
+        keys = np.concatenate([keys, _recode(tk, n_groups, True)])
+        true = np.concatenate([true, ttrue])
+    n_group_cells = len(gk)
     is_total = np.arange(len(keys)) >= n_group_cells
     suppressed = (true < design.min_count) if design.min_count > 0 else np.zeros(len(keys), bool)
     n_secondary = 0
-    if tc is not None and design.min_count > 0:
+    if tk is not None and design.min_count > 0:
         suppressed, n_secondary = _secondary(keys, true, suppressed, is_total, n_groups)
-    shown, label, lo = _show(design, true)
+    shown, lo = _show(design, true)
     published = ~suppressed & (shown > 0)
     kappa = np.where(published, lo / np.maximum(true, 1), 0.0)[:n_group_cells]
     return (
         keys,
         true,
         shown,
-        label,
         published,
         kappa,
         int(suppressed.sum() - n_secondary),
@@ -335,36 +503,42 @@ def _secondary(keys, true, suppressed, is_total, n_groups):
     return suppressed, extra
 
 
-def _show(design: Design, true: np.ndarray):
-    """Shown count, its words, and the lowest true count it is consistent with."""
+def _show(design: Design, true: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Shown count, and the lowest true count it is consistent with (what the map
+    confirms)."""
     true = true.astype(np.int64)
     if design.counts == "rounded":
         b = design.round_base
-        shown = (b * np.floor(true / b + 0.5)).astype(np.int64)
-        lo = np.maximum(1, np.ceil(shown - b / 2)).astype(float)
-        label = shown.astype(str).astype(object)
-        return shown.astype(float), label, np.where(shown > 0, lo, 0.0)
+        shown = b * np.floor(true / b + 0.5)
+        lo = np.maximum(1, np.ceil(shown - b / 2))
+        return shown, np.where(shown > 0, lo, 0.0)
     if design.counts == "banded":
         edges = np.asarray(design.bands, dtype=np.int64)
-        k = np.searchsorted(edges, true, side="right") - 1
-        k = np.clip(k, 0, len(edges) - 1)
+        k = np.clip(np.searchsorted(edges, true, side="right") - 1, 0, len(edges) - 1)
         lo = edges[k].astype(float)
-        words = [
-            f"{edges[i]} to {edges[i + 1] - 1}" if i + 1 < len(edges) else f"{edges[i]} or more"
-            for i in range(len(edges))
-        ]
-        label = np.array(words, dtype=object)[k] if len(k) else np.array([], dtype=object)
-        return np.where(true > 0, lo, 0.0), label, lo
-    return true.astype(float), true.astype(str).astype(object), true.astype(float)
+        return np.where(true > 0, lo, 0.0), lo
+    return true.astype(float), true.astype(float)
 
 
-def _noisy_cells(index, design, units, win, g, unit, shown, n_groups):
+def count_labels(design: Design, shown: np.ndarray) -> np.ndarray:
+    """Shown counts in words: the band ("6 to 10", "51 or more") or the number."""
+    if design.counts == "banded":
+        edges = np.asarray(design.bands, dtype=np.int64)
+        words = np.array(
+            [f"{a} to {b - 1}" for a, b in pairwise(edges)] + [f"{edges[-1]} or more"],
+            dtype=object,
+        )
+        return words[np.searchsorted(edges, shown.astype(np.int64), side="right") - 1]
+    return shown.astype(np.int64).astype(str).astype(object)
+
+
+def _noisy_cells(design, n_units, n_windows, n_groups, gk, gtrue, with_totals):
     """Differential-privacy noise on every cell of the domain, zeros included (a cell
     left out would itself reveal that it was empty). Each incident counts in its group
     cell and in its total, so each family gets half of epsilon."""
-    with_totals = design.totals and n_groups > 1
-    families = n_groups + (1 if with_totals else 0)
-    space = units.n * win.n * families
+    g_safe = max(n_groups, 1)
+    families = g_safe + (1 if with_totals else 0)
+    space = n_units * n_windows * families
     if space > NOISE_DOMAIN_LIMIT:
         raise DesignError(
             f"noise must be added to every cell, and this design has {space:,} "
@@ -373,35 +547,39 @@ def _noisy_cells(index, design, units, win, g, unit, shown, n_groups):
             "coarser time precision",
         )
     eps = design.epsilon / (2 if with_totals else 1)
-    key = (unit * win.n + win.code) * (n_groups + 1) + g
-    dense = np.zeros(units.n * win.n * (n_groups + 1), dtype=np.int64)
-    np.add.at(dense, key[shown], 1)  # small domain: clarity over speed
+    dense = np.zeros(n_units * n_windows * (g_safe + 1), dtype=np.int64)
+    dense[_recode(gk, g_safe, False)] = gtrue
+    grid = dense.reshape(-1, g_safe + 1)
     if with_totals:
-        tot = dense.reshape(-1, n_groups + 1)
-        tot[:, n_groups] = tot[:, :n_groups].sum(axis=1)
-    else:
-        dense.reshape(-1, n_groups + 1)[:, n_groups] = 0
+        grid[:, g_safe] = grid[:, :g_safe].sum(axis=1)
     rng = np.random.default_rng(design.noise_seed)
     p = 1.0 - np.exp(-eps)
     noise = rng.geometric(p, dense.size) - rng.geometric(p, dense.size)
     noisy = np.maximum(dense + noise, 0)
     if not with_totals:
-        noisy.reshape(-1, n_groups + 1)[:, n_groups] = 0
+        noisy.reshape(-1, g_safe + 1)[:, g_safe] = 0
     published = noisy >= max(design.min_count, 1)
     keys = np.flatnonzero(published | (dense > 0)).astype(np.int64)
-    true = dense[keys]
-    shown = noisy[keys].astype(float)
-    label = shown.astype(np.int64).astype(str).astype(object)
-    pub = published[keys]
-    return keys, true, shown, label, pub, int(((dense > 0) & ~published).sum()), 0
+    return (
+        keys,
+        dense[keys],
+        noisy[keys].astype(float),
+        published[keys],
+        int(((dense > 0) & ~published).sum()),
+        0,
+    )
 
 
-def _references(index, design, units, win, grouping, unit, g, kappa) -> pd.DataFrame:
+def _references(
+    index, design, units, display, grouping, atoms, incident_atom, kappa, dwin
+) -> pd.DataFrame:
     """Reference numbers as the design allows (¶24-25): truncated, a fresh pseudonym per
     release (keyed by a secret, so it links to nothing), or in full."""
-    sel = np.flatnonzero((kappa > 0) & index.has_reference)
+    atom = incident_atom
+    sel = np.flatnonzero((kappa[atom] > 0) & index.has_reference)
     refs = index.references[sel].astype(str)
-    windows = win.code[sel] + win.origin
+    a = atom[sel]
+    windows = dwin[a] + display.origin
     if design.references == "truncated":
         shown = [r[: len(r) // 2] + "*" * (len(r) - len(r) // 2) for r in refs]
     elif design.references == "pseudonym":
@@ -415,9 +593,9 @@ def _references(index, design, units, win, grouping, unit, g, kappa) -> pd.DataF
     groups = np.array(grouping.groups, dtype=object)
     frame = pd.DataFrame(
         {
-            S.UNIT: units.labels(index, unit[sel]),
-            S.WINDOW: [window_label(win.level, w) for w in windows.tolist()],
-            S.GROUP: groups[g[sel]] if len(sel) else [],
+            S.UNIT: units.labels(index, atoms.unit[a]),
+            S.WINDOW: [window_label(display.level, w) for w in windows.tolist()],
+            S.GROUP: groups[atoms.slot[a]] if len(sel) else [],
             S.REFERENCE: shown,
         }
     )

@@ -34,7 +34,7 @@ import pandas as pd
 from crimedash import schema as S
 from crimedash.design import DEFAULT_LOCATION_WEIGHTS, Design
 from crimedash.index import Index, window_label
-from crimedash.layer import PublicLayer, apply_design, windows_at
+from crimedash.layer import PublicLayer, apply_design
 
 ATTACKERS = ("register", "neighbour", "reference")
 ATTACKER_LABELS = {
@@ -67,116 +67,158 @@ def dp_posterior_bound(prior: np.ndarray | float, epsilon: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Per-incident identifiability of one design (internal: never published)."""
+    """Identifiability of one design, on rows: the layer's atoms (unit, window, group,
+    location type), split by whether incidents carry a reference number. Every incident
+    in a row gets the same chance r, so a row of n incidents stands for n equal values.
+    Internal: never published."""
 
     layer: PublicLayer
-    r: np.ndarray  # combined chance per incident (0 where not shown)
+    unit: np.ndarray
+    dwin: np.ndarray  # display window code (absolute key = + layer.display_origin)
+    slot: np.ndarray  # group code (== n_groups: hidden)
+    loc: np.ndarray
+    n: np.ndarray  # incidents in the row
+    kappa: np.ndarray
+    shown: np.ndarray  # bool: in a shown group and inside a unit
+    sensitivity: np.ndarray  # s per row (0 where not shown)
+    m: np.ndarray  # location weight per row
+    r: np.ndarray  # combined chance per incident of the row
     parts: dict[str, np.ndarray]  # r_k per attacker
-    weight: np.ndarray  # s * m per incident (0 where not shown)
-    sensitivity: np.ndarray  # s per incident
     score: float
     attacker_scores: dict[str, float]  # A_k * 100
     linkable: float  # expected number of linkable incidents, sum of r
     households_assumed: bool
 
+    @property
+    def published(self) -> np.ndarray:
+        return self.kappa > 0
+
 
 def evaluate(index: Index, design: Design, layer: PublicLayer | None = None) -> Evaluation:
     """Score a design: the public layer plus each incident's identifiability."""
     layer = layer or apply_design(index, design)
+    at = layer.atoms
     units = layer.units
     lw = dict(DEFAULT_LOCATION_WEIGHTS)
     lw.update(dict(design.location_weights))
     m_by_type = np.array([lw.get(t, 1.0) for t in index.location_types])
-    m = m_by_type[index.location_code]
-    g = layer.incident_group
-    shown = g >= 0
-    kappa = layer.incident_kappa
-    gs = layer.grouping.group_sensitivity
-    s = np.where(shown, gs[np.maximum(g, 0)] if len(gs) else 0.0, 0.0)
-    unit = layer.incident_unit
+    m = m_by_type[at.loc]
+    shown = at.shown
+    kappa = at.kappa
+    gs = np.append(layer.grouping.group_sensitivity, 0.0)
+    s = np.where(shown, gs[np.minimum(at.slot, len(gs) - 1)], 0.0)
     eps = design.epsilon if design.counts == "noise" else None
 
     # 1. register linker: 1 / H (at least one household: a place where nobody lives
     #    still points at whoever runs it)
-    h = np.maximum(units.households, 1.0)
-    rho1 = np.where(shown, 1.0 / h[np.maximum(unit, 0)], 0.0)
+    h = np.append(np.maximum(units.households, 1.0), 1.0)
+    rho1 = np.where(shown, 1.0 / h[at.unit], 0.0)
     if eps is not None:
-        rho1 = np.minimum(rho1, dp_posterior_bound(1.0 / max(h.sum(), 1.0), eps))
+        rho1 = np.minimum(rho1, dp_posterior_bound(1.0 / max(h[:-1].sum(), 1.0), eps))
     r1 = m * kappa * rho1
 
     # 2. neighbour: confirmed location-weighted incidents of the group / all recorded
-    rho2 = _neighbour(index, design, layer, m, kappa)
+    rho2 = _neighbour(layer, m)
     if eps is not None:
-        prior = _group_prior(index, layer)
-        rho2 = np.minimum(rho2, np.where(shown, dp_posterior_bound(prior, eps), 0.0))
+        prior = np.bincount(at.slot, weights=at.n, minlength=at.n_groups + 1) / max(index.n, 1)
+        rho2 = np.minimum(rho2, np.where(shown, dp_posterior_bound(prior[at.slot], eps), 0.0))
     r2 = m * kappa * rho2
 
-    # 3. reference linker: only for incidents the map publishes with a reference
-    r3 = np.where((kappa > 0) & index.has_reference, REFERENCE_LINK_CHANCE[design.references], 0.0)
+    # 3. reference linker: only for incidents the map publishes with a reference; rows
+    #    are split so every incident of a row has the same r
+    chance = REFERENCE_LINK_CHANCE[design.references]
+    n = at.n.astype(float)
+    cols = [at.unit, at.dwin, at.slot, at.loc, kappa, shown, s, m, r1, r2]
+    if chance > 0:
+        with_ref = at.n_ref.astype(float)
+        cols = [np.concatenate([c, c]) for c in cols]
+        n = np.concatenate([n - with_ref, with_ref])
+        r3 = np.concatenate([np.zeros(len(at.n)), np.where(kappa > 0, chance, 0.0)])
+        keep = n > 0
+        cols = [c[keep] for c in cols]
+        n, r3 = n[keep], r3[keep]
+    else:
+        r3 = np.zeros(len(n))
+    unit, dwin, slot, loc, kappa, shown, s, m, r1, r2 = cols
 
     r = 1.0 - (1.0 - r1) * (1.0 - r2) * (1.0 - r3)
-    weight = s * m
-    denom = weight.sum()
-    denom_ref = s.sum()
+    ns = n * s
+    denom = float((ns * m).sum())
+    denom_ref = float(ns.sum())
     a = {
-        "register": float((s * r1).sum() / denom) if denom > 0 else 0.0,
-        "neighbour": float((s * r2).sum() / denom) if denom > 0 else 0.0,
-        "reference": float((s * r3).sum() / denom_ref) if denom_ref > 0 else 0.0,
+        "register": float((ns * r1).sum() / denom) if denom > 0 else 0.0,
+        "neighbour": float((ns * r2).sum() / denom) if denom > 0 else 0.0,
+        "reference": float((ns * r3).sum() / denom_ref) if denom_ref > 0 else 0.0,
     }
     score = 100.0 * (1.0 - np.prod([1.0 - v for v in a.values()]))
     return Evaluation(
         layer=layer,
+        unit=unit,
+        dwin=dwin,
+        slot=slot,
+        loc=loc,
+        n=n,
+        kappa=kappa,
+        shown=shown,
+        sensitivity=s,
+        m=m,
         r=r,
         parts={"register": r1, "neighbour": r2, "reference": r3},
-        weight=weight,
-        sensitivity=s,
         score=float(np.clip(score, 0.0, 100.0)),
         attacker_scores={k: 100.0 * v for k, v in a.items()},
-        linkable=float(r.sum()),
+        linkable=float((n * r).sum()),
         households_assumed=units.households_assumed,
     )
 
 
-def _neighbour(index: Index, design: Design, layer: PublicLayer, m, kappa) -> np.ndarray:
-    """rho_2 per incident: C / M, with C the confirmed location-weighted incidents of the
-    incident's group in its (unit, window) and M all recorded there, published or not."""
-    g = layer.incident_group
-    shown = g >= 0
-    unit = layer.incident_unit
-    inside = unit >= 0
+def _neighbour(layer: PublicLayer, m: np.ndarray) -> np.ndarray:
+    """rho_2 per atom: C / M, with C the confirmed location-weighted incidents of the
+    atom's group in its (unit, window) and M all recorded there, published or not.
+    Both sums are one bincount over dense (unit, window[, group]) codes."""
+    at = layer.atoms
+    shown = at.shown
     if layer.risk_level == "timestamp":
         # real time: every update is one incident, so its window holds only itself
-        return np.where(shown & (m > 0), kappa, 0.0)
-    win = windows_at(index, layer.risk_level)
-    n_groups = max(len(layer.grouping.groups), 1)
-    uw = np.where(inside, unit * win.n + win.code, 0)
-    space = layer.units.n * win.n
-    if space * n_groups <= (1 << 23):
-        all_m = np.bincount(uw[inside], weights=m[inside], minlength=space)
-        key = uw * n_groups + np.maximum(g, 0)
-        conf = np.bincount(key[shown], weights=(m * kappa)[shown], minlength=space * n_groups)
-        c = conf[key]
-        tot = all_m[uw]
-    else:
-        codes, _ = pd.factorize(uw)
-        all_m = np.bincount(codes[inside], weights=m[inside])
-        key = codes.astype(np.int64) * n_groups + np.maximum(g, 0)
-        kc, _ = pd.factorize(key)
-        conf = np.bincount(kc[shown], weights=(m * kappa)[shown], minlength=kc.max() + 1)
-        c = conf[kc]
-        tot = all_m[codes]
+        return np.where(shown & (m > 0), at.kappa, 0.0)
+    weight = at.n * m
+    all_m = np.bincount(at.uwr, weights=weight * at.inside, minlength=at.n_uw)
+    slots = at.n_groups + 1
+    gid_g = at.uwr * slots + at.slot
+    conf = np.bincount(gid_g, weights=weight * at.kappa * shown, minlength=at.n_uw * slots)
+    tot = all_m[at.uwr]
     with np.errstate(divide="ignore", invalid="ignore"):
-        rho = np.where(shown & (tot > 0), c / tot, 0.0)
+        rho = np.where(shown & (tot > 0), conf[gid_g] / tot, 0.0)
     return np.minimum(rho, 1.0)
 
 
-def _group_prior(index: Index, layer: PublicLayer) -> np.ndarray:
-    """Each incident's group share across the whole data set: what a neighbour could
-    guess without the map (the prior that noise bounds the posterior against)."""
-    g = layer.incident_group
-    shown = g >= 0
-    share = np.bincount(g[shown], minlength=max(len(layer.grouping.groups), 1)) / max(index.n, 1)
-    return np.where(shown, share[np.maximum(g, 0)], 0.0)
+def unit_risk(ev: Evaluation, window_key: int | None = None) -> pd.DataFrame:
+    """Per unit (in one display window, or all): its most exposed published incident's
+    chance r, its published incidents, the group and the attacker contributing most.
+    For the analyst's risk view; never published."""
+    sel = ev.published & ev.shown
+    if window_key is not None:
+        sel &= (ev.dwin + ev.layer.display_origin) == window_key
+    cols = ["code", "r", "incidents", "group", "attacker"]
+    if not sel.any():
+        return pd.DataFrame(columns=cols)
+    w = ev.n[sel] * ev.sensitivity[sel]
+    df = pd.DataFrame(
+        {
+            "code": ev.unit[sel],
+            "r": ev.r[sel],
+            "n": ev.n[sel],
+            "group": ev.slot[sel],
+            "contrib": w * ev.r[sel],
+            **{k: w * v[sel] for k, v in ev.parts.items()},
+        }
+    )
+    per = df.groupby("code").agg(r=("r", "max"), incidents=("n", "sum"))
+    grp = df.groupby(["code", "group"])["contrib"].sum().reset_index()
+    top = grp.sort_values(["code", "contrib", "group"], ascending=[True, False, True])
+    per["group"] = top.drop_duplicates("code").set_index("code")["group"]
+    per["attacker"] = df.groupby("code")[list(ev.parts)].sum().idxmax(axis=1)
+    per["incidents"] = per["incidents"].round().astype(int)
+    return per.reset_index()[cols]
 
 
 # --- the assessment a reviewer reads ---------------------------------------------------
@@ -244,10 +286,10 @@ def verdict_for(score: float, design: Design) -> str:
 
 def matrix(ev: Evaluation) -> pd.DataFrame:
     """Published incidents by likelihood (their r) and severity (their sensitivity)."""
-    sel = ev.layer.incident_kappa > 0
+    sel = ev.published & ev.shown
     li = np.searchsorted(LIKELIHOOD_EDGES, ev.r[sel], side="right")
     se = np.searchsorted(SEVERITY_EDGES, ev.sensitivity[sel], side="right")
-    counts = np.bincount(li * 3 + se, minlength=9).reshape(3, 3)
+    counts = np.bincount(li * 3 + se, weights=ev.n[sel], minlength=9).reshape(3, 3)
     rows = []
     for i, lik in enumerate(LIKELIHOODS):
         for j, sev in enumerate(SEVERITIES):
@@ -255,7 +297,7 @@ def matrix(ev: Evaluation) -> pd.DataFrame:
                 {
                     "likelihood": lik,
                     "severity": sev,
-                    "incidents": int(counts[i, j]),
+                    "incidents": round(float(counts[i, j])),
                     "risk": RISK_MATRIX[i][j],
                 }
             )
@@ -265,45 +307,43 @@ def matrix(ev: Evaluation) -> pd.DataFrame:
 def drivers(index: Index, ev: Evaluation, top: int = 10) -> pd.DataFrame:
     """The units whose incidents contribute most to the score, and why."""
     layer = ev.layer
-    unit = layer.incident_unit
-    sel = (unit >= 0) & (layer.incident_group >= 0)
+    cols = [
+        S.UNIT,
+        "contribution",
+        S.HOUSEHOLDS,
+        "incidents",
+        "top_group",
+        "main_attacker",
+        "max_r",
+    ]
+    sel = ev.shown
     if not sel.any():
-        return pd.DataFrame(
-            columns=[
-                S.UNIT,
-                "contribution",
-                S.HOUSEHOLDS,
-                "incidents",
-                "top_group",
-                "main_attacker",
-                "max_r",
-            ]
-        )
-    u = unit[sel]
-    contrib = np.bincount(u, weights=(ev.sensitivity * ev.r)[sel], minlength=layer.units.n)
-    counts = np.bincount(u, minlength=layer.units.n)
-    best = np.argsort(-contrib, kind="stable")[:top]
-    best = best[contrib[best] > 0]
-    rows = []
-    total = max(float((ev.sensitivity * ev.r).sum()), 1e-12)
-    labels = layer.units.labels(index, best)
-    for code, lab in zip(best.tolist(), labels, strict=True):
-        mask = sel & (unit == code)
-        gs = layer.incident_group[mask]
-        top_group = layer.grouping.groups[int(np.bincount(gs).argmax())]
-        part = {k: float((ev.sensitivity * v)[mask].sum()) for k, v in ev.parts.items()}
-        rows.append(
-            {
-                S.UNIT: lab,
-                "contribution": round(float(contrib[code]) / total, 4),
-                S.HOUSEHOLDS: round(float(layer.units.households[code]), 1),
-                "incidents": int(counts[code]),
-                "top_group": top_group,
-                "main_attacker": max(part, key=part.get),
-                "max_r": round(float(ev.r[mask].max()), 3),
-            }
-        )
-    return pd.DataFrame(rows)
+        return pd.DataFrame(columns=cols)
+    per = unit_risk(ev)
+    if per.empty:
+        return pd.DataFrame(columns=cols)
+    w = ev.n * ev.sensitivity * ev.r
+    contrib = np.bincount(ev.unit[sel], weights=w[sel], minlength=layer.units.n + 1)
+    total = max(float(w.sum()), 1e-12)
+    per["contribution"] = contrib[per["code"].to_numpy(np.int64)] / total
+    per = (
+        per[per["contribution"] > 0]
+        .sort_values(["contribution", "code"], ascending=[False, True])
+        .head(top)
+    )
+    codes = per["code"].to_numpy(np.int64)
+    return pd.DataFrame(
+        {
+            S.UNIT: layer.units.labels(index, codes),
+            "contribution": per["contribution"].round(4).to_numpy(),
+            S.HOUSEHOLDS: np.round(layer.units.households[codes], 1),
+            "incidents": per["incidents"].to_numpy(),
+            "top_group": [layer.grouping.groups[int(g)] for g in per["group"]],
+            "main_attacker": per["attacker"].to_numpy(),
+            "max_r": per["r"].round(3).to_numpy(),
+        },
+        columns=cols,
+    )
 
 
 def assess(
@@ -319,8 +359,12 @@ def assess(
 
     ev = evaluate(index, design)
     layer = ev.layer
-    pub = layer.incident_kappa > 0
-    high = float((ev.r[pub] >= design.high_risk_line).mean()) if pub.any() else 0.0
+    pub = ev.published & ev.shown
+    high = (
+        float(ev.n[pub & (ev.r >= design.high_risk_line)].sum() / ev.n[pub].sum())
+        if pub.any()
+        else 0.0
+    )
     worst = _worst_case(index, ev)
     assumptions = []
     if ev.households_assumed:
@@ -356,19 +400,18 @@ def assess(
 
 
 def _worst_case(index: Index, ev: Evaluation) -> dict[str, Any]:
-    pub = np.flatnonzero(ev.layer.incident_kappa > 0)
+    pub = np.flatnonzero(ev.published & ev.shown)
     if not len(pub):
         return {"r": 0.0}
-    i = pub[np.argmax(ev.r[pub] * (1 + 1e-9 * ev.sensitivity[pub]))]
+    i = pub[np.lexsort((-ev.sensitivity[pub], -ev.r[pub]))[0]]
     layer = ev.layer
     parts = {k: float(v[i]) for k, v in ev.parts.items()}
-    wl = windows_at(index, layer.display_level)
     return {
         "r": round(float(ev.r[i]), 4),
-        "unit": layer.units.labels(index, np.array([layer.incident_unit[i]]))[0],
-        "window": window_label(layer.display_level, int(wl.code[i] + wl.origin)),
-        "group": layer.grouping.groups[int(layer.incident_group[i])],
-        "households": round(float(layer.units.households[layer.incident_unit[i]]), 1),
-        S.LOCATION_TYPE: index.location_types[int(index.location_code[i])],
+        "unit": layer.units.labels(index, np.array([ev.unit[i]]))[0],
+        "window": window_label(layer.display_level, int(ev.dwin[i] + layer.display_origin)),
+        "group": layer.grouping.groups[int(ev.slot[i])],
+        "households": round(float(layer.units.households[ev.unit[i]]), 1),
+        S.LOCATION_TYPE: index.location_types[int(ev.loc[i])],
         "main_attacker": max(parts, key=parts.get),
     }

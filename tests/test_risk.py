@@ -54,15 +54,19 @@ def test_worked_example():
     index = index_incidents(frame, households=hh)
     ev = evaluate(index, Design(granularity="h3:8", frequency="monthly"))
     assert ev.layer.units.n == 1
-    assert ev.parts["register"] == pytest.approx([0.1, 0.1, 0.01])
-    assert ev.parts["neighbour"] == pytest.approx([2 / 2.1, 2 / 2.1, 0.01 / 2.1])
+    # rows: incidents with equal chances travel together
+    rows = {ev.layer.grouping.groups[g]: i for i, g in enumerate(ev.slot)}
+    shop, vso = rows["Shoplifting"], rows["Violence and sexual offences"]
+    assert (ev.n[shop], ev.n[vso]) == (1, 2)
+    assert ev.parts["register"][[shop, vso]] == pytest.approx([0.01, 0.1])
+    assert ev.parts["neighbour"][[shop, vso]] == pytest.approx([0.01 / 2.1, 2 / 2.1])
     assert ev.attacker_scores["register"] == pytest.approx(10.0)
     assert ev.attacker_scores["neighbour"] == pytest.approx(
         100 * (2 * 2 / 2.1 + 0.1 * 0.01 / 2.1) / 2.01
     )
     assert ev.score == pytest.approx(95.31, abs=0.01)
     # r = 1 - (1 - r1)(1 - r2): the combined chance per incident
-    assert ev.r[0] == pytest.approx(1 - 0.9 * (1 - 2 / 2.1))
+    assert ev.r[vso] == pytest.approx(1 - 0.9 * (1 - 2 / 2.1))
 
 
 def test_dp_bound_worked_example():
