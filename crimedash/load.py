@@ -361,7 +361,11 @@ def _resolve_mapping(
                     merged[other] = None
             merged[fld] = col
     mapping = ColumnMapping(**merged)
-    geometry_location = has_geometry and not (mapping.has_lonlat or mapping.has_grid)
+    # A GIS file's own geometry is its location unless the user chose columns instead.
+    explicit_location = explicit is not None and any(
+        getattr(explicit, f) is not None for f in _LOCATION_FIELDS
+    )
+    geometry_location = has_geometry and not explicit_location
     if geometry_location:
         mapping = replace(mapping, latitude=None, longitude=None, easting=None, northing=None)
     missing: dict[str, tuple[str, ...]] = {}
@@ -762,16 +766,14 @@ def _empty_rejected() -> pd.DataFrame:
     return _rejections("", np.array([], dtype="int64"), "", [], "")
 
 
-def _as_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """Any array as strings, nulls as ''."""
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+Column = pa.Array | pa.ChunkedArray  # pyarrow's CSV reader returns one chunk per block
+
+
+def _as_text(arr: Column) -> Column:
+    """Any column as strings, nulls as '' (no copy when it already is)."""
     if not pa.types.is_string(arr.type):
-        if pa.types.is_large_string(arr.type) or pa.types.is_string_view(arr.type):
-            arr = arr.cast(pa.string())
-        else:
-            arr = pc.cast(arr, pa.string())
-    return pc.fill_null(arr, "")
+        arr = pc.cast(arr, pa.string())
+    return pc.fill_null(arr, "") if arr.null_count else arr
 
 
 # ======================================================================================
@@ -853,6 +855,8 @@ def _read_csv(source: Source, data: bytes, resolve: Resolver) -> tuple[_Table, C
     if data.startswith(_UTF8_BOM):
         data = data[len(_UTF8_BOM) :]
         encoding = "utf-8-sig"
+    if data[:1] in (b"\r", b"\n"):  # blank lines before the header
+        data = data.lstrip(b"\r\n")
     head = data[:65536]
     newline = b"\n" if b"\n" in head or b"\r" not in head else b"\r"
     end = data.find(newline)
@@ -864,6 +868,14 @@ def _read_csv(source: Source, data: bytes, resolve: Resolver) -> tuple[_Table, C
             hint="the first line must name the columns",
         )
     columns, delim = _split_header(_decode_header(header_bytes).strip("\r\n"), source.suffix)
+    if len(columns) == 1:
+        raise InputError(
+            "this does not look like a table: its first line has no commas, tabs or "
+            f"semicolons between column names (it reads {columns[0][:60]!r})",
+            file=name,
+            hint="give a CSV whose first line names the columns, e.g. "
+            "occurred_at,category,latitude,longitude",
+        )
     if end < 0 or re.compile(rb"\S").search(data, end + 1) is None:
         raise InputError(
             "the file has a header but no data rows",
@@ -923,7 +935,7 @@ def _read_csv(source: Source, data: bytes, resolve: Resolver) -> tuple[_Table, C
             )
         )
 
-    arrays = {c: table.column(c).combine_chunks() for c in include}
+    arrays: dict[str, Column] = {c: table.column(c) for c in include}
     if long_values:
         hit = pc.equal(arrays[include[0]], _LONG_LINE_SENTINEL).to_numpy(zero_copy_only=False)
         rejected.append(
@@ -1140,7 +1152,7 @@ def _read_parquet(
         raise InputError("the file has no rows", file=source.name, hint="pick another file")
     columns = table.column_names
     mapping = _resolve_mapping(columns, table.slice(0, 200).to_pandas(), explicit, source.name)
-    arrays = {c: table.column(c).combine_chunks() for _, c in mapping.items()}
+    arrays: dict[str, Column] = {c: table.column(c) for _, c in mapping.items()}
     n = table.num_rows
     return _Table(list(columns), arrays, np.arange(1, n + 1), n, fmt="parquet"), mapping
 
@@ -1159,7 +1171,7 @@ class _Numbers:
     bad: np.ndarray  # bool: present but not a finite number
 
 
-def _parse_numbers(arr: pa.Array) -> _Numbers:
+def _parse_numbers(arr: Column) -> _Numbers:
     if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
         values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
         empty = np.asarray(arr.is_null().to_numpy(zero_copy_only=False))
@@ -1168,14 +1180,16 @@ def _parse_numbers(arr: pa.Array) -> _Numbers:
     raw = _as_text(arr)
     empty = pc.equal(raw, "").to_numpy(zero_copy_only=False)
     try:  # fast path: every value is a plain number (or empty)
-        values = pc.cast(
-            pc.if_else(pa.array(empty), pa.scalar(None, pa.string()), raw), pa.float64()
-        ).to_numpy(zero_copy_only=False)
+        present = pc.if_else(pc.equal(raw, ""), pa.scalar(None, pa.string()), raw)
+        values = pc.cast(present if empty.any() else raw, pa.float64())
+        values = values.to_numpy(zero_copy_only=False)
         bad = ~empty & ~np.isfinite(values)
         return _Numbers(np.where(bad, np.nan, values), empty, bad)
     except pa.ArrowInvalid:
         pass
     text = pc.utf8_trim_whitespace(raw)
+    # A decimal comma ("53,45", as European spreadsheets write it) is a decimal point.
+    text = pc.replace_substring_regex(text, r"^([+-]?\d+),(\d+)$", r"\1.\2")
     empty = pc.equal(text, "").to_numpy(zero_copy_only=False)
     ok = pc.match_substring_regex(text, _NUMBER)
     values = pc.cast(pc.if_else(ok, text, pa.scalar(None, pa.string())), pa.float64())
@@ -1205,8 +1219,8 @@ class _Dates:
     precision: np.ndarray  # int8 per row: _PREC_MONTH / _PREC_DAY / _PREC_TIME
 
 
-def _int_field(struct: pa.StructArray, i: int) -> np.ndarray:
-    f = struct.field(i)
+def _int_field(struct: Column, i: int) -> np.ndarray:
+    f = pc.struct_field(struct, [i])
     f = pc.if_else(pc.equal(f, ""), pa.scalar(None, pa.string()), f)
     return pc.fill_null(pc.cast(f, pa.int64()), -1).to_numpy(zero_copy_only=False)
 
@@ -1222,18 +1236,22 @@ _FIXED_LAYOUTS: dict[int, tuple[int, ...]] = {
 _FIXED_FIELDS = ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))  # y m d H M S
 
 
-def _fixed_width_parts(text: pa.Array, parts: np.ndarray) -> np.ndarray:
+def _fixed_width_parts(text: Column, parts: np.ndarray) -> np.ndarray:
     """Fill `parts` for values in a fixed-width ISO layout; return which were read.
 
     Reads the string bytes with numpy (no regex): police.uk's "2024-03" and exports'
     "2024-03-01T10:15:00" cost a few milliseconds per million rows. Anything else is
     left for the regular expressions.
     """
+    if isinstance(text, pa.ChunkedArray):
+        done, start = [], 0
+        for chunk in text.chunks:
+            done.append(_fixed_width_parts(chunk, parts[:, start : start + len(chunk)]))
+            start += len(chunk)
+        return np.concatenate(done) if done else np.zeros(0, dtype=bool)
     n = len(text)
     done = np.zeros(n, dtype=bool)
-    if isinstance(text, pa.ChunkedArray):
-        text = text.combine_chunks()
-    if text.null_count or not pa.types.is_string(text.type):
+    if text.null_count or not pa.types.is_string(text.type) or not n:
         return done
     offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset : text.offset + n + 1]
     if text.buffers()[2] is None:
@@ -1308,7 +1326,7 @@ def _parse_dates(arr: pa.Array) -> _Dates:
         prec = _PREC_DAY if pa.types.is_date(arr.type) else _PREC_TIME
         return _Dates(values, empty, np.zeros(n, bool), np.full(n, prec, np.int8))
     raw = _as_text(arr)
-    parts = np.full((6, n), -1, dtype=np.int64)
+    parts = np.full((6, n), -1, dtype=np.int32)
     done = _fixed_width_parts(raw, parts)
     if done.all():
         empty = np.zeros(n, dtype=bool)
@@ -1456,13 +1474,13 @@ def _validate(table: _Table, mapping: ColumnMapping, name: str, id_prefix: str) 
     rows = table.rows[kept]
     k = int(kept.sum())
 
-    def kept_text(col: str | None) -> pa.Array | None:
+    def kept_text(col: str | None) -> Column | None:
         return None if col is None else _as_text(table.arrays[col]).filter(keep)
 
     if mapping.category is not None:
         category = _map_unique(kept_text(mapping.category), _category_of)
     else:
-        category = pa.array([UNKNOWN_CATEGORY] * k, pa.string())
+        category = _repeat(UNKNOWN_CATEGORY, k)
 
     unrecognised_location: dict[str, int] = {}
     if mapping.location_type is not None:
@@ -1471,7 +1489,7 @@ def _validate(table: _Table, mapping: ColumnMapping, name: str, id_prefix: str) 
         location_type = _map_unique(loc_text, lambda t: infer_location_type(t)[0].value)
         unrecognised_location = _unrecognised_counts(loc_text)
     else:
-        location_type = pa.array([LocationType.UNKNOWN.value] * k, pa.string())
+        location_type = _repeat(LocationType.UNKNOWN.value, k)
 
     ref_text = kept_text(mapping.reference)
     if ref_text is not None:
@@ -1480,13 +1498,15 @@ def _validate(table: _Table, mapping: ColumnMapping, name: str, id_prefix: str) 
     else:
         reference = pa.nulls(k, pa.string())
 
-    derived = pc.binary_join_element_wise(id_prefix, pc.cast(pa.array(rows), pa.string()), ":")
     id_text = kept_text(mapping.incident_id)
     if id_text is not None:
         id_text = pc.utf8_trim_whitespace(id_text)
-        incident_id = pc.if_else(pc.equal(id_text, ""), derived, id_text)
+    no_id = None if id_text is None else pc.equal(id_text, "")
+    if no_id is None or pc.any(no_id).as_py():
+        derived = pc.binary_join_element_wise(id_prefix, pc.cast(pa.array(rows), pa.string()), ":")
+        incident_id = derived if no_id is None else pc.if_else(no_id, derived, id_text)
     else:
-        incident_id = derived
+        incident_id = id_text
 
     incidents = pa.table(
         {
@@ -1497,12 +1517,17 @@ def _validate(table: _Table, mapping: ColumnMapping, name: str, id_prefix: str) 
             schema.LATITUDE: pa.array(lat[kept], pa.float64()),
             schema.LONGITUDE: pa.array(lon[kept], pa.float64()),
             schema.LOCATION_TYPE: location_type,
-            schema.SOURCE_FILE: pa.array([name], pa.string()).take(np.zeros(k, np.int32)),
+            schema.SOURCE_FILE: _repeat(name, k),
             schema.SOURCE_ROW: pa.array(rows, pa.int64()),
         }
     )
     rej = _sorted(rejected)
     return _Part(incidents, rej, _precision_of(dates, kept), unrecognised_location, table.rows_read)
+
+
+def _repeat(value: str, n: int) -> pa.Array:
+    """A string array of one value n times, without a Python list of n items."""
+    return pa.array([value], pa.string()).take(np.zeros(n, dtype=np.int32))
 
 
 def _sorted(rejected: list[pd.DataFrame]) -> pd.DataFrame:
@@ -1534,9 +1559,9 @@ def _category_of(text: str) -> str:
 
 def _map_unique(text: pa.Array, fn: Callable[[str], str]) -> pa.Array:
     """Apply fn to each distinct value once (a column has few distinct values)."""
-    encoded = pc.dictionary_encode(text)
-    mapped = pa.array([fn(v) for v in encoded.dictionary.to_pylist()], pa.string())
-    return mapped.take(encoded.indices)
+    uniques = pc.unique(text)
+    mapped = pa.array([fn(v) for v in uniques.to_pylist()], pa.string())
+    return mapped.take(pc.index_in(text, value_set=uniques))
 
 
 def _unrecognised_counts(text: pa.Array) -> dict[str, int]:
@@ -1686,6 +1711,7 @@ def load_incidents(
             "a police.uk zip",
         )
     id_prefixes = _id_prefixes([s.name for s in sources])
+    seen: dict[str, str] = {}
     parts: list[_Part] = []
     summaries: list[FileSummary] = []
     for i, source in enumerate(sources):
@@ -1693,6 +1719,10 @@ def load_incidents(
             progress(i / len(sources), f"Reading {source.name}")
         data = source.read()
         digest = hashlib.sha256(data).hexdigest()
+        if digest in seen:  # the same bytes twice (a file given twice) would double count
+            skipped.append((source.name, f"identical to {seen[digest]}, loaded once"))
+            continue
+        seen[digest] = source.name
         fmt = _detect_format(source, data)
         if fmt == "csv":
             table, used = _read_csv(source, data, _incident_resolver(source.name, mapping))

@@ -172,12 +172,12 @@ def test_uploads_load_like_files(police_uk_zip: Path):
     uploads = [(JAN.name, JAN.read_bytes()), ("download.zip", police_uk_zip.read_bytes())]
     r = load_incidents(uploads)
     accounted_for(r)
-    assert [f.name for f in r.files] == [
-        JAN.name,
-        f"download.zip/2024-02/{JAN.name}",
-        f"download.zip/2024-02/{FEB.name}",
-    ]
-    assert len(r.incidents) == 7 + 7 + 2
+    # The zip holds January again: the same bytes are loaded once, and that is said.
+    assert [f.name for f in r.files] == [JAN.name, f"download.zip/2024-02/{FEB.name}"]
+    assert (f"download.zip/2024-02/{JAN.name}", f"identical to {JAN.name}, loaded once") in (
+        r.skipped_files
+    )
+    assert len(r.incidents) == 7 + 2
     single = load_incidents((JAN.name, JAN.read_bytes()))
     assert single.incidents[schema.INCIDENT_ID].tolist()[:2] == [f"{JAN.name}:1", f"{JAN.name}:2"]
 
@@ -222,9 +222,8 @@ def test_plain_parquet_with_typed_columns(parquet: Path):
     r = load_incidents(parquet)
     accounted_for(r)
     assert len(r.incidents) == 2
-    assert r.rejected[[schema.REJ_ROW, schema.REJ_COLUMN, schema.REJ_VALUE]].values.tolist() == [
-        [3, "lat", "99"]
-    ]
+    row, column, value = r.rejected[[schema.REJ_ROW, schema.REJ_COLUMN, schema.REJ_VALUE]].iloc[0]
+    assert (len(r.rejected), row, column, float(value)) == (1, 3, "lat", 99.0)
     assert r.time_precision is TimePrecision.DAY  # dates without times
 
 
@@ -567,6 +566,13 @@ def test_whole_file_problems_in_tests_data(name):
         load_incidents(DATA / name)
 
 
+def test_prose_is_not_a_table(tmp_path: Path):
+    path = tmp_path / "notes.txt"
+    path.write_text("Dear analyst\nHere are the crimes you asked for\n")
+    with pytest.raises(InputError, match="does not look like a table"):
+        load_incidents(path)
+
+
 def test_missing_path_and_empty_input():
     with pytest.raises(InputError, match="no such file"):
         load_incidents(DATA / "nope.csv")
@@ -579,6 +585,40 @@ def test_errors_are_crimedash_errors_and_value_errors():
         load_incidents(DATA / "empty.csv")
     with pytest.raises(ValueError):
         load_incidents(DATA / "empty.csv")
+
+
+def test_leading_blank_lines_and_decimal_commas(tmp_path: Path):
+    path = tmp_path / "european.csv"
+    path.write_text("\n\nDatum;Lat;Lon;Type\n01/03/2024;53,45;-2,3;Robbery\n")
+    inc = load_incidents(path, mapping=ColumnMapping(occurred_at="Datum")).incidents
+    assert inc[[schema.LATITUDE, schema.LONGITUDE]].values.tolist() == [[53.45, -2.3]]
+    assert inc[schema.SOURCE_ROW].tolist() == [1]
+
+
+def test_gis_geometry_wins_over_coordinate_columns(tmp_path: Path):
+    path = tmp_path / "both.geojson"
+    gpd.GeoDataFrame(
+        {"date": ["2024-03"], "latitude": [0.0], "longitude": [0.0]},
+        geometry=[shapely.Point(-2.3, 53.45)],
+        crs=schema.WGS84,
+    ).to_file(path)
+    inc = load_incidents(path).incidents
+    assert inc[[schema.LATITUDE, schema.LONGITUDE]].values.tolist() == [[53.45, -2.3]]
+    explicit = ColumnMapping(latitude="latitude", longitude="longitude")
+    inc = load_incidents(path, mapping=explicit).incidents
+    assert inc[[schema.LATITUDE, schema.LONGITUDE]].values.tolist() == [[0.0, 0.0]]
+
+
+def test_a_file_with_no_usable_rows_still_loads_and_says_so(tmp_path: Path):
+    path = tmp_path / "2024-05-nowhere-street.csv"
+    header = ",".join(schema.POLICE_UK_COLUMNS)
+    path.write_text(f"{header}\n,2024-05,X,X,,,No Location,,,Drugs,,\n")
+    r = load_incidents(path)
+    accounted_for(r)
+    s = r.summary()
+    assert (s["rows_kept"], s["rejected_by_reason"]) == (0, {schema.REASON_NO_LOCATION: 1})
+    assert s["date_min"] is None and s["extent"] is None
+    assert r.time_precision is TimePrecision.MONTH
 
 
 # --- location types ----------------------------------------------------------------------
@@ -783,10 +823,13 @@ def test_cli_load_mapping_and_json(capsys):
     assert '"rows_kept": 1' in capsys.readouterr().out
 
 
-def test_cli_control_characters_are_shown_escaped(capsys):
-    assert main(["load", str(DATA / "generic.csv")]) == 0
+def test_cli_shows_data_as_text(capsys, tmp_path: Path):
+    path = tmp_path / "escape.csv"
+    path.write_text("date,type,lat,lon\n2024-03,\x1b[31mred\x07,53.4,-2.3\n")
+    assert main(["load", str(DATA / "generic.csv"), str(path)]) == 0
     out = capsys.readouterr().out
-    assert '=HYPERLINK("http://example.com","click")' in out
+    assert '=HYPERLINK("http://example.com","click")' in out  # a formula is just text
+    assert "\\x1b[31mred\\x07" in out and "\x1b" not in out  # no terminal escapes run
 
 
 @pytest.mark.parametrize("name", ["empty.csv", "no_location.csv", "nope.csv"])
