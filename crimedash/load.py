@@ -556,11 +556,16 @@ def _expand(item: PathOrUpload, skipped: list[tuple[str, str]]) -> list[Source]:
         found = sorted(
             p for p in path.rglob("*") if p.is_file() and not _hidden(str(p.relative_to(path)))
         )
-        return _pick_members(
-            [(str(p), p) for p in found],
-            skipped,
-            lambda p: _expand(p, skipped),
+        sources = _pick_members(
+            [(str(p), p) for p in found], skipped, lambda p: _expand(p, skipped)
         )
+        if not sources:
+            raise InputError(
+                "the folder holds no CSV, GeoJSON, GeoPackage, Parquet or zip file",
+                file=str(path),
+                hint="check that this is the folder you meant",
+            )
+        return sources
     if not path.exists():
         raise InputError(
             "no such file or folder", file=str(path), hint="check the path and try again"
@@ -660,6 +665,16 @@ def _is_xlsx(data: bytes) -> bool:
 # ======================================================================================
 
 
+def _control_share(head: bytes) -> float:
+    """Share of bytes that are control characters other than tab and line ends: text
+    has next to none, binary data plenty."""
+    b = np.frombuffer(head, dtype=np.uint8)
+    if not len(b):
+        return 0.0
+    control = ((b < 32) & (b != 9) & (b != 10) & (b != 13)) | (b == 127)
+    return float(control.mean())
+
+
 def _detect_format(source: Source, data: bytes) -> str:
     """'csv', 'geo' (read by GDAL), 'parquet', or raise InputError for what cannot be."""
     name = source.name
@@ -688,7 +703,7 @@ def _detect_format(source: Source, data: bytes) -> str:
     head = data[:65536].lstrip(_UTF8_BOM).lstrip()
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return "csv"  # UTF-16 text (Excel's "Unicode text"); transcoded in _read_csv
-    if b"\x00" in head:
+    if b"\x00" in head or _control_share(head) > 0.05:
         raise InputError(
             "this is a binary file, not a text table",
             file=name,

@@ -533,6 +533,7 @@ def test_blank_lines_and_malformed_rows_keep_row_numbers(tmp_path: Path):
         ("blank.csv", b"  \n\n", "empty"),
         ("header_only.csv", b"occurred_at,category,latitude,longitude\n", "no data rows"),
         ("garbage.csv", bytes(range(256)) * 4, "binary"),
+        ("noise.csv", bytes(np.random.default_rng(1).integers(1, 256, 4000, np.uint8)), "binary"),
         ("not_geojson.json", b'{"hello": "world"}', "not GeoJSON"),
         ("web_page.csv", b"<!DOCTYPE html><html></html>\n", "web page"),
         ("book.xlsx", b"PK\x03\x04" + b"\x00" * 26 + b"[Content_Types].xml", "Excel"),
@@ -573,9 +574,13 @@ def test_prose_is_not_a_table(tmp_path: Path):
         load_incidents(path)
 
 
-def test_missing_path_and_empty_input():
+def test_missing_path_and_empty_input(tmp_path: Path):
     with pytest.raises(InputError, match="no such file"):
         load_incidents(DATA / "nope.csv")
+    (tmp_path / "notes.md").write_text("nothing here")
+    with pytest.raises(InputError, match="folder holds no") as info:
+        load_incidents(tmp_path)
+    assert info.value.file == str(tmp_path)
     with pytest.raises(InputError, match="no incident files"):
         load_incidents([])
 
