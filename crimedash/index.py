@@ -84,6 +84,7 @@ class ResolutionCodes:
     household_code: np.ndarray  # int32 per household point
     households: np.ndarray  # float64 households per dense code
     incidents: np.ndarray  # int64 incidents per dense code (all categories)
+    private_incidents: np.ndarray  # int64 of those at homes or unknown places (¶26-28)
 
 
 @dataclass
@@ -147,7 +148,19 @@ class Index:
         hh = dense_of_uniq[hh15].astype(np.int32)
         households = np.bincount(hh, weights=self.hh_count, minlength=len(cells))
         incidents = np.bincount(inc, minlength=len(cells))
-        return ResolutionCodes(cells, inc, hh, households, incidents)
+        private = np.bincount(inc, weights=self.private_mask, minlength=len(cells))
+        return ResolutionCodes(cells, inc, hh, households, incidents, private.astype(np.int64))
+
+    @cached_property
+    def private_mask(self) -> np.ndarray:
+        """Incidents at a home or an unknown kind of place: the ones that can point at a
+        household (¶26-28)."""
+        private = [
+            i
+            for i, t in enumerate(self.location_types)
+            if t in (LocationType.RESIDENTIAL, LocationType.UNKNOWN)
+        ]
+        return np.isin(self.location_code, private)
 
     def precompute(self, resolutions=range(H3_MIN, H3_MAX + 1)) -> None:
         for r in resolutions:

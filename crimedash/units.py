@@ -36,7 +36,9 @@ class Units:
     households: np.ndarray  # float64 per unit (from the layer/points, or assumed)
     households_assumed: bool
     area_km2: np.ndarray  # float64 per unit
-    h3_cells: np.ndarray | None = None  # uint64 per unit (h3, adaptive)
+    h3_cells: np.ndarray | None = None  # uint64 per unit (h3, adaptive; a pool: its parent)
+    residual: np.ndarray | None = None  # bool per unit: an adaptive "rest of the parent" pool
+    residual_members: dict | None = None  # pool unit code -> its child cells (uint64)
     grid_xy: np.ndarray | None = None  # int64 (n, 2) lower-left corner in metres (grid)
     area_layer: str | None = None
 
@@ -45,7 +47,13 @@ class Units:
         codes = np.asarray(codes, dtype=np.int64)
         kind = self.granularity.kind
         if kind in ("h3", "adaptive"):
-            return cells_to_str(self.h3_cells[codes])
+            labels = cells_to_str(self.h3_cells[codes])
+            if self.residual is not None:
+                labels = [
+                    f"{lab}-rest" if r else lab
+                    for lab, r in zip(labels, self.residual[codes].tolist(), strict=True)
+                ]
+            return labels
         if kind == "grid":
             m = self.granularity.param
             xy = self.grid_xy[codes]
@@ -57,8 +65,7 @@ class Units:
         codes = np.asarray(codes, dtype=np.int64)
         kind = self.granularity.kind
         if kind in ("h3", "adaptive"):
-            ll = np.array([h3.cell_to_latlng(c) for c in cells_to_str(self.h3_cells[codes])])
-            ll = ll.reshape(-1, 2)
+            ll = np.array([self._centre(int(c)) for c in codes]).reshape(-1, 2)
             return ll[:, 0], ll[:, 1]
         if kind == "grid":
             half = self.granularity.param / 2
@@ -71,18 +78,30 @@ class Units:
         pts = shapely.point_on_surface(geoms)
         return shapely.get_y(pts), shapely.get_x(pts)
 
+    def _cells_of(self, code: int) -> list[str]:
+        """The H3 cells a unit is made of (a pool: its member children)."""
+        if self.residual is not None and self.residual[code]:
+            return cells_to_str(self.residual_members[code])
+        return [format(int(self.h3_cells[code]), "x")]
+
+    def _centre(self, code: int) -> tuple[float, float]:
+        pts = np.array([h3.cell_to_latlng(c) for c in self._cells_of(code)])
+        return float(pts[:, 0].mean()), float(pts[:, 1].mean())
+
     def geometries(self, index: Index, codes: np.ndarray) -> np.ndarray:
         """Unit shapes as shapely polygons in WGS84 (for GeoJSON and the map)."""
         codes = np.asarray(codes, dtype=np.int64)
         kind = self.granularity.kind
         if kind in ("h3", "adaptive"):
-            return np.array(
-                [
+
+            def shape(code: int):
+                polys = [
                     shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)])
-                    for c in cells_to_str(self.h3_cells[codes])
-                ],
-                dtype=object,
-            )
+                    for c in self._cells_of(code)
+                ]
+                return polys[0] if len(polys) == 1 else shapely.union_all(polys)
+
+            return np.array([shape(int(c)) for c in codes], dtype=object)
         if kind == "grid":
             m = self.granularity.param
             xy = self.grid_xy[codes].astype(float)
@@ -171,13 +190,17 @@ def _areas(index: Index, g: Granularity, density: float) -> Units:
 
 def _adaptive(index: Index, g: Granularity, density: float) -> Units:
     """H3 cells of mixed resolution, as fine as possible while every unit that holds
-    an incident covers at least K households.
+    an incident at a home covers at least K households; the units partition space.
 
-    Top-down from resolution 5: a cell is split into its children when every child
-    that holds any incident has at least K households (children with no incidents
-    never publish, so they do not block a split). Each incident belongs to exactly one
-    unit, the deepest cell reached, so the units partition space. A base cell with
-    fewer than K households is kept whole: nothing coarser exists (reported as such).
+    Top-down from resolution 5, each unit cell is split into its seven children. A
+    child is fit to stand alone when it holds at least K households, or no incidents
+    (it never publishes), or no households and no incident at a home or unknown place
+    (a retail park or an industrial estate: nobody lives there to be identified,
+    ¶26-28). Children that are not fit are pooled into one "rest of the parent" unit;
+    when the pool holds fewer than K households, the fit children with the fewest
+    households join it until it has K. If even all seven together have fewer than K, the
+    parent stays whole. Fit children carry on splitting. A base cell with fewer than K
+    households stays whole: nothing coarser exists.
     """
     k = float(g.param)
     levels = list(range(ADAPTIVE_BASE_RESOLUTION, H3_MAX + 1))
@@ -190,43 +213,102 @@ def _adaptive(index: Index, g: Granularity, density: float) -> Units:
         return np.full(len(rc.cells), density * h3.average_hexagon_area(r, unit="km^2"))
 
     active = np.ones(len(rcs[levels[0]].cells), dtype=bool)
-    is_unit: dict[int, np.ndarray] = {}
-    for r in levels:
-        if r == H3_MAX:
-            is_unit[r] = active
-            break
+    whole: dict[int, np.ndarray] = {}
+    residual_of: dict[int, np.ndarray] = {}  # level r+1 -> parent code per child, -1
+    parent_codes: dict[int, np.ndarray] = {}
+    for r in levels[:-1]:
         child = rcs[r + 1]
-        parent_of_child = np.searchsorted(rcs[r].cells, h3_parent(child.cells, r))
-        child_bad = (households(r + 1) < k) & (child.incidents > 0)
-        split = np.bincount(parent_of_child, weights=child_bad, minlength=len(active)) == 0
-        is_unit[r] = active & ~split
-        active = (active & split)[parent_of_child]
+        poc = np.searchsorted(rcs[r].cells, h3_parent(child.cells, r))
+        parent_codes[r + 1] = poc
+        hh = households(r + 1)
+        fit = (hh >= k) | (child.incidents == 0) | ((hh == 0) & (child.private_incidents == 0))
+        in_active = active[poc]
+        bad = in_active & ~fit
+        n_p = len(active)
+        bad_hh = np.bincount(poc, weights=hh * bad, minlength=n_p)
+        bad_private = np.bincount(poc, weights=child.private_incidents * bad, minlength=n_p)
+        has_bad = np.bincount(poc, weights=bad, minlength=n_p) > 0
+        pool_ok = (bad_hh >= k) | ((bad_hh == 0) & (bad_private == 0))
+        # fit children join a short pool, fewest households first
+        cand = np.flatnonzero(in_active & fit & (has_bad & ~pool_ok)[poc])
+        cand = cand[np.lexsort((child.cells[cand], hh[cand], poc[cand]))]
+        cum = np.cumsum(hh[cand])
+        gid, first = _runs(poc[cand])
+        before = cum - hh[cand] - (cum[first] - hh[cand][first])[gid] if len(cand) else cum
+        join = cand[(bad_hh[poc[cand]] + before) < k]
+        pool_hh = bad_hh + np.bincount(poc[join], weights=hh[join], minlength=n_p)
+        joined = np.bincount(poc[join], minlength=n_p)
+        fit_children = np.bincount(poc, weights=in_active & fit, minlength=n_p)
+        stays_whole = has_bad & ~pool_ok & ((pool_hh < k) | (joined >= fit_children))
+        whole[r] = active & stays_whole
+        split = active & ~stays_whole
+        pooled = np.zeros(len(child.cells), dtype=bool)
+        pooled[bad & split[poc]] = True
+        pooled[join[split[poc[join]]]] = True
+        residual_of[r + 1] = np.where(pooled, poc, -1)
+        active = split[poc] & ~pooled & fit
+        # children of a split parent that are fit but hold nothing stay units too
+    whole[H3_MAX] = active
 
     unit = np.full(index.n, -1, dtype=np.int64)
-    hh_unit = np.full(len(index.hh_count), -1, dtype=np.int64)
-    cells, area, hh = [], [], []
+    cells, area, hh_out, is_res, members = [], [], [], [], {}
     offset = 0
     for r in levels:
-        flags = is_unit[r]
-        rank = np.cumsum(flags) - 1 + offset
         rc = rcs[r]
+        flags = whole[r]
+        rank = np.cumsum(flags) - 1 + offset
         sel = flags[rc.incident_code]
         unit[sel] = rank[rc.incident_code[sel]]
-        hsel = flags[rc.household_code]
-        hh_unit[hsel] = rank[rc.household_code[hsel]]
         cells.append(rc.cells[flags])
         area.append(np.full(int(flags.sum()), h3.average_hexagon_area(r, unit="km^2")))
-        hh.append(households(r)[flags])
+        hh_out.append(households(r)[flags])
+        is_res.append(np.zeros(int(flags.sum()), dtype=bool))
         offset += int(flags.sum())
+        if r in residual_of:
+            res = residual_of[r]
+            parents = np.unique(res[res >= 0])
+            if len(parents):
+                prow = np.full(len(rcs[r - 1].cells), -1, dtype=np.int64)
+                prow[parents] = np.arange(len(parents)) + offset
+                member = res >= 0
+                sel = member[rc.incident_code]
+                unit[sel] = prow[res[rc.incident_code[sel]]]
+                hh_r = households(r)
+                cells.append(rcs[r - 1].cells[parents])
+                area.append(
+                    np.bincount(prow[res[member]] - offset, minlength=len(parents))
+                    * h3.average_hexagon_area(r, unit="km^2")
+                )
+                hh_out.append(
+                    np.bincount(
+                        prow[res[member]] - offset, weights=hh_r[member], minlength=len(parents)
+                    )
+                )
+                is_res.append(np.ones(len(parents), dtype=bool))
+                for code, child_cell in zip(
+                    prow[res[member]].tolist(), rc.cells[member].tolist(), strict=True
+                ):
+                    members.setdefault(code, []).append(child_cell)
+                offset += len(parents)
     return Units(
         g,
         unit.astype(np.int32),
         offset,
-        np.concatenate(hh),
+        np.concatenate(hh_out),
         not index.has_households,
         np.concatenate(area),
         h3_cells=np.concatenate(cells),
+        residual=np.concatenate(is_res),
+        residual_members={k: np.array(v, dtype=np.uint64) for k, v in members.items()},
     )
+
+
+def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group id per row and first row per group, for sorted keys."""
+    if not len(keys):
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    start = np.r_[True, keys[1:] != keys[:-1]]
+    return np.cumsum(start) - 1, np.flatnonzero(start)
 
 
 def unit_table(units: Units, index: Index, codes: np.ndarray) -> pd.DataFrame:
