@@ -10,7 +10,7 @@ Two promises a privacy reviewer can check:
   area polygons, and the heat map is built from unit centres weighted by shown counts.
   Even the camera is placed from the units, not from the incidents' extent (whose
   corners would be incidents' own coordinates).
-- Maps need no tiles or CDN (`map_provider=None`): a faint context layer (the loaded
+- Maps need no tiles or CDN (`map_provider=None`, no map style): a faint context layer (the loaded
   areas' outlines, or coarse hexagons) stands in for a base map, and the palettes are
   colour-blind-safe sequential steps (viridis, cividis, inferno).
 """
@@ -31,8 +31,15 @@ import shapely
 
 from crimedash import schema as S
 from crimedash.index import Index, cells_to_str, window_label
-from crimedash.layer import TOTAL_GROUP, PublicLayer, windows_at
-from crimedash.risk import ATTACKER_LABELS, LIKELIHOODS, SEVERITIES, Assessment, Evaluation
+from crimedash.layer import TOTAL_GROUP, PublicLayer
+from crimedash.risk import (
+    ATTACKER_LABELS,
+    LIKELIHOODS,
+    SEVERITIES,
+    Assessment,
+    Evaluation,
+    unit_risk,
+)
 
 ALL_WINDOWS = "All windows"  # window=ALL_WINDOWS: every published window together
 MODES = ("units", "heat")
@@ -218,7 +225,8 @@ def map_view(
             "lon": np.round(lon, COORD_DECIMALS),
         }
     )
-    kind = "h3" if units.granularity.kind in ("h3", "adaptive") else "polygon"
+    # adaptive units may pool several cells into one unit, so they are drawn as polygons
+    kind = "h3" if units.granularity.kind == "h3" else "polygon"
     if kind == "h3":
         frame["hex"] = cells_to_str(units.h3_cells[codes])
     else:
@@ -337,8 +345,9 @@ def _deck(layers: list[pdk.Layer], view_state: pdk.ViewState, tooltip: Any) -> p
     return pdk.Deck(
         layers=layers,
         initial_view_state=view_state,
-        map_provider=None,  # no tiles: map_style=None alone still asks Carto for them
-        map_style=None,
+        # No tiles. Leave map_style at pydeck's "__MAP_STYLE__" sentinel: Streamlit reads
+        # it as "no base map", whereas map_style=None makes it fetch Carto's style.
+        map_provider=None,
         tooltip=tooltip,
     )
 
@@ -392,12 +401,17 @@ def legend(view: MapView) -> pd.DataFrame:
 
 def legend_markdown(view: MapView) -> str:
     """The map key as markdown with coloured squares (no images, works offline)."""
+    return key_markdown(view.legend, f"{view.group}, {view.window} (incidents shown)")
+
+
+def key_markdown(legend: pd.DataFrame, title: str) -> str:
+    """Any key (label, colour rows) as markdown with coloured squares."""
     rows = [
         f"<span style='display:inline-block;width:14px;height:14px;background:{c};"
         f"border:1px solid #888;margin-right:6px;vertical-align:middle'></span>{lab}"
-        for lab, c in zip(view.legend["label"], view.legend["colour"], strict=True)
+        for lab, c in zip(legend["label"], legend["colour"], strict=True)
     ]
-    return f"**{view.group}, {view.window}** (incidents shown)<br/>" + "<br/>".join(rows)
+    return f"**{title}**<br/>" + "<br/>".join(rows)
 
 
 def legend_chart(view: MapView) -> alt.Chart:
@@ -459,47 +473,13 @@ def describe_map(index: Index, layer: PublicLayer, view: MapView) -> str:
 
 
 # --- the risk view ------------------------------------------------------------------------
-def unit_risk(index: Index, evaluation: Evaluation, window: str | None = None) -> pd.DataFrame:
-    """Per unit, in one window: its most exposed published incident's chance of being
-    linked (r), how many published incidents it holds, its households, the group and
-    the attacker that contribute most. Internal: for the analyst, never published."""
-    layer = evaluation.layer
-    win = windows_at(index, layer.display_level)
-    wkey = win.code + win.origin
-    sel = (layer.incident_kappa > 0) & (layer.incident_unit >= 0)
-    key = _window_key(layer, window)
-    if window != ALL_WINDOWS and key is not None:
-        sel &= wkey == key
-    unit = layer.incident_unit[sel]
-    w = evaluation.sensitivity[sel]
-    df = pd.DataFrame(
-        {
-            "code": unit,
-            "r": evaluation.r[sel],
-            "group": layer.incident_group[sel],
-            "contrib": w * evaluation.r[sel],
-            **{a: w * part[sel] for a, part in evaluation.parts.items()},
-        }
-    )
-    cols = ["code", "r", "incidents", "group", "attacker"]
-    if df.empty:
-        return pd.DataFrame(columns=cols)
-    per = df.groupby("code").agg(r=("r", "max"), incidents=("r", "size"))
-    grp = df.groupby(["code", "group"])["contrib"].sum().reset_index()
-    top = grp.sort_values(["code", "contrib", "group"], ascending=[True, False, True])
-    per["group"] = top.drop_duplicates("code").set_index("code")["group"]
-    parts = df.groupby("code")[list(evaluation.parts)].sum()
-    per["attacker"] = parts.idxmax(axis=1)
-    return per.reset_index()[cols]
-
-
 def risk_deck(index: Index, evaluation: Evaluation, window: str | None = None) -> pdk.Deck:
     """The same units coloured by identifiability, with a tooltip saying why: the
     households in the unit, its published incidents in the window, the group and the
     attacker that matter most."""
     layer = evaluation.layer
     units = layer.units
-    per = unit_risk(index, evaluation, window)
+    per = unit_risk(evaluation, None if window == ALL_WINDOWS else _window_key(layer, window))
     codes = per["code"].to_numpy(np.int64)
     colours = palette_steps(RISK_PALETTE, len(RISK_EDGES))
     cls = np.clip(np.searchsorted(RISK_EDGES, per["r"].to_numpy(float), side="right") - 1, 0, None)
@@ -519,7 +499,8 @@ def risk_deck(index: Index, evaluation: Evaluation, window: str | None = None) -
             "lon": np.round(lon, COORD_DECIMALS),
         }
     )
-    kind = "h3" if units.granularity.kind in ("h3", "adaptive") else "polygon"
+    # adaptive units may pool several cells into one unit, so they are drawn as polygons
+    kind = "h3" if units.granularity.kind == "h3" else "polygon"
     if kind == "h3":
         frame["hex"] = cells_to_str(units.h3_cells[codes])
     else:

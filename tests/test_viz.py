@@ -58,6 +58,15 @@ def assert_no_incident_coordinates(deck_json: str, incidents) -> None:
     assert not pairs & seen
 
 
+def assert_offline(deck: pdk.Deck) -> None:
+    """No base map: pydeck's style sentinel (Streamlit then draws no tiles) and no
+    tile or style address anywhere in the deck."""
+    text = deck.to_json()
+    assert json.loads(text).get("mapStyle") == "__MAP_STYLE__"
+    for host in ("cartocdn", "mapbox", "googleapis", "http://", "https://"):
+        assert host not in text
+
+
 @pytest.mark.parametrize("granularity", GRANULARITIES)
 @pytest.mark.parametrize("mode", viz.MODES)
 def test_public_deck_has_units_and_no_raw_points(index, granularity, mode):
@@ -73,7 +82,7 @@ def test_public_deck_has_units_and_no_raw_points(index, granularity, mode):
         else "PolygonLayer",
     }[mode]
     assert expected in types
-    assert spec.get("mapProvider") in (None, "")  # no tiles: works offline
+    assert_offline(deck)
     assert_no_incident_coordinates(deck.to_json(), INCIDENTS)
 
 
@@ -148,16 +157,16 @@ def test_risk_deck_tooltip_says_why_and_has_no_raw_points(index, granularity):
     for field in ("{households}", "{incidents}", "{group}", "{attacker}"):
         assert field in html
     assert_no_incident_coordinates(deck.to_json(), INCIDENTS)
+    assert_offline(deck)
 
 
-def test_unit_risk_is_the_worst_incident_per_unit(index):
+def test_risk_deck_colours_every_unit_with_published_incidents(index):
     ev = evaluate(index, Design())
-    per = viz.unit_risk(index, ev, viz.ALL_WINDOWS)
     layer = ev.layer
-    pub = layer.incident_kappa > 0
-    code = int(per["code"].iloc[0])
-    assert per["r"].iloc[0] == pytest.approx(ev.r[pub & (layer.incident_unit == code)].max())
-    assert per["incidents"].sum() == int(pub.sum())
+    spec = json.loads(viz.risk_deck(index, ev, viz.ALL_WINDOWS).to_json())
+    units = next(ly for ly in spec["layers"] if ly["id"] == "risk-units")
+    assert {row["unit"] for row in units["data"]} == set(layer.frame(index)["unit"])
+    assert sum(row["incidents"] for row in units["data"]) == layer.published_incidents
 
 
 def test_charts_render_offline(index):
