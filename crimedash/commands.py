@@ -272,3 +272,169 @@ def cmd_sample(args: argparse.Namespace) -> int:
         what = f"{len(files)} files, " if path.is_dir() else ""
         print(f"  {path}  ({what}{size / 1e6:.1f} MB)")
     return 0
+
+
+# --- export and the design log ------------------------------------------------------------
+def _configure_export(p: argparse.ArgumentParser) -> None:
+    add_data_arguments(p)
+    add_design_arguments(p)
+    g = p.add_argument_group("approval")
+    g.add_argument("--approved-by", required=True, metavar="NAME", help="the approving reviewer")
+    g.add_argument("--role", default="", help="the reviewer's role (e.g. data protection officer)")
+    g.add_argument("--publisher", required=True, help="organisation named on the map (¶46)")
+    g.add_argument(
+        "--contact", required=True, metavar="EMAIL", help="for questions and removal requests (¶46)"
+    )
+    g.add_argument(
+        "--justification", default="", help="why publish despite the risk: needed unless green"
+    )
+    g.add_argument("--rationale", default="", help="the reviewer's reasons")
+    g.add_argument(
+        "--explanation",
+        default="",
+        help="what the map shows, for the public (¶23; default: written from the design)",
+    )
+    g.add_argument("--next-review", metavar="DATE", help="YYYY-MM-DD (default: a year from today)")
+    p.add_argument(
+        "--design-id",
+        type=int,
+        help="export a design from the design log instead of design options; refused if the "
+        "input files changed since it was assessed",
+    )
+    p.add_argument(
+        "--log",
+        metavar="PATH",
+        help="design log file (default: $CRIMEDASH_LOG or the user data folder)",
+    )
+    p.add_argument("--no-log", action="store_true", help="do not record in the design log")
+    p.add_argument("--out", required=True, metavar="DIR", help="bundle folder to create")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing bundle folder")
+
+
+@register(
+    "export",
+    "Write the approved publication bundle: public files and the review record.",
+    _configure_export,
+)
+def cmd_export(args: argparse.Namespace) -> int:
+    from crimedash.designlog import DesignLog
+    from crimedash.errors import ExportError
+    from crimedash.export import MANIFEST, REVIEW_DIR, Approval, export_bundle, zip_path
+
+    approval = Approval(
+        reviewer=args.approved_by,
+        role=args.role,
+        publisher=args.publisher,
+        contact=args.contact,
+        justification=args.justification,
+        rationale=args.rationale,
+        explanation=args.explanation,
+        **({"next_review": args.next_review} if args.next_review else {}),
+    )
+    log = None if args.no_log else DesignLog(args.log)
+    assessed = None
+    if args.design_id is not None:
+        if log is None:
+            raise ExportError("--design-id reads the design log, so it cannot go with --no-log")
+        if args.design or design_from_args(args) != Design():
+            raise ExportError("give either --design-id or design options, not both")
+        record = log.get(args.design_id)
+        design, assessed = record.design, record.data_fingerprint
+    else:
+        design = design_from_args(args)
+    ds = dataset_from_args(args)
+    out = export_bundle(
+        ds,
+        design,
+        approval,
+        args.out,
+        assessed_fingerprint=assessed,
+        log=log,
+        overwrite=args.overwrite,
+    )
+    manifest = json.loads((out / REVIEW_DIR / MANIFEST).read_text())
+    a = manifest["assessment"]
+    print(
+        f"Exported design {design.fingerprint()} ({a['verdict']}, score {a['score']:.0f}) to {out}"
+    )
+    for f in manifest["public_files"]:
+        print(f"  {f['path']:<28} sha256 {f['sha256'][:16]}")
+    print(f"  review/ (manifest, report.html, report.md); the same as a zip: {zip_path(out)}")
+    if manifest["design_log"]:
+        print(
+            f"Recorded in the design log {log.path} as design {manifest['design_log']['design_id']}"
+        )
+    return 0
+
+
+def _configure_designs(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="action", required=True)
+    ls = sub.add_parser("list", help="logged designs, newest first")
+    ls.add_argument("--limit", type=int, default=50, help="how many (default: 50)")
+    show = sub.add_parser("show", help="one design with its assessment and approvals")
+    show.add_argument("id", type=int, help="the design's id (from designs list)")
+    for q in (ls, show):
+        q.add_argument(
+            "--log",
+            metavar="PATH",
+            help="design log file (default: $CRIMEDASH_LOG or the user data folder)",
+        )
+        q.add_argument("--json", action="store_true", help="print JSON")
+
+
+@register("designs", "List or show the designs in the design log.", _configure_designs)
+def cmd_designs(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from crimedash.designlog import DesignLog
+
+    log = DesignLog(args.log)
+    if args.action == "list":
+        records = log.list(limit=args.limit)
+        if args.json:
+            rows = [
+                {**asdict(r), "design": json.loads(r.design_json), "status": r.status}
+                for r in records
+            ]
+            for r in rows:
+                del r["design_json"], r["assessment"]
+            print(json.dumps(rows, indent=2))
+            return 0
+        if not records:
+            print(f"No designs in the design log {log.path} yet.")
+            return 0
+        print(
+            f"{'ID':>4}  {'Logged (UTC)':<19}  {'Design':<12}  {'Data':<16}  Score  Verdict  Status    Summary"
+        )
+        for r in records:
+            d = r.design
+            print(
+                f"{r.id:>4}  {r.created_at[:19].replace('T', ' '):<19}  {r.fingerprint:<12}  "
+                f"{r.data_fingerprint:<16}  {r.score:5.1f}  {r.verdict:<7}  {r.status:<8}  "
+                f"{d.granularity}, {d.frequency}, {d.counts}"
+                + (f" (min {d.min_count})" if d.min_count else "")
+            )
+        return 0
+    r = log.get(args.id)
+    if args.json:
+        out = {**asdict(r), "design": json.loads(r.design_json), "status": r.status}
+        out.pop("design_json")
+        print(json.dumps(out, indent=2))
+        return 0
+    a = r.assessment or {}
+    print(
+        f"Design {r.id} ({r.fingerprint}), logged {r.created_at} with crimedash {r.crimedash_version}"
+    )
+    print(f"Data {r.data_fingerprint}; score {r.score:.1f} ({r.verdict}); status {r.status}")
+    print("Settings (the noise seed is kept in the log, not shown):")
+    for k, v in r.design.to_dict(public=True).items():
+        print(f"  {k:<28} {v}")
+    for f in a.get("findings", []):
+        print(f"  - {f}")
+    for ap in r.approvals:
+        print(
+            f"{ap.created_at[:19].replace('T', ' ')}  {ap.decision:<7} by {ap.reviewer}"
+            + (f" ({ap.role})" if ap.role else "")
+            + (f" -> {ap.bundle_path}" if ap.bundle_path else "")
+        )
+    return 0

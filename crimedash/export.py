@@ -1,0 +1,756 @@
+"""Export the approved version: exactly what will be published, and the record that
+justifies it.
+
+`export_bundle(dataset, design, approval, out_dir)` writes one folder (and the same
+folder as a zip inside it):
+
+- `public/`: the public layer as GeoJSON (WGS84), CSV and GeoParquet, reference numbers
+  only if the design allows them, and a short README for the public saying what the map
+  shows (¶23) and whom to contact about it (¶46);
+- `review/`: `manifest.json` (versions, the full design, input hashes, rejected rows, the
+  score and its breakdown, the approval, each public file's SHA-256), and the privacy
+  impact assessment as `report.html` (offline) and `report.md`.
+
+Promises a privacy reviewer can check (tests/test_export.py checks each one):
+
+- nothing is written unless the export is allowed: an approval that approves, a
+  justification when the verdict is not green, and the same input files the design was
+  assessed on (`assessed_fingerprint`);
+- a bundle appears whole or not at all: it is built in a hidden folder beside `out_dir`
+  and renamed into place, so a crash or kill mid-export leaves no half-written bundle;
+- public files hold only the public layer (never a raw coordinate, a finer time, a
+  reference the design does not allow, free text from the input, a suppressed count or
+  the noise seed), and the same inputs and design give byte-identical public files;
+- CSV cells a spreadsheet would run as a formula are neutralised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import shapely
+
+from crimedash import __version__
+from crimedash import schema as S
+from crimedash.design import Design
+from crimedash.errors import ExportError
+from crimedash.layer import TOTAL_GROUP, PublicLayer, apply_design
+from crimedash.risk import Assessment, assess
+
+if TYPE_CHECKING:
+    from crimedash.dataset import Dataset
+    from crimedash.designlog import DesignLog
+
+BUNDLE_FORMAT = "crimedash-bundle/1"
+PUBLIC_DIR = "public"
+REVIEW_DIR = "review"
+MAP_GEOJSON = "crime_map.geojson"
+MAP_CSV = "crime_map.csv"
+MAP_PARQUET = "crime_map.parquet"
+REFERENCES_CSV = "references.csv"
+PUBLIC_README = "README.txt"
+MANIFEST = "manifest.json"
+REPORT_HTML = "report.html"
+REPORT_MD = "report.md"
+REJECTED_CSV = "rejected_rows.csv"
+
+COORD_DECIMALS = 7  # ~1 cm: outlines stay exact enough, and every file agrees
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say: no export time inside
+DECISIONS = ("approve", "reject")
+DEFAULT_REVIEW_MONTHS = 12  # ¶14-15, ¶41: a rolling review; a year at most by default
+ONE_LINE_MAX = 200
+TEXT_MAX = 5000
+
+# An email address: something@domain.tld, no spaces (enough to catch a name or a typo
+# typed into the contact box; deliverability is the publisher's business).
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+# A text cell starting with one of these is run as a formula by Excel, LibreOffice and
+# Google Sheets (CSV injection); a leading quote makes it text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+# --- the approval ---------------------------------------------------------------------
+def _default_next_review() -> date:
+    return date.today() + timedelta(days=round(365.25 * DEFAULT_REVIEW_MONTHS / 12))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Approval:
+    """A reviewer's decision on one design, with what the public is told about it.
+
+    `explanation` is the plain-words account of what the map shows (¶23); left empty,
+    the export writes one from the design. `publisher` and `contact` are shown in the
+    public README so people can raise complaints and removal requests (¶46).
+    `justification` is required for an export when the verdict is not green.
+    """
+
+    reviewer: str
+    publisher: str
+    contact: str
+    decision: str = "approve"
+    role: str = ""
+    rationale: str = ""
+    justification: str = ""
+    explanation: str = ""
+    next_review: date = field(default_factory=_default_next_review)
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        for name in ("reviewer", "publisher", "contact", "decision", "role"):
+            value = str(getattr(self, name) or "").strip()
+            if "\n" in value or "\r" in value:
+                raise ExportError(f"{name} must be one line; got {value!r}")
+            if len(value) > ONE_LINE_MAX:
+                raise ExportError(f"{name} must be at most {ONE_LINE_MAX} characters")
+            set_(self, name, value)
+        for name in ("rationale", "justification", "explanation"):
+            value = str(getattr(self, name) or "").strip()
+            if len(value) > TEXT_MAX:
+                raise ExportError(f"{name} must be at most {TEXT_MAX} characters")
+            set_(self, name, value)
+        set_(self, "decision", self.decision.lower())
+        if not self.reviewer:
+            raise ExportError(
+                "an approval needs the reviewer's name",
+                hint="say who reviewed the design (for example --approved-by 'A. Analyst')",
+            )
+        if self.decision not in DECISIONS:
+            raise ExportError(
+                f"decision must be one of {', '.join(DECISIONS)}; got {self.decision!r}"
+            )
+        if not self.publisher:
+            raise ExportError(
+                "an approval needs the publisher: the organisation responsible for the map "
+                "must be named on it (¶46)",
+                hint="for example --publisher 'Ashbourne Vale Council'",
+            )
+        if not _EMAIL.fullmatch(self.contact):
+            raise ExportError(
+                f"contact must be an email address for questions, complaints and removal "
+                f"requests (¶46); got {self.contact!r}",
+                hint="for example --contact crime-map@council.example",
+            )
+        set_(self, "next_review", _as_date(self.next_review))
+
+    def check_decision(self) -> None:
+        """Refuse an export the reviewer did not approve (raises ExportError)."""
+        if self.decision != "approve":
+            raise ExportError(
+                f"{self.reviewer} rejected this design, so it cannot be exported",
+                hint="change the design and have it reviewed again",
+            )
+
+    def check(self, assessment: Assessment, *, today: date | None = None) -> None:
+        """Refuse an export this approval does not allow (raises ExportError)."""
+        today = today or date.today()
+        self.check_decision()
+        if assessment.verdict != "green" and not self.justification:
+            raise ExportError(
+                f"this design's verdict is {assessment.verdict} (score "
+                f"{assessment.score:.0f}/100); exporting a design that is not green needs "
+                f"a justification: why publishing it is necessary despite the risk",
+                hint="give a justification (--justification TEXT), or choose a safer "
+                "design from the what-ifs",
+            )
+        if self.next_review <= today:
+            raise ExportError(
+                f"the next review date must be after today; got {self.next_review.isoformat()}",
+                hint="¶14-15 and ¶41 ask for a rolling review: pick a date in the coming months",
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["next_review"] = self.next_review.isoformat()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Approval:
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ExportError(
+                f"unknown approval field(s): {', '.join(unknown)}; allowed: {', '.join(sorted(known))}"
+            )
+        return cls(**data)
+
+
+def _as_date(value: date | str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ExportError(f"next_review must be a date like 2026-03-31; got {value!r}") from None
+
+
+# --- what the data is -------------------------------------------------------------------
+def data_fingerprint(dataset: Dataset) -> str:
+    """A short id of the data a design is assessed on: the input files' contents.
+
+    Built from each input's role and SHA-256 (not its path or upload name, so the app and
+    the CLI agree on the same files); a data set built without files falls back to the
+    index's own fingerprint. Recorded with an assessment in the design log, and compared
+    by the export: a design approved on one month's files must not be published on
+    another's without being assessed again.
+    """
+    items = sorted(f"{i['role']}:{i['sha256']}" for i in dataset.inputs)
+    if not items:
+        items = [f"index:{dataset.index.fingerprint}"]
+    return hashlib.sha256("\n".join(items).encode()).hexdigest()[:16]
+
+
+# --- the plain-words explanation (¶23) ----------------------------------------------------
+_WINDOW_WORDS = {
+    "timestamp": "at the time it was recorded",
+    "day": "by day",
+    "week": "by week (days 1-7, 8-14, 15-21, 22-28 and 29 to the end of each month)",
+    "month": "by calendar month",
+    "quarter": "by quarter (three calendar months)",
+}
+_UNIT_WORDS = {
+    "h3": "hexagon",
+    "grid": "grid square",
+    "areas": "area",
+    "adaptive": "hexagon",
+}
+
+
+def explain(design: Design, layer: PublicLayer | None = None) -> str:
+    """What the map shows, for the public, in plain words (¶23): a shape is the area a
+    crime happened in, not its place; how counts are shown; what is left out."""
+    g = design.spatial
+    unit = _UNIT_WORDS[g.kind]
+    level = layer.display_level if layer is not None else design.window_level
+    size = ""
+    if layer is not None and len(layer.cell_unit):
+        km2 = float(np.median(layer.units.area_km2[np.unique(layer.cell_unit)]))
+        size = f" (a typical {unit} covers about {_area_words(km2)})"
+    parts = [
+        f"This map shows how many crimes were recorded in each {unit}{size}, "
+        f"{_WINDOW_WORDS[level]}, by type of crime.",
+        f"A shaded {unit} shows the area a crime happened in, not where it happened: "
+        f"the crime could have been anywhere inside it, and no single street or home "
+        f"is marked.",
+    ]
+    counts = {
+        "exact": "Counts are the number of crimes recorded.",
+        "rounded": f"Counts are rounded to the nearest {design.round_base}.",
+        "banded": "Counts are shown in bands (for example '3 to 5') rather than exactly.",
+        "noise": "Small random changes have been added to the counts to protect the "
+        "people involved, so a count can be a little higher or lower than the number "
+        "recorded.",
+    }[design.counts]
+    parts.append(counts)
+    if design.min_count:
+        parts.append(
+            f"Where fewer than {design.min_count} crimes of a type were recorded in a "
+            f"{unit} and period, the count is not shown, and a few more are hidden so "
+            f"that those cannot be worked out from the totals."
+        )
+    if design.totals:
+        parts.append(f"'{TOTAL_GROUP}' is the total for each {unit} and period.")
+    if design.hidden_groups or design.categories is not None:
+        hidden = ", ".join(design.hidden_groups) or "some categories"
+        parts.append(f"Some kinds of crime are not shown on this map: {hidden}.")
+    if design.references == "omitted":
+        parts.append("Crime reference numbers are not published.")
+    elif design.references == "pseudonym":
+        parts.append(
+            "Each crime listed has a number made up for this release only; it is not the "
+            "police reference number and changes from one release to the next."
+        )
+    elif design.references == "truncated":
+        parts.append("Crime reference numbers are shown in part only.")
+    else:
+        parts.append("Crime reference numbers are published in full.")
+    parts.append(f"The map is updated {design.frequency}.")
+    return " ".join(parts)
+
+
+def _area_words(km2: float) -> str:
+    if km2 >= 1:
+        return f"{km2:,.1f} km²"
+    hectares = km2 * 100
+    return f"{hectares:,.0f} hectares" if hectares >= 1 else f"{km2 * 1e6:,.0f} m²"
+
+
+# --- public files ----------------------------------------------------------------------
+def neutralise_formula(value: str) -> str:
+    """A text cell a spreadsheet would run as a formula (starting with = + - @, a tab or
+    a carriage return) gets a leading single quote, so it shows as text (CSV injection).
+    Numbers are written as numbers and never pass through here."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A frame as UTF-8 CSV that is safe to open in a spreadsheet and byte-stable:
+    text cells neutralised and quoted (so a stray line break cannot split a row),
+    integers bare, '\\n' line ends, no index."""
+    out = frame.copy()
+    for col in out.columns:
+        if not pd.api.types.is_integer_dtype(out[col]):
+            out[col] = out[col].astype(str).map(neutralise_formula)
+    return out.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC).encode(
+        "utf-8"
+    )
+
+
+def public_table(index, layer: PublicLayer) -> tuple[pd.DataFrame, np.ndarray]:
+    """The public table in its fixed order (unit, window, group with the total last), and
+    each row's geometry (WGS84, rounded to `COORD_DECIMALS`, exterior rings
+    counter-clockwise as RFC 7946 asks)."""
+    frame = layer.frame(index)
+    uniq, inv = np.unique(layer.cell_unit, return_inverse=True)
+    shapes = layer.units.geometries(index, uniq) if len(uniq) else np.empty(0, dtype=object)
+    shapes = np.asarray(shapes, dtype=object)
+    if len(shapes):
+        shapes = shapely.transform(shapes, lambda xy: np.round(xy, COORD_DECIMALS))
+        shapes = shapely.orient_polygons(shapes)
+    geoms = shapes[inv] if len(inv) else np.empty(0, dtype=object)
+    group_rank = frame[S.GROUP].map(lambda g: (1, g) if g == TOTAL_GROUP else (0, g))
+    order = (
+        pd.DataFrame(
+            {
+                "u": frame[S.UNIT].astype(str),
+                "w": layer.cell_window,
+                "g": group_rank,
+            }
+        )
+        .sort_values(["u", "w", "g"], kind="stable")
+        .index.to_numpy()
+    )
+    frame = frame.iloc[order].reset_index(drop=True)
+    frame[S.SHOWN] = frame[S.SHOWN].astype(np.int64)
+    frame[S.SHOWN_LABEL] = frame[S.SHOWN_LABEL].astype(str)
+    return frame, geoms[order] if len(order) else geoms
+
+
+def _num(x: float) -> str:
+    return f"{x:.{COORD_DECIMALS}f}"
+
+
+def _coords_json(coords: Any) -> str:
+    if isinstance(coords[0], int | float):
+        return "[" + ",".join(_num(c) for c in coords[:2]) + "]"
+    return "[" + ",".join(_coords_json(c) for c in coords) + "]"
+
+
+def geojson_bytes(frame: pd.DataFrame, geoms: np.ndarray) -> bytes:
+    """RFC 7946 GeoJSON (WGS84 longitude/latitude), one feature per line, coordinates
+    with a fixed number of decimals, properties in the public table's column order:
+    the same layer always gives the same bytes."""
+    lines = ['{"type":"FeatureCollection","features":[']
+    records = frame.to_dict(orient="records")
+    for i, (props, geom) in enumerate(zip(records, geoms, strict=True)):
+        mapping = shapely.geometry.mapping(geom)
+        geometry = (
+            f'{{"type":"{mapping["type"]}","coordinates":{_coords_json(mapping["coordinates"])}}}'
+        )
+        props = {k: (int(v) if isinstance(v, np.integer) else v) for k, v in props.items()}
+        feature = (
+            '{"type":"Feature","properties":'
+            + json.dumps(props, ensure_ascii=False, separators=(",", ":"))
+            + ',"geometry":'
+            + geometry
+            + "}"
+        )
+        lines.append(feature + ("," if i + 1 < len(records) else ""))
+    lines.append("]}")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def geoparquet_bytes(frame: pd.DataFrame, geoms: np.ndarray) -> bytes:
+    """GeoParquet 1.1 with WKB geometry. Written with pyarrow directly so the file holds
+    only what we put there: no pandas metadata, no library versions but ours, and a
+    fixed 'geo' block (no CRS given means OGC:CRS84, i.e. WGS84 longitude/latitude)."""
+    columns = {c: pa.array(frame[c].tolist(), type=_arrow_type(frame[c])) for c in frame.columns}
+    wkb = shapely.to_wkb(geoms, byte_order=1, output_dimension=2) if len(geoms) else []
+    columns[S.GEOMETRY] = pa.array(list(wkb), type=pa.binary())
+    types = sorted({shapely.get_type_id(g) for g in geoms}) if len(geoms) else []
+    names = {3: "Polygon", 6: "MultiPolygon", 0: "Point", 1: "LineString", 5: "MultiLineString"}
+    bounds = shapely.total_bounds(geoms) if len(geoms) else None
+    geo = {
+        "version": "1.1.0",
+        "primary_column": S.GEOMETRY,
+        "columns": {
+            S.GEOMETRY: {
+                "encoding": "WKB",
+                "geometry_types": [names.get(t, "Unknown") for t in types],
+                **(
+                    {"bbox": [round(float(b), COORD_DECIMALS) for b in bounds]}
+                    if bounds is not None and np.isfinite(bounds).all()
+                    else {}
+                ),
+            }
+        },
+        "creator": {"library": "crimedash", "version": __version__},
+    }
+    table = pa.table(columns).replace_schema_metadata(
+        {b"geo": json.dumps(geo, sort_keys=True, separators=(",", ":")).encode()}
+    )
+    buf = io.BytesIO()
+    pq.write_table(
+        table,
+        buf,
+        compression="zstd",
+        compression_level=9,
+        use_dictionary=True,
+        write_statistics=True,
+    )
+    return buf.getvalue()
+
+
+def _arrow_type(series: pd.Series) -> pa.DataType:
+    return pa.int64() if pd.api.types.is_integer_dtype(series) else pa.string()
+
+
+def public_readme(
+    design: Design, approval: Approval, explanation: str, files: Iterable[str]
+) -> str:
+    """The short notes file for the public: what the map shows (¶23), the files, and
+    who published it with a contact for questions and removal requests (¶46)."""
+    described = {
+        MAP_GEOJSON: "the map layer as GeoJSON (WGS84 longitude/latitude) for QGIS, "
+        "kepler.gl and web maps",
+        MAP_CSV: "the same counts as a table, without shapes",
+        MAP_PARQUET: "the map layer as GeoParquet",
+        REFERENCES_CSV: "the reference numbers shown, by unit, period and type",
+    }
+    lines = [
+        f"Crime map published by {approval.publisher}",
+        "",
+        "What this map shows",
+        "",
+        *_wrap(explanation),
+        "",
+        "Files",
+        "",
+        *[f"- {name}: {described[name]}" for name in files if name in described],
+        "",
+        "Columns",
+        "",
+        f"- {S.UNIT}: the area's id ({_unit_id_words(design)})",
+        f"- {S.WINDOW}: the period the count covers",
+        f"- {S.GROUP}: the type of crime ('{TOTAL_GROUP}' is the total)",
+        f"- {S.SHOWN}: the count shown (for a band, its lowest value)",
+        f"- {S.SHOWN_LABEL}: the count as shown on the map",
+        "",
+        "Questions, complaints and removal requests",
+        "",
+        *_wrap(
+            f"This map is published by {approval.publisher}. If you have a question about "
+            f"it, think it identifies you or someone else, or think an area is shown "
+            f"wrongly, contact {approval.contact}. We will look at it promptly and change "
+            f"or remove data where it is causing distress."
+        ),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _unit_id_words(design: Design) -> str:
+    kind = design.spatial.kind
+    if kind in ("h3", "adaptive"):
+        return "an H3 hexagon id"
+    if kind == "grid":
+        return "a grid square: its size and its lower-left corner in metres"
+    return "the area's code"
+
+
+def _wrap(text: str, width: int = 88) -> list[str]:
+    import textwrap
+
+    # never break an email address or a web address at its hyphens
+    return textwrap.wrap(text, width=width, break_on_hyphens=False, break_long_words=False) or [""]
+
+
+# --- the bundle -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PublicFile:
+    path: str  # relative to the bundle, with '/'
+    data: bytes
+    rows: int | None = None
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def public_files(
+    dataset: Dataset, design: Design, approval: Approval, layer: PublicLayer | None = None
+) -> list[PublicFile]:
+    """Every public file's bytes, computed in memory (nothing is written here).
+
+    The same data, design and approval always give the same bytes."""
+    index = dataset.index
+    layer = layer or apply_design(index, design)
+    frame, geoms = public_table(index, layer)
+    explanation = approval.explanation or explain(design, layer)
+    files = [
+        PublicFile(f"{PUBLIC_DIR}/{MAP_GEOJSON}", geojson_bytes(frame, geoms), len(frame)),
+        PublicFile(f"{PUBLIC_DIR}/{MAP_CSV}", csv_bytes(frame), len(frame)),
+        PublicFile(f"{PUBLIC_DIR}/{MAP_PARQUET}", geoparquet_bytes(frame, geoms), len(frame)),
+    ]
+    if design.references != "omitted" and layer.references is not None:
+        refs = layer.references[[S.UNIT, S.WINDOW, S.GROUP, S.REFERENCE]]
+        refs = refs.sort_values(list(refs.columns), kind="stable", ignore_index=True)
+        files.append(PublicFile(f"{PUBLIC_DIR}/{REFERENCES_CSV}", csv_bytes(refs), len(refs)))
+    names = [Path(f.path).name for f in files]
+    readme = public_readme(design, approval, explanation, names)
+    files.append(PublicFile(f"{PUBLIC_DIR}/{PUBLIC_README}", readme.encode("utf-8")))
+    return files
+
+
+def zip_path(bundle: Path) -> Path:
+    """Where the zip of a bundle is: inside the bundle folder, named after it."""
+    bundle = Path(bundle)
+    return bundle / f"{bundle.name}.zip"
+
+
+def export_bundle(
+    dataset: Dataset,
+    design: Design,
+    approval: Approval | None,
+    out_dir: str | os.PathLike[str],
+    *,
+    assessed_fingerprint: str | None = None,
+    log: DesignLog | None = None,
+    overwrite: bool = False,
+    today: date | None = None,
+) -> Path:
+    """Write the publication bundle for an approved design; return its folder.
+
+    Refuses (ExportError, nothing written) when there is no approval, the reviewer
+    rejected the design, a non-green verdict has no justification, the next review date
+    is not in the future, or the input files differ from those the design was assessed
+    on (`assessed_fingerprint`, from `data_fingerprint` at assessment time, for example
+    as recorded in the design log). With `log`, the assessment and the approval are
+    recorded there. `out_dir` must not exist (or be empty) unless `overwrite`.
+    """
+    out_dir = Path(out_dir).expanduser().absolute()
+    if approval is None:
+        raise ExportError(
+            "there is no approval: a reviewer must approve the design before it is exported",
+            hint="give the reviewer's decision (in the app's Export step, or --approved-by)",
+        )
+    if not isinstance(approval, Approval):
+        raise ExportError(f"approval must be an Approval; got {type(approval).__name__}")
+    approval.check_decision()
+    fingerprint = data_fingerprint(dataset)
+    if assessed_fingerprint is not None and assessed_fingerprint != fingerprint:
+        raise ExportError(
+            f"the input files changed since the design was assessed (assessed on data "
+            f"{assessed_fingerprint}, these files are {fingerprint})",
+            hint="assess the design again on these files and have it approved again",
+        )
+    _check_target(out_dir, overwrite)
+
+    assessment = assess(dataset.index, design, rejected_rows=dataset.rejected_rows)
+    approval.check(assessment, today=today)
+    layer = apply_design(dataset.index, design)
+    files = public_files(dataset, design, approval, layer)
+
+    design_id = None
+    if log is not None:
+        design_id = log.record_assessment(design, assessment, fingerprint)
+    manifest = build_manifest(
+        dataset, design, approval, assessment, layer, files, fingerprint, design_id, log
+    )
+    from crimedash import report
+
+    rendered = report.render(dataset.index, layer, assessment, manifest)
+    review = [
+        PublicFile(f"{REVIEW_DIR}/{REPORT_HTML}", rendered.html.encode("utf-8")),
+        PublicFile(f"{REVIEW_DIR}/{REPORT_MD}", rendered.markdown.encode("utf-8")),
+    ]
+    if dataset.rejected_rows:  # the findings point the reviewer at it; never public
+        review.append(PublicFile(f"{REVIEW_DIR}/{REJECTED_CSV}", dataset.loaded.rejected_csv()))
+    manifest["report_warnings"] = list(rendered.warnings)
+    manifest["review_files"] = [{"path": f.path, "sha256": f.sha256} for f in review]
+    review.append(PublicFile(f"{REVIEW_DIR}/{MANIFEST}", _json_bytes(manifest)))
+    _write_atomically(out_dir, [*files, *review], overwrite)
+    if log is not None and design_id is not None:
+        log.record_approval(design_id, approval, out_dir)
+    return out_dir
+
+
+def _check_target(out_dir: Path, overwrite: bool) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(f"{out_dir} exists and is not a folder", hint="choose a new --out folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
+        raise ExportError(
+            f"{out_dir} already exists and is not empty; a bundle is never written over another",
+            hint="choose a new folder (for example one per release month), or overwrite it "
+            "on purpose",
+        )
+
+
+def build_manifest(
+    dataset: Dataset,
+    design: Design,
+    approval: Approval,
+    assessment: Assessment,
+    layer: PublicLayer,
+    files: list[PublicFile],
+    fingerprint: str,
+    design_id: int | None = None,
+    log: DesignLog | None = None,
+) -> dict[str, Any]:
+    """The review record: everything needed to check, repeat or question the release.
+    Holds the full design, seed included (review only, never published)."""
+    summary = dataset.loaded.summary()
+    return {
+        "format": BUNDLE_FORMAT,
+        "crimedash_version": __version__,
+        "exported_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "design_fingerprint": design.fingerprint(),
+        "design": design.to_dict(),
+        "data_fingerprint": fingerprint,
+        "inputs": [_plain(i) for i in dataset.inputs],
+        "data": {
+            "incidents": int(dataset.index.n),
+            "data_time_precision": str(dataset.index.data_precision),
+            "rows_read": summary.get("rows_read"),
+            "rejected_rows": int(dataset.rejected_rows),
+            "rejected_by_reason": summary.get("rejected_by_reason", {}),
+            "households_loaded": bool(dataset.index.has_households),
+            "area_layers": sorted(dataset.index.areas),
+        },
+        "public_layer": {
+            "rows": len(layer.cell_unit),
+            "units": len(np.unique(layer.cell_unit)),
+            "windows": layer.window_labels(),
+            "display_level": layer.display_level,
+            "published_incidents": int(layer.published_incidents),
+            "suppressed_cells": int(layer.suppressed_cells),
+            "secondary_suppressed_cells": int(layer.secondary_suppressed_cells),
+            "outside_units": int(layer.outside_units),
+        },
+        "assessment": _plain(assessment.to_dict()),
+        "approval": approval.to_dict(),
+        "explanation": approval.explanation or explain(design, layer),
+        "public_files": [
+            {"path": f.path, "sha256": f.sha256, "bytes": len(f.data), "rows": f.rows}
+            for f in files
+        ],
+        "design_log": (
+            {"path": str(log.path), "design_id": design_id} if log is not None else None
+        ),
+    }
+
+
+def _plain(value: Any) -> Any:
+    """Plain JSON data (numpy scalars and arrays, dates, paths made plain)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def _json_bytes(data: Any) -> bytes:
+    return (json.dumps(_plain(data), indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- writing: all or nothing ---------------------------------------------------------------
+def _write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def zip_bytes(files: list[PublicFile], root: str) -> bytes:
+    """The bundle as a zip: entries sorted, fixed timestamps and permissions, so the
+    same files always give the same zip."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for f in sorted(files, key=lambda f: f.path):
+            info = zipfile.ZipInfo(f"{root}/{f.path}", date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 3  # unix, whatever the host
+            zf.writestr(info, f.data, compresslevel=9)
+    return buf.getvalue()
+
+
+def _write_atomically(out_dir: Path, files: list[PublicFile], overwrite: bool) -> None:
+    """Build the bundle in a hidden folder beside `out_dir`, then rename it into place
+    (one atomic rename on the same file system). On any error the hidden folder is
+    removed; a kill leaves only a hidden '.NAME.partial-*' folder, never a bundle."""
+    parent = out_dir.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=parent))
+    except OSError as exc:
+        raise ExportError(f"cannot write into {parent}: {exc.strerror}") from exc
+    old: Path | None = None
+    try:
+        for f in files:
+            _write_file(tmp / f.path, f.data)
+        _write_file(tmp / f"{out_dir.name}.zip", zip_bytes(files, out_dir.name))
+        _fsync_dir(tmp)
+        if out_dir.exists() and any(out_dir.iterdir()):
+            if not overwrite:  # appeared while we were writing
+                raise ExportError(f"{out_dir} appeared while exporting; nothing was written")
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=parent))
+            os.replace(out_dir, old / out_dir.name)
+        elif out_dir.exists():
+            out_dir.rmdir()
+        os.replace(tmp, out_dir)
+        _fsync_dir(parent)
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and not out_dir.exists():
+            os.replace(old / out_dir.name, out_dir)  # put the previous bundle back
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise ExportError(f"could not write the bundle: {exc}; nothing was written") from exc
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,506 @@
+"""The review report: a privacy impact assessment of one approved design (¶18), as a
+self-contained HTML page and as Markdown with the same text.
+
+The report is built once as a list of plain blocks (headings, paragraphs, tables,
+figures) and then written out twice, so the two formats cannot drift apart. The HTML
+opens offline: CSS is inline and the pictures (the map and the charts from
+`crimedash.viz`, rendered by vl-convert) are embedded as base64 PNG, so nothing is
+fetched from a CDN or a tile server.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass
+from typing import Any
+
+from crimedash.design import SETTINGS
+from crimedash.index import Index
+from crimedash.layer import PublicLayer
+from crimedash.risk import ATTACKER_LABELS, Assessment
+
+VERDICT_COLOURS = {"green": "#1a9850", "amber": "#e08214", "red": "#b2182b"}
+ATTACKER_WHY = {
+    "register": "Holds the electoral register or an address list (¶10, ¶36): for an "
+    "incident in a unit of H households, the chance of picking the right home is 1/H.",
+    "neighbour": "Lives nearby and saw the police at a home (¶34, ¶38): the chance the "
+    "visit was for the crime shown is that crime's share of everything recorded in the "
+    "unit in the same window.",
+    "reference": "Holds reference numbers with names, as insurers and councils do "
+    "(¶24-25): a published number links straight to a person.",
+}
+FIGURES = {
+    "map": "The latest release of the public layer, as the public will see it.",
+    "attackers": "Each attacker's part of the score (0-100).",
+    "factors": "Each choice's effect: the score with that choice at its most revealing "
+    "setting (hollow) against the score as designed (filled).",
+    "matrix": "Published incidents by likelihood of being linked and severity of harm.",
+}
+
+
+# --- blocks ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int = 2
+
+
+@dataclass(frozen=True)
+class Para:
+    text: str
+    kind: str = ""  # "", "lead", "note", or a verdict for the banner
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    key_column: bool = False  # the first column holds names (settings, files)
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    number: int
+    caption: str
+
+
+@dataclass(frozen=True)
+class SignOff:
+    rows: tuple[tuple[str, str], ...]  # (role, name)
+
+
+Block = Heading | Para | Bullets | Table | Figure | SignOff
+
+
+@dataclass(frozen=True)
+class Rendered:
+    markdown: str
+    html: str
+    warnings: tuple[str, ...] = ()
+
+
+# --- pictures ----------------------------------------------------------------------------
+def render_figures(
+    index: Index, layer: PublicLayer, assessment: Assessment
+) -> tuple[dict[str, bytes], list[str]]:
+    """The map and the charts as PNG bytes. A picture that cannot be drawn is left out
+    with a warning the report prints: the written assessment must not depend on it."""
+    import vl_convert as vlc
+
+    from crimedash import viz
+
+    makers = {
+        "map": lambda: viz.static_map_chart(index, layer),
+        "attackers": lambda: viz.attacker_chart(assessment),
+        "factors": lambda: viz.factor_chart(assessment),
+        "matrix": lambda: viz.matrix_chart(assessment),
+    }
+    out: dict[str, bytes] = {}
+    warnings: list[str] = []
+    for key, make in makers.items():
+        if key == "factors" and not assessment.factors:
+            continue
+        try:
+            out[key] = vlc.vegalite_to_png(make().to_json(), scale=2)
+        except Exception as exc:  # a picture is an aid; the text stands without it
+            warnings.append(f"The {key} picture could not be drawn ({type(exc).__name__}: {exc}).")
+    return out, warnings
+
+
+# --- the document -------------------------------------------------------------------------
+def _pct(x: float) -> str:
+    return f"{x:.0%}" if x >= 0.01 or x == 0 else f"{x:.1%}"
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "none"
+        return ", ".join(
+            "=".join(map(str, v)) if isinstance(v, list | tuple) else str(v) for v in value
+        )
+    return str(value)
+
+
+def document(manifest: dict[str, Any], figures: set[str], warnings: list[str]) -> list[Block]:
+    """The report as blocks, from the manifest alone (so the report says exactly what
+    the review record holds)."""
+    a = manifest["assessment"]
+    ap = manifest["approval"]
+    design = manifest["design"]
+    data = manifest["data"]
+    pub = manifest["public_layer"]
+    verdict = a["verdict"]
+    n_fig = 0
+
+    def figure(key: str) -> list[Block]:
+        nonlocal n_fig
+        if key not in figures:
+            return []
+        n_fig += 1
+        return [Figure(key, n_fig, FIGURES[key])]
+
+    blocks: list[Block] = [
+        Heading("Privacy impact assessment: public crime map", 1),
+        Para(
+            f"Publisher: {ap['publisher']}. Design {manifest['design_fingerprint']}, data "
+            f"{manifest['data_fingerprint']}. Exported {manifest['exported_at']} with "
+            f"crimedash {manifest['crimedash_version']}.",
+            "lead",
+        ),
+        Para(
+            f"Verdict: {verdict.upper()}, identifiability score {a['score']:.0f} out of 100. "
+            f"Decision: {'approved' if ap['decision'] == 'approve' else 'rejected'} by "
+            f"{ap['reviewer']}" + (f" ({ap['role']})" if ap["role"] else "") + ".",
+            verdict,
+        ),
+        Para(a["sentence"]),
+        Heading("Summary"),
+        Table(
+            ("Measure", "Value"),
+            (
+                ("Identifiability score", f"{a['score']:.1f} / 100 ({verdict})"),
+                (
+                    "Verdict thresholds",
+                    f"green below {design['green_below']:g}, red from {design['red_from']:g}",
+                ),
+                ("Incidents loaded", f"{a['incidents']:,}"),
+                ("Incidents published", f"{a['published_incidents']:,}"),
+                ("Expected linkable incidents", f"{a['linkable_incidents']:,.1f}"),
+                (
+                    f"Share at or above the high-risk line ({design['high_risk_line']:g})",
+                    _pct(a["high_risk_share"]),
+                ),
+                ("Worst case", _worst(a["worst_case"])),
+                ("Public table rows", f"{pub['rows']:,} in {pub['units']:,} units"),
+            ),
+        ),
+        Heading("What the map shows (¶22-23)"),
+        Para(manifest["explanation"]),
+        *figure("map"),
+        Heading("The data"),
+        Para(
+            f"{data['incidents']:,} incidents indexed; the data gives times to the "
+            f"{data['data_time_precision']}. {data['rejected_rows']:,} input rows were "
+            f"rejected on loading and are not on the map"
+            + (
+                " (" + ", ".join(f"{k}: {v:,}" for k, v in data["rejected_by_reason"].items()) + ")"
+                if data["rejected_by_reason"]
+                else ""
+            )
+            + ". Households layer: "
+            + ("loaded" if data["households_loaded"] else "not loaded (assumed density)")
+            + ". Area layers: "
+            + (", ".join(data["area_layers"]) or "none")
+            + "."
+        ),
+        Table(
+            ("Role", "File", "Rows", "SHA-256 (first 16)"),
+            tuple(
+                (i["role"], i["file"], f"{i['rows']:,}", i["sha256"][:16])
+                for i in manifest["inputs"]
+            ),
+        ),
+        Para("Full hashes are in manifest.json; the export refuses files that differ.", "note"),
+    ]
+    if a["assumptions"]:
+        blocks += [Heading("Assumptions", 3), Bullets(tuple(a["assumptions"]))]
+
+    blocks += [
+        Heading("The design"),
+        Table(
+            ("Setting", "Value", "Why it matters"),
+            tuple(
+                (s.name, _fmt(design.get(s.name)), s.help)
+                for s in SETTINGS
+                if s.name != "noise_seed"
+            ),
+            key_column=True,
+        ),
+        Para("The noise seed is kept in manifest.json for review and never published.", "note"),
+        Heading("Who could identify someone: the attackers"),
+        Table(
+            ("Attacker", "Part of the score", "How they would do it"),
+            tuple(
+                (ATTACKER_LABELS[k], f"{v:.1f}", ATTACKER_WHY.get(k, ""))
+                for k, v in a["attackers"].items()
+            ),
+        ),
+        *figure("attackers"),
+        Heading("What drives the score: factors"),
+    ]
+    if a["factors"]:
+        blocks += [
+            Table(
+                ("Factor", "Effect", "Change in points"),
+                tuple((f["label"], f["text"], f"{f['effect']:+.1f}") for f in a["factors"]),
+            ),
+            *figure("factors"),
+        ]
+    else:
+        blocks.append(Para("Factors were not computed for this assessment.", "note"))
+
+    matrix = a["matrix"]
+    high = sum(m["incidents"] for m in matrix if m["risk"] == "high")
+    blocks += [
+        Heading("Likelihood x severity"),
+        Para(
+            f"Each published incident is placed by its chance of being linked (likelihood: "
+            f"remote below 5%, possible below 30%, probable above) and the sensitivity of "
+            f"its crime (severity, ¶20). {high:,} published incidents fall in high-risk cells."
+        ),
+        *figure("matrix"),
+        Table(
+            ("Likelihood", "Severity", "Published incidents", "Risk"),
+            tuple(
+                (m["likelihood"], m["severity"], f"{m['incidents']:,}", m["risk"]) for m in matrix
+            ),
+        ),
+    ]
+    if a["drivers"]:
+        blocks += [
+            Heading("Units that drive the score", 3),
+            Table(
+                ("Unit", "Share of score", "Households", "Incidents", "Top group", "Main attacker"),
+                tuple(
+                    (
+                        str(d["unit"]),
+                        _pct(d["contribution"]),
+                        f"{d['households']:,.0f}",
+                        f"{d['incidents']:,}",
+                        d["top_group"],
+                        d["main_attacker"],
+                    )
+                    for d in a["drivers"]
+                ),
+            ),
+        ]
+    blocks += [Heading("Findings"), Bullets(tuple(a["findings"]))]
+    blocks.append(Heading("What-ifs considered"))
+    if a["what_ifs"]:
+        blocks += [
+            Para(
+                "The single changes that would lower the score most, with what each costs "
+                "the public in detail. The reviewer weighed these before deciding."
+            ),
+            Table(
+                ("Change", "Score", "Change in points", "Cost"),
+                tuple(
+                    (w["label"], f"{w['score']:.0f}", f"{w['delta']:+.1f}", w["cost_text"])
+                    for w in a["what_ifs"]
+                ),
+            ),
+        ]
+    else:
+        blocks.append(Para("No single change lowers the score further.", "note"))
+    u = a.get("utility", {})
+    if u:
+        blocks += [
+            Heading("What the public keeps", 3),
+            Table(
+                ("Measure", "Value"),
+                (
+                    ("Share of incidents published", _pct(u.get("share_published", 0.0))),
+                    ("Median unit area", f"{u.get('median_unit_km2', 0.0):.3g} km²"),
+                    ("Count error from rounding, bands or noise", _pct(u.get("count_error", 0.0))),
+                    ("Hot spots kept", _pct(u.get("hotspots_kept", 0.0))),
+                ),
+            ),
+        ]
+    blocks += [
+        Heading("Approval"),
+        Table(
+            ("Item", "Value"),
+            (
+                ("Decision", ap["decision"]),
+                ("Reviewer", ap["reviewer"]),
+                ("Role", ap["role"] or "not given"),
+                ("Rationale", ap["rationale"] or "not given"),
+                (
+                    "Justification (needed when the verdict is not green)",
+                    ap["justification"] or ("not needed" if verdict == "green" else "missing"),
+                ),
+                ("Publisher named on the map (¶46)", ap["publisher"]),
+                ("Contact for complaints and removal requests (¶46)", ap["contact"]),
+                ("Next review (¶14-15, ¶41)", ap["next_review"]),
+            ),
+        ),
+        Heading("Public files", 3),
+        Para("Publish only the public/ folder. Each file's SHA-256 lets anyone check it.", "note"),
+        Table(
+            ("File", "Rows", "SHA-256"),
+            tuple(
+                (f["path"], "" if f["rows"] is None else f"{f['rows']:,}", f["sha256"])
+                for f in manifest["public_files"]
+            ),
+            key_column=True,
+        ),
+    ]
+    if warnings:
+        blocks += [Heading("Report warnings", 3), Bullets(tuple(warnings))]
+    blocks += [
+        Heading("Sign-off"),
+        Para(
+            "I have read this assessment, considered the what-ifs above, and approve "
+            "publication of the public files listed, until the next review date."
+        ),
+        SignOff(
+            (
+                ("Reviewer", ap["reviewer"] + (f", {ap['role']}" if ap["role"] else "")),
+                ("Data protection officer", ""),
+            )
+        ),
+    ]
+    return blocks
+
+
+def _worst(w: dict[str, Any]) -> str:
+    if "unit" not in w:
+        return "no incident is published"
+    return (
+        f"chance {w['r']:.0%}: {w['group']} in unit {w['unit']} ({w['households']:,.0f} "
+        f"households), {w['window']}, place type {w['location_type'].replace('_', ' ')}, "
+        f"mainly the {w['main_attacker']} attacker"
+    )
+
+
+# --- Markdown ----------------------------------------------------------------------------
+def _md_cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(blocks: list[Block]) -> str:
+    out: list[str] = []
+    for b in blocks:
+        if isinstance(b, Heading):
+            out += ["#" * b.level + " " + b.text, ""]
+        elif isinstance(b, Para):
+            text = f"**{b.text}**" if b.kind in VERDICT_COLOURS else b.text
+            out += [f"*{text}*" if b.kind == "note" else text, ""]
+        elif isinstance(b, Bullets):
+            out += [f"- {item}" for item in b.items] + [""]
+        elif isinstance(b, Table):
+            out.append("| " + " | ".join(_md_cell(h) for h in b.header) + " |")
+            out.append("|" + "|".join("---" for _ in b.header) + "|")
+            out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in b.rows]
+            out.append("")
+        elif isinstance(b, Figure):
+            out += [f"*Figure {b.number}: {b.caption}* (picture in report.html)", ""]
+        elif isinstance(b, SignOff):
+            for role, name in b.rows:
+                out += [
+                    f"**{role}:** {name or '____________________'}",
+                    "",
+                    "Signature: ____________________  Date: ____________",
+                    "",
+                ]
+    return "\n".join(out).rstrip() + "\n"
+
+
+# --- HTML --------------------------------------------------------------------------------
+CSS = """
+:root { --ink: #1f2328; --muted: #57606a; --line: #d0d7de; --bg: #f6f8fa; }
+* { box-sizing: border-box; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
+  color: var(--ink); margin: 0; background: #fff; line-height: 1.5; }
+main { max-width: 980px; margin: 0 auto; padding: 32px 28px 64px; }
+h1 { font-size: 1.8rem; margin: 0 0 4px; }
+h2 { font-size: 1.3rem; margin: 36px 0 10px; padding-bottom: 4px;
+  border-bottom: 2px solid var(--line); }
+h3 { font-size: 1.05rem; margin: 24px 0 8px; }
+p.lead { color: var(--muted); margin-top: 0; }
+p.note { color: var(--muted); font-size: 0.9rem; }
+p.banner { color: #fff; font-weight: 600; font-size: 1.1rem; padding: 12px 16px;
+  border-radius: 6px; }
+table { border-collapse: collapse; width: 100%; margin: 8px 0 12px; font-size: 0.9rem; }
+th, td { border: 1px solid var(--line); padding: 6px 8px; text-align: left;
+  vertical-align: top; overflow-wrap: anywhere; }
+th { background: var(--bg); white-space: nowrap; }
+td.key { white-space: nowrap; font-family: ui-monospace, Menlo, Consolas, monospace;
+  font-size: 0.85rem; }
+figure { margin: 12px 0 20px; text-align: center; }
+figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
+figcaption { color: var(--muted); font-size: 0.88rem; margin-top: 4px; }
+ul { padding-left: 22px; }
+li { margin: 4px 0; }
+.signoff { display: grid; grid-template-columns: 1fr 1fr; gap: 24px; margin-top: 12px; }
+.signoff > div { border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; }
+.signoff .line { border-bottom: 1px solid var(--ink); min-height: 30px; padding-top: 6px;
+  margin: 2px 0 12px; }
+.signoff .label { color: var(--muted); font-size: 0.85rem; }
+@media print { main { padding: 0; } h2 { break-after: avoid; } figure, table { break-inside: avoid; } }
+"""
+
+
+def to_html(blocks: list[Block], figures: dict[str, bytes], title: str) -> str:
+    e = html.escape
+    body: list[str] = []
+    for b in blocks:
+        if isinstance(b, Heading):
+            body.append(f"<h{b.level}>{e(b.text)}</h{b.level}>")
+        elif isinstance(b, Para):
+            if b.kind in VERDICT_COLOURS:
+                body.append(
+                    f'<p class="banner" style="background:{VERDICT_COLOURS[b.kind]}">'
+                    f"{e(b.text)}</p>"
+                )
+            else:
+                cls = f' class="{b.kind}"' if b.kind else ""
+                body.append(f"<p{cls}>{e(b.text)}</p>")
+        elif isinstance(b, Bullets):
+            body.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in b.items) + "</ul>")
+        elif isinstance(b, Table):
+            head = "".join(f"<th>{e(h)}</th>" for h in b.header)
+            first = '<td class="key">' if b.key_column else "<td>"
+            rows = "".join(
+                "<tr>"
+                + "".join(f"{first if i == 0 else '<td>'}{e(c)}</td>" for i, c in enumerate(row))
+                + "</tr>"
+                for row in b.rows
+            )
+            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+        elif isinstance(b, Figure):
+            data = base64.b64encode(figures[b.key]).decode("ascii")
+            body.append(
+                f'<figure><img alt="{e(b.caption)}" src="data:image/png;base64,{data}">'
+                f"<figcaption>Figure {b.number}: {e(b.caption)}</figcaption></figure>"
+            )
+        elif isinstance(b, SignOff):
+            cells = "".join(
+                f'<div><strong>{e(role)}</strong><div class="label">Name</div>'
+                f'<div class="line">{e(name)}</div><div class="label">Signature</div>'
+                f'<div class="line"></div><div class="label">Date</div>'
+                f'<div class="line"></div></div>'
+                for role, name in b.rows
+            )
+            body.append(f'<div class="signoff">{cells}</div>')
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{e(title)}</title><style>{CSS}</style></head>"
+        "<body><main>\n" + "\n".join(body) + "\n</main></body></html>\n"
+    )
+
+
+def render(
+    index: Index, layer: PublicLayer, assessment: Assessment, manifest: dict[str, Any]
+) -> Rendered:
+    """The report in both formats, with the pictures drawn from the engine's results."""
+    figures, warnings = render_figures(index, layer, assessment)
+    blocks = document(manifest, set(figures), warnings)
+    title = f"Privacy impact assessment: {manifest['approval']['publisher']} crime map"
+    return Rendered(to_markdown(blocks), to_html(blocks, figures, title), tuple(warnings))
