@@ -4,13 +4,13 @@ carry a raw incident coordinate (only unit ids, unit shapes and unit centres).""
 from __future__ import annotations
 
 import json
-from itertools import pairwise
 
 import altair as alt
 import numpy as np
 import pydeck as pdk
 import pytest
 import vl_convert as vlc
+from deckcheck import assert_no_incident_positions
 from enginekit import incidents_frame, make_index
 
 from crimedash import schema as S
@@ -31,31 +31,8 @@ def index():
     return make_index(11, n_households=400, areas=True, frame=INCIDENTS)
 
 
-def _numbers(obj) -> list[float]:
-    """Every number in a JSON value."""
-    if isinstance(obj, bool):
-        return []
-    if isinstance(obj, int | float):
-        return [float(obj)]
-    if isinstance(obj, dict):
-        return [x for v in obj.values() for x in _numbers(v)]
-    if isinstance(obj, list):
-        return [x for v in obj for x in _numbers(v)]
-    return []
-
-
 def assert_no_incident_coordinates(deck_json: str, incidents) -> None:
-    """No number in the deck is an incident's latitude or longitude, and no pair of
-    numbers is an incident's position even to 6 decimals (~0.1 m)."""
-    numbers = _numbers(json.loads(deck_json))
-    lat = incidents[S.LATITUDE].to_numpy(float)
-    lon = incidents[S.LONGITUDE].to_numpy(float)
-    raw = set(lat.tolist()) | set(lon.tolist())
-    assert not raw & set(numbers)
-    pairs = set(zip(np.round(lon, 6).tolist(), np.round(lat, 6).tolist(), strict=True))
-    rounded = [round(x, 6) for x in numbers]
-    seen = set(pairwise(rounded))
-    assert not pairs & seen
+    assert_no_incident_positions(deck_json, incidents[S.LATITUDE], incidents[S.LONGITUDE])
 
 
 def assert_offline(deck: pdk.Deck) -> None:
