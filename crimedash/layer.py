@@ -95,7 +95,10 @@ def window_parent(index: Index, fine: str, coarse: str) -> np.ndarray:
         starts = pd.to_datetime(keys * 86_400_000_000_000)
     elif fine == "week":
         m, w = np.divmod(keys, 5)
-        starts = pd.to_datetime({"year": 1970 + m // 12, "month": m % 12 + 1, "day": 1 + 7 * w})
+        # a week's parent is a month or quarter, so any day of the week will do: day 28
+        # stands in for "29-end", which February of a common year does not have
+        day = np.minimum(1 + 7 * w, 28)
+        starts = pd.to_datetime({"year": 1970 + m // 12, "month": m % 12 + 1, "day": day})
     elif fine == "month":
         starts = pd.to_datetime({"year": 1970 + keys // 12, "month": keys % 12 + 1, "day": 1})
     else:
