@@ -66,7 +66,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "granularity",
         "h3:8",
-        "h3:R (R 5-15), grid:METRES, areas, adaptive:K",
+        "h3:R (R 5-15), grid:METRES, areas[:LAYER], adaptive:K",
         "Spatial unit. Larger units hold more households, so a crime is harder to tie "
         "to one home (¶16, ¶19). h3:15 is a household pin (¶21). adaptive:K uses the "
         "finest H3 cells that each cover at least K households.",
@@ -410,3 +410,23 @@ class Design:
 def settings_table() -> list[dict[str, Any]]:
     """The settings as rows (for docs and help text): name, default, allowed, help."""
     return [asdict(s) for s in SETTINGS]
+
+
+def settings_markdown() -> str:
+    """The settings table as Markdown: docs/design-settings.md is this, verbatim
+    (a test keeps them in step)."""
+    lines = [
+        "# Design settings",
+        "",
+        "Every setting of a map design, generated from `crimedash.design.SETTINGS` (the same",
+        "table gives the CLI's `--help` and the app's help text).",
+        "",
+        "| setting | default | allowed | what it does |",
+        "|---|---|---|---|",
+    ]
+    for s in SETTINGS:
+        default = "all" if s.default is None else s.default
+        if isinstance(default, tuple):
+            default = ", ".join(map(str, default)) or "none"
+        lines.append(f"| `{s.name}` | {default} | {s.allowed} | {s.help} |")
+    return "\n".join(lines) + "\n"

@@ -97,3 +97,12 @@ def test_settings_table_covers_every_design_field():
     assert names == set(Design().to_dict())
     assert all(row["help"] for row in settings_table())
     assert parse_granularity("areas:output_areas").param == "output_areas"
+
+
+def test_settings_doc_is_generated_from_the_table():
+    from pathlib import Path
+
+    from crimedash.design import settings_markdown
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "design-settings.md"
+    assert doc.read_text() == settings_markdown(), "regenerate docs/design-settings.md"
