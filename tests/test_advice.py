@@ -1,0 +1,60 @@
+"""Factors, what-ifs, utility and the frontier: every number is another design's
+exact score."""
+
+from __future__ import annotations
+
+import pytest
+from enginekit import make_index
+
+from crimedash.advice import factors, frontier, utility, what_ifs
+from crimedash.design import Design
+from crimedash.risk import evaluate
+
+
+@pytest.fixture(scope="module")
+def index():
+    return make_index(21, n=500, n_households=300, areas=True)
+
+
+def test_what_ifs_are_exact_scores_of_single_changes(index):
+    design = Design(granularity="h3:10", frequency="weekly", time_precision="week")
+    ev = evaluate(index, design)
+    rows = what_ifs(index, design, ev)
+    assert rows, "a fine weekly design has something to improve"
+    assert [r["score"] for r in rows] == sorted(r["score"] for r in rows)
+    for row in rows:
+        alt = Design.from_dict({**design.to_dict(), **row["changes"]})
+        assert evaluate(index, alt).score == pytest.approx(row["score"], abs=0.05)
+        assert row["score"] < ev.score
+        assert row["cost_text"]
+
+
+def test_factor_effects_compare_with_the_most_revealing_setting(index):
+    design = Design(granularity="h3:8", frequency="quarterly", time_precision="quarter")
+    ev = evaluate(index, design)
+    by_name = {f["factor"]: f for f in factors(index, design, ev)}
+    assert by_name["frequency"]["from"] >= by_name["frequency"]["to"]
+    assert "quarterly instead of realtime" in by_name["frequency"]["text"]
+    assert by_name["counts"]["effect"] == 0  # exact counts are already the most revealing
+
+
+def test_utility_measures(index):
+    ev = evaluate(index, Design(granularity="h3:8"))
+    u = utility(index, ev)
+    assert u["share_published"] == pytest.approx(1.0)
+    assert u["count_error"] == 0
+    assert 0 <= u["hotspots_kept"] <= 1
+    suppressed = utility(index, evaluate(index, Design(granularity="h3:8", min_count=5)))
+    assert suppressed["share_published"] < 1
+    banded = utility(index, evaluate(index, Design(granularity="h3:8", counts="banded")))
+    assert banded["count_error"] > 0
+
+
+def test_frontier_marks_efficient_designs(index):
+    df = frontier(index, Design())
+    assert {"granularity", "frequency", "score", "detail", "efficient"} <= set(df.columns)
+    assert df["efficient"].any()
+    eff = df[df["efficient"]]
+    for _, row in eff.iterrows():  # nothing is both lower-risk and more detailed
+        better = df[(df["score"] < row["score"]) & (df["detail"] > row["detail"])]
+        assert better.empty
