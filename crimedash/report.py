@@ -402,7 +402,9 @@ def to_markdown(blocks: list[Block]) -> str:
         elif isinstance(b, SignOff):
             for role, name in b.rows:
                 out += [
-                    f"**{role}:** {name or '____________________'}",
+                    f"**{role}**",
+                    "",
+                    f"Name: {name or '____________________'}",
                     "",
                     "Signature: ____________________  Date: ____________",
                     "",
@@ -480,9 +482,9 @@ def to_html(blocks: list[Block], figures: dict[str, bytes], title: str) -> str:
             )
         elif isinstance(b, SignOff):
             cells = "".join(
-                f'<div><strong>{e(role)}</strong><div class="label">Name</div>'
-                f'<div class="line">{e(name)}</div><div class="label">Signature</div>'
-                f'<div class="line"></div><div class="label">Date</div>'
+                f'<div><strong>{e(role)}</strong><div class="label">Name:</div>'
+                f'<div class="line">{e(name)}</div><div class="label">Signature:</div>'
+                f'<div class="line"></div><div class="label">Date:</div>'
                 f'<div class="line"></div></div>'
                 for role, name in b.rows
             )
