@@ -64,6 +64,9 @@ MAP_HEIGHT_PX, MAP_WIDTH_PX = 520, 760
 RISK_COLOURS = {"low": "#fde725", "medium": "#ed6925", "high": "#781c6d"}  # inferno steps
 VERDICT_COLOURS = {"green": "#1a9850", "amber": "#e08214", "red": "#b2182b"}
 COORD_DECIMALS = 6  # ~0.1 m: more than enough to draw a unit's outline
+# Chart heights: Streamlit fits a chart's whole height (title and axes included) into
+# the height given, so rows get a fixed share plus room for the frame.
+CHART_ROW_PX, CHART_FRAME_PX = 34, 90
 
 
 def hex_to_rgba(colour: str, alpha: int = 200) -> list[int]:
@@ -528,24 +531,30 @@ def risk_legend() -> pd.DataFrame:
 
 
 # --- charts of the assessment ---------------------------------------------------------
+def _short(label: str) -> str:
+    """'Register linker (¶10, ¶21, ¶36)' -> 'Register linker' (the full label goes in
+    the tooltip, so a narrow column still reads)."""
+    return label.split(" (")[0]
+
+
 def attacker_chart(assessment: Assessment) -> alt.Chart:
     """Each attacker's part of the score (0-100)."""
     data = pd.DataFrame(
         {
-            "attacker": [ATTACKER_LABELS[k] for k in assessment.attackers],
+            "attacker": [_short(ATTACKER_LABELS[k]) for k in assessment.attackers],
+            "who": [ATTACKER_LABELS[k] for k in assessment.attackers],
             "score": [round(v, 1) for v in assessment.attackers.values()],
         }
     )
     base = alt.Chart(data, title="Each attacker's part (0-100)")
+    y = alt.Y("attacker:N", sort=None, title=None, axis=alt.Axis(labelLimit=220))
     bars = base.mark_bar(color=PALETTES["cividis"][5]).encode(
         x=alt.X("score:Q", scale=alt.Scale(domain=[0, 100]), title="Score"),
-        y=alt.Y("attacker:N", sort=None, title=None),
-        tooltip=["attacker", "score"],
+        y=y,
+        tooltip=["who", "score"],
     )
-    text = base.mark_text(align="left", dx=3).encode(
-        x="score:Q", y=alt.Y("attacker:N", sort=None), text="score:Q"
-    )
-    return (bars + text).properties(height=110)
+    text = base.mark_text(align="left", dx=3).encode(x="score:Q", y=y, text="score:Q")
+    return (bars + text).properties(height=CHART_ROW_PX * len(data) + CHART_FRAME_PX)
 
 
 def factor_chart(assessment: Assessment) -> alt.Chart:
@@ -553,27 +562,32 @@ def factor_chart(assessment: Assessment) -> alt.Chart:
     (hollow) against the score as designed (filled)."""
     rows = [
         {
-            "factor": f["label"],
+            "factor": _short(f["label"]),
             "most revealing": f["from"],
             "as designed": f["to"],
-            "text": f["text"],
+            "text": f"{f['label']}: {f['text']}",
         }
         for f in assessment.factors
     ]
     data = pd.DataFrame(rows, columns=["factor", "most revealing", "as designed", "text"])
     base = alt.Chart(data, title="What each choice does to the score")
+    y = alt.Y("factor:N", sort=None, title=None, axis=alt.Axis(labelLimit=220))
     rule = base.mark_rule(color="#888").encode(
-        x=alt.X("most revealing:Q", scale=alt.Scale(domain=[0, 100]), title="Score"),
+        x=alt.X(
+            "most revealing:Q",
+            scale=alt.Scale(domain=[0, 100]),
+            title="Score: hollow = most revealing setting, filled = as designed",
+        ),
         x2="as designed:Q",
-        y=alt.Y("factor:N", sort=None, title=None),
+        y=y,
     )
     worst = base.mark_point(filled=False, size=80, color=PALETTES["inferno"][3]).encode(
-        x="most revealing:Q", y=alt.Y("factor:N", sort=None), tooltip=["text"]
+        x="most revealing:Q", y=y, tooltip=["text"]
     )
     now = base.mark_point(filled=True, size=80, color=PALETTES["cividis"][6]).encode(
-        x="as designed:Q", y=alt.Y("factor:N", sort=None), tooltip=["text"]
+        x="as designed:Q", y=y, tooltip=["text"]
     )
-    return (rule + worst + now).properties(height=30 * max(len(rows), 1) + 20)
+    return (rule + worst + now).properties(height=CHART_ROW_PX * max(len(rows), 1) + CHART_FRAME_PX)
 
 
 def matrix_chart(assessment: Assessment) -> alt.Chart:

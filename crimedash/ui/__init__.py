@@ -1,0 +1,9 @@
+"""The dashboard's face: the only package in crimedash that imports streamlit."""
+
+from __future__ import annotations
+
+
+def main() -> None:
+    from crimedash.ui.page import main as run
+
+    run()

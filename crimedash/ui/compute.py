@@ -1,0 +1,76 @@
+"""Engine calls, cached so a control change recomputes only what changed.
+
+Every result is keyed by the index's fingerprint and the design's JSON (a design is a
+value), so going back to an earlier design, or comparing with a pinned one, costs
+nothing. The index itself is never hashed: it is passed as an underscore argument.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pydeck as pdk
+import streamlit as st
+
+from crimedash import advice, risk, viz
+from crimedash.design import Design
+from crimedash.index import Index
+
+CACHE_ENTRIES = 64
+
+
+@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
+def _evaluation(fingerprint: str, design_json: str, _index: Index, _design: Design):
+    return risk.evaluate(_index, _design)
+
+
+@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
+def _assessment(fingerprint: str, design_json: str, rejected: int, _index: Index, _design: Design):
+    return risk.assess(_index, _design, rejected_rows=rejected)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Sweeping designs for the frontier...")
+def _frontier(fingerprint: str, design_json: str, _index: Index, _design: Design):
+    return advice.frontier(_index, _design)
+
+
+@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
+def _public_deck(
+    fingerprint: str,
+    design_json: str,
+    window: str | None,
+    mode: str,
+    group: str | None,
+    _index: Index,
+    _design: Design,
+) -> pdk.Deck:
+    layer = evaluation(_index, _design).layer
+    return viz.public_deck(_index, layer, window=window, mode=mode, group=group)
+
+
+@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
+def _risk_deck(
+    fingerprint: str, design_json: str, window: str | None, _index: Index, _design: Design
+) -> pdk.Deck:
+    return viz.risk_deck(_index, evaluation(_index, _design), window=window)
+
+
+def evaluation(index: Index, design: Design) -> risk.Evaluation:
+    return _evaluation(index.fingerprint, design.to_json(), index, design)
+
+
+def assessment(index: Index, design: Design, rejected_rows: int = 0) -> risk.Assessment:
+    return _assessment(index.fingerprint, design.to_json(), rejected_rows, index, design)
+
+
+def frontier(index: Index, design: Design) -> pd.DataFrame:
+    return _frontier(index.fingerprint, design.to_json(), index, design)
+
+
+def public_deck(
+    index: Index, design: Design, window: str | None, mode: str, group: str | None
+) -> pdk.Deck:
+    return _public_deck(index.fingerprint, design.to_json(), window, mode, group, index, design)
+
+
+def risk_deck(index: Index, design: Design, window: str | None) -> pdk.Deck:
+    return _risk_deck(index.fingerprint, design.to_json(), window, index, design)

@@ -1,0 +1,280 @@
+"""Data in: the sample city at start, uploads of incidents, households and areas, the
+column-mapping form, and rejected rows with their reasons.
+
+Loaded data sets live in one process-wide store keyed by the files' hashes (like
+`st.cache_resource`, but filled outside the cached call so that progress can be shown
+while a big file loads). A failed upload leaves the previous data set in place and says
+why in the user's words (`CrimedashError`'s message).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from crimedash import dataset as D
+from crimedash import schema as S
+from crimedash.errors import ColumnMappingError, CrimedashError
+from crimedash.load import ColumnMapping
+from crimedash.ui import state as K
+
+SAMPLE_KEY = "sample"
+SAMPLE_LABEL = "the sample city (Ashbourne Vale, fictional)"
+STORE_SIZE = 4  # data sets kept in memory at once (the sample counts as one)
+INCIDENT_TYPES = ["csv", "txt", "zip", "geojson", "json", "gpkg", "parquet", "xlsx"]
+AREA_TYPES = ["geojson", "json", "gpkg", "parquet", "zip"]
+
+Upload = tuple[str, bytes]
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class Uploads:
+    """Files given in the Data tab, as (name, bytes)."""
+
+    incidents: tuple[Upload, ...]
+    households: Upload | None = None
+    areas: tuple[Upload, ...] = ()
+    mapping: ColumnMapping | None = field(default=None)
+
+    def key(self) -> str:
+        """Cache key: the files' names and contents, and the column mapping."""
+        h = hashlib.sha256()
+        for role, items in (
+            ("incidents", self.incidents),
+            ("households", (self.households,) if self.households else ()),
+            ("areas", self.areas),
+        ):
+            for name, data in items:
+                h.update(f"{role}\x1f{name}\x1f".encode())
+                h.update(hashlib.sha256(data).digest())
+        h.update(repr(self.mapping).encode())
+        return "upload:" + h.hexdigest()[:20]
+
+    def label(self) -> str:
+        names = [n for n, _ in self.incidents]
+        more = f" and {len(names) - 2} more" if len(names) > 2 else ""
+        return ", ".join(names[:2]) + more
+
+
+@st.cache_resource(show_spinner=False)
+def _store() -> OrderedDict:
+    """Process-wide store of loaded data sets (key -> Dataset), newest last."""
+    return OrderedDict()
+
+
+def get_dataset(key: str, build: Callable[[Progress | None], D.Dataset], progress=None):
+    store = _store()
+    if key not in store:
+        store[key] = build(progress)
+        while len(store) > STORE_SIZE:
+            oldest = next(k for k in store if k != SAMPLE_KEY)
+            store.pop(oldest)
+    store.move_to_end(key)
+    return store[key]
+
+
+def sample(progress: Progress | None = None) -> D.Dataset:
+    return get_dataset(SAMPLE_KEY, lambda p: D.sample_dataset(progress=p), progress)
+
+
+def current() -> D.Dataset:
+    """The data set the analyst is working on (the sample city until an upload works)."""
+    key = st.session_state.get(K.DATASET_KEY, SAMPLE_KEY)
+    store = _store()
+    if key != SAMPLE_KEY and key not in store:  # evicted: fall back and say so
+        st.session_state[K.DATASET_KEY] = SAMPLE_KEY
+        st.session_state[K.DATASET_LABEL] = SAMPLE_LABEL
+        st.session_state[K.NOTICE] = (
+            "The uploaded data was unloaded to save memory; back on the sample city."
+        )
+        key = SAMPLE_KEY
+    if key == SAMPLE_KEY:
+        if SAMPLE_KEY in store:
+            return sample()
+        slot = st.empty()  # progress while the sample loads, then nothing
+        with slot.container():
+            st.caption("Loading the sample city (once per server)...")
+            bar = st.progress(0.0)
+            data = sample(lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+        slot.empty()
+        return data
+    return store[key]
+
+
+def load_uploads(uploads: Uploads, progress: Progress | None = None) -> D.Dataset:
+    """Load and index uploads (raises CrimedashError with a message for the user)."""
+
+    def build(p: Progress | None) -> D.Dataset:
+        return D.load_dataset(
+            list(uploads.incidents),
+            households=uploads.households,
+            areas=list(uploads.areas),
+            mapping=uploads.mapping,
+            progress=p,
+        )
+
+    return get_dataset(uploads.key(), build, progress)
+
+
+def handle_upload(uploads: Uploads) -> bool:
+    """Try to load uploads; on success make them current, else keep the previous data
+    and record why (a mapping problem opens the column-mapping form)."""
+    ss = st.session_state
+    try:
+        with st.status(f"Loading {uploads.label()}", expanded=True) as status:
+            bar = st.progress(0.0)
+            load_uploads(uploads, lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+            status.update(label=f"Loaded {uploads.label()}", state="complete", expanded=False)
+    except ColumnMappingError as exc:
+        ss[K.PENDING_UPLOAD] = uploads
+        ss[K.MAPPING_CANDIDATES] = {k: list(v) for k, v in exc.candidates.items()}
+        ss[K.MAPPING_FILE] = exc.file or uploads.label()
+        ss[K.LOAD_ERROR] = str(exc)
+        return False
+    except CrimedashError as exc:
+        ss[K.LOAD_ERROR] = str(exc)
+        return False
+    ss[K.DATASET_KEY] = uploads.key()
+    ss[K.DATASET_LABEL] = uploads.label()
+    for key in (K.LOAD_ERROR, K.PENDING_UPLOAD, K.MAPPING_CANDIDATES, K.MAPPING_FILE):
+        ss.pop(key, None)
+    ss[K.SEEDED] = False  # categories and area layers changed: re-seed the controls
+    return True
+
+
+def _files(items: Sequence | None) -> tuple[Upload, ...]:
+    return tuple((f.name, f.getvalue()) for f in (items or []))
+
+
+def injected() -> Uploads | None:
+    """Uploads put in session state by a test (AppTest cannot drive a file uploader)."""
+    raw = st.session_state.pop(K.INJECT_UPLOAD, None)
+    if not raw:
+        return None
+    return Uploads(
+        incidents=tuple(raw.get("incidents", ())),
+        households=raw.get("households"),
+        areas=tuple(raw.get("areas", ())),
+    )
+
+
+def back_to_sample() -> None:
+    ss = st.session_state
+    ss[K.DATASET_KEY] = SAMPLE_KEY
+    ss[K.DATASET_LABEL] = SAMPLE_LABEL
+    ss[K.SEEDED] = False
+    for key in (K.LOAD_ERROR, K.PENDING_UPLOAD, K.MAPPING_CANDIDATES, K.MAPPING_FILE):
+        ss.pop(key, None)
+
+
+def show_load_error() -> None:
+    """A failed upload, said plainly, with what is still loaded."""
+    msg = st.session_state.get(K.LOAD_ERROR)
+    if msg:
+        label = st.session_state.get(K.DATASET_LABEL, SAMPLE_LABEL)
+        st.error(f"Could not load the upload: {msg}\n\nStill working on {label}.", icon="⚠️")
+
+
+def page(data: D.Dataset) -> None:
+    """The Data tab: what is loaded, its rejected rows, and uploads."""
+    ss = st.session_state
+    summary = data.loaded.summary()
+    st.markdown(f"**Loaded:** {ss.get(K.DATASET_LABEL, SAMPLE_LABEL)}")
+    cols = st.columns(4)
+    cols[0].metric("Incidents kept", f"{summary['rows_kept']:,}")
+    cols[1].metric("Rows rejected", f"{summary['rows_rejected']:,}")
+    cols[2].metric("Time precision", summary["time_precision"])
+    cols[3].metric("Households layer", "loaded" if data.index.has_households else "none")
+    st.caption(
+        f"Dates {summary['date_min']} to {summary['date_max']}. Area layers: "
+        + (", ".join(data.areas) if data.areas else "none")
+        + "."
+    )
+    if not data.index.has_households:
+        st.warning(
+            "No households layer: household counts are an assumption (¶19). "
+            "Upload address points or areas with a households column to replace it."
+        )
+    if summary["rows_rejected"]:
+        with st.expander(f"Rejected rows ({summary['rows_rejected']:,}) and why"):
+            st.write(summary["rejected_by_reason"])
+            st.dataframe(data.loaded.rejected.head(2000), hide_index=True, width="stretch")
+            st.download_button(
+                "Download the rejected rows (CSV)",
+                data.loaded.rejected_csv(),
+                file_name="rejected_rows.csv",
+                mime="text/csv",
+            )
+    if summary["skipped_files"]:
+        st.info(
+            "Files skipped: " + "; ".join(f"{n} ({why})" for n, why in summary["skipped_files"])
+        )
+
+    st.subheader("Load your own data")
+    st.file_uploader(
+        "Incidents: police.uk CSVs or zip, force extracts (CSV, Excel), GeoJSON, "
+        "GeoPackage, Parquet; several files at once",
+        type=INCIDENT_TYPES,
+        accept_multiple_files=True,
+        key=K.UP_INCIDENTS,
+    )
+    st.file_uploader(
+        "Households (optional): address points, or polygons with a households column (¶19)",
+        type=["csv", "geojson", "json", "gpkg", "parquet", "zip"],
+        key=K.UP_HOUSEHOLDS,
+    )
+    st.file_uploader(
+        "Areas (optional): output areas, beats or wards, one layer per file",
+        type=AREA_TYPES,
+        accept_multiple_files=True,
+        key=K.UP_AREAS,
+    )
+    c1, c2 = st.columns(2)
+    if c1.button("Load these files", key=K.LOAD_BUTTON, type="primary"):
+        incidents = _files(ss.get(K.UP_INCIDENTS))
+        if not incidents:
+            ss[K.LOAD_ERROR] = "choose at least one incidents file first."
+        else:
+            hh = ss.get(K.UP_HOUSEHOLDS)
+            uploads = Uploads(
+                incidents,
+                (hh.name, hh.getvalue()) if hh is not None else None,
+                _files(ss.get(K.UP_AREAS)),
+            )
+            handle_upload(uploads)
+        st.rerun()
+    if ss.get(K.DATASET_KEY, SAMPLE_KEY) != SAMPLE_KEY:
+        c2.button("Back to the sample city", key=K.SAMPLE_BUTTON, on_click=back_to_sample)
+    mapping_form()
+
+
+def mapping_form() -> None:
+    """Which column is which, when the loader could not tell with confidence."""
+    ss = st.session_state
+    pending: Uploads | None = ss.get(K.PENDING_UPLOAD)
+    candidates: dict[str, list[str]] | None = ss.get(K.MAPPING_CANDIDATES)
+    if pending is None or not candidates:
+        return
+    st.subheader("Which column is which?")
+    st.caption(f"In {ss.get(K.MAPPING_FILE)}, choose the column that holds each field.")
+    words = {
+        S.LATITUDE: "Latitude (degrees)",
+        S.LONGITUDE: "Longitude (degrees)",
+        "easting": "Easting (metres, British National Grid)",
+        "northing": "Northing (metres, British National Grid)",
+        S.OCCURRED_AT: "Date or time of the incident",
+    }
+    with st.form(K.MAPPING_FORM):
+        for fld, cols in candidates.items():
+            st.selectbox(words.get(fld, fld), cols, key=K.MAPPING_PREFIX + fld)
+        submitted = st.form_submit_button("Load with these columns")
+    if submitted:
+        mapping = ColumnMapping(**{f: ss[K.MAPPING_PREFIX + f] for f in candidates})
+        uploads = Uploads(pending.incidents, pending.households, pending.areas, mapping)
+        handle_upload(uploads)
+        st.rerun()

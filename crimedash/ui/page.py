@@ -1,0 +1,136 @@
+"""The dashboard page: data in, the design controls, the public map beside its
+identifiability score, comparison, frontier and export. Each section is a short
+function in its own module; this one only lays them out and keeps the design in the
+URL."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from crimedash.design import Design
+from crimedash.errors import CrimedashError
+from crimedash.index import Index
+from crimedash.ui import compare, compute, controls, data, export_page, mapview, query, score
+from crimedash.ui import state as K
+
+TITLE = "crimedash: design a privacy-safe public crime map"
+TABS = ("Map and score", "Compare", "Frontier", "Data", "Export")
+
+
+def main() -> None:
+    ss = st.session_state
+    ss.setdefault(K.DATASET_KEY, data.SAMPLE_KEY)
+    ss.setdefault(K.DATASET_LABEL, data.SAMPLE_LABEL)
+    uploads = data.injected()
+    if uploads is not None:
+        data.handle_upload(uploads)
+    ds = data.current()
+    index = ds.index
+    if not ss.get(K.SEEDED):
+        seed_from_link(index)
+
+    st.title(TITLE)
+    st.caption(
+        f"{index.n:,} incidents from {ss[K.DATASET_LABEL]}. Trial a design on the left: "
+        "the public map and its identifiability score move together."
+    )
+    data.show_load_error()
+    notice = ss.pop(K.NOTICE, None)
+    if notice:
+        st.info(notice)
+
+    with st.sidebar:
+        st.header("Map design")
+        drawn = controls.draw(index)
+        design, a = resolve(index, drawn, ds.rejected_rows)
+        design_file(design, index)
+    keep_in_link(design)
+    delta = score.track(design, a.score)
+
+    tabs = st.tabs(TABS)
+    with tabs[0]:
+        left, right = st.columns([3, 2], gap="medium")
+        with left:
+            mapview.panel(index, design)
+        with right:
+            score.panel(index, design, a, delta)
+            compare.pin_buttons(design)
+        score.details(a)
+    with tabs[1]:
+        compare.page(index, design, ds.rejected_rows)
+    with tabs[2]:
+        compare.frontier_page(index, design, ds.rejected_rows)
+    with tabs[3]:
+        data.page(ds)
+    with tabs[4]:
+        export_page.page(ds, design, a)
+
+
+def seed_from_link(index: Index) -> None:
+    """Fill the controls from the page URL (a shared link), or the defaults."""
+    try:
+        design = query.params_to_design(st.query_params.to_dict())
+    except CrimedashError as exc:
+        st.session_state[K.NOTICE] = (
+            f"The link's design could not be used ({exc}); showing the default design."
+        )
+        design = Design()
+    controls.seed(design, index)
+
+
+def resolve(index: Index, drawn: Design | None, rejected_rows: int):
+    """The design to show and its assessment. When the controls do not make a valid
+    design (an unacknowledged danger, a layer that is not loaded), say why and keep
+    showing the last valid one."""
+    ss = st.session_state
+    candidates = [d for d in (drawn, ss.get(K.LAST_VALID), Design()) if d is not None]
+    if drawn is None:
+        st.error(f"{ss.get(K.DESIGN_ERROR)}\n\nThe map and score still show the last valid design.")
+    for i, design in enumerate(candidates):
+        try:
+            a = compute.assessment(index, design, rejected_rows)
+        except CrimedashError as exc:
+            if i == 0 and drawn is not None:
+                st.error(f"{exc}\n\nThe map and score still show the last valid design.")
+            continue
+        ss[K.LAST_VALID] = design
+        return design, a
+    raise RuntimeError("the default design could not be assessed")  # a bug, not the user's
+
+
+def keep_in_link(design: Design) -> None:
+    """Write the design into the URL so the address bar always shares it."""
+    params = query.design_to_params(design)
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+
+
+def design_file(design: Design, index: Index) -> None:
+    st.divider()
+    st.download_button(
+        "Download this design (JSON)",
+        design.to_json(),
+        file_name=f"design-{design.fingerprint()}.json",
+        mime="application/json",
+        width="stretch",
+    )
+    st.file_uploader(
+        "Load a design file",
+        type=["json"],
+        key=K.DESIGN_UPLOAD,
+        on_change=_design_uploaded,
+        args=(index,),
+    )
+
+
+def _design_uploaded(index: Index) -> None:
+    f = st.session_state.get(K.DESIGN_UPLOAD)
+    if f is None:
+        return
+    try:
+        design = Design.from_json(f.getvalue().decode("utf-8", errors="replace"))
+    except CrimedashError as exc:
+        st.session_state[K.NOTICE] = f"That design file could not be used: {exc}"
+        return
+    controls.seed(design, index)
+    st.session_state[K.NOTICE] = f"Loaded the design from {f.name}."

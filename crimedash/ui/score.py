@@ -1,0 +1,158 @@
+"""The identifiability score beside the map: the headline with its change from the
+previous design, the verdict in words and colour, what drives it, what would lower it
+(one click applies a what-if), and the findings and assumptions a reviewer reads."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from crimedash import viz
+from crimedash.design import Design
+from crimedash.index import Index
+from crimedash.risk import ATTACKER_LABELS, Assessment
+from crimedash.ui import controls
+from crimedash.ui import state as K
+
+# verdict -> (streamlit colour name, words)
+VERDICT_WORDS = {
+    "green": ("green", "Green: low risk. Publish with a clear explanation of the map (¶23)."),
+    "amber": (
+        "orange",
+        "Amber: some incidents could be linked. A reviewer must weigh this against the "
+        "public interest (¶14, ¶18).",
+    ),
+    "red": (
+        "red",
+        "Red: likely to identify victims or households. Change the design before "
+        "publishing (¶21, ¶34).",
+    ),
+}
+METRIC_LABEL = "Identifiability score"
+
+
+def track(design: Design, score: float) -> float | None:
+    """Remember the score shown for each new design; return the change from the one
+    shown before it (None the first time)."""
+    ss = st.session_state
+    now = (design.to_json(), score)
+    cur = ss.get(K.CURRENT)
+    if cur is not None and cur[0] != now[0]:
+        ss[K.PREVIOUS] = cur
+    ss[K.CURRENT] = now
+    prev = ss.get(K.PREVIOUS)
+    # the change between the two scores as shown (one decimal), so the numbers add up
+    return None if prev is None else round(score, 1) - round(prev[1], 1)
+
+
+def headline(a: Assessment, delta: float | None, label: str = METRIC_LABEL) -> None:
+    """The metric and the verdict, in words and colour."""
+    st.metric(
+        label,
+        f"{a.score:.1f}",
+        delta=None if delta is None else f"{delta:+.1f} vs previous design",
+        delta_color="inverse",  # a higher score is worse
+        help=a.sentence,
+    )
+    colour, words = VERDICT_WORDS[a.verdict]
+    st.markdown(f":{colour}-background[**{a.verdict.upper()}**] :{colour}[{words}]")
+
+
+def apply(design: Design, index: Index) -> None:
+    """Callback of a what-if button or a design file: put the design in the controls."""
+    controls.seed(design, index)
+
+
+def panel(index: Index, design: Design, a: Assessment, delta: float | None) -> None:
+    headline(a, delta)
+    st.caption(a.sentence)
+    c1, c2, c3 = st.columns(3)
+    c1.metric(
+        "Published incidents",
+        f"{a.published_incidents:,}",
+        help=f"of {a.incidents:,} loaded; {a.shown_incidents:,} in shown groups and units",
+    )
+    c2.metric(
+        "Expected linkable",
+        f"{a.linkable_incidents:,.1f}",
+        help="Sum over published incidents of each one's chance of being linked.",
+    )
+    c3.metric(
+        "Above the high-risk line",
+        f"{a.high_risk_share:.1%}",
+        help=f"Share of published incidents with a chance of at least {design.high_risk_line:g}.",
+    )
+    wc = a.worst_case
+    if wc.get("unit"):
+        st.caption(
+            f"Worst case: an incident of {wc['group']} in unit {wc['unit']} ({wc['window']}, "
+            f"{wc['households']:,} households, {wc['location_type']}): chance {wc['r']:.2f}, "
+            f"mostly from the {ATTACKER_LABELS[wc['main_attacker']].split(' (')[0].lower()}."
+        )
+    st.altair_chart(viz.attacker_chart(a), width="stretch")
+    st.altair_chart(viz.factor_chart(a), width="stretch")
+    what_ifs(index, design, a)
+
+
+def what_ifs(index: Index, design: Design, a: Assessment) -> None:
+    st.markdown("**What would lower it** (one click applies the change)")
+    if not a.what_ifs:
+        st.caption("No single change lowers the score further.")
+    for i, w in enumerate(a.what_ifs):
+        # keep what the what-if does not change (the seed is not in its public design)
+        new = Design.from_dict({**design.to_dict(), **w["design"]})
+        c1, c2 = st.columns([4, 1], vertical_alignment="center")
+        c1.markdown(
+            f"{w['label']}: **{w['score']:.1f}** ({w['delta']:+.1f})  \n"
+            f":gray[cost: {w['cost_text']}]"
+        )
+        c2.button(
+            f"Apply ({w['score']:.1f})",
+            key=f"{K.WHAT_IF_PREFIX}{i}",
+            on_click=apply,
+            args=(new, index),
+            help=f"Change the design: {w['label']}",
+        )
+
+
+def details(a: Assessment) -> None:
+    """The matrix, the riskiest units, findings and assumptions (below the map)."""
+    c1, c2 = st.columns([2, 3])
+    with c1:
+        st.altair_chart(viz.matrix_chart(a), width="stretch")
+    with c2:
+        st.markdown("**Units that drive the score**")
+        drivers = a.drivers.copy()
+        if not drivers.empty:
+            drivers["main_attacker"] = drivers["main_attacker"].map(
+                lambda k: ATTACKER_LABELS[k].split(" (")[0]
+            )
+        st.dataframe(drivers, hide_index=True, width="stretch", height=260)
+    st.markdown("**Findings**")
+    st.markdown("\n".join(f"- {f}" for f in a.findings))
+    if a.assumptions:
+        st.markdown("**Assumptions**")
+        for text in a.assumptions:
+            st.warning(text)
+    if a.utility:
+        st.markdown("**What the map still tells the public**")
+        u = a.utility
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "measure": [
+                        "Share of incidents published",
+                        "Median unit area (km²)",
+                        "Count error from rounding or noise",
+                        "Hot spots kept",
+                    ],
+                    "value": [
+                        f"{u['share_published']:.1%}",
+                        f"{u['median_unit_km2']:.3f}",
+                        f"{u['count_error']:.1%}",
+                        f"{u['hotspots_kept']:.0%}",
+                    ],
+                }
+            ),
+            hide_index=True,
+        )

@@ -1,0 +1,69 @@
+"""Session-state keys, in one place: the pages read and write state only through these
+names, and AppTest finds widgets by them (`at.radio(key=state.FREQUENCY)`)."""
+
+from __future__ import annotations
+
+# --- data in ---------------------------------------------------------------------------
+DATASET_KEY = "dataset_key"  # key of the loaded data set in the process-wide store
+DATASET_LABEL = "dataset_label"  # words for what is loaded ("the sample city", file names)
+LOAD_ERROR = "load_error"  # message of the last failed upload (shown until the next load)
+PENDING_UPLOAD = "pending_upload"  # uploads waiting for a column mapping
+MAPPING_CANDIDATES = "mapping_candidates"  # field -> candidate columns for the form
+MAPPING_FILE = "mapping_file"  # the file whose columns need mapping
+INJECT_UPLOAD = "inject_upload"  # test hook: {"incidents": [(name, bytes)], ...} to load
+UP_INCIDENTS = "up_incidents"
+UP_HOUSEHOLDS = "up_households"
+UP_AREAS = "up_areas"
+LOAD_BUTTON = "load_button"
+SAMPLE_BUTTON = "sample_button"
+MAPPING_FORM = "mapping_form"
+MAPPING_PREFIX = "map_"  # + field name: one selectbox per unsure field
+
+# --- the design controls -----------------------------------------------------------------
+SEEDED = "seeded"  # the controls have been filled from a design at least once
+APPLIED_DESIGN = "applied_design"  # the design last pushed into the controls
+EDITOR_VERSION = "editor_version"  # bumped to rebuild the tables from APPLIED_DESIGN
+DESIGN_ERROR = "design_error"  # why the controls do not make a valid design
+NOTICE = "notice"  # a one-off message (design loaded, link ignored, ...)
+GRAN_KIND = "gran_kind"
+H3_RES = "h3_res"
+GRID_M = "grid_m"
+AREA_LAYER = "area_layer"
+ADAPTIVE_K = "adaptive_k"
+CATEGORY_TABLE = "category_table"  # + f"_{version}"
+HIDDEN_GROUPS = "hidden_groups"
+FREQUENCY = "frequency"
+TIME_PRECISION = "time_precision"
+COUNTS = "counts"
+MIN_COUNT = "min_count"
+ROUND_BASE = "round_base"
+BANDS = "bands"
+EPSILON = "epsilon"
+NOISE_SEED = "noise_seed"
+TOTALS = "totals"
+REFERENCES = "references"
+ACK_PINS = "ack_household_pins"
+ACK_REFERENCES = "ack_full_references"
+LOCATION_TABLE = "location_table"  # + f"_{version}"
+ASSUMED_DENSITY = "assumed_density"
+GREEN_BELOW = "green_below"
+RED_FROM = "red_from"
+HIGH_RISK_LINE = "high_risk_line"
+DESIGN_UPLOAD = "design_upload"
+
+# --- the design being looked at ------------------------------------------------------------
+CURRENT = "current"  # (design, score) last shown
+PREVIOUS = "previous"  # (design, score) shown before the current one: the metric's delta
+PINNED = "pinned"  # a design pinned for side-by-side comparison
+PIN_BUTTON = "pin_button"
+UNPIN_BUTTON = "unpin_button"
+WHAT_IF_PREFIX = "what_if_"  # + position: one button per what-if
+
+# --- the map -------------------------------------------------------------------------------
+VIEW = "view"  # public map, risk view, table
+MAP_MODE = "map_mode"  # units or heat
+WINDOW = "window"  # release label
+WINDOW_POS = "window_pos"  # position, when there are too many windows for a list
+GROUP = "group"
+SHOW_FRONTIER = "show_frontier"
+LAST_VALID = "last_valid"  # the last design the controls described validly

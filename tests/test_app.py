@@ -1,0 +1,315 @@
+"""The dashboard through streamlit's AppTest: it starts on the sample city, every
+control changes the design (and the score where it should), a bad upload is refused
+with a clear message while the previous data stays, a link carries a design, and the
+map's deck never holds a raw incident coordinate.
+
+AppTest runs the page in this process, so the sample city is loaded once (the data
+store is process-wide) and later runs reuse it. The runs share one xdist group so a
+single worker pays for that load.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from deckcheck import assert_no_incident_positions
+
+from crimedash import schema as S
+from crimedash.design import Design
+from crimedash.errors import DesignError
+from crimedash.ui import controls, query
+from crimedash.ui import state as K
+
+pytestmark = pytest.mark.xdist_group("app")
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+SCORE = "Identifiability score"
+
+
+def start(params: dict[str, str] | None = None):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    for k, v in (params or {}).items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def score_of(at) -> str:
+    return next(m.value for m in at.metric if m.label == SCORE)
+
+
+def shown_design(at) -> Design:
+    """The design the page shows, read back from its URL (the shareable truth)."""
+    return query.params_to_design(dict(at.query_params))
+
+
+def no_errors(at) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.fixture(scope="module")
+def app():
+    at = start()
+    no_errors(at)
+    return at
+
+
+def test_starts_on_the_sample_city(app):
+    assert float(score_of(app)) > 0
+    assert "sample city" in app.caption[0].value
+    assert dict(app.query_params) == {}  # the default design needs no parameters
+    assert app.session_state[K.DATASET_KEY] == "sample"
+    assert len(app.get("deck_gl_json_chart")) == 1
+
+
+def test_the_map_holds_no_raw_incident_coordinates(app):
+    from crimedash.ui import data
+
+    incidents = data.sample().loaded.incidents
+    for chart in app.get("deck_gl_json_chart"):
+        assert_no_incident_positions(
+            chart.proto.json, incidents[S.LATITUDE], incidents[S.LONGITUDE]
+        )
+
+
+# (widget kind, key, value, design field, value in the design, score moves?)
+STEPS = [
+    ("radio", K.FREQUENCY, "weekly", "frequency", "weekly", True),
+    ("radio", K.TIME_PRECISION, "day", "time_precision", "day", True),
+    ("radio", K.TIME_PRECISION, "month", "time_precision", "month", True),
+    ("radio", K.GRAN_KIND, "grid", "granularity", "grid:500", True),
+    ("number_input", K.GRID_M, 250, "granularity", "grid:250", True),
+    ("radio", K.GRAN_KIND, "areas", "granularity", "areas:output_areas", True),
+    ("selectbox", K.AREA_LAYER, "neighbourhoods", "granularity", "areas:neighbourhoods", True),
+    ("radio", K.GRAN_KIND, "adaptive", "granularity", "adaptive:40", True),
+    ("number_input", K.ADAPTIVE_K, 200, "granularity", "adaptive:200", True),
+    ("radio", K.GRAN_KIND, "h3", "granularity", "h3:8", True),
+    ("slider", K.H3_RES, 9, "granularity", "h3:9", True),
+    ("slider", K.H3_RES, 8, "granularity", "h3:8", True),
+    ("radio", K.COUNTS, "banded", "counts", "banded", True),
+    ("text_input", K.BANDS, "1, 5, 10", "bands", (1, 5, 10), True),
+    ("radio", K.COUNTS, "rounded", "counts", "rounded", True),
+    ("number_input", K.ROUND_BASE, 10, "round_base", 10, True),
+    ("radio", K.COUNTS, "noise", "counts", "noise", True),
+    ("number_input", K.EPSILON, 0.2, "epsilon", 0.2, True),
+    ("number_input", K.NOISE_SEED, 7, "noise_seed", 7, None),  # seed: not in the link
+    ("radio", K.COUNTS, "exact", "counts", "exact", True),
+    ("number_input", K.MIN_COUNT, 3, "min_count", 3, True),
+    ("checkbox", K.TOTALS, False, "totals", False, None),
+    ("radio", K.REFERENCES, "truncated", "references", "truncated", True),
+    ("radio", K.REFERENCES, "omitted", "references", "omitted", True),
+    (
+        "multiselect",
+        K.HIDDEN_GROUPS,
+        ["Violence and sexual offences"],
+        "hidden_groups",
+        ("Violence and sexual offences",),
+        True,
+    ),
+    ("number_input", K.GREEN_BELOW, 5.0, "green_below", 5.0, False),
+    ("number_input", K.RED_FROM, 90.0, "red_from", 90.0, False),
+    ("slider", K.HIGH_RISK_LINE, 0.3, "high_risk_line", 0.3, False),
+]
+
+
+def test_each_control_changes_the_design_and_the_score(app):
+    at = app
+    for kind, key, value, field, expected, moves in STEPS:
+        before_score, before = score_of(at), shown_design(at)
+        getattr(at, kind)(key=key).set_value(value).run()
+        no_errors(at)
+        after = shown_design(at)
+        if field == "noise_seed":  # never in the link: read the control instead
+            assert at.session_state[K.NOISE_SEED] == 7
+        else:
+            assert getattr(after, field) == expected, (key, value)
+            assert after != before, (key, value)
+        if moves is True:
+            assert score_of(at) != before_score, (key, value)
+        elif moves is False:
+            assert score_of(at) == before_score, (key, value)
+
+
+def test_the_score_delta_compares_with_the_previous_design():
+    at = start()
+    first = float(score_of(at))
+    at.radio(key=K.FREQUENCY).set_value("daily").run()
+    metric = next(m for m in at.metric if m.label == SCORE)
+    assert float(metric.value) > first
+    assert metric.delta == f"{float(metric.value) - first:+.1f} vs previous design"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "ack", "danger"),
+    [
+        (K.H3_RES, 15, K.ACK_PINS, "household pins"),
+        (K.REFERENCES, "full", K.ACK_REFERENCES, "full references"),
+    ],
+)
+def test_dangerous_options_need_an_explicit_acknowledgement(key, value, ack, danger):
+    at = start()
+    before = score_of(at)
+    widget = at.slider(key=key) if key == K.H3_RES else at.radio(key=key)
+    widget.set_value(value).run()
+    assert any(danger in e.value for e in at.error), [e.value for e in at.error]
+    assert score_of(at) == before  # the last valid design is still shown
+    at.checkbox(key=ack).check().run()
+    no_errors(at)
+    assert danger.replace(" ", "_") in shown_design(at).acknowledge
+    assert float(score_of(at)) > float(before)
+
+
+def test_a_what_if_applies_in_one_click():
+    at = start()
+    buttons = [b for b in at.button if str(b.key).startswith(K.WHAT_IF_PREFIX)]
+    assert buttons
+    label = buttons[0].label  # "Apply (13.6)": the score the what-if promises
+    buttons[0].click().run()
+    no_errors(at)
+    assert label == f"Apply ({float(score_of(at)):.1f})"
+
+
+def test_pin_and_compare_side_by_side():
+    at = start()
+    at.button(key=K.PIN_BUTTON).click().run()
+    at.radio(key=K.FREQUENCY).set_value("quarterly").run()
+    at.radio(key=K.TIME_PRECISION).set_value("quarter").run()
+    no_errors(at)
+    scores = [m for m in at.metric if m.label.startswith(SCORE)]
+    assert len(scores) == 3  # beside the map, pinned, current
+    assert len(at.get("deck_gl_json_chart")) == 3  # the map and two compared maps
+    assert scores[1].value != scores[2].value
+
+
+def test_a_link_carries_a_design():
+    at = start({"granularity": "h3:9", "frequency": "quarterly", "time_precision": "quarter"})
+    no_errors(at)
+    assert at.slider(key=K.H3_RES).value == 9
+    assert at.radio(key=K.FREQUENCY).value == "quarterly"
+    assert shown_design(at) == Design(
+        granularity="h3:9", frequency="quarterly", time_precision="quarter"
+    )
+
+
+def test_a_bad_link_is_said_and_ignored():
+    at = start({"frequency": "hourly"})
+    assert not at.exception
+    assert any("link" in i.value and "hourly" in i.value for i in at.info)
+    assert shown_design(at) == Design()
+
+
+def test_a_bad_upload_is_refused_and_the_sample_stays():
+    at = start()
+    before = score_of(at)
+    at.session_state[K.INJECT_UPLOAD] = {"incidents": [("notes.csv", b"just some text\n")]}
+    at.run()
+    assert not at.exception
+    assert any("Could not load" in e.value and "notes.csv" in e.value for e in at.error)
+    assert at.session_state[K.DATASET_KEY] == "sample"
+    assert "sample city" in at.caption[0].value
+    assert score_of(at) == before
+
+
+def test_an_upload_loads_and_back_to_the_sample():
+    from crimedash.sample import sample_paths
+
+    month = sorted((sample_paths()["police_uk_dir"]).glob("*.csv"))[0]
+    at = start()
+    at.session_state[K.INJECT_UPLOAD] = {"incidents": [(month.name, month.read_bytes())]}
+    at.run()
+    no_errors(at)
+    assert month.name in at.caption[0].value
+    assert at.session_state[K.DATASET_KEY].startswith("upload:")
+    at.button(key=K.SAMPLE_BUTTON).click().run()
+    no_errors(at)
+    assert "sample city" in at.caption[0].value
+
+
+def test_unmappable_columns_open_the_mapping_form():
+    rows = "a,b,when\n52.80,-0.45,2024-03-01\n52.81,-0.44,2024-03-02\n"
+    at = start()
+    at.session_state[K.INJECT_UPLOAD] = {"incidents": [("odd.csv", rows.encode())]}
+    at.run()
+    assert not at.exception
+    if at.session_state[K.DATASET_KEY] != "sample":
+        pytest.skip("the loader mapped these columns by itself")
+    boxes = [s for s in at.selectbox if str(s.key).startswith(K.MAPPING_PREFIX)]
+    assert boxes, "a column-mapping form should appear"
+    for box in boxes:
+        field = box.key[len(K.MAPPING_PREFIX) :]
+        box.set_value({"latitude": "a", "longitude": "b"}.get(field, box.options[0]))
+    at.button[[b.label for b in at.button].index("Load with these columns")].click().run()
+    assert not at.exception
+    assert at.session_state[K.DATASET_KEY].startswith("upload:")
+
+
+# --- the pure parts of the controls --------------------------------------------------------
+def test_query_params_round_trip():
+    d = Design(
+        granularity="adaptive:40",
+        frequency="quarterly",
+        time_precision="quarter",
+        hidden_groups=("Drugs",),
+        totals=False,
+        bands=(1, 5, 10),
+        noise_seed=99,
+    )
+    params = query.design_to_params(d)
+    assert "noise_seed" not in params  # a link is a kind of publication
+    assert params["granularity"] == "adaptive:40"
+    back = query.params_to_design(params)
+    assert back == Design(**{**d.to_dict(), "noise_seed": 0})
+
+
+def test_query_params_name_what_is_wrong():
+    with pytest.raises(DesignError, match="frequency must be one of"):
+        query.params_to_design({"frequency": "hourly"})
+    with pytest.raises(DesignError, match="bands"):
+        query.params_to_design({"bands": "[1, 2"})
+
+
+def test_category_table_round_trips_to_the_design():
+    from crimedash.ui import data
+
+    index = data.sample().index
+    d = Design(
+        categories=tuple(c for c in index.categories if c != "drugs"),
+        grouping=(("burglary_residential", "Burglary of homes"),),
+        sensitivity=(("shoplifting", 0.05),),
+    )
+    table = controls.category_table(d, index)
+    fields = controls.table_fields(table)
+    assert Design(**fields) == Design(
+        categories=d.categories, grouping=d.grouping, sensitivity=d.sensitivity
+    )
+    assert controls.table_fields(controls.category_table(Design(), index)) == {
+        "categories": None,
+        "grouping": (),
+        "sensitivity": (),
+    }
+
+
+def test_location_table_records_only_changes():
+    table = controls.location_table(Design())
+    assert controls.location_fields(table) == {"location_weights": ()}
+    table.loc[table[controls.COL_PLACE] == "public_space", controls.COL_WEIGHT] = 0.0
+    assert controls.location_fields(table) == {"location_weights": (("public_space", 0.0),)}
+
+
+def test_every_design_field_has_a_control():
+    from dataclasses import fields
+
+    assert set(controls.FIELD_CONTROLS) == {f.name for f in fields(Design) if f.init}
+
+
+def test_sample_incident_columns_are_numbers():
+    """Guards the coordinate test above: it compares floats with floats."""
+    from crimedash.ui import data
+
+    lat = data.sample().loaded.incidents[S.LATITUDE]
+    assert pd.api.types.is_float_dtype(lat) and np.isfinite(lat).all()
