@@ -37,7 +37,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,7 +51,7 @@ import shapely
 from crimedash import __version__
 from crimedash import schema as S
 from crimedash.design import Design
-from crimedash.errors import ExportError
+from crimedash.errors import DesignLogError, ExportError
 from crimedash.layer import TOTAL_GROUP, PublicLayer, apply_design
 from crimedash.risk import Assessment, assess
 
@@ -361,11 +361,13 @@ def geojson_bytes(frame: pd.DataFrame, geoms: np.ndarray) -> bytes:
     the same layer always gives the same bytes."""
     lines = ['{"type":"FeatureCollection","features":[']
     records = frame.to_dict(orient="records")
+    shapes: dict[int, str] = {}  # a unit's shape repeats on every window and group row
     for i, (props, geom) in enumerate(zip(records, geoms, strict=True)):
-        mapping = shapely.geometry.mapping(geom)
-        geometry = (
-            f'{{"type":"{mapping["type"]}","coordinates":{_coords_json(mapping["coordinates"])}}}'
-        )
+        geometry = shapes.get(id(geom))
+        if geometry is None:
+            mapping = shapely.geometry.mapping(geom)
+            coords = _coords_json(mapping["coordinates"])
+            geometry = shapes[id(geom)] = f'{{"type":"{mapping["type"]}","coordinates":{coords}}}'
         props = {k: (int(v) if isinstance(v, np.integer) else v) for k, v in props.items()}
         feature = (
             '{"type":"Feature","properties":'
@@ -568,6 +570,8 @@ def export_bundle(
     assessment = assess(dataset.index, design, rejected_rows=dataset.rejected_rows)
     approval.check(assessment, today=today)
     layer = apply_design(dataset.index, design)
+    if not approval.explanation:  # the record keeps the exact words the public reads
+        approval = replace(approval, explanation=explain(design, layer))
     files = public_files(dataset, design, approval, layer)
 
     design_id = None
@@ -590,7 +594,15 @@ def export_bundle(
     review.append(PublicFile(f"{REVIEW_DIR}/{MANIFEST}", _json_bytes(manifest)))
     _write_atomically(out_dir, [*files, *review], overwrite)
     if log is not None and design_id is not None:
-        log.record_approval(design_id, approval, out_dir)
+        try:
+            log.record_approval(design_id, approval, out_dir)
+        except DesignLogError as exc:
+            raise DesignLogError(
+                f"the bundle was written to {out_dir}, but the design log could not record "
+                f"the approval: {exc}",
+                hint="record it again with the same approval, or keep the bundle's manifest "
+                "as the record",
+            ) from exc
     return out_dir
 
 
@@ -648,7 +660,7 @@ def build_manifest(
         },
         "assessment": _plain(assessment.to_dict()),
         "approval": approval.to_dict(),
-        "explanation": approval.explanation or explain(design, layer),
+        "explanation": approval.explanation or explain(design, layer),  # what README says
         "public_files": [
             {"path": f.path, "sha256": f.sha256, "bytes": len(f.data), "rows": f.rows}
             for f in files
