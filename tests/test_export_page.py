@@ -1,0 +1,86 @@
+"""The dashboard's Export tab through streamlit's AppTest: a reviewer's approval writes the
+bundle and offers the zip, a refusal says why, a rejection is recorded without an
+export, and a past design from the log reloads into the controls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crimedash.designlog import DesignLog
+from crimedash.ui import export_page as E
+from crimedash.ui import state as K
+
+pytestmark = pytest.mark.xdist_group("app")
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture
+def log_path(monkeypatch, tmp_path: Path) -> Path:
+    path = tmp_path / "designs.sqlite3"
+    monkeypatch.setenv("CRIMEDASH_LOG", str(path))
+    return path
+
+
+def start():
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_file(APP, default_timeout=180).run()
+
+
+def fill(at, **values: str):
+    fields = {
+        E.REVIEWER: "Sam Reviewer",
+        E.ROLE: "Data protection officer",
+        E.PUBLISHER: "Ashbourne Vale Council",
+        E.CONTACT: "crime-maps@ashbourne.example",
+        E.JUSTIFICATION: "Monthly hexagons are what residents asked for.",
+        **values,
+    }
+    for key, value in fields.items():
+        widget = at.text_area(key=key) if key == E.JUSTIFICATION else at.text_input(key=key)
+        widget.input(value)
+    return at
+
+
+def test_an_approval_exports_the_bundle_and_offers_the_zip(log_path: Path) -> None:
+    at = start()
+    fill(at).button(key=E.SUBMIT).click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert any("Exported to" in s.value for s in at.success)
+    assert len(at.get("download_button")) >= 1
+    (bundle,) = (log_path.parent / "bundles").iterdir()
+    assert (bundle / "public" / "crime_map.geojson").exists()
+    assert (bundle / f"{bundle.name}.zip").exists()
+    (record,) = DesignLog(log_path).list()
+    assert record.status == "approved"
+    assert record.approvals[0].bundle_path == str(bundle)
+
+
+def test_a_refused_export_says_why_and_writes_nothing(log_path: Path) -> None:
+    at = start()
+    fill(at, **{E.CONTACT: "call Sam"}).button(key=E.SUBMIT).click().run()
+    assert any("email address" in e.value for e in at.error)
+    assert not (log_path.parent / "bundles").exists()
+
+
+def test_a_rejection_is_recorded_and_a_past_design_reloads(log_path: Path) -> None:
+    at = start()
+    fill(at)
+    at.radio(key=E.DECISION).set_value("reject")
+    at.button(key=E.SUBMIT).click().run()
+    assert any("rejection" in i.value for i in at.info)
+    assert not (log_path.parent / "bundles").exists()
+    (record,) = DesignLog(log_path).list()
+    assert record.status == "rejected"
+
+    at.radio(key=K.FREQUENCY).set_value("quarterly").run()  # move away, then come back
+    assert at.radio(key=K.FREQUENCY).value == "quarterly"
+    at.selectbox(key=E.HISTORY_PICK).set_value(record.id)
+    at.button(key=E.RELOAD).click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any("Loaded design" in i.value for i in at.info)
+    assert at.radio(key=K.FREQUENCY).value == record.design.frequency
