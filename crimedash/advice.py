@@ -65,14 +65,6 @@ def _hotspots_kept(index: Index, ev: Evaluation) -> float:
 
 
 # --- factors -------------------------------------------------------------------------
-MOST_REVEALING: dict[str, dict[str, Any]] = {
-    "granularity": {"granularity": "h3:15"},
-    "frequency": {"frequency": "realtime"},
-    "time_precision": {"time_precision": "timestamp"},
-    "categories": {"categories": None, "grouping": (), "hidden_groups": ()},
-    "counts": {"counts": "exact", "min_count": 0},
-    "references": {"references": "full"},
-}
 FACTOR_LABELS = {
     "granularity": "Granularity (¶16, ¶19, ¶21)",
     "frequency": "Update frequency (¶34)",
@@ -81,6 +73,41 @@ FACTOR_LABELS = {
     "counts": "How counts are shown",
     "references": "Reference numbers (¶24-25)",
 }
+REFERENCE_STEPS = ("omitted", "pseudonym", "truncated", "full")  # most private first
+
+
+def _more_revealing(index: Index, design: Design, factor: str) -> dict[str, Any] | None:
+    """The next more revealing setting of one factor (None: it is the most revealing),
+    so an effect reads as a step a reviewer would weigh: 'monthly instead of weekly'."""
+    g = design.spatial
+    if factor == "granularity":
+        if g.kind == "h3":
+            return {"granularity": f"h3:{g.param + 1}"} if g.param < 15 else None
+        if g.kind == "grid":
+            return {"granularity": f"grid:{g.param // 2}"} if g.param >= 20 else None
+        if g.kind == "adaptive":
+            return {"granularity": f"adaptive:{g.param // 2}"} if g.param > 1 else None
+        return {"granularity": "h3:9"}
+    if factor == "frequency":
+        i = FREQUENCIES.index(design.frequency)
+        return {"frequency": FREQUENCIES[i - 1]} if i > 0 else None
+    if factor == "time_precision":
+        i = TIME_LEVELS.index(design.time_precision)
+        if i == 0 or effective_level(index, TIME_LEVELS[i - 1]) == effective_level(
+            index, design.time_precision
+        ):
+            return None
+        return {"time_precision": TIME_LEVELS[i - 1]}
+    if factor == "categories":
+        if design.categories is None and not design.grouping and not design.hidden_groups:
+            return None
+        return {"categories": None, "grouping": (), "hidden_groups": ()}
+    if factor == "counts":
+        if design.counts == "exact" and design.min_count == 0:
+            return None
+        return {"counts": "exact", "min_count": 0}
+    i = REFERENCE_STEPS.index(design.references)
+    return {"references": REFERENCE_STEPS[i + 1]} if i + 1 < len(REFERENCE_STEPS) else None
 
 
 def _describe(design: Design, factor: str) -> str:
@@ -92,6 +119,8 @@ def _describe(design: Design, factor: str) -> str:
     if factor == "counts":
         extra = f", suppressed under {design.min_count}" if design.min_count else ""
         return f"{design.counts} counts{extra}"
+    if factor == "references":
+        return f"references {design.references}"
     return str(getattr(design, factor))
 
 
@@ -104,35 +133,32 @@ def _try(index: Index, design: Design, **changes: Any) -> tuple[Design, Evaluati
 
 
 def factors(index: Index, design: Design, ev: Evaluation) -> list[dict[str, Any]]:
-    """Each factor's effect: the score with that factor at its most revealing setting,
-    against the score as designed ("monthly instead of realtime: 92 -> 48")."""
+    """Each factor's effect: the score with that factor one step more revealing,
+    against the score as designed ("monthly instead of weekly: 48 -> 31")."""
     out = []
-    for factor, changes in MOST_REVEALING.items():
-        current = {k: getattr(design, k) for k in changes}
-        if current == {k: v for k, v in changes.items()}:
+    for factor, label in FACTOR_LABELS.items():
+        changes = _more_revealing(index, design, factor)
+        tried = _try(index, design, **changes) if changes else None
+        if tried is None:
             out.append(
                 {
                     "factor": factor,
-                    "label": FACTOR_LABELS[factor],
-                    "from": ev.score,
-                    "to": ev.score,
+                    "label": label,
+                    "from": round(ev.score, 1),
+                    "to": round(ev.score, 1),
                     "effect": 0.0,
                     "text": f"{_describe(design, factor)}: already the most revealing",
                 }
             )
             continue
-        tried = _try(index, design, **changes)
-        if tried is None:
-            continue
         alt_design, alt = tried
-        effect = ev.score - alt.score
         out.append(
             {
                 "factor": factor,
-                "label": FACTOR_LABELS[factor],
+                "label": label,
                 "from": round(alt.score, 1),
                 "to": round(ev.score, 1),
-                "effect": round(effect, 1),
+                "effect": round(alt.score - ev.score, 1),
                 "text": f"{_describe(design, factor)} instead of "
                 f"{_describe(alt_design, factor)}: {alt.score:.0f} → {ev.score:.0f}",
             }

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from itertools import pairwise
@@ -275,7 +276,13 @@ class PublicLayer:
     secondary_suppressed_cells: int
     outside_units: int
     notes: tuple[str, ...] = ()
-    references: pd.DataFrame | None = field(default=None, repr=False)
+    _references: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
+
+    @cached_property
+    def references(self) -> pd.DataFrame | None:
+        """Reference numbers as published (unit, window, group, reference), or None when
+        the design omits them. Built on first use: scoring never needs the text."""
+        return self._references() if self._references is not None else None
 
     @cached_property
     def cell_label(self) -> np.ndarray:
@@ -369,8 +376,18 @@ def apply_design(index: Index, design: Design) -> PublicLayer:
     shown = atoms.shown
     g_safe = max(n_groups, 1)
     # display group cells and totals, keyed (unit, display window, group)
-    gkey = (atoms.unit * display.n + dwin) * g_safe + np.minimum(atoms.slot, g_safe - 1)
-    gk, ginv_sel = dense_groups(gkey[shown], units.n * display.n * g_safe)
+    # count on dense (unit, display window) ranks, then map back to full keys (sorted)
+    ud_full = atoms.unit * display.n + dwin
+    if count_level == display_level:
+        ud_rank, ud_uniq = atoms.uwr, np.zeros(atoms.n_uw, dtype=np.int64)
+        ud_uniq[atoms.uwr] = ud_full
+    else:
+        ud_uniq, ud_rank = dense_groups(ud_full, (units.n + 1) * display.n)
+    slot_safe = np.minimum(atoms.slot, g_safe - 1)
+    gr, ginv_sel = dense_groups(
+        ud_rank[shown] * g_safe + slot_safe[shown], max(len(ud_uniq), 1) * g_safe
+    )
+    gk = ud_uniq[gr // g_safe] * g_safe + gr % g_safe
     gtrue = np.bincount(ginv_sel, weights=atoms.n[shown], minlength=len(gk)).astype(np.int64)
     with_totals = design.totals and n_groups > 1
     if with_totals:
@@ -405,9 +422,21 @@ def apply_design(index: Index, design: Design) -> PublicLayer:
     cell[shown] = out_pos[group_cell_pos[ginv_sel]]
     references = None
     if want_refs:
-        references = _references(
-            index, design, units, display, grouping, atoms, base.incident_atom(index), kappa, dwin
-        )
+        kappa_refs = kappa.copy()
+
+        def references() -> pd.DataFrame:
+            return _references(
+                index,
+                design,
+                units,
+                display,
+                grouping,
+                atoms,
+                base.incident_atom(index),
+                kappa_refs,
+                dwin,
+            )
+
         if design.counts != "exact":
             notes.append(
                 "Listing reference numbers shows each cell's exact count, so "
@@ -434,7 +463,7 @@ def apply_design(index: Index, design: Design) -> PublicLayer:
         secondary_suppressed_cells=n_sec,
         outside_units=outside,
         notes=tuple(notes),
-        references=references,
+        _references=references,
     )
 
 

@@ -34,8 +34,9 @@ def test_factor_effects_compare_with_the_most_revealing_setting(index):
     ev = evaluate(index, design)
     by_name = {f["factor"]: f for f in factors(index, design, ev)}
     assert by_name["frequency"]["from"] >= by_name["frequency"]["to"]
-    assert "quarterly instead of realtime" in by_name["frequency"]["text"]
+    assert "quarterly instead of monthly" in by_name["frequency"]["text"]
     assert by_name["counts"]["effect"] == 0  # exact counts are already the most revealing
+    assert "already the most revealing" in by_name["counts"]["text"]
 
 
 def test_utility_measures(index):

@@ -259,4 +259,4 @@ def test_assessment_has_everything_a_reviewer_reads():
     assert all(w["score"] < a.score for w in a.what_ifs)
     assert sum(row["incidents"] for row in d["matrix"]) == a.published_incidents
     freq = next(f for f in a.factors if f["factor"] == "frequency")
-    assert "instead of realtime" in freq["text"]
+    assert "weekly instead of daily" in freq["text"]
