@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import glob
 import hashlib
 import io
 import json
@@ -730,14 +731,34 @@ def zip_bytes(files: list[PublicFile], root: str) -> bytes:
     return buf.getvalue()
 
 
+def _clear_abandoned(parent: Path, name: str) -> None:
+    """Remove hidden partial folders of `name` left by exports that were killed."""
+    for path in parent.glob(f".{glob.escape(name)}.partial-*-*"):
+        pid = path.name.removeprefix(f".{name}.partial-").split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: leave its folder alone
+        return True
+    return True
+
+
 def _write_atomically(out_dir: Path, files: list[PublicFile], overwrite: bool) -> None:
     """Build the bundle in a hidden folder beside `out_dir`, then rename it into place
     (one atomic rename on the same file system). On any error the hidden folder is
-    removed; a kill leaves only a hidden '.NAME.partial-*' folder, never a bundle."""
+    removed; a kill leaves only a hidden '.NAME.partial-PID-*' folder, never a bundle,
+    and the next export to the same place clears it once that process is gone."""
     parent = out_dir.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=parent))
+        _clear_abandoned(parent, out_dir.name)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-{os.getpid()}-", dir=parent))
     except OSError as exc:
         raise ExportError(f"cannot write into {parent}: {exc.strerror}") from exc
     old: Path | None = None

@@ -333,8 +333,10 @@ def test_a_kill_mid_export_leaves_no_bundle(inputs, tmp_path: Path) -> None:
     assert not out.exists()
     leftovers = [p.name for p in tmp_path.iterdir()]
     assert all(name.startswith(".bundle.partial-") for name in leftovers)  # hidden, never a bundle
+    assert leftovers  # the killed run's folder, until the next export clears it
     ds = load_dataset([inputs["incidents"]])
     assert export_bundle(ds, Design(), APPROVAL, out).is_dir()  # the next run just works
+    assert [p.name for p in tmp_path.iterdir()] == ["bundle"]
 
 
 # --- the bundle ---------------------------------------------------------------------------------
