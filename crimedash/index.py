@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import geopandas as gpd
-import h3
+import h3.api.basic_int as h3_int
 import numpy as np
 import pandas as pd
 import shapely
@@ -188,10 +188,9 @@ def _project(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
 
 def _cells15(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Res-15 H3 cell per point (one Python loop, done once per data set)."""
-    to_cell = h3.latlng_to_cell
-    to_int = h3.str_to_int
+    to_cell = h3_int.latlng_to_cell  # the int API skips a string round trip
     return np.fromiter(
-        (to_int(to_cell(a, b, 15)) for a, b in zip(lat.tolist(), lon.tolist(), strict=True)),
+        (to_cell(a, b, 15) for a, b in zip(lat.tolist(), lon.tolist(), strict=True)),
         dtype=np.uint64,
         count=len(lat),
     )
@@ -371,8 +370,14 @@ def index_incidents(
     keys = time_keys(occurred)
     origin = {lvl: int(k.min()) if n else 0 for lvl, k in keys.items()}
 
-    cats = incidents[S.CATEGORY].astype(str)
-    categories, category_code = np.unique(cats.to_numpy(), return_inverse=True)
+    # hash the text once, then sort the few distinct categories (sorting a million
+    # strings took seconds)
+    codes, uniq = pd.factorize(incidents[S.CATEGORY].astype(str), sort=False)
+    order = np.argsort(np.asarray(uniq, dtype=object).astype(str), kind="stable")
+    categories = np.asarray(uniq, dtype=object)[order].astype(str)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    category_code = rank[codes] if len(codes) else np.empty(0, dtype=np.int64)
     loc = (
         incidents[S.LOCATION_TYPE]
         .astype(str)
