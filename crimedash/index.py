@@ -119,6 +119,14 @@ class Index:
     # per-design building blocks (spatial units per granularity), filled on first use
     cache: dict = field(default_factory=dict, repr=False)
 
+    def cached(self, key, build):
+        """The value cached under `key`, built by `build()` on first use. Designs share
+        their building blocks (units per granularity, atoms per window level) this way."""
+        hit = self.cache.get(key)
+        if hit is None:
+            hit = self.cache[key] = build()
+        return hit
+
     @property
     def total_households(self) -> float:
         return float(self.hh_count.sum())

@@ -160,11 +160,7 @@ class Base:
 
 def _base(index: Index, units: Units, level: str) -> Base:
     key = ("base", str(units.granularity), id(units), level)
-    hit = index.cache.get(key)
-    if hit is None:
-        hit = _build_base(index, units, level)
-        index.cache[key] = hit
-    return hit
+    return index.cached(key, lambda: _build_base(index, units, level))
 
 
 def _build_base(index: Index, units: Units, level: str) -> Base:
@@ -194,11 +190,9 @@ def _build_base(index: Index, units: Units, level: str) -> Base:
 
 def _catloc(index: Index) -> np.ndarray:
     """Category x location type per incident, one small int (cached on the index)."""
-    hit = index.cache.get("catloc")
-    if hit is None:
-        hit = index.category_code.astype(np.int64) * N_LOC + index.location_code
-        index.cache["catloc"] = hit
-    return hit
+    return index.cached(
+        "catloc", lambda: index.category_code.astype(np.int64) * N_LOC + index.location_code
+    )
 
 
 @dataclass(frozen=True)

@@ -119,11 +119,7 @@ class Units:
 def units_for(index: Index, granularity: Granularity, density_per_km2: float) -> Units:
     """Units of a granularity over an index (cached on the index)."""
     key = ("units", str(granularity), density_per_km2 if not index.has_households else None)
-    cached = index.cache.get(key)
-    if cached is None:
-        cached = _build(index, granularity, density_per_km2)
-        index.cache[key] = cached
-    return cached
+    return index.cached(key, lambda: _build(index, granularity, density_per_km2))
 
 
 def _build(index: Index, g: Granularity, density: float) -> Units:
