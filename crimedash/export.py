@@ -76,6 +76,7 @@ REJECTED_CSV = "rejected_rows.csv"
 COORD_DECIMALS = 7  # ~1 cm: outlines stay exact enough, and every file agrees
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say: no export time inside
 DECISIONS = ("approve", "reject")
+DEFAULT_NOISE_SEED = Design().noise_seed  # public knowledge, so no secret
 DEFAULT_REVIEW_MONTHS = 12  # ¶14-15, ¶41: a rolling review; a year at most by default
 ONE_LINE_MAX = 200
 TEXT_MAX = 5000
@@ -545,7 +546,8 @@ def export_bundle(
 
     Refuses (ExportError, nothing written) when there is no approval, the reviewer
     rejected the design, a non-green verdict has no justification, the next review date
-    is not in the future, or the input files differ from those the design was assessed
+    is not in the future, noise would use the well-known default seed, or the input
+    files differ from those the design was assessed
     on (`assessed_fingerprint`, from `data_fingerprint` at assessment time, for example
     as recorded in the design log). With `log`, the assessment and the approval are
     recorded there. `out_dir` must not exist (or be empty) unless `overwrite`.
@@ -565,6 +567,13 @@ def export_bundle(
             f"the input files changed since the design was assessed (assessed on data "
             f"{assessed_fingerprint}, these files are {fingerprint})",
             hint="assess the design again on these files and have it approved again",
+        )
+    if design.counts == "noise" and design.noise_seed == DEFAULT_NOISE_SEED:
+        raise ExportError(
+            f"this design adds noise with the default seed ({DEFAULT_NOISE_SEED}), which anyone "
+            f"can reproduce: the noise could be subtracted and the exact counts recovered",
+            hint="set noise_seed to a secret random number (in the app's noise settings, or "
+            "in a design file for --design); it stays in the review record, never in public",
         )
     _check_target(out_dir, overwrite)
 

@@ -200,8 +200,16 @@ def _refuse(dataset, tmp_path: Path, design: Design, approval, **kw) -> ExportEr
         (Design(**RED), {"justification": ""}, "needs a justification"),
         (Design(**GREEN), {"next_review": date.today()}, "next review date must be after"),
         (Design(**GREEN), {"next_review": date.today() - timedelta(days=1)}, "after today"),
+        (Design(counts="noise"), {}, "default seed"),
     ],
-    ids=["no approval", "rejected", "red without justification", "review today", "review past"],
+    ids=[
+        "no approval",
+        "rejected",
+        "red without justification",
+        "review today",
+        "review past",
+        "noise with the default seed",
+    ],
 )
 def test_an_export_the_approval_does_not_allow_is_refused_and_writes_nothing(
     dataset, tmp_path: Path, design: Design, approval, message: str
