@@ -53,6 +53,7 @@ from crimedash import __version__
 from crimedash import schema as S
 from crimedash.design import Design
 from crimedash.errors import DesignLogError, ExportError
+from crimedash.index import Index
 from crimedash.layer import TOTAL_GROUP, PublicLayer, apply_design
 from crimedash.risk import Assessment, assess
 
@@ -317,7 +318,7 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     )
 
 
-def public_table(index, layer: PublicLayer) -> tuple[pd.DataFrame, np.ndarray]:
+def public_table(index: Index, layer: PublicLayer) -> tuple[pd.DataFrame, np.ndarray]:
     """The public table in its fixed order (unit, window, group with the total last), and
     each row's geometry (WGS84, rounded to `COORD_DECIMALS`, exterior rings
     counter-clockwise as RFC 7946 asks)."""
