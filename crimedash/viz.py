@@ -60,7 +60,7 @@ NICE_EDGES = (1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000, 2000, 5000, 
 MAX_CLASSES = 7
 CONTEXT_RESOLUTION = 7  # faint hexagons (~5 km2) drawn when no area layer is loaded
 CONTEXT_COLOUR = [90, 90, 90, 140]
-MAP_HEIGHT_PX, MAP_WIDTH_PX = 520, 760
+MAP_HEIGHT_PX, MAP_WIDTH_PX = 520, 600  # what the dashboard gives a map
 RISK_COLOURS = {"low": "#fde725", "medium": "#ed6925", "high": "#781c6d"}  # inferno steps
 VERDICT_COLOURS = {"green": "#1a9850", "amber": "#e08214", "red": "#b2182b"}
 COORD_DECIMALS = 6  # ~0.1 m: more than enough to draw a unit's outline
@@ -268,8 +268,9 @@ def _view_state(lat: np.ndarray, lon: np.ndarray) -> pdk.ViewState:
     span_lon = max(lo1 - lo0, 1e-3) * 1.2
     span_lat = max(la1 - la0, 1e-3) * 1.2
     mid = (la0 + la1) / 2
-    z_lon = math.log2(MAP_WIDTH_PX * 360 / (256 * span_lon))
-    z_lat = math.log2(MAP_HEIGHT_PX * 360 * math.cos(math.radians(mid)) / (256 * span_lat))
+    # deck.gl's Web Mercator world is 512 px wide at zoom 0
+    z_lon = math.log2(MAP_WIDTH_PX * 360 / (512 * span_lon))
+    z_lat = math.log2(MAP_HEIGHT_PX * 360 * math.cos(math.radians(mid)) / (512 * span_lat))
     zoom = max(3.0, min(16.0, min(z_lon, z_lat)))
     return pdk.ViewState(
         latitude=round(mid, 4), longitude=round((lo0 + lo1) / 2, 4), zoom=round(zoom, 2)
@@ -369,6 +370,7 @@ def public_deck(
         raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
     view = map_view(index, layer, window, group, palette)
     lat, lon = view.units["lat"].to_numpy(), view.units["lon"].to_numpy()
+    view_state = _view_state(lat, lon)
     layers = context_layers(index, lat, lon)
     if mode == "units":
         layers.append(_unit_layer(view, "public-units"))
@@ -378,6 +380,7 @@ def public_deck(
         }
     else:
         heat = view.units[["lat", "lon", "value"]]
+        km2 = layer.units.area_km2[view.codes] if len(view.codes) else np.ones(1)
         layers.append(
             pdk.Layer(
                 "HeatmapLayer",
@@ -385,7 +388,7 @@ def public_deck(
                 id="public-heat",
                 get_position=["lon", "lat"],
                 get_weight="value",
-                radius_pixels=45,
+                radius_pixels=_heat_radius(float(np.median(km2)), view_state),
                 intensity=1,
                 threshold=0.05,
                 color_range=[hex_to_rgba(c, 255)[:3] for c in palette_steps(palette, 6)],
@@ -394,7 +397,14 @@ def public_deck(
             )
         )
         tooltip = False
-    return _deck(layers, _view_state(lat, lon), tooltip)
+    return _deck(layers, view_state, tooltip)
+
+
+def _heat_radius(unit_km2: float, view: pdk.ViewState) -> int:
+    """Heat kernel radius in pixels: about one unit across at the opening zoom, so the
+    smoothing never claims more precision than the units have."""
+    metres_per_px = 40_075_016.7 * math.cos(math.radians(view.latitude)) / (512 * 2**view.zoom)
+    return int(np.clip(1.2 * math.sqrt(unit_km2) * 1000 / metres_per_px, 10, 200))
 
 
 def legend(view: MapView) -> pd.DataFrame:
@@ -613,7 +623,7 @@ def matrix_chart(assessment: Assessment) -> alt.Chart:
         text="incidents:Q",
         color=alt.condition(alt.datum.risk == "low", alt.value("black"), alt.value("white")),
     )
-    return (cells + text).properties(height=180, width=260)
+    return (cells + text).properties(width=alt.Step(70), height=alt.Step(44))
 
 
 def design_point(assessment: Assessment) -> tuple[float, float]:

@@ -168,10 +168,14 @@ def test_a_what_if_applies_in_one_click():
     at = start()
     buttons = [b for b in at.button if str(b.key).startswith(K.WHAT_IF_PREFIX)]
     assert buttons
-    label = buttons[0].label  # "Apply (13.6)": the score the what-if promises
+    from crimedash.risk import assess
+    from crimedash.ui import data
+
+    promised = assess(data.sample().index, Design()).what_ifs[0]
+    assert any(promised["label"] in m.value for m in at.markdown)
     buttons[0].click().run()
     no_errors(at)
-    assert label == f"Apply ({float(score_of(at)):.1f})"
+    assert score_of(at) == f"{promised['score']:.1f}"
 
 
 def test_pin_and_compare_side_by_side():

@@ -88,6 +88,12 @@ def panel(index: Index, design: Design) -> None:
         mv = viz.map_view(index, layer, window, group)
         c1, c2 = st.columns([1, 2])
         c1.markdown(viz.legend_markdown(mv), unsafe_allow_html=True)
+        if mode == "heat":
+            c1.caption(
+                "The heat map smooths these counts over about one unit; its colours "
+                "show where counts are higher, not exact values. Read counts in the "
+                "units or table view."
+            )
         with c2.container(border=True):
             st.markdown("**What this map shows, and what it does not (¶23)**")
             st.markdown(viz.describe_map(index, layer, mv))

@@ -101,13 +101,13 @@ def what_ifs(index: Index, design: Design, a: Assessment) -> None:
     for i, w in enumerate(a.what_ifs):
         # keep what the what-if does not change (the seed is not in its public design)
         new = Design.from_dict({**design.to_dict(), **w["design"]})
-        c1, c2 = st.columns([4, 1], vertical_alignment="center")
+        c1, c2 = st.columns([3, 1], vertical_alignment="center")
         c1.markdown(
             f"{w['label']}: **{w['score']:.1f}** ({w['delta']:+.1f})  \n"
             f":gray[cost: {w['cost_text']}]"
         )
         c2.button(
-            f"Apply ({w['score']:.1f})",
+            "Apply",
             key=f"{K.WHAT_IF_PREFIX}{i}",
             on_click=apply,
             args=(new, index),
@@ -119,7 +119,7 @@ def details(a: Assessment) -> None:
     """The matrix, the riskiest units, findings and assumptions (below the map)."""
     c1, c2 = st.columns([2, 3])
     with c1:
-        st.altair_chart(viz.matrix_chart(a), width="stretch")
+        st.altair_chart(viz.matrix_chart(a), width="content")
     with c2:
         st.markdown("**Units that drive the score**")
         drivers = a.drivers.copy()

@@ -1,0 +1,139 @@
+"""Drive the real app in headless Debian Chromium: start `streamlit run app.py` on a free
+port in its own process group, open it with Playwright, find the score and the map.
+Shared by tests/test_browser.py and benchmarks/ui_latency.py."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCORE_LABEL = "Identifiability score"
+SCORE = "[data-testid='stMetric']:has-text('Identifiability score') [data-testid='stMetricValue']"
+MAP_CANVAS = "[data-testid='stDeckGlJsonChart'] canvas"
+RUNNING = "[data-testid='stStatusWidget']"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(timeout: float = 120.0) -> Iterator[str]:
+    """`streamlit run app.py` on a free port; yields its URL; kills its process group."""
+    port = free_port()
+    venv_bin = Path(sys.executable).parent
+    cmd = [
+        str(venv_bin / "streamlit"),
+        "run",
+        str(ROOT / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    log = open(os.devnull, "wb")  # noqa: SIM115  (closed in finally)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=log, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(url + "_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start on port {port}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+@contextmanager
+def chromium(profile_dir: Path, width: int = 1500, height: int = 2000):
+    """A headless Chromium page (Playwright's sync API over Debian's chromium)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(
+            str(profile_dir),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": width, "height": height},
+        )
+        try:
+            yield ctx.new_page()
+        finally:
+            ctx.close()
+
+
+def wait_idle(page, timeout_ms: int = 60_000) -> None:
+    """Until Streamlit has finished the current run (its 'Running...' widget is gone)."""
+    page.wait_for_timeout(150)
+    page.locator(RUNNING).wait_for(state="hidden", timeout=timeout_ms)
+
+
+def score_text(page) -> str:
+    return page.locator(SCORE).first.inner_text()
+
+
+SCORE_JS = """(label) => {
+    for (const m of document.querySelectorAll("[data-testid='stMetric']")) {
+        if (m.innerText.includes(label)) {
+            const v = m.querySelector("[data-testid='stMetricValue']");
+            if (v) return v.innerText;
+        }
+    }
+    return null;
+}"""
+
+
+def wait_score_change(page, before: str, timeout_ms: int = 60_000) -> None:
+    """Until the score shown differs from `before` (polled every animation frame)."""
+    page.wait_for_function(
+        f"([label, before]) => {{ const v = ({SCORE_JS})(label); "
+        "return v !== null && v !== before; }",
+        arg=[SCORE_LABEL, before],
+        timeout=timeout_ms,
+        polling="raf",
+    )
+
+
+def choose(page, group: str, option: str) -> None:
+    """Click an option of a radio group by the group's label (as a person would)."""
+    page.get_by_role("radiogroup", name=group).get_by_text(option, exact=True).click()

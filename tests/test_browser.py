@@ -1,0 +1,114 @@
+"""The whole page in a real browser: headless Debian Chromium (Playwright) against
+`streamlit run app.py`. The page draws the map and the score without any network
+beyond the app itself; changing the update frequency changes the score; screenshots of
+the main views go to screenshots/ (git-ignored) for a person to look at."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from browserkit import (
+    CHROMIUM,
+    MAP_CANVAS,
+    ROOT,
+    choose,
+    chromium,
+    score_text,
+    streamlit_server,
+    wait_idle,
+    wait_score_change,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.xdist_group("browser"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} (apt install chromium)"
+    ),
+]
+SHOTS = ROOT / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    with streamlit_server() as url, chromium(tmp_path_factory.mktemp("chromium")) as pg:
+        requests: list[str] = []
+        pg.on("request", lambda r: requests.append(r.url))
+        pg.goto(url)
+        pg.locator(MAP_CANVAS).first.wait_for(timeout=120_000)
+        wait_idle(pg)
+        pg.outside_requests = [  # type: ignore[attr-defined]
+            u for u in requests if not u.startswith((url, "data:", "blob:"))
+        ]
+        yield pg
+
+
+def shoot(page, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(800)  # let deck.gl finish drawing
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def map_colours(page) -> int:
+    """Distinct colours in the first map's canvas: a blank map has one or two."""
+    from PIL import Image
+
+    png = page.locator("[data-testid='stDeckGlJsonChart']").first.screenshot()
+    return len(Image.open(io.BytesIO(png)).convert("RGB").getcolors(maxcolors=1 << 20) or [])
+
+
+def test_page_draws_the_map_and_the_score_offline(page):
+    assert float(score_text(page)) > 0
+    assert page.locator(MAP_CANVAS).count() > 0
+    assert map_colours(page) > 10
+    assert page.outside_requests == []  # no tiles, no CDN
+    shoot(page, "dashboard")
+
+
+def test_changing_the_update_frequency_changes_the_score(page):
+    before = score_text(page)
+    choose(page, "Update frequency", "Weekly")
+    wait_score_change(page, before)
+    wait_idle(page)
+    assert score_text(page) != before
+    assert "frequency=weekly" in page.url  # the link now shares the design
+    shoot(page, "weekly")
+
+
+@pytest.mark.parametrize(
+    ("group", "option", "name", "says"),
+    [
+        ("Map style", "Smooth heat map", "heat", "smooths these counts"),
+        ("View", "Risk view", "risk", "most exposed incident is linked"),
+        ("View", "Table", "table", "The public layer for"),
+    ],
+)
+def test_map_views(page, group, option, name, says):
+    choose(page, group, option)
+    page.get_by_text(says).first.wait_for(timeout=60_000)
+    wait_idle(page)
+    if name != "table":
+        page.wait_for_timeout(500)
+        assert map_colours(page) > 10
+    shoot(page, name)
+    if name == "table":
+        assert page.locator("[data-testid='stDataFrame']").count() > 0
+
+
+def test_compare_and_data_tabs(page):
+    choose(page, "View", "Public map")
+    page.get_by_role("button", name="Pin this design").click()
+    wait_idle(page)
+    before = score_text(page)
+    choose(page, "Update frequency", "Quarterly")
+    choose(page, "Time shown for each incident", "Quarter")
+    wait_score_change(page, before)
+    wait_idle(page)
+    page.get_by_role("tab", name="Compare").click()
+    wait_idle(page)
+    assert page.locator("[data-testid='stMetric']:has-text('pinned design')").count() == 1
+    shoot(page, "compare")
+    page.get_by_role("tab", name="Data").click()
+    shoot(page, "data")
