@@ -52,6 +52,7 @@ def add_design_arguments(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--min-count", type=int, help=_help("min_count"))
     g.add_argument("--epsilon", type=float, help=_help("epsilon"))
+    g.add_argument("--noise-seed", type=int, help=_help("noise_seed"))
     g.add_argument("--references", choices=REFERENCE_MODES, help=_help("references"))
     g.add_argument("--acknowledge", nargs="+", help=_help("acknowledge"))
 
@@ -69,6 +70,7 @@ def design_from_args(args: argparse.Namespace) -> Design:
         "counts",
         "min_count",
         "epsilon",
+        "noise_seed",
         "references",
         "acknowledge",
     ):
