@@ -390,7 +390,7 @@ def public_deck(
                 get_weight="value",
                 radius_pixels=_heat_radius(float(np.median(km2)), view_state),
                 intensity=1,
-                threshold=0.05,
+                threshold=0.03,
                 color_range=[hex_to_rgba(c, 255)[:3] for c in palette_steps(palette, 6)],
                 aggregation="SUM",
                 pickable=False,
@@ -401,10 +401,10 @@ def public_deck(
 
 
 def _heat_radius(unit_km2: float, view: pdk.ViewState) -> int:
-    """Heat kernel radius in pixels: about one unit across at the opening zoom, so the
+    """Heat kernel radius in pixels: about two units across at the opening zoom, so the
     smoothing never claims more precision than the units have."""
     metres_per_px = 40_075_016.7 * math.cos(math.radians(view.latitude)) / (512 * 2**view.zoom)
-    return int(np.clip(1.2 * math.sqrt(unit_km2) * 1000 / metres_per_px, 10, 200))
+    return int(np.clip(2.0 * math.sqrt(unit_km2) * 1000 / metres_per_px, 10, 250))
 
 
 def legend(view: MapView) -> pd.DataFrame:
@@ -568,31 +568,31 @@ def attacker_chart(assessment: Assessment) -> alt.Chart:
 
 
 def factor_chart(assessment: Assessment) -> alt.Chart:
-    """Each factor's effect: the score with that factor at its most revealing setting
-    (hollow) against the score as designed (filled)."""
+    """Each factor's effect: the score with that factor one step more revealing
+    (hollow) against the score as designed (filled), as `advice.factors` gives them."""
     rows = [
         {
             "factor": _short(f["label"]),
-            "most revealing": f["from"],
+            "one step more revealing": f["from"],
             "as designed": f["to"],
             "text": f"{f['label']}: {f['text']}",
         }
         for f in assessment.factors
     ]
-    data = pd.DataFrame(rows, columns=["factor", "most revealing", "as designed", "text"])
+    data = pd.DataFrame(rows, columns=["factor", "one step more revealing", "as designed", "text"])
     base = alt.Chart(data, title="What each choice does to the score")
     y = alt.Y("factor:N", sort=None, title=None, axis=alt.Axis(labelLimit=220))
     rule = base.mark_rule(color="#888").encode(
         x=alt.X(
-            "most revealing:Q",
+            "one step more revealing:Q",
             scale=alt.Scale(domain=[0, 100]),
-            title="Score: hollow = most revealing setting, filled = as designed",
+            title="Score: hollow = one step more revealing, filled = as designed",
         ),
         x2="as designed:Q",
         y=y,
     )
     worst = base.mark_point(filled=False, size=80, color=PALETTES["inferno"][3]).encode(
-        x="most revealing:Q", y=y, tooltip=["text"]
+        x="one step more revealing:Q", y=y, tooltip=["text"]
     )
     now = base.mark_point(filled=True, size=80, color=PALETTES["cividis"][6]).encode(
         x="as designed:Q", y=y, tooltip=["text"]
@@ -646,7 +646,7 @@ def frontier_chart(
     df["design"] = df["granularity"] + ", " + df["frequency"]
     x = alt.X("score:Q", scale=alt.Scale(domain=[0, 100]), title="Identifiability score")
     y = alt.Y("detail:Q", title="Detail (smaller units are higher)")
-    base = alt.Chart(df, title="Privacy-utility frontier")
+    base = alt.Chart(df)
     points = base.mark_circle(size=60, opacity=0.8).encode(
         x=x,
         y=y,
@@ -694,7 +694,12 @@ def frontier_chart(
                 tooltip=["which", alt.Tooltip("score:Q", format=".1f")],
             )
         )
-    return alt.layer(*layers).properties(height=320)
+    # the marks' colours are their own, not more frequencies
+    return (
+        alt.layer(*layers)
+        .resolve_scale(color="independent", shape="independent")
+        .properties(height=400, title=alt.TitleParams("Privacy-utility frontier", anchor="middle"))
+    )
 
 
 # --- a static map for the report ------------------------------------------------------

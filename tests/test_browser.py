@@ -110,5 +110,10 @@ def test_compare_and_data_tabs(page):
     wait_idle(page)
     assert page.locator("[data-testid='stMetric']:has-text('pinned design')").count() == 1
     shoot(page, "compare")
+    page.get_by_role("tab", name="Frontier").click()
+    page.get_by_text("Compute the frontier").click()
+    page.get_by_text("The swept designs as a table").wait_for(timeout=120_000)
+    wait_idle(page)
+    shoot(page, "frontier")
     page.get_by_role("tab", name="Data").click()
     shoot(page, "data")

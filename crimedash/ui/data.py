@@ -202,7 +202,13 @@ def page(data: D.Dataset) -> None:
         )
     if summary["rows_rejected"]:
         with st.expander(f"Rejected rows ({summary['rows_rejected']:,}) and why"):
-            st.write(summary["rejected_by_reason"])
+            st.dataframe(
+                {
+                    "reason": list(summary["rejected_by_reason"]),
+                    "rows": list(summary["rejected_by_reason"].values()),
+                },
+                hide_index=True,
+            )
             st.dataframe(data.loaded.rejected.head(2000), hide_index=True, width="stretch")
             st.download_button(
                 "Download the rejected rows (CSV)",

@@ -27,7 +27,10 @@ def main() -> None:
     ds = data.current()
     index = ds.index
     if not ss.get(K.SEEDED):
-        seed_from_link(index)
+        if ss.get(K.LAST_VALID) is not None:  # new data: keep the design (and its seed)
+            controls.seed(ss[K.LAST_VALID], index)
+        else:
+            seed_from_link(index)
 
     st.title(TITLE)
     st.caption(

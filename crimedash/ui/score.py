@@ -74,7 +74,7 @@ def panel(index: Index, design: Design, a: Assessment, delta: float | None) -> N
     )
     c2.metric(
         "Expected linkable",
-        f"{a.linkable_incidents:,.1f}",
+        f"{a.linkable_incidents:,.0f}",
         help="Sum over published incidents of each one's chance of being linked.",
     )
     c3.metric(
