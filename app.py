@@ -5,5 +5,5 @@ import streamlit as st
 
 from crimedash.ui import main
 
-st.set_page_config(page_title="crimedash", page_icon="🗺️", layout="wide")
+st.set_page_config(page_title="crimedash", page_icon="🗺️", layout="wide", initial_sidebar_state=420)
 main()

@@ -459,7 +459,13 @@ def describe_map(index: Index, layer: PublicLayer, view: MapView) -> str:
         f"somewhere inside it, not at its centre or at any one address (¶22-23). "
         f"Households per unit are {hh}.",
         f"**Window:** {view.window} (one {layer.display_level} per release, updated "
-        f"{d.frequency}).",
+        f"{d.frequency})."
+        + (
+            f" A neighbour comparing releases can tell {_level_words(layer.risk_level)} "
+            "apart (¶34)."
+            if layer.risk_level != layer.display_level
+            else ""
+        ),
         f"**Counts:** {counts}; showing {view.group}. {view.note}".strip(),
     ]
     left_out = []
@@ -483,6 +489,10 @@ def describe_map(index: Index, layer: PublicLayer, view: MapView) -> str:
     else:
         shown.append(f"**Reference numbers:** {d.references} (¶24-25).")
     return "\n\n".join([*shown, "**Not shown:** " + "; ".join(left_out) + "."])
+
+
+def _level_words(level: str) -> str:
+    return "single incidents" if level == "timestamp" else f"{level}s"
 
 
 # --- the risk view ------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from crimedash.design import (
     Design,
 )
 from crimedash.errors import DesignError
-from crimedash.index import Index
+from crimedash.index import Index, data_level
 from crimedash.schema import LOCATION_TYPES
 from crimedash.ui import state as K
 
@@ -331,6 +331,13 @@ def draw(index: Index) -> Design | None:
         "households (¶19: more households, lower risk). A census output area holds 40 or more.",
     )
 
+    if "household_pins" in dangers_of({"granularity": _granularity(ss)}):
+        st.checkbox(
+            "I am trialling household pins on purpose (the guidance does not favour them, ¶21)",
+            key=K.ACK_PINS,
+            help="Dangerous options need an explicit step, as OpenDP's 'contrib' features do.",
+        )
+
     st.subheader("What: crime categories")
     cat_table = st.data_editor(
         category_table(applied, index),
@@ -372,6 +379,13 @@ def draw(index: Index) -> Design | None:
         format_func=PRECISION_WORDS.get,
         horizontal=True,
         help=helptext("time_precision"),
+    )
+    finest = data_level(index)
+    st.caption(
+        f"The data gives times to the {'minute' if finest == 'timestamp' else finest}; "
+        "finer choices show no more. A neighbour "
+        "comparing releases tells apart windows of the finer of the update interval and "
+        "the time shown (¶34)."
     )
 
     st.subheader("How counts are shown")
@@ -432,6 +446,12 @@ def draw(index: Index) -> Design | None:
         format_func=REFERENCE_WORDS.get,
         help=helptext("references"),
     )
+    if "full_references" in dangers_of({"references": ss[K.REFERENCES]}):
+        st.checkbox(
+            "I am trialling full reference numbers on purpose (¶24-25)",
+            key=K.ACK_REFERENCES,
+            help="Insurers and councils hold numbers with names (¶25).",
+        )
 
     with st.expander("Sensitivity of places and review thresholds"):
         places = st.data_editor(
@@ -489,23 +509,13 @@ def draw(index: Index) -> Design | None:
     except DesignError as exc:
         ss[K.DESIGN_ERROR] = str(exc)
         return None
-    if dangers:
-        st.subheader("Dangerous options")
-        st.caption("These need an explicit step, as the guidance warns against them.")
-    if "household_pins" in dangers:
-        st.checkbox(
-            "I am trialling household pins on purpose (the guidance does not favour them, ¶21)",
-            key=K.ACK_PINS,
-        )
-    if "full_references" in dangers:
-        st.checkbox(
-            "I am trialling full reference numbers on purpose (¶24-25)",
-            key=K.ACK_REFERENCES,
-        )
     try:
         design = build_design(
             data,
-            {"household_pins": ss.get(K.ACK_PINS), "full_references": ss.get(K.ACK_REFERENCES)},
+            {
+                "household_pins": "household_pins" in dangers and ss.get(K.ACK_PINS),
+                "full_references": "full_references" in dangers and ss.get(K.ACK_REFERENCES),
+            },
         )
     except DesignError as exc:
         ss[K.DESIGN_ERROR] = str(exc)
