@@ -107,8 +107,9 @@ def test_compare_and_data_tabs(page):
     wait_score_change(page, before)
     wait_idle(page)
     page.get_by_role("tab", name="Compare").click()
+    page.locator("[data-testid='stMetric']:has-text('pinned design')").wait_for(timeout=60_000)
     wait_idle(page)
-    assert page.locator("[data-testid='stMetric']:has-text('pinned design')").count() == 1
+    assert page.locator("[data-testid='stDeckGlJsonChart']").count() == 2
     shoot(page, "compare")
     page.get_by_role("tab", name="Frontier").click()
     page.get_by_text("Compute the frontier").click()
@@ -117,3 +118,28 @@ def test_compare_and_data_tabs(page):
     shoot(page, "frontier")
     page.get_by_role("tab", name="Data").click()
     shoot(page, "data")
+
+
+def test_a_bad_upload_is_refused_in_the_browser(page):
+    page.get_by_role("tab", name="Map and score").click()
+    page.locator(MAP_CANVAS).first.wait_for(timeout=60_000)
+    wait_idle(page)
+    before = score_text(page)
+    page.get_by_role("tab", name="Data").click()
+    uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="Incidents:")
+    uploader.locator("input[type='file']").set_input_files(
+        files=[{"name": "notes.csv", "mimeType": "text/csv", "buffer": b"just some text\n"}]
+    )
+    uploader.get_by_text("notes.csv").wait_for()
+    wait_idle(page)
+    page.get_by_role("button", name="Load these files").click()
+    error = page.locator("[data-testid='stAlert']:has-text('Could not load the upload')")
+    error.first.wait_for(timeout=60_000)
+    assert "notes.csv" in error.first.inner_text()
+    wait_idle(page)
+    assert "sample city" in page.get_by_text("Still working on").first.inner_text()
+    shoot(page, "bad-upload")
+    page.get_by_role("tab", name="Map and score").click()
+    page.locator(MAP_CANVAS).first.wait_for(timeout=60_000)
+    wait_idle(page)
+    assert score_text(page) == before

@@ -96,13 +96,9 @@ def current() -> D.Dataset:
     if key == SAMPLE_KEY:
         if SAMPLE_KEY in store:
             return sample()
-        slot = st.empty()  # progress while the sample loads, then nothing
-        with slot.container():
-            st.caption("Loading the sample city (once per server)...")
-            bar = st.progress(0.0)
-            data = sample(lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
-        slot.empty()
-        return data
+        st.caption("Loading the sample city (once per server)...")
+        bar = st.progress(0.0)
+        return sample(lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
     return store[key]
 
 
@@ -177,7 +173,20 @@ def show_load_error() -> None:
     msg = st.session_state.get(K.LOAD_ERROR)
     if msg:
         label = st.session_state.get(K.DATASET_LABEL, SAMPLE_LABEL)
-        st.error(f"Could not load the upload: {msg}\n\nStill working on {label}.", icon="⚠️")
+        more = (
+            " Choose the columns in the form on the Data tab."
+            if st.session_state.get(K.PENDING_UPLOAD) is not None
+            else ""
+        )
+        st.error(
+            f"Could not load the upload: {paragraphs(msg)}\n\nStill working on {label}.{more}",
+            icon="⚠️",
+        )
+
+
+def paragraphs(message: str) -> str:
+    """A CrimedashError's message for markdown: its 'Hint:' on a line of its own."""
+    return message.replace("\n", "\n\n")
 
 
 def page(data: D.Dataset) -> None:

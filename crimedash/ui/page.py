@@ -21,10 +21,15 @@ def main() -> None:
     ss = st.session_state
     ss.setdefault(K.DATASET_KEY, data.SAMPLE_KEY)
     ss.setdefault(K.DATASET_LABEL, data.SAMPLE_LABEL)
-    uploads = data.injected()
-    if uploads is not None:
-        data.handle_upload(uploads)
-    ds = data.current()
+    # The elements above the tabs are the same on every run (containers filled or not),
+    # so the page keeps its shape and nothing below it is rebuilt needlessly.
+    progress = st.empty()
+    with progress.container():
+        uploads = data.injected()
+        if uploads is not None:
+            data.handle_upload(uploads)
+        ds = data.current()
+    progress.empty()
     index = ds.index
     if not ss.get(K.SEEDED):
         if ss.get(K.LAST_VALID) is not None:  # new data: keep the design (and its seed)
@@ -37,36 +42,49 @@ def main() -> None:
         f"{index.n:,} incidents from {ss[K.DATASET_LABEL]}. Trial a design on the left: "
         "the public map and its identifiability score move together."
     )
-    data.show_load_error()
-    notice = ss.pop(K.NOTICE, None)
-    if notice:
-        st.info(notice)
+    messages = st.container()
 
     with st.sidebar:
         st.header("Map design")
         drawn = controls.draw(index)
-        design, a = resolve(index, drawn, ds.rejected_rows)
+    design, a, problem = resolve(index, drawn, ds.rejected_rows)
+    with st.sidebar:
         design_file(design, index)
     keep_in_link(design)
     delta = score.track(design, a.score)
+    with messages:
+        data.show_load_error()
+        if problem:
+            st.error(
+                f"{data.paragraphs(problem)}\n\nThe map and score still show the last valid design."
+            )
+        notice = ss.pop(K.NOTICE, None)
+        if notice:
+            st.info(notice)
 
-    tabs = st.tabs(TABS)
-    with tabs[0]:
-        left, right = st.columns([3, 2], gap="medium")
-        with left:
-            mapview.panel(index, design)
-        with right:
-            score.panel(index, design, a, delta)
-            compare.pin_buttons(design)
-        score.details(a)
-    with tabs[1]:
-        compare.page(index, design, ds.rejected_rows)
-    with tabs[2]:
-        compare.frontier_page(index, design, ds.rejected_rows)
-    with tabs[3]:
-        data.page(ds)
-    with tabs[4]:
-        export_page.page(ds, design, a)
+    # Lazy tabs: only the open one runs, and the open one survives reruns.
+    tabs = st.tabs(TABS, key=K.TAB, on_change="rerun")
+    if tabs[0].open:
+        with tabs[0]:
+            left, right = st.columns([3, 2], gap="medium")
+            with left:
+                mapview.panel(index, design)
+            with right:
+                score.panel(index, design, a, delta)
+                compare.pin_buttons(design)
+            score.details(a)
+    if tabs[1].open:
+        with tabs[1]:
+            compare.page(index, design, ds.rejected_rows)
+    if tabs[2].open:
+        with tabs[2]:
+            compare.frontier_page(index, design, ds.rejected_rows)
+    if tabs[3].open:
+        with tabs[3]:
+            data.page(ds)
+    if tabs[4].open:
+        with tabs[4]:
+            export_page.page(ds, design, a)
 
 
 def seed_from_link(index: Index) -> None:
@@ -82,22 +100,21 @@ def seed_from_link(index: Index) -> None:
 
 
 def resolve(index: Index, drawn: Design | None, rejected_rows: int):
-    """The design to show and its assessment. When the controls do not make a valid
-    design (an unacknowledged danger, a layer that is not loaded), say why and keep
-    showing the last valid one."""
+    """The design to show, its assessment, and why the controls' design is not shown
+    (None when it is). When the controls do not make a valid design (an unacknowledged
+    danger, a layer that is not loaded), the last valid one stays on screen."""
     ss = st.session_state
+    problem = ss.get(K.DESIGN_ERROR) if drawn is None else None
     candidates = [d for d in (drawn, ss.get(K.LAST_VALID), Design()) if d is not None]
-    if drawn is None:
-        st.error(f"{ss.get(K.DESIGN_ERROR)}\n\nThe map and score still show the last valid design.")
     for i, design in enumerate(candidates):
         try:
             a = compute.assessment(index, design, rejected_rows)
         except CrimedashError as exc:
             if i == 0 and drawn is not None:
-                st.error(f"{exc}\n\nThe map and score still show the last valid design.")
+                problem = str(exc)
             continue
         ss[K.LAST_VALID] = design
-        return design, a
+        return design, a, problem
     raise RuntimeError("the default design could not be assessed")  # a bug, not the user's
 
 
