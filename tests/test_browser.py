@@ -109,7 +109,7 @@ def test_compare_and_data_tabs(page):
     page.get_by_role("tab", name="Compare").click()
     page.locator("[data-testid='stMetric']:has-text('pinned design')").wait_for(timeout=60_000)
     wait_idle(page)
-    assert page.locator("[data-testid='stDeckGlJsonChart']").count() == 2
+    assert page.locator("[data-testid='stDeckGlJsonChart']").count() == 3  # map + two
     shoot(page, "compare")
     page.get_by_role("tab", name="Frontier").click()
     page.get_by_text("Compute the frontier").click()

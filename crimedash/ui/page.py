@@ -62,29 +62,26 @@ def main() -> None:
         if notice:
             st.info(notice)
 
-    # Lazy tabs: only the open one runs, and the open one survives reruns.
-    tabs = st.tabs(TABS, key=K.TAB, on_change="rerun")
-    if tabs[0].open:
-        with tabs[0]:
-            left, right = st.columns([3, 2], gap="medium")
-            with left:
-                mapview.panel(index, design)
-            with right:
-                score.panel(index, design, a, delta)
-                compare.pin_buttons(design)
-            score.details(a)
-    if tabs[1].open:
-        with tabs[1]:
-            compare.page(index, design, ds.rejected_rows)
-    if tabs[2].open:
-        with tabs[2]:
-            compare.frontier_page(index, design, ds.rejected_rows)
-    if tabs[3].open:
-        with tabs[3]:
-            data.page(ds)
-    if tabs[4].open:
-        with tabs[4]:
-            export_page.page(ds, design, a)
+    # Every tab runs on every rerun: the forms on the Export tab and the choices on the
+    # map keep their values only while their widgets are drawn. The key keeps the open
+    # tab across reruns.
+    tabs = st.tabs(TABS, key=K.TAB)
+    with tabs[0]:
+        left, right = st.columns([3, 2], gap="medium")
+        with left:
+            mapview.panel(index, design)
+        with right:
+            score.panel(index, design, a, delta)
+            compare.pin_buttons(design)
+        score.details(a)
+    with tabs[1]:
+        compare.page(index, design, ds.rejected_rows)
+    with tabs[2]:
+        compare.frontier_page(index, design, ds.rejected_rows)
+    with tabs[3]:
+        data.page(ds)
+    with tabs[4]:
+        export_page.page(ds, design, a)
 
 
 def seed_from_link(index: Index) -> None:

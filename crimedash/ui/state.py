@@ -66,5 +66,5 @@ WINDOW = "window"  # release label
 WINDOW_POS = "window_pos"  # position, when there are too many windows for a list
 GROUP = "group"
 SHOW_FRONTIER = "show_frontier"
-TAB = "tab"  # the open tab (tabs run lazily: only the open one)
+TAB = "tab"  # the tab set (its key keeps the open tab across reruns)
 LAST_VALID = "last_valid"  # the last design the controls described validly
