@@ -84,6 +84,8 @@ def panel(index: Index, design: Design) -> None:
         st.pydeck_chart(
             compute.public_deck(index, design, window, mode, group),
             height=MAP_HEIGHT,
+            alt=f"Public map of {group or 'all crime'} in {window}: "
+            f"{design.spatial.describe()}. The same numbers are in the Table view.",
         )
         mv = viz.map_view(index, layer, window, group)
         c1, c2 = st.columns([1, 2])
@@ -98,7 +100,12 @@ def panel(index: Index, design: Design) -> None:
             st.markdown("**What this map shows, and what it does not (¶23)**")
             st.markdown(viz.describe_map(index, layer, mv))
     elif view == "Risk view":
-        st.pydeck_chart(compute.risk_deck(index, design, window), height=MAP_HEIGHT)
+        st.pydeck_chart(
+            compute.risk_deck(index, design, window),
+            height=MAP_HEIGHT,
+            alt=f"Risk view for {window}: each unit coloured by the chance its most "
+            "exposed incident is linked. The riskiest units are listed below the map.",
+        )
         c1, c2 = st.columns([1, 2])
         c1.markdown(
             viz.key_markdown(
@@ -128,6 +135,10 @@ def small_map(index: Index, design: Design, key_suffix: str) -> None:
     if not layer.window_labels():
         st.caption("This design publishes nothing.")
         return
-    st.pydeck_chart(compute.public_deck(index, design, None, "units", None), height=380)
+    st.pydeck_chart(
+        compute.public_deck(index, design, None, "units", None),
+        height=380,
+        alt=f"Public map of the latest release: {design.spatial.describe()}.",
+    )
     mv = viz.map_view(index, layer)
     st.caption(f"{design.spatial.describe()}; latest release {mv.window}; {mv.group}.")
