@@ -192,7 +192,8 @@ def _adaptive(index: Index, g: Granularity, density: float) -> Units:
     child is fit to stand alone when it holds at least K households, or no incidents
     (it never publishes), or no households and no incident at a home or unknown place
     (a retail park or an industrial estate: nobody lives there to be identified,
-    ¶26-28). Children that are not fit are pooled into one "rest of the parent" unit;
+    ¶26-28; such a place stays one unit rather than splitting down to single
+    buildings). Children that are not fit are pooled into one "rest of the parent" unit;
     when the pool holds fewer than K households, the fit children with the fewest
     households join it until it has K. If even all seven together have fewer than K, the
     parent stays whole. Fit children carry on splitting. A base cell with fewer than K
@@ -212,12 +213,14 @@ def _adaptive(index: Index, g: Granularity, density: float) -> Units:
     whole: dict[int, np.ndarray] = {}
     residual_of: dict[int, np.ndarray] = {}  # level r+1 -> parent code per child, -1
     parent_codes: dict[int, np.ndarray] = {}
+    terminal: dict[int, np.ndarray] = {}  # level -> cells that stop splitting there
     for r in levels[:-1]:
         child = rcs[r + 1]
         poc = np.searchsorted(rcs[r].cells, h3_parent(child.cells, r))
         parent_codes[r + 1] = poc
         hh = households(r + 1)
-        fit = (hh >= k) | (child.incidents == 0) | ((hh == 0) & (child.private_incidents == 0))
+        nobody_home = (hh == 0) & (child.private_incidents == 0)
+        fit = (hh >= k) | (child.incidents == 0) | nobody_home
         in_active = active[poc]
         bad = in_active & ~fit
         n_p = len(active)
@@ -242,9 +245,14 @@ def _adaptive(index: Index, g: Granularity, density: float) -> Units:
         pooled[bad & split[poc]] = True
         pooled[join[split[poc[join]]]] = True
         residual_of[r + 1] = np.where(pooled, poc, -1)
-        active = split[poc] & ~pooled & fit
-        # children of a split parent that are fit but hold nothing stay units too
+        # a place where nobody lives stands alone at the first level it appears, rather
+        # than splitting on down to single buildings
+        stays = split[poc] & ~pooled & nobody_home & (child.incidents > 0)
+        terminal[r + 1] = stays
+        active = split[poc] & ~pooled & fit & ~stays
     whole[H3_MAX] = active
+    for r, flags in terminal.items():
+        whole[r] = whole[r] | flags
 
     unit = np.full(index.n, -1, dtype=np.int64)
     cells, area, hh_out, is_res, members = [], [], [], [], {}
