@@ -228,13 +228,18 @@ def map_view(
             "lon": np.round(lon, COORD_DECIMALS),
         }
     )
-    # adaptive units may pool several cells into one unit, so they are drawn as polygons
-    kind = "h3" if units.granularity.kind == "h3" else "polygon"
-    if kind == "h3":
-        frame["hex"] = cells_to_str(units.h3_cells[codes])
-    else:
-        frame["polygon"] = _rings(units.geometries(index, codes))
+    kind = _add_shapes(frame, index, units, codes)
     return MapView(frame, legend, window_choice(layer, window), group, kind, note, codes)
+
+
+def _add_shapes(frame: pd.DataFrame, index: Index, units, codes: np.ndarray) -> str:
+    """Give each unit its shape: an H3 id for plain hexagons, else polygon rings
+    (adaptive units may pool several cells into one unit). Returns the kind drawn."""
+    if units.granularity.kind == "h3":
+        frame["hex"] = cells_to_str(units.h3_cells[codes])
+        return "h3"
+    frame["polygon"] = _rings(units.geometries(index, codes))
+    return "polygon"
 
 
 def _rings(geoms: np.ndarray) -> list[list[list[list[float]]]]:
@@ -522,12 +527,7 @@ def risk_deck(index: Index, evaluation: Evaluation, window: str | None = None) -
             "lon": np.round(lon, COORD_DECIMALS),
         }
     )
-    # adaptive units may pool several cells into one unit, so they are drawn as polygons
-    kind = "h3" if units.granularity.kind == "h3" else "polygon"
-    if kind == "h3":
-        frame["hex"] = cells_to_str(units.h3_cells[codes])
-    else:
-        frame["polygon"] = _rings(units.geometries(index, codes))
+    kind = _add_shapes(frame, index, units, codes)
     view = MapView(frame, risk_legend(), window_choice(layer, window), "", kind, "", codes)
     layers = [*context_layers(index, lat, lon), _unit_layer(view, "risk-units")]
     tooltip = {

@@ -16,12 +16,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from browserkit import CHROMIUM, chromium
 
 from crimedash.design import Design
 from crimedash.export import REPORT_HTML, REPORT_MD, Approval, export_bundle
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
 SEED = 918273645
 DESIGN = Design(granularity="areas:output_areas", min_count=3, noise_seed=SEED)
 APPROVAL = Approval(
@@ -130,9 +130,8 @@ def test_the_html_fetches_nothing(bundle: Path) -> None:
 
 @pytest.mark.browser
 def test_the_report_renders_offline_in_headless_chromium(bundle: Path, tmp_path: Path) -> None:
-    if not Path(CHROMIUM).exists():
+    if not CHROMIUM.exists():
         pytest.skip(f"Debian chromium not found at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
 
     fetched: list[str] = []
 
@@ -146,41 +145,20 @@ def test_the_report_renders_offline_in_headless_chromium(bundle: Path, tmp_path:
 
     shots = ROOT / "screenshots"
     shots.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-            viewport={"width": 1100, "height": 1500},
-        )
-        try:
-            ctx.route("**/*", only_local)
-            page = ctx.new_page()
-            page.goto((bundle / "review" / REPORT_HTML).as_uri())
-            page.wait_for_load_state("load")
-            assert page.title().startswith("Privacy impact assessment")
-            images = page.evaluate(
-                "Array.from(document.images).map(i => [i.complete, i.naturalWidth])"
-            )
-            assert len(images) == 4
-            assert all(done and width > 100 for done, width in images)
-            for name in ("Findings", "What-ifs considered", "Approval", "Sign-off"):
-                assert page.get_by_role("heading", name=name, exact=True).count() == 1
-            banner = page.locator("p.banner")
-            assert "AMBER" in banner.inner_text() or "RED" in banner.inner_text()
-            page.screenshot(path=str(shots / "report.png"), full_page=True)
-            if os.environ.get("CRIMEDASH_DOCS_SCREENSHOTS") == "1":
-                page.screenshot(path=str(ROOT / "docs" / "report-screenshot.png"))
-        finally:
-            ctx.close()
+    with chromium(tmp_path / "profile", width=1100, height=1500) as page:
+        page.route("**/*", only_local)
+        page.goto((bundle / "review" / REPORT_HTML).as_uri())
+        page.wait_for_load_state("load")
+        assert page.title().startswith("Privacy impact assessment")
+        images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
+        assert len(images) == 4
+        assert all(done and width > 100 for done, width in images)
+        for name in ("Findings", "What-ifs considered", "Approval", "Sign-off"):
+            assert page.get_by_role("heading", name=name, exact=True).count() == 1
+        banner = page.locator("p.banner")
+        assert "AMBER" in banner.inner_text() or "RED" in banner.inner_text()
+        page.screenshot(path=str(shots / "report.png"), full_page=True)
+        if os.environ.get("CRIMEDASH_DOCS_SCREENSHOTS") == "1":
+            page.screenshot(path=str(ROOT / "docs" / "report-screenshot.png"))
     assert [u for u in fetched if not u.startswith(("file:", "data:"))] == []
     assert (shots / "report.png").stat().st_size > 50_000
