@@ -134,8 +134,7 @@ class Base:
     windows: Windows
     n_units: int
     n_uw: int  # non-empty (unit, window) pairs; uwr below is their rank
-    incident_uwr: np.ndarray  # int32 per incident
-    key: np.ndarray  # int64 sorted: uwr * (categories * N_LOC) + category * N_LOC + loc
+    incident_atom: np.ndarray  # int32 base atom per incident
     uwr: np.ndarray
     unit: np.ndarray  # == n_units for incidents outside every unit
     rwin: np.ndarray
@@ -149,13 +148,9 @@ class Base:
         shows references, so computed on first use)."""
         if self._n_ref is None:
             self._n_ref = np.bincount(
-                self.incident_atom(index), weights=index.has_reference, minlength=len(self.key)
+                self.incident_atom, weights=index.has_reference, minlength=len(self.n)
             ).astype(np.int64)
         return self._n_ref
-
-    def incident_atom(self, index: Index) -> np.ndarray:
-        per = self.incident_uwr.astype(np.int64) * (len(index.categories) * N_LOC)
-        return np.searchsorted(self.key, per + _catloc(index))
 
 
 def _base(index: Index, units: Units, level: str) -> Base:
@@ -164,22 +159,31 @@ def _base(index: Index, units: Units, level: str) -> Base:
 
 
 def _build_base(index: Index, units: Units, level: str) -> Base:
+    """One pass over the incidents: a combined (unit, window, category, location) key,
+    grouped densely; only when that key space is too large to mark, (unit, window) pairs
+    are ranked first to shrink it."""
     win = windows_at(index, level)
     unit = units.incident_unit.astype(np.int64)
     unit[unit < 0] = units.n
-    uw_keys, uwr = dense_groups(unit * win.n + win.code, (units.n + 1) * win.n)
     per = len(index.categories) * N_LOC
-    keys, inverse = dense_groups(uwr * per + _catloc(index), len(uw_keys) * per)
+    uw = unit * win.n + win.code
+    if (units.n + 1) * win.n * per <= DENSE_LIMIT:
+        keys, inverse = dense_groups(uw * per + _catloc(index), (units.n + 1) * win.n * per)
+        uw_atom, catloc = np.divmod(keys, per)
+    else:
+        uw_keys, uwr_inc = dense_groups(uw, (units.n + 1) * win.n)
+        keys, inverse = dense_groups(uwr_inc * per + _catloc(index), len(uw_keys) * per)
+        rank, catloc = np.divmod(keys, per)
+        uw_atom = uw_keys[rank]
     n = np.bincount(inverse, minlength=len(keys)).astype(np.int64)
-    rank, catloc = np.divmod(keys, per)
-    u, w = np.divmod(uw_keys[rank], win.n)
+    uwr, first = runs(uw_atom)  # atoms are sorted by key, so (unit, window) runs
+    u, w = np.divmod(uw_atom, win.n)
     return Base(
         win,
         units.n,
-        len(uw_keys),
-        uwr.astype(np.int32),
-        keys,
-        rank,
+        len(first),
+        inverse.astype(np.int32),
+        uwr,
         u,
         w,
         catloc // N_LOC,
@@ -426,7 +430,7 @@ def apply_design(index: Index, design: Design) -> PublicLayer:
                 display,
                 grouping,
                 atoms,
-                base.incident_atom(index),
+                base.incident_atom,
                 kappa_refs,
                 dwin,
             )
