@@ -160,10 +160,19 @@ def factors(index: Index, design: Design, ev: Evaluation) -> list[dict[str, Any]
                 "to": round(ev.score, 1),
                 "effect": round(alt.score - ev.score, 1),
                 "text": f"{_describe(design, factor)} instead of "
-                f"{_describe(alt_design, factor)}: {alt.score:.0f} → {ev.score:.0f}",
+                f"{_describe(alt_design, factor)}: {alt.score:.0f} → {ev.score:.0f}"
+                + (SUPPRESSION_CAVEAT if alt.score < ev.score and design.min_count else ""),
             }
         )
     return out
+
+
+# With suppression, a more revealing setting can score lower: it splits cells until
+# they fall under the minimum count and vanish. Say so rather than let it read as safer.
+SUPPRESSION_CAVEAT = (
+    " (lower only because the finer setting leaves more cells under the minimum count, "
+    "so they are suppressed, not because it is safer)"
+)
 
 
 # --- what-ifs ------------------------------------------------------------------------
