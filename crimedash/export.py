@@ -569,6 +569,14 @@ def export_bundle(
             f"{assessed_fingerprint}, these files are {fingerprint})",
             hint="assess the design again on these files and have it approved again",
         )
+    if design.references == "pseudonym" and design.noise_seed == DEFAULT_NOISE_SEED:
+        raise ExportError(
+            f"this design publishes reference pseudonyms keyed by the default seed "
+            f"({DEFAULT_NOISE_SEED}): anyone holding the real numbers and the data could "
+            f"recompute them and link them back (¶24-25)",
+            hint="set noise_seed to a secret random number; it keys the pseudonyms and "
+            "stays in the review record, never in public",
+        )
     if design.counts == "noise" and design.noise_seed == DEFAULT_NOISE_SEED:
         raise ExportError(
             f"this design adds noise with the default seed ({DEFAULT_NOISE_SEED}), which anyone "

@@ -201,6 +201,7 @@ def _refuse(dataset, tmp_path: Path, design: Design, approval, **kw) -> ExportEr
         (Design(**GREEN), {"next_review": date.today()}, "next review date must be after"),
         (Design(**GREEN), {"next_review": date.today() - timedelta(days=1)}, "after today"),
         (Design(counts="noise"), {}, "default seed"),
+        (Design(references="pseudonym"), {}, "pseudonyms keyed by the default seed"),
     ],
     ids=[
         "no approval",
@@ -209,6 +210,7 @@ def _refuse(dataset, tmp_path: Path, design: Design, approval, **kw) -> ExportEr
         "review today",
         "review past",
         "noise with the default seed",
+        "pseudonyms with the default seed",
     ],
 )
 def test_an_export_the_approval_does_not_allow_is_refused_and_writes_nothing(
@@ -267,7 +269,9 @@ def test_an_existing_bundle_is_never_written_over(dataset, bundle: Path, tmp_pat
 def test_overwrite_replaces_a_bundle_whole(dataset, tmp_path: Path) -> None:
     out = export_bundle(dataset, Design(), APPROVAL, tmp_path / "b")
     (out / "stray.txt").write_text("left by hand")
-    export_bundle(dataset, Design(references="pseudonym"), APPROVAL, out, overwrite=True)
+    export_bundle(
+        dataset, Design(references="pseudonym", noise_seed=424242), APPROVAL, out, overwrite=True
+    )
     assert not (out / "stray.txt").exists()
     assert (out / "public" / REFERENCES_CSV).exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b"]  # no old or partial copies
