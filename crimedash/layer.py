@@ -29,7 +29,7 @@ from crimedash import schema as S
 from crimedash.design import TIME_LEVELS, Design
 from crimedash.errors import DesignError
 from crimedash.index import Index, effective_level, time_keys, window_label
-from crimedash.units import Units, units_for
+from crimedash.units import Units, runs, units_for
 
 TOTAL_GROUP = "All crime"
 DENSE_LIMIT = 1 << 23  # key spaces up to this are counted with bincount, else hashed
@@ -229,26 +229,6 @@ class Atoms:
         return self.unit < self.n_units
 
 
-def runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Group ids of consecutive equal keys (keys sorted): (group id per row, first row
-    of each group). Linear, no sort."""
-    if not len(keys):
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    start = np.empty(len(keys), dtype=bool)
-    start[0] = True
-    np.not_equal(keys[1:], keys[:-1], out=start[1:])
-    return np.cumsum(start) - 1, np.flatnonzero(start)
-
-
-def group_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted unique keys, inverse) for small arrays; linear when already sorted."""
-    if len(keys) < 2 or bool(np.all(keys[1:] >= keys[:-1])):
-        gid, first = runs(keys)
-        return keys[first], gid
-    uniq, inv = np.unique(keys, return_inverse=True)
-    return uniq, inv
-
-
 @dataclass(frozen=True)
 class PublicLayer:
     """What a design publishes, plus the atoms the score is computed from (which are
@@ -389,7 +369,8 @@ def apply_design(index: Index, design: Design) -> PublicLayer:
     gtrue = np.bincount(ginv_sel, weights=atoms.n[shown], minlength=len(gk)).astype(np.int64)
     with_totals = design.totals and n_groups > 1
     if with_totals:
-        tk, tinv = group_rows(gk // g_safe)
+        tinv, first = runs(gk // g_safe)  # gk is sorted
+        tk = (gk // g_safe)[first]
         ttrue = np.bincount(tinv, weights=gtrue, minlength=len(tk)).astype(np.int64)
     else:
         tk = ttrue = None

@@ -25,7 +25,7 @@ so neither does the score.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -394,9 +394,7 @@ def assess(
     factors = advice.factors(index, design, ev) if with_what_ifs else []
     what_ifs = advice.what_ifs(index, design, ev) if with_what_ifs else []
     findings = advice.findings(index, ev, rejected_rows=rejected_rows)
-    return Assessment(
-        **{**a.__dict__, "factors": factors, "what_ifs": what_ifs, "findings": findings}
-    )
+    return replace(a, factors=factors, what_ifs=what_ifs, findings=findings)
 
 
 def _worst_case(index: Index, ev: Evaluation) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import h3
 import numpy as np
-import pandas as pd
 import shapely
 from pyproj import Transformer
 
@@ -212,12 +211,10 @@ def _adaptive(index: Index, g: Granularity, density: float) -> Units:
     active = np.ones(len(rcs[levels[0]].cells), dtype=bool)
     whole: dict[int, np.ndarray] = {}
     residual_of: dict[int, np.ndarray] = {}  # level r+1 -> parent code per child, -1
-    parent_codes: dict[int, np.ndarray] = {}
     terminal: dict[int, np.ndarray] = {}  # level -> cells that stop splitting there
     for r in levels[:-1]:
         child = rcs[r + 1]
         poc = np.searchsorted(rcs[r].cells, h3_parent(child.cells, r))
-        parent_codes[r + 1] = poc
         hh = households(r + 1)
         nobody_home = (hh == 0) & (child.private_incidents == 0)
         fit = (hh >= k) | (child.incidents == 0) | nobody_home
@@ -232,7 +229,7 @@ def _adaptive(index: Index, g: Granularity, density: float) -> Units:
         cand = np.flatnonzero(in_active & fit & (has_bad & ~pool_ok)[poc])
         cand = cand[np.lexsort((child.cells[cand], hh[cand], poc[cand]))]
         cum = np.cumsum(hh[cand])
-        gid, first = _runs(poc[cand])
+        gid, first = runs(poc[cand])
         before = cum - hh[cand] - (cum[first] - hh[cand][first])[gid] if len(cand) else cum
         join = cand[(bad_hh[poc[cand]] + before) < k]
         pool_hh = bad_hh + np.bincount(poc[join], weights=hh[join], minlength=n_p)
@@ -307,21 +304,12 @@ def _adaptive(index: Index, g: Granularity, density: float) -> Units:
     )
 
 
-def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Group id per row and first row per group, for sorted keys."""
+def runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group ids of consecutive equal keys (keys sorted): (group id per row, first row
+    of each group). Linear, no sort."""
     if not len(keys):
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    start = np.r_[True, keys[1:] != keys[:-1]]
+    start = np.empty(len(keys), dtype=bool)
+    start[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=start[1:])
     return np.cumsum(start) - 1, np.flatnonzero(start)
-
-
-def unit_table(units: Units, index: Index, codes: np.ndarray) -> pd.DataFrame:
-    """Units as a small frame: id, households, area (for tooltips and reports)."""
-    codes = np.asarray(codes, dtype=np.int64)
-    return pd.DataFrame(
-        {
-            S.UNIT: units.labels(index, codes),
-            S.HOUSEHOLDS: units.households[codes],
-            "area_km2": units.area_km2[codes],
-        }
-    )
