@@ -118,7 +118,7 @@ def main(argv=None) -> int:
     recompute_ms = statistics.median(per_design.values())
     baseline_ms = 1000 * statistics.median(duckdb_baseline(index, d, args.repeat) for d in DESIGNS)
     t = time.perf_counter()
-    from crimedash.risk import assess
+    from crimedash.assessment import assess
 
     assess(index, DESIGNS[0])
     assess_s = time.perf_counter() - t

@@ -51,7 +51,11 @@ DEFAULT_LOCATION_WEIGHTS: dict[str, float] = {
     LocationType.PUBLIC_SPACE: 0.1,  # ¶28: car parks, parks, streets: least
 }
 
-DEFAULT_BANDS = (1, 3, 6, 11, 21, 51)  # shown as "1 to 2", "3 to 5", ... "51 or more"
+DEFAULT_BANDS = (1, 3, 6, 11, 21, 51)
+# Police attendances per household per month when the data is a partial extract: all
+# recorded crime in England and Wales (about 6.6 million a year, about 25 million
+# households) is 0.022; rounded down, since fewer visits make each one easier to place.
+ATTENDANCE_RATE = 0.02  # shown as "1 to 2", "3 to 5", ... "51 or more"
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,37 @@ SETTINGS: tuple[Setting, ...] = (
         "greater than 0",
         "Used only when no households layer is loaded: an explicit assumption (¶19).",
     ),
+    Setting(
+        "all_recorded_crime",
+        True,
+        "true or false",
+        "Whether the data holds every crime recorded in the area (a police.uk "
+        "all-category download does). If not (a burglary-only extract, say), a neighbour "
+        "who saw the police cannot assume the visit is in the data, and the attendance "
+        "rate below stands in for all police visits (¶34, ¶38).",
+    ),
+    Setting(
+        "attendance_rate",
+        ATTENDANCE_RATE,
+        "greater than 0",
+        "Police attendances per household per month, used only when the data is not all "
+        "recorded crime. Default: recorded crime in England and Wales, about 6.6 million "
+        "a year over about 25 million households (0.022), rounded down, the cautious side.",
+    ),
+    Setting(
+        "certain_line",
+        0.01,
+        "0-1",
+        "Green only while the share of incidents at homes (weighted by sensitivity) whose "
+        "crime group a neighbour can prove from the published layer stays below this.",
+    ),
+    Setting(
+        "min_households",
+        10.0,
+        "0 or more",
+        "Green only while no published non-empty cell lies in a unit of fewer households "
+        "than this (¶19, ¶21): such a cell narrows an incident to a handful of homes.",
+    ),
     Setting("green_below", 20.0, "0-100", "Scores below this are green."),
     Setting("red_from", 50.0, "0-100", "Scores from this are red; between is amber."),
     Setting(
@@ -256,6 +291,10 @@ class Design:
     sensitivity: tuple[tuple[str, float], ...] = ()
     location_weights: tuple[tuple[str, float], ...] = ()
     assumed_households_per_km2: float = 1500.0
+    all_recorded_crime: bool = True
+    attendance_rate: float = ATTENDANCE_RATE
+    certain_line: float = 0.01
+    min_households: float = 10.0
     green_below: float = 20.0
     red_from: float = 50.0
     high_risk_line: float = 0.5
@@ -281,6 +320,10 @@ class Design:
         set_(self, "round_base", int(self.round_base))
         set_(self, "epsilon", float(self.epsilon))
         set_(self, "noise_seed", int(self.noise_seed))
+        set_(self, "all_recorded_crime", bool(self.all_recorded_crime))
+        set_(self, "attendance_rate", float(self.attendance_rate))
+        set_(self, "certain_line", float(self.certain_line))
+        set_(self, "min_households", float(self.min_households))
         self._validate()
 
     # -- validation -------------------------------------------------------------------
@@ -307,6 +350,12 @@ class Design:
                 raise DesignError(f"weight for {name!r} must be between 0 and 1; got {weight}")
         for name, _ in self.location_weights:
             one_of("location type", name, tuple(LocationType))
+        if not self.attendance_rate > 0:
+            raise DesignError(f"attendance_rate must be greater than 0; got {self.attendance_rate}")
+        if not 0 <= self.certain_line <= 1:
+            raise DesignError(f"certain_line must be between 0 and 1; got {self.certain_line}")
+        if not self.min_households >= 0:
+            raise DesignError(f"min_households must be 0 or more; got {self.min_households}")
         if not self.assumed_households_per_km2 > 0:
             raise DesignError("assumed_households_per_km2 must be greater than 0")
         if not 0 <= self.green_below <= self.red_from <= 100:

@@ -51,11 +51,12 @@ import shapely
 
 from crimedash import __version__
 from crimedash import schema as S
+from crimedash.assessment import assess
 from crimedash.design import Design
 from crimedash.errors import DesignLogError, ExportError
 from crimedash.index import Index
 from crimedash.layer import TOTAL_GROUP, PublicLayer, apply_design
-from crimedash.risk import Assessment, assess
+from crimedash.risk import Assessment
 
 if TYPE_CHECKING:
     from crimedash.dataset import Dataset

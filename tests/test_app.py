@@ -168,7 +168,7 @@ def test_a_what_if_applies_in_one_click():
     at = start()
     buttons = [b for b in at.button if str(b.key).startswith(K.WHAT_IF_PREFIX)]
     assert buttons
-    from crimedash.risk import assess
+    from crimedash.assessment import assess
     from crimedash.ui import data
 
     promised = assess(data.sample().index, Design()).what_ifs[0]

@@ -39,6 +39,7 @@ from pyproj import CRS, Transformer
 from crimedash import categories as C
 from crimedash import export
 from crimedash import schema as S
+from crimedash.assessment import assess
 from crimedash.cli import main
 from crimedash.dataset import load_dataset
 from crimedash.design import Design
@@ -60,7 +61,6 @@ from crimedash.export import (
     public_files,
     zip_path,
 )
-from crimedash.risk import assess
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 918273645  # distinctive, so the scan can look for it
