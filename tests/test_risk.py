@@ -59,7 +59,8 @@ def test_worked_example():
     ev = evaluate(index, Design(granularity="h3:8", frequency="monthly"))
     assert ev.layer.units.n == 1
     rows = {
-        (ev.layer.grouping.groups[g], int(w)): i for i, (g, w) in enumerate(zip(ev.slot, ev.dwin))
+        (ev.layer.grouping.groups[g], int(w)): i
+        for i, (g, w) in enumerate(zip(ev.slot, ev.dwin, strict=True))
     }
     jan = min(w for _, w in rows)
     vso = rows[("Violence and sexual offences", jan)]
@@ -266,3 +267,41 @@ def test_assessment_has_everything_a_reviewer_reads():
     assert sum(row["incidents"] for row in d["matrix"]) == a.published_incidents
     freq = next(f for f in a.factors if f["factor"] == "frequency")
     assert "weekly instead of daily" in freq["text"]
+
+
+@PROPERTY
+@given(
+    seed=seeds,
+    res=st.integers(7, 11),
+    control=st.sampled_from(
+        [{"counts": "banded"}, {"counts": "banded", "bands": (1, 5, 20)}, {"counts": "exact"}]
+    ),
+)
+def test_coarser_h3_never_raises_the_score_with_bands_fixed(seed, res, control):
+    index = make_index(seed)
+    finer = _score(index, granularity=f"h3:{res}", **control)
+    assert _score(index, granularity=f"h3:{res - 1}", **control) <= finer + 1e-9
+
+
+@PROPERTY
+@given(seed=seeds, res=st.integers(6, 8), eps=st.sampled_from([0.5, 1.0, 2.0]))
+def test_coarser_space_or_time_never_raises_the_score_with_noise_fixed(seed, res, eps):
+    index = make_index(seed)
+    kw = {"counts": "noise", "epsilon": eps}
+    finer = _score(index, granularity=f"h3:{res}", **kw)
+    assert _score(index, granularity=f"h3:{res - 1}", **kw) <= finer + 1e-9
+    weekly = _score(index, granularity=f"h3:{res}", frequency="weekly", time_precision="week", **kw)
+    assert finer <= weekly + 1e-9
+
+
+@PROPERTY
+@given(seed=seeds, control=st.sampled_from([{}, {"min_count": 3}, {"counts": "banded"}]))
+def test_more_households_never_raise_the_score_with_control_fixed(seed, control):
+    rng = np.random.default_rng(seed)
+    frame = incidents_frame(rng, 60)
+    hh = households_frame(rng, 50)
+    more = pd.concat([hh, households_frame(rng, 50)], ignore_index=True)
+    d = Design(granularity="h3:10", **control)
+    a = evaluate(index_incidents(frame, households=hh), d).score
+    b = evaluate(index_incidents(frame, households=more), d).score
+    assert b <= a + 1e-9

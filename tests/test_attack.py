@@ -1,0 +1,170 @@
+"""The attack simulation: interval proofs worked on paper, then the score's agreement
+with what the attackers get over a ladder of designs on the sample city."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from crimedash.attack import Rules, prove
+from crimedash.cli import main
+from crimedash.design import Design
+from crimedash.ladder import agreement, agreement_markdown, ladder, spearman
+from crimedash.risk import evaluate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _rules(**kw) -> Rules:
+    base = dict(
+        counts="exact", min_count=0, round_base=5, bands=(1, 3, 6), totals=True, epsilon=1.0
+    )
+    base.update(kw)
+    return Rules(n_groups=3, **base)
+
+
+def test_totals_prove_suppressed_cells_empty():
+    """Min count 3 with totals: group 0 shows 4, the total shows 4, groups 1 and 2 are
+    absent (secondary suppression means an absent cell could be any size, until the
+    total caps it): 4 - 4 = 0 left, so both are proven 0 and the neighbour is certain."""
+    fam = np.array([7, 7])
+    p = prove(fam, np.array([0, -1]), np.array([4.0, 4.0]), _rules(min_count=3), np.array([7]))
+    assert p.lo[0].tolist() == [4, 0, 0]
+    assert p.hi[0].tolist() == [4, 0, 0]
+
+
+def test_suppression_without_a_total_proves_only_a_range():
+    p = prove(
+        np.array([1]), np.array([0]), np.array([5.0]), _rules(min_count=3, totals=False),
+        np.array([1]),
+    )  # fmt: skip
+    assert p.lo[0].tolist() == [5, 0, 0]
+    assert p.hi[0].tolist() == [5, 2, 2]  # absent: suppressed (1-2) or empty
+
+
+def test_rounding_and_bands_give_intervals():
+    r = _rules(counts="rounded", totals=False)
+    lo, hi = r.shown_interval(np.array([5.0, 10.0]))
+    assert lo.tolist() == [3, 8] and hi.tolist() == [7, 12]
+    b = _rules(counts="banded", totals=False)
+    lo, hi = b.shown_interval(np.array([1.0, 3.0, 6.0]))
+    assert lo.tolist() == [1, 3, 6] and hi[:2].tolist() == [2, 5] and np.isinf(hi[2])
+    # a band starting at 1 proves the cell non-empty and an absent cell empty
+    assert b.absent_hi() == 0
+
+
+def test_noise_proves_nothing():
+    r = _rules(counts="noise")
+    lo, hi = r.shown_interval(np.array([3.0]))
+    assert lo[0] == 0 and np.isinf(hi[0]) and np.isinf(r.absent_hi())
+
+
+@pytest.fixture(scope="module")
+def rows(sample_dataset):
+    return agreement(sample_dataset.index)
+
+
+def test_the_ladder_spans_the_designs_the_issue_names(sample_dataset):
+    designs = [d for _, d in ladder(sample_dataset.index)]
+    assert len(designs) >= 40
+    assert {d.counts for d in designs} >= {"exact", "rounded", "banded", "noise"}
+    assert any(d.min_count for d in designs)
+    assert {d.spatial.kind for d in designs} == {"h3", "grid", "areas", "adaptive"}
+    assert {d.frequency for d in designs} >= {"weekly", "monthly", "quarterly"}
+
+
+def test_score_ranks_designs_as_the_attack_does(rows):
+    rho = spearman([r["score"] for r in rows], [r["certain_weighted"] for r in rows])
+    assert rho >= 0.9, agreement_markdown(rows)
+
+
+def test_no_green_design_lets_the_simulation_expose(rows):
+    for r in rows:
+        if r["verdict"] == "green":
+            assert r["certain_weighted"] <= 0.02, r
+            assert r["register_10"] <= 0.01, r
+
+
+def test_nothing_new_is_green(rows):
+    by = {r["design"]: r for r in rows}
+    assert by["h3:6 quarterly exact"]["verdict"] == "green"
+    assert by["h3:6 quarterly exact"]["score"] < 2
+
+
+def test_the_issue_figures_are_reproduced(sample_dataset):
+    """adaptive:8 monthly min 3: 1,805 incidents certain, 582 domestic abuse, 525
+    stalking, 769 in units of at most 10 households: the score is held off green."""
+    ev = evaluate(sample_dataset.index, Design(granularity="adaptive:8", min_count=3))
+    a = ev.attack
+    assert a.certain == 1805 and a.register[10] == 769
+    cats = {row["name"]: row["certain"] for row in a.by_category}
+    assert cats["Domestic abuse"] == 582 and cats["Stalking and harassment"] == 525
+    from crimedash.risk import verdict
+
+    assert verdict(ev) != "green"
+    assert any("domestic abuse" in s for s in a.sentences)
+
+
+def test_docs_quote_the_generated_table(rows):
+    doc = (ROOT / "docs" / "identifiability.md").read_text()
+    assert agreement_markdown(rows) in doc, (
+        "regenerate: crimedash attack sample_data/incidents.csv --households "
+        "sample_data/households.csv --areas sample_data/output_areas.geojson "
+        "--areas sample_data/neighbourhoods.geojson --ladder"
+    )
+
+
+def test_cli_attack_answers_on_the_sample(capsys):
+    from crimedash.sample import sample_paths
+
+    p = sample_paths()
+    code = main(
+        [
+            "attack",
+            str(p["incidents"]),
+            "--households",
+            str(p["households"]),
+            "--granularity",
+            "h3:9",
+            "--json",
+        ]
+    )
+    assert code == 0
+    import json
+
+    out = json.loads(capsys.readouterr().out)
+    assert out["homes"] > 20000 and 0 <= out["certain_share_weighted"] <= 1
+    assert out["sentences"]
+
+
+@pytest.mark.real_data
+def test_trafford_burglaries_respond_to_granularity_and_frequency(real_data):
+    from crimedash.dataset import load_dataset
+
+    ds = load_dataset(
+        [real_data / "police_uk/greater-manchester/trafford_burglary_2016-02_2019-01.csv"],
+        areas=[real_data / "trafford/trafford_oa_2021.geojson"],
+    )
+
+    def score(gran, freq, level):
+        d = Design(
+            granularity=gran,
+            frequency=freq,
+            time_precision=level,
+            all_recorded_crime=False,
+            acknowledge=("household_pins",),
+        )
+        return evaluate(ds.index, d).score
+
+    pins = score("h3:13", "monthly", "month")
+    areas_m = score("areas", "monthly", "month")
+    areas_q = score("areas", "quarterly", "quarter")
+    assert areas_m < pins and areas_q < areas_m
+    assert score("h3:9", "monthly", "month") < score("h3:11", "monthly", "month")
+
+
+@pytest.mark.real_data
+def test_cli_attack_answers_on_city_of_london(capsys, real_data):
+    assert main(["attack", str(real_data / "police_uk/city-of-london"), "--json"]) == 0
