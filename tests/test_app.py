@@ -322,3 +322,15 @@ def test_sample_incident_columns_are_numbers():
 
     lat = data.sample().loaded.incidents[S.LATITUDE]
     assert pd.api.types.is_float_dtype(lat) and np.isfinite(lat).all()
+
+
+def test_the_attack_sits_beside_the_score(app):
+    from crimedash.assessment import assess
+    from crimedash.dataset import sample_dataset
+    from crimedash.ui.score import CERTAIN_LABEL
+
+    certain = next(m.value for m in app.metric if m.label == CERTAIN_LABEL)
+    promised = assess(sample_dataset().index, shown_design(app), with_what_ifs=False)
+    assert certain == f"{promised.certain_share:.1%}"
+    sentences = "\n".join(m.value for m in app.markdown)
+    assert "a neighbour who saw the police call could prove" in sentences.lower()
