@@ -214,6 +214,7 @@ class AttackResult:
     by_category: list[dict[str, Any]]
     sentences: list[str]
     small_unit_cells: int = 0  # proven non-empty cells in units below min_households
+    proven: int = 0  # incidents at homes in cells proven non-empty (any unit size)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -249,6 +250,7 @@ class AttackResult:
             "by_category": self.by_category,
             "sentences": self.sentences,
             "small_unit_cells": self.small_unit_cells,
+            "proven": self.proven,
             "notes": self.notes,
         }
 
@@ -323,8 +325,11 @@ def outcome(index: Index, layers: list[PublicLayer]) -> Outcome:
     shown = at.slot < n_groups
     own_lo = np.where(shown, lo[fam_i, slot_safe], 0.0) if n_groups else np.zeros(len(at.n))
     # every other group proven zero: the sum of the others' upper bounds is 0
-    hi_fin = np.where(np.isinf(hi), 1e18, hi)
-    others_hi = hi_fin.sum(axis=1)[fam_i] - np.where(shown, hi_fin[fam_i, slot_safe], 0.0)
+    inf = np.isinf(hi)
+    fin_sum = np.where(inf, 0.0, hi).sum(axis=1)[fam_i]
+    own_hi = np.where(shown, hi[fam_i, slot_safe], 0.0)
+    others_inf = inf.sum(axis=1)[fam_i] - (shown & np.isinf(own_hi)) > 0
+    others_hi = np.where(others_inf, np.inf, fin_sum - np.where(np.isinf(own_hi), 0.0, own_hi))
     # the share of the unit and window the right group is proven to hold, at least:
     # its lower bound over the others' upper bounds (what the score is built on; it can
     # only fall as intervals widen, so stricter control never raises it)
@@ -394,7 +399,9 @@ def attack(
     return summarise(index, out)
 
 
-def summarise(index: Index, out: Outcome) -> AttackResult:
+def summarise(index: Index, out: Outcome, *, shown_level: str | None = None) -> AttackResult:
+    """Count what each attacker gets over incidents at homes. `shown_level`: the time the
+    published map shows when the attacker reads finer release windows by differencing."""
     layer = out.layer
     at = layer.atoms
     t = out.target
@@ -440,6 +447,12 @@ def summarise(index: Index, out: Outcome) -> AttackResult:
             f"police attendance: {layer.design.attendance_rate:g} per household per month "
             "(an editable assumption)."
         )
+    if shown_level:
+        notes.append(
+            f"The map is updated {layer.design.frequency} but shows {shown_level}s: "
+            "an attacker who keeps every release reads each release window by differencing "
+            "(¶34), and the figures are for that."
+        )
     if layer.units.households_assumed:
         notes.append(
             "No households layer is loaded: the register linker uses assumed household "
@@ -458,6 +471,7 @@ def summarise(index: Index, out: Outcome) -> AttackResult:
         by_category=by_category,
         sentences=[],
         small_unit_cells=_small_unit_cells(out),
+        proven=int((n * out.proven).sum()),
         notes=notes,
     )
     return _with_sentences(result, layer)

@@ -198,7 +198,6 @@ def _configure_attack(p: argparse.ArgumentParser) -> None:
     _configure_attack,
 )
 def cmd_attack(args: argparse.Namespace) -> int:
-    from crimedash.attack import attack
     from crimedash.risk import evaluate, verdict
 
     ds = dataset_from_args(args, quiet=args.json)
@@ -217,7 +216,7 @@ def cmd_attack(args: argparse.Namespace) -> int:
     if changes:
         design = Design.from_dict({**design.to_dict(), **changes})
     ev = evaluate(ds.index, design)
-    result = attack(ds.index, [ev.layer])
+    result = ev.attack
     if args.json:
         out = result.to_dict()
         out["score"] = round(ev.score, 2)

@@ -25,7 +25,7 @@ so neither does the score.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -108,7 +108,18 @@ def evaluate(index: Index, design: Design, layer: PublicLayer | None = None) -> 
     kappa = at.kappa
     gs = np.append(layer.grouping.group_sensitivity, 0.0)
     s = np.where(shown, gs[np.minimum(at.slot, len(gs) - 1)], 0.0)
-    out = outcome(index, [layer])
+    out = outcome(index, attacked_layers(index, layer))
+    if layer.risk_level == "timestamp" and layer.display_level != "timestamp":
+        # real-time updates: each one adds a single incident, so differencing two
+        # updates proves its group in its unit (¶34)
+        every = at.shown & at.inside
+        out = replace(
+            out,
+            proven=every,
+            certain=every.copy(),
+            posterior=np.where(every, 1.0, 0.0),
+            proven_share=np.where(every, 1.0, 0.0),
+        )
 
     # 1. register linker: 1 / H for an incident whose cell the layer proves non-empty
     #    (at least one household: a place where nobody lives points at whoever runs it)
@@ -175,8 +186,24 @@ def evaluate(index: Index, design: Design, layer: PublicLayer | None = None) -> 
         attacker_scores={k: 100.0 * v for k, v in a.items()},
         linkable=float((n * r).sum()),
         households_assumed=units.households_assumed,
-        attack=summarise(index, out),
+        attack=summarise(
+            index,
+            out,
+            shown_level=layer.display_level if layer.risk_level != layer.display_level else None,
+        ),
     )
+
+
+def attacked_layers(index: Index, layer: PublicLayer) -> list[PublicLayer]:
+    """The products an attacker holds once every release of `layer` is out. Releases
+    more frequent than the time shown difference into the release window (¶34: a
+    monthly map updated weekly reveals each week), so the attacker holds the layer as
+    it would be at the release window. Its atoms are the layer's own (both are counted
+    at the release window), so the outcome lines up with the layer's rows."""
+    if layer.risk_level in (layer.display_level, "timestamp"):
+        return [layer]
+    design = layer.design.with_(time_precision=layer.risk_level)
+    return [apply_design(index, design)]
 
 
 def unit_risk(ev: Evaluation, window_key: int | None = None) -> pd.DataFrame:

@@ -114,6 +114,11 @@ STEPS = [
     ("number_input", K.GREEN_BELOW, 5.0, "green_below", 5.0, False),
     ("number_input", K.RED_FROM, 90.0, "red_from", 90.0, False),
     ("slider", K.HIGH_RISK_LINE, 0.3, "high_risk_line", 0.3, False),
+    ("number_input", K.CERTAIN_LINE, 0.05, "certain_line", 0.05, False),
+    ("number_input", K.MIN_HOUSEHOLDS, 40.0, "min_households", 40.0, False),
+    ("checkbox", K.ALL_RECORDED, False, "all_recorded_crime", False, True),
+    ("number_input", K.ATTENDANCE_RATE, 0.1, "attendance_rate", 0.1, True),
+    ("checkbox", K.ALL_RECORDED, True, "all_recorded_crime", True, True),
 ]
 
 
