@@ -305,3 +305,22 @@ def test_more_households_never_raise_the_score_with_control_fixed(seed, control)
     a = evaluate(index_incidents(frame, households=hh), d).score
     b = evaluate(index_incidents(frame, households=more), d).score
     assert b <= a + 1e-9
+
+
+def test_a_partial_extract_is_read_against_every_police_visit():
+    """A burglary-only extract: read as all recorded crime, a map of one group tells a
+    neighbour nothing (every visit in the data was a burglary, prior 1, score 0). Read
+    as a partial extract in a town whose police attend 0.1 times per household a month,
+    the neighbour's prior is burglaries over all visits (about 200 of 700), so a unit
+    and month proven to hold burglaries adds something."""
+    rng = np.random.default_rng(3)
+    frame = incidents_frame(rng, 200)
+    frame[S.CATEGORY] = "burglary_residential"
+    frame[S.LOCATION_TYPE] = "residential"
+    index = index_incidents(frame, households=households_frame(rng, 400))
+    whole = evaluate(index, Design(granularity="h3:9")).score
+    partial = Design(granularity="h3:9", all_recorded_crime=False, attendance_rate=0.1)
+    ev = evaluate(index, partial)
+    assert whole == pytest.approx(0.0, abs=1e-9)
+    assert ev.score > 0
+    assert any("not all recorded crime" in note for note in ev.attack.notes)
