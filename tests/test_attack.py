@@ -259,3 +259,15 @@ def test_every_proven_interval_holds_the_true_count(seed, res, control):
     exact = outcome(index, [apply_design(index, Design(granularity=f"h3:{res}"))])
     ours = outcome(index, [layer])
     assert not (ours.certain & ~exact.certain).any()
+
+
+def test_cli_attack_prints_sentences_for_people(capsys):
+    from crimedash.sample import sample_paths
+
+    p = sample_paths()
+    args = ["attack", str(p["incidents"]), "--households", str(p["households"])]
+    assert main([*args, "--granularity", "adaptive:8", "--min-count", "3"]) == 0
+    text = capsys.readouterr().out
+    assert "certain disclosures 10.0%" in text and "(AMBER)" in text
+    assert "could tell it was violence and sexual offences for 582 domestic abuse" in text
+    assert "Register linker, units of at most 10 households: 769" in text
