@@ -146,6 +146,18 @@ def _compatible(layers: list[PublicLayer]) -> None:
             )
 
 
+def _families(atom_fam: np.ndarray, cell_fams: list[np.ndarray]) -> np.ndarray:
+    """Sorted unique family keys of the atoms and the published cells. Atoms come sorted
+    by unit and window, and every published cell holds atoms (noise aside), so the usual
+    case needs no hashing."""
+    sorted_ = len(atom_fam) < 2 or bool((np.diff(atom_fam) >= 0).all())
+    if sorted_:
+        keys = atom_fam[np.r_[True, atom_fam[1:] != atom_fam[:-1]]] if len(atom_fam) else atom_fam
+        if all(np.isin(cf, keys, assume_unique=False).all() for cf in cell_fams if len(cf)):
+            return keys
+    return np.unique(np.concatenate([atom_fam, *cell_fams]))
+
+
 def outcome(index: Index, layers: list[PublicLayer]) -> Outcome:
     """Run the attackers over atoms: the proofs from every product (intersected), then
     the ground truth of each atom looked up in them."""
@@ -164,7 +176,7 @@ def outcome(index: Index, layers: list[PublicLayer]) -> Outcome:
             n_win = max(n_win, int((lay.cell_window - lay.display_origin).max()) + 1)
     atom_fam = at.unit * n_win + at.dwin
     cell_fams = [lay.cell_unit * n_win + (lay.cell_window - lay.display_origin) for lay in layers]
-    families = np.unique(np.concatenate([atom_fam[inside], *cell_fams]))
+    families = _families(atom_fam[inside], cell_fams)
     lo = hi = t_lo = t_hi = None
     for lay, cf in zip(layers, cell_fams, strict=True):
         p = prove(cf, lay.cell_group, lay.cell_shown, Rules.of(lay), families)

@@ -112,7 +112,12 @@ def prove(
     t_lo[fi[tot]] = clo[tot]
     t_hi[fi[tot]] = chi[tot]
     if rules.totals:
-        lo, hi, t_lo, t_hi = _propagate(lo, hi, t_lo, t_hi, rounds)
+        # only families with something unsure can learn from their total
+        open_ = (lo != hi).any(axis=1) | (t_lo != t_hi)
+        if open_.any():
+            lo[open_], hi[open_], t_lo[open_], t_hi[open_] = _propagate(
+                lo[open_], hi[open_], t_lo[open_], t_hi[open_], rounds
+            )
     else:
         t_lo, t_hi = lo.sum(axis=1), hi.sum(axis=1)
     return Proof(families, lo, hi, t_lo, t_hi)
