@@ -122,7 +122,9 @@ class Units:
         if kind == "adaptive":
             return np.array([self._adaptive_shape(int(c)) for c in codes], dtype=object)
         if kind == "grid":
-            return shapely.polygons(_square_rings(index, self.granularity.param, self.grid_xy[codes]))
+            return shapely.polygons(
+                _square_rings(index, self.granularity.param, self.grid_xy[codes])
+            )
         return index.areas[self.area_layer].frame.geometry.to_numpy()[codes]
 
     def _adaptive_shape(self, code: int):
@@ -245,7 +247,12 @@ def _grid(index: Index, g: Granularity, density: float) -> Units:
     else:
         hh = density * area
     return Units(
-        g, inverse[: index.n].astype(np.int32), len(uniq), hh, not index.has_households, area,
+        g,
+        inverse[: index.n].astype(np.int32),
+        len(uniq),
+        hh,
+        not index.has_households,
+        area,
         grid_xy=xy,
     )
 
