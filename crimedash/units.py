@@ -331,10 +331,7 @@ def _adaptive(index: Index, g: Granularity, density: float, min_area_m2: float) 
     top = max(H3_MIN, base - ADAPTIVE_DEPTH)
     rc = index.resolution(base)
     base_cells = rc.cells
-    if index.has_households:
-        hh_base = rc.households
-    else:
-        hh_base = np.zeros(len(base_cells))
+    hh_base = rc.households if index.has_households else np.zeros(len(base_cells))
     per_base = density * h3.average_hexagon_area(base, unit="km^2")
 
     extra = _cover_households(index, top)

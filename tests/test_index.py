@@ -69,7 +69,9 @@ def test_cells_are_h3s_own_but_for_points_on_a_published_edge(res):
     rng = np.random.default_rng(res)
     lat, lon = rng.uniform(50, 56, 5000), rng.uniform(-5, 1, 5000)
     cells = drawn_cells(lat, lon, res)
-    own = np.array([h3.str_to_int(h3.latlng_to_cell(a, b, res)) for a, b in zip(lat, lon)])
+    own = np.array(
+        [h3.str_to_int(h3.latlng_to_cell(a, b, res)) for a, b in zip(lat, lon, strict=True)]
+    )
     hexagons = shapely.polygons(cell_vertices(cells))
     assert shapely.intersects_xy(hexagons, lon, lat).all()
     moved = cells != own

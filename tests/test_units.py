@@ -110,7 +110,7 @@ def assert_partition(index, units, k: float, min_area_m2: float) -> None:
     at_top = np.array(
         [
             not r and h3_int.get_resolution(int(c)) == top
-            for c, r in zip(units.h3_cells, units.residual)
+            for c, r in zip(units.h3_cells, units.residual, strict=True)
         ]
     )
     assert (units.households[~at_top] >= k).all()
