@@ -334,6 +334,33 @@ def window_label(level: str, key: int) -> str:
     raise ValueError(level)
 
 
+def window_bounds(level: str, key: int) -> tuple[str, str]:
+    """First and last day of a window (inclusive, ISO 8601 dates): what a public file
+    says instead of a label, so any tool can sort, filter and join on it. A window at
+    the timestamp level is one minute, given as that minute."""
+    if level == "timestamp":
+        t = window_label(level, key)
+        return t, t
+    if level == "day":
+        d = window_label(level, key)
+        return d, d
+    if level == "week":
+        m, w = divmod(int(key), 5)
+        first = pd.Timestamp(year=1970 + m // 12, month=m % 12 + 1, day=1)
+        start = first + pd.Timedelta(days=7 * w)
+        end = first + pd.offsets.MonthEnd(0) if w == 4 else start + pd.Timedelta(days=6)
+    elif level == "month":
+        start = pd.Timestamp(year=1970 + int(key) // 12, month=int(key) % 12 + 1, day=1)
+        end = start + pd.offsets.MonthEnd(0)
+    elif level == "quarter":
+        y, q = divmod(int(key), 4)
+        start = pd.Timestamp(year=1970 + y, month=3 * q + 1, day=1)
+        end = start + pd.offsets.QuarterEnd(0)
+    else:
+        raise ValueError(level)
+    return start.strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")
+
+
 def _household_points(households: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
     """Households as points. Polygons with a households column are spread as evenly
     spaced random points inside each polygon (seeded, so the same every time), so they
