@@ -72,8 +72,9 @@ SETTINGS: tuple[Setting, ...] = (
         "h3:8",
         "h3:R (R 5-15), grid:METRES, areas[:LAYER], adaptive:K",
         "Spatial unit. Larger units hold more households, so a crime is harder to tie "
-        "to one home (¶16, ¶19). h3:15 is a household pin (¶21). adaptive:K uses the "
-        "finest H3 cells that each cover at least K households.",
+        "to one home (¶16, ¶19). h3:15 is a household pin (¶21). adaptive:K draws the "
+        "finest units, unions of H3 cells chosen from households only, that each cover at "
+        "least K households and min_unit_area_m2.",
     ),
     Setting(
         "min_unit_area_m2",
