@@ -142,12 +142,19 @@ def drawn_cells(lat: np.ndarray, lon: np.ndarray, res: int) -> np.ndarray:
         return cells
     uniq, inv = np.unique(cells, return_inverse=True)
     ok = in_convex(cell_vertices(uniq)[inv], lon, lat)
-    for i in np.flatnonzero(~ok).tolist():
-        ring = sorted(set(h3_int.grid_disk(int(cells[i]), 1)) - {int(cells[i])})
-        verts = cell_vertices(np.array(ring, dtype=np.uint64))
-        hit = in_convex(verts, np.full(len(ring), lon[i]), np.full(len(ring), lat[i]))
-        if hit.any():
-            cells[i] = ring[int(np.argmax(hit))]
+    bad = np.flatnonzero(~ok)
+    if len(bad):  # the neighbours of each, tried in one pass, lowest id first
+        rings = [sorted(set(h3_int.grid_disk(int(cells[i]), 1)) - {int(cells[i])}) for i in bad]
+        owner = np.repeat(bad, [len(r) for r in rings])
+        cand = np.array([c for r in rings for c in r], dtype=np.uint64)
+        uniq, inv = np.unique(cand, return_inverse=True)
+        hit = in_convex(cell_vertices(uniq)[inv.reshape(-1)], lon[owner], lat[owner])
+        # the first hit per point (candidates are grouped by point, in id order)
+        seen: set[int] = set()
+        for j in np.flatnonzero(hit).tolist():
+            if owner[j] not in seen:
+                seen.add(int(owner[j]))
+                cells[owner[j]] = cand[j]
     return cells
 
 

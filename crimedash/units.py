@@ -15,6 +15,7 @@ cached on the index per granularity, so only the first use of a granularity pays
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import h3
 import h3.api.basic_int as h3_int
@@ -153,13 +154,17 @@ def _digits(children: np.ndarray) -> str:
     return "".join(sorted(out))
 
 
+@lru_cache(maxsize=8)
+def _to_wgs84(crs: str) -> Transformer:
+    """A metric CRS's transformer to WGS84 (building one costs ~0.1 s)."""
+    return Transformer.from_crs(crs, S.WGS84, always_xy=True)
+
+
 def _square_rings(index: Index, m: float, xy: np.ndarray) -> np.ndarray:
     """Grid squares as published: (n, 4, 2) lon/lat corners, rounded, counter-clockwise."""
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     corners = np.stack([xy, xy + [m, 0], xy + [m, m], xy + [0, m]], axis=1).reshape(-1, 2)
-    lon, lat = Transformer.from_crs(index.crs, S.WGS84, always_xy=True).transform(
-        corners[:, 0], corners[:, 1]
-    )
+    lon, lat = _to_wgs84(index.crs).transform(corners[:, 0], corners[:, 1])
     rings = round_published(np.stack([lon, lat], axis=1).reshape(-1, 4, 2))
     return _counter_clockwise(rings)
 
@@ -224,12 +229,16 @@ def _grid_squares(index: Index, m: float, x, y, lon, lat) -> np.ndarray:
         return key
     sq, inv = np.unique(key, return_inverse=True)
     ok = in_convex(_square_rings(index, m, _unpack(sq) * m)[inv.reshape(-1)], lon, lat)
-    steps = np.array([(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy])
-    for i in np.flatnonzero(~ok).tolist():
-        cand = np.array([ix[i], iy[i]]) + steps
-        hit = in_convex(_square_rings(index, m, cand * m), np.full(8, lon[i]), np.full(8, lat[i]))
-        if hit.any():
-            key[i] = _pack(*cand[int(np.argmax(hit))])
+    bad = np.flatnonzero(~ok)
+    if len(bad):  # the eight neighbours of each, in one transform
+        steps = np.array([(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy])
+        cand = (np.stack([ix[bad], iy[bad]], axis=1)[:, None, :] + steps).reshape(-1, 2)
+        hit = in_convex(
+            _square_rings(index, m, cand * m), np.repeat(lon[bad], 8), np.repeat(lat[bad], 8)
+        ).reshape(-1, 8)
+        found = hit.any(axis=1)
+        pick = cand.reshape(-1, 8, 2)[np.arange(len(bad)), hit.argmax(axis=1)]
+        key[bad[found]] = _pack(pick[found, 0], pick[found, 1])
     return key
 
 
