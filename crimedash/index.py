@@ -117,14 +117,17 @@ def _counter_clockwise(rings: np.ndarray) -> np.ndarray:
     return rings
 
 
-def in_convex(rings: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def in_convex(
+    rings: np.ndarray, x: np.ndarray, y: np.ndarray, which: np.ndarray | None = None
+) -> np.ndarray:
     """Whether each point (x[i], y[i]) lies inside or on the convex counter-clockwise
-    ring `rings[i]` (straight edges in lon/lat: what a GIS draws). Chunked so a million
-    points never make more than a few tens of MB of temporaries."""
+    ring `rings[which[i]]` (`rings[i]` without `which`): straight edges in lon/lat, what
+    a GIS draws. Chunked so a million points never make more than a few tens of MB of
+    temporaries."""
     out = np.empty(len(x), dtype=bool)
     step = 200_000
     for lo in range(0, len(x), step):
-        a = rings[lo : lo + step]
+        a = rings[lo : lo + step] if which is None else rings[which[lo : lo + step]]
         b = np.roll(a, -1, axis=1)
         px = x[lo : lo + step, None] - a[..., 0]
         py = y[lo : lo + step, None] - a[..., 1]
@@ -141,14 +144,14 @@ def drawn_cells(lat: np.ndarray, lon: np.ndarray, res: int) -> np.ndarray:
     if not len(cells):
         return cells
     uniq, inv = np.unique(cells, return_inverse=True)
-    ok = in_convex(cell_vertices(uniq)[inv], lon, lat)
+    ok = in_convex(cell_vertices(uniq), lon, lat, inv.reshape(-1))
     bad = np.flatnonzero(~ok)
     if len(bad):  # the neighbours of each, tried in one pass, lowest id first
         rings = [sorted(set(h3_int.grid_disk(int(cells[i]), 1)) - {int(cells[i])}) for i in bad]
         owner = np.repeat(bad, [len(r) for r in rings])
         cand = np.array([c for r in rings for c in r], dtype=np.uint64)
         uniq, inv = np.unique(cand, return_inverse=True)
-        hit = in_convex(cell_vertices(uniq)[inv.reshape(-1)], lon[owner], lat[owner])
+        hit = in_convex(cell_vertices(uniq), lon[owner], lat[owner], inv.reshape(-1))
         # the first hit per point (candidates are grouped by point, in id order)
         seen: set[int] = set()
         for j in np.flatnonzero(hit).tolist():
@@ -255,9 +258,20 @@ class Index:
         """Resolution-15 cell per incident (about a building)."""
         return self.cells_at(15)[0]
 
+    @cached_property
+    def _places(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct (lat, lon) of incidents and households, and each point's place:
+        recorded crimes share street points (police.uk snaps them to a few per street),
+        so a resolution is found for each place once."""
+        lat = np.concatenate([self.lat, self.hh_lat])
+        lon = np.concatenate([self.lon, self.hh_lon])
+        places, inv = np.unique(lat + 1j * lon, return_inverse=True)
+        return places.real.copy(), places.imag.copy(), inv.reshape(-1)
+
     def _build_resolution(self, res: int) -> ResolutionCodes:
-        inc_cells = drawn_cells(self.lat, self.lon, res)
-        hh_cells = drawn_cells(self.hh_lat, self.hh_lon, res)
+        plat, plon, place = self._places
+        all_cells = drawn_cells(plat, plon, res)[place]
+        inc_cells, hh_cells = all_cells[: self.n], all_cells[self.n :]
         cells, inverse = np.unique(np.concatenate([inc_cells, hh_cells]), return_inverse=True)
         inc = inverse[: self.n].astype(np.int32)
         hh = inverse[self.n :].astype(np.int32)

@@ -228,7 +228,7 @@ def _grid_squares(index: Index, m: float, x, y, lon, lat) -> np.ndarray:
     if not len(key):
         return key
     sq, inv = np.unique(key, return_inverse=True)
-    ok = in_convex(_square_rings(index, m, _unpack(sq) * m)[inv.reshape(-1)], lon, lat)
+    ok = in_convex(_square_rings(index, m, _unpack(sq) * m), lon, lat, inv.reshape(-1))
     bad = np.flatnonzero(~ok)
     if len(bad):  # the eight neighbours of each, in one transform
         steps = np.array([(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy])
