@@ -87,7 +87,11 @@ def h3_placement(index, res: int, repeat: int) -> dict[str, float]:
 
     def loop(r):
         to_cell = h3_int.latlng_to_cell
-        return np.fromiter((to_cell(a, b, r) for a, b in zip(lat, lon)), np.uint64, len(lat))
+        return np.fromiter(
+            (to_cell(a, b, r) for a, b in zip(lat, lon, strict=True)),
+            np.uint64,
+            len(lat),
+        )
 
     def ours():
         index._res.pop(res, None)
