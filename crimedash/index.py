@@ -125,13 +125,14 @@ def in_convex(
     a GIS draws. Chunked so a million points never make more than a few tens of MB of
     temporaries."""
     out = np.empty(len(x), dtype=bool)
+    edges = np.roll(rings, -1, axis=1) - rings
     step = 200_000
     for lo in range(0, len(x), step):
-        a = rings[lo : lo + step] if which is None else rings[which[lo : lo + step]]
-        b = np.roll(a, -1, axis=1)
+        sel = slice(lo, lo + step) if which is None else which[lo : lo + step]
+        a, e = rings[sel], edges[sel]
         px = x[lo : lo + step, None] - a[..., 0]
         py = y[lo : lo + step, None] - a[..., 1]
-        cross = (b[..., 0] - a[..., 0]) * py - (b[..., 1] - a[..., 1]) * px
+        cross = e[..., 0] * py - e[..., 1] * px
         out[lo : lo + step] = (cross >= 0).all(axis=1)
     return out
 
@@ -265,8 +266,9 @@ class Index:
         so a resolution is found for each place once."""
         lat = np.concatenate([self.lat, self.hh_lat])
         lon = np.concatenate([self.lon, self.hh_lon])
-        places, inv = np.unique(lat + 1j * lon, return_inverse=True)
-        return places.real.copy(), places.imag.copy(), inv.reshape(-1)
+        inv, places = pd.factorize(lat + 1j * lon, sort=False)  # hashing: no sort
+        places = np.asarray(places)
+        return places.real.copy(), places.imag.copy(), np.asarray(inv, dtype=np.int64)
 
     def _build_resolution(self, res: int) -> ResolutionCodes:
         plat, plon, place = self._places
