@@ -31,6 +31,10 @@ REFERENCE_MODES = ("omitted", "truncated", "pseudonym", "full")
 H3_MIN, H3_MAX = 5, 15
 PIN_H3_RESOLUTION = 13  # at or above this an H3 cell is about one building (~44 m2)
 PIN_GRID_METRES = 20
+# an adaptive unit may be as small as the design's minimum area; below this (about a
+# house and its garden, or a block of flats) it marks a building
+PIN_MIN_AREA_M2 = 1_000.0
+DEFAULT_MIN_UNIT_AREA_M2 = 10_000.0  # one hectare: a street block, not a building
 DANGEROUS = ("household_pins", "full_references")
 
 # Time levels shared by release frequency and shown precision, finest first. A window
@@ -72,8 +76,18 @@ SETTINGS: tuple[Setting, ...] = (
         "h3:8",
         "h3:R (R 5-15), grid:METRES, areas[:LAYER], adaptive:K",
         "Spatial unit. Larger units hold more households, so a crime is harder to tie "
-        "to one home (¶16, ¶19). h3:15 is a household pin (¶21). adaptive:K uses the "
-        "finest H3 cells that each cover at least K households.",
+        "to one home (¶16, ¶19). h3:15 is a household pin (¶21). adaptive:K draws the "
+        "finest units, unions of H3 cells chosen from households only, that each cover at "
+        "least K households and min_unit_area_m2.",
+    ),
+    Setting(
+        "min_unit_area_m2",
+        DEFAULT_MIN_UNIT_AREA_M2,
+        "square metres, greater than 0",
+        "The smallest area an adaptive unit may cover: adaptive units are unions of the "
+        "finest H3 cells at least this large, so a block of flats with K households is "
+        "never published as a building-sized unit (¶21). Below "
+        f"{PIN_MIN_AREA_M2:,.0f} m² it is a household pin and must be acknowledged.",
     ),
     Setting(
         "frequency",
@@ -295,6 +309,7 @@ class Design:
     attendance_rate: float = ATTENDANCE_RATE
     certain_line: float = 0.01
     min_households: float = 10.0
+    min_unit_area_m2: float = DEFAULT_MIN_UNIT_AREA_M2
     green_below: float = 20.0
     red_from: float = 50.0
     high_risk_line: float = 0.5
@@ -324,6 +339,7 @@ class Design:
         set_(self, "attendance_rate", float(self.attendance_rate))
         set_(self, "certain_line", float(self.certain_line))
         set_(self, "min_households", float(self.min_households))
+        set_(self, "min_unit_area_m2", float(self.min_unit_area_m2))
         self._validate()
 
     # -- validation -------------------------------------------------------------------
@@ -356,6 +372,11 @@ class Design:
             raise DesignError(f"certain_line must be between 0 and 1; got {self.certain_line}")
         if not self.min_households >= 0:
             raise DesignError(f"min_households must be 0 or more; got {self.min_households}")
+        if not 0 < self.min_unit_area_m2 < float("inf"):
+            raise DesignError(
+                f"min_unit_area_m2 must be a number of square metres greater than 0; "
+                f"got {self.min_unit_area_m2}"
+            )
         if not self.assumed_households_per_km2 > 0:
             raise DesignError("assumed_households_per_km2 must be greater than 0")
         if not 0 <= self.green_below <= self.red_from <= 100:
@@ -376,8 +397,10 @@ class Design:
         """The dangerous options this design uses (they need acknowledging)."""
         out = []
         g = self._parsed
-        if (g.kind == "h3" and g.param >= PIN_H3_RESOLUTION) or (
-            g.kind == "grid" and g.param < PIN_GRID_METRES
+        if (
+            (g.kind == "h3" and g.param >= PIN_H3_RESOLUTION)
+            or (g.kind == "grid" and g.param < PIN_GRID_METRES)
+            or (g.kind == "adaptive" and self.min_unit_area_m2 < PIN_MIN_AREA_M2)
         ):
             out.append("household_pins")
         if self.references == "full":
