@@ -639,6 +639,8 @@ def is_bundle(folder: Path) -> bool:
 
 
 def _check_target(out_dir: Path, overwrite: bool) -> None:
+    if out_dir.parent.is_dir():  # first put back a bundle a killed overwrite stranded
+        _clear_abandoned(out_dir.parent, out_dir.name)
     if out_dir.exists() and not out_dir.is_dir():
         raise ExportError(f"{out_dir} exists and is not a folder", hint="choose a new --out folder")
     if out_dir.is_dir() and any(out_dir.iterdir()):

@@ -177,8 +177,7 @@ def _last_result(design: Design) -> None:
     if not archive.exists():
         return
     st.success(
-        f"Exported to {folder}. Publish only the public files: the first zip holds "
-        "nothing else."
+        f"Exported to {folder}. Publish only the public files: the first zip holds nothing else."
     )
     st.download_button(
         "Download the public files to publish (zip)",
