@@ -330,14 +330,15 @@ _DRAWN_COLUMNS = ("hex", "polygon", "colour", "value", "lat", "lon")
 
 
 def deck_data(frame: pd.DataFrame) -> pd.DataFrame:
-    """A deck layer's data with every shown value escaped for HTML (`textsafe.html_text`).
+    """A deck layer's data with every shown text escaped for HTML (`textsafe.html_text`);
+    numbers stay numbers.
 
     deck.gl's tooltip puts `{column}` values into the page as HTML, so a group or area
     named `<img src=x onerror=...>` (from a shared link or an areas file) would run as
     script when the analyst hovers a unit. Every tooltip field goes through here."""
     out = frame.copy()
     for col in out.columns:
-        if col not in _DRAWN_COLUMNS:
+        if col not in _DRAWN_COLUMNS and not pd.api.types.is_numeric_dtype(out[col]):
             out[col] = [html_text(v) for v in out[col].tolist()]
     return out
 
