@@ -267,6 +267,25 @@ def test_rejected_household_rows_are_counted_everywhere(inputs, tmp_path: Path, 
     assert "households 10" in report
 
 
+@pytest.mark.xdist_group("app")
+def test_the_app_counts_rejected_household_rows(inputs) -> None:
+    """The Data tab's 'Rows rejected' is every input's, and names the households."""
+    from streamlit.testing.v1 import AppTest
+
+    from crimedash.ui import state as K
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.session_state[K.INJECT_UPLOAD] = {
+        "incidents": [("incidents.csv", inputs["incidents"].read_bytes())],
+        "households": ("households.csv", inputs["households"].read_bytes()),
+    }
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    rejected = next(m for m in at.metric if m.label == "Rows rejected")
+    assert rejected.value == "13"
+    assert any("incidents: 3, households: 10" in e.label for e in at.expander)
+
+
 def test_the_text_summary_says_which_input_rows_were_rejected(inputs, capsys) -> None:
     code, out, err = _cli(
         capsys, "assess", inputs["incidents"], "--households", inputs["households"], "--no-what-ifs"

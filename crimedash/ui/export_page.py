@@ -202,8 +202,9 @@ def _last_result(design: Design) -> None:
 def _history(log: DesignLog, index: Index, fingerprint: str) -> None:
     st.subheader("Past designs")
     st.caption(f"Every export and decision is kept in the design log: {log.path}")
-    try:
+    try:  # a row edited outside crimedash is a message, not a traceback
         records = log.list(limit=50)
+        designs = {r.id: r.design for r in records}
     except CrimedashError as exc:
         st.error(str(exc))
         return
@@ -220,9 +221,9 @@ def _history(log: DesignLog, index: Index, fingerprint: str) -> None:
                     "score": round(r.score, 1),
                     "verdict": r.verdict,
                     "status": r.status,
-                    "unit": r.design.granularity,
-                    "frequency": r.design.frequency,
-                    "counts": r.design.counts,
+                    "unit": designs[r.id].granularity,
+                    "frequency": designs[r.id].frequency,
+                    "counts": designs[r.id].counts,
                     "data": "this data" if r.data_fingerprint == fingerprint else "other data",
                 }
                 for r in records
