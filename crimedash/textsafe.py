@@ -38,7 +38,7 @@ __all__ = [
 # Google Sheets (CSV injection, OWASP); a leading quote makes it text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # A cell that is only a number ("-5", "+1.5e3") is read as that number, never run.
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 # Markdown punctuation that starts a link, an image, code, emphasis or a table cell.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]|~])")
 # Line starts that turn a line into a heading, a quote, a list item or a code fence.
