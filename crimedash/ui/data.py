@@ -20,7 +20,7 @@ from crimedash import dataset as D
 from crimedash import schema as S
 from crimedash.errors import ColumnMappingError, CrimedashError
 from crimedash.load import ColumnMapping
-from crimedash.textsafe import csv_bytes
+from crimedash.textsafe import csv_bytes, markdown_text
 from crimedash.ui import state as K
 
 SAMPLE_KEY = "sample"
@@ -194,7 +194,8 @@ def page(data: D.Dataset) -> None:
     """The Data tab: what is loaded, its rejected rows, and uploads."""
     ss = st.session_state
     summary = data.loaded.summary()
-    st.markdown(f"**Loaded:** {ss.get(K.DATASET_LABEL, SAMPLE_LABEL)}")
+    label = markdown_text(ss.get(K.DATASET_LABEL, SAMPLE_LABEL), inline=True)  # file names
+    st.markdown(f"**Loaded:** {label}")
     cols = st.columns(4)
     cols[0].metric("Incidents kept", f"{summary['rows_kept']:,}")
     rejected = data.rejected_summary()  # every input: incidents, households, areas
