@@ -187,7 +187,8 @@ def render_assessment(
     lines += ["", "Findings:"] + [f"  - {f}" for f in a.findings]
     if a.assumptions:
         lines += ["", "Assumptions and notes:"] + [f"  - {x}" for x in a.assumptions]
-    return "\n".join(lines)
+    # group names, area codes and categories come from the data or a design file
+    return "\n".join(terminal_text(line) for line in lines)
 
 
 # --- load -------------------------------------------------------------------------------
@@ -255,7 +256,7 @@ def render_load_summary(s: dict) -> str:
             f"longitude {e['lon_min']:.5f} to {e['lon_max']:.5f}"
         )
     for name, why in s["skipped_files"]:
-        lines.append(f"Skipped {_printable(name)}: {why}")
+        lines.append(f"Skipped {_printable(name)}: {_printable(why)}")
     return "\n".join(lines)
 
 

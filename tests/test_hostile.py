@@ -769,6 +769,20 @@ def test_designs_show_and_list_print_no_escape_sequence(tmp_path: Path, capsys) 
     assert code == 0 and not set(out) & (_CONTROL - {"\n"})
 
 
+def test_assess_prints_no_escape_sequence_from_a_design_file(inputs, tmp_path, capsys) -> None:
+    """A design file (shared by someone else) names the group with ESC sequences: the
+    assessment's text (worst case, findings, factors) shows them escaped."""
+    from crimedash import categories
+
+    evil = "\x1b]0;pwned\x07\x1b[2JBurglary"
+    design = tmp_path / "design.json"
+    design.write_text(json.dumps({"grouping": [[c, evil] for c in categories.BY_CODE]}))
+    code, out, err = _cli(capsys, "assess", inputs["incidents"], "--design", design)
+    assert code == 0, err
+    assert not set(out) & (_CONTROL - {"\n"})
+    assert "\\x1b]0;pwned\\x07\\x1b[2JBurglary" in out
+
+
 def _formula_cells(data: bytes) -> list[str]:
     cells = [c for row in csv.reader(io.StringIO(data.decode())) for c in row]
     out = []
