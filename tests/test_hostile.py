@@ -819,3 +819,50 @@ def test_every_csv_neutralises_formulas_by_one_rule(tmp_path: Path, capsys) -> N
     assert len(list(csv.DictReader(io.StringIO(review.decode())))) == ds.rejected_rows >= 8
     assert _formula_cells(review) == []
     assert _formula_cells((bundle / "public" / "crime_map.csv").read_bytes()) == []
+
+
+HOOK_ALERTS = """
+window.__alerts = [];
+window.alert = (...args) => { window.__alerts.push(String(args[0])); };
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.xdist_group("browser")
+def test_hovering_a_group_named_as_script_runs_nothing_in_a_real_browser(tmp_path: Path) -> None:
+    """The attack as the issue found it: a shared link names every category's group
+    `<img src=x onerror=alert(1)>`; the analyst hovers the map in Chromium. The tooltip
+    shows the name as text and no alert runs (the base commit ran 22 alerts here)."""
+    from urllib.parse import urlencode
+
+    from browserkit import CHROMIUM, MAP_CANVAS, chromium, streamlit_server, wait_idle
+
+    from crimedash import categories
+    from crimedash.ui.query import design_to_params
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt install chromium)")
+    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    design = Design(grouping={c: EVIL for c in categories.BY_CODE}, totals=False)
+    query = urlencode(design_to_params(design))
+    with streamlit_server() as url, chromium(tmp_path / "chromium") as page:
+        page.add_init_script(HOOK_ALERTS)
+        page.goto(f"{url.rstrip('/')}/?{query}")
+        canvas = page.locator(MAP_CANVAS).first
+        canvas.wait_for(timeout=120_000)
+        wait_idle(page)
+        page.wait_for_timeout(1500)  # let deck.gl draw
+        box = canvas.bounding_box()
+        assert box is not None
+        shown: list[str] = []
+        for fx in np.linspace(0.3, 0.7, 5):
+            for fy in np.linspace(0.3, 0.7, 5):
+                page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+                page.wait_for_timeout(120)
+                tip = page.locator(".deck-tooltip")
+                if tip.count() and tip.first.is_visible():
+                    shown.append(tip.first.inner_text())
+        alerts = page.evaluate("window.__alerts")
+    assert shown, "no unit was hovered: the tooltip never appeared"
+    assert alerts == []
+    assert any(EVIL in text for text in shown)  # the name, shown as text
