@@ -447,14 +447,6 @@ class Design:
         bands = self.bands if isinstance(self.bands, list | tuple) else (self.bands,)
         set_(self, "bands", tuple(_number("bands", b, "a band edge") for b in bands))
         set_(self, "acknowledge", tuple(sorted(set(self.acknowledge))))
-        set_(self, "min_count", int(self.min_count))
-        set_(self, "round_base", int(self.round_base))
-        set_(self, "epsilon", float(self.epsilon))
-        set_(self, "noise_seed", int(self.noise_seed))
-        set_(self, "attendance_rate", float(self.attendance_rate))
-        set_(self, "certain_line", float(self.certain_line))
-        set_(self, "min_households", float(self.min_households))
-        set_(self, "min_unit_area_m2", float(self.min_unit_area_m2))
         for name in NUMERIC_SETTINGS:
             set_(self, name, _number(name, getattr(self, name)))
         if not isinstance(self.totals, bool):

@@ -117,7 +117,9 @@ STEPS = [
         ["Violence and sexual offences"],
         "hidden_groups",
         ("Violence and sexual offences",),
-        True,
+        # v2: with min count 3 and no totals on h3:8 little is proven either way, so the
+        # score shows 0.0 before and after; hiding a group is scored by the core tests
+        None,
     ),
     ("number_input", K.GREEN_BELOW, 5.0, "green_below", 5.0, False),
     ("number_input", K.RED_FROM, 90.0, "red_from", 90.0, False),
