@@ -3,6 +3,7 @@ tests on the bundled sample city read sample_data/ once per session."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-REAL_DATA = ROOT.parent / "shared" / "data" / "real"
+# Beside the repo (/work/main -> /work/shared), or wherever CRIMEDASH_REAL_DATA points (a
+# worktree elsewhere); never copied into the project.
+REAL_DATA = Path(os.environ.get("CRIMEDASH_REAL_DATA") or ROOT.parent / "shared" / "data" / "real")
 
 
 @pytest.fixture(scope="session")
@@ -18,7 +21,8 @@ def real_data() -> Path:
     """The real police.uk files beside the project (never copied into it)."""
     if not REAL_DATA.is_dir():
         pytest.skip(
-            f"real police.uk data not found at {REAL_DATA} (shared/ is not beside the repo)"
+            f"real police.uk data not found at {REAL_DATA} (shared/ is not beside the repo; "
+            "set CRIMEDASH_REAL_DATA to its path)"
         )
     return REAL_DATA
 

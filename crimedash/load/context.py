@@ -1,0 +1,299 @@
+"""Context layers: households (address points or counted polygons) and areas.
+
+They share the incident loader's sources, sniffing, readers and parsers; what differs
+is the rule for a bad row. A household with a bad location or count is rejected and
+listed (nothing dropped unseen); an area is a unit the map publishes, so a bad one
+refuses the whole file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from crimedash import schema
+from crimedash.errors import ColumnMappingError, InputError
+from crimedash.load.delimited import read_delimited
+from crimedash.load.gis import read_geodataframe, to_wgs84
+from crimedash.load.locations import BNG_EASTING, BNG_NORTHING, grid_to_wgs84
+from crimedash.load.mapping import LOCATION_FIELDS, ColumnMapping, find_column, guess_mapping
+from crimedash.load.parse import parse_numbers
+from crimedash.load.sniff import detect_format
+from crimedash.load.sources import PathOrUpload, Source, single_source
+from crimedash.load.table import as_text, rejections, sorted_rejections
+
+__all__ = ["load_areas", "load_households"]
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(text.split("|"))
+
+
+_HOUSEHOLD_NAMES = _names(
+    "households|household count|households count|hh|dwellings|addresses|address count|count"
+)
+_RESIDENT_NAMES = _names("residents|population|usual residents|persons|people")
+_AREA_CODE_NAMES = _names(
+    "code|area code|areacode|oa21cd|oa11cd|lsoa21cd|lsoa11cd|msoa21cd|msoa11cd|ward code"
+    "|wd22cd|wd23cd|lad22cd|lad23cd|geo code|geography code|id|name|area name"
+)
+
+
+def _counts(
+    values: pd.Series, column: str, name: str, rows: np.ndarray
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Whole non-negative counts; others become rejections (reason: bad count)."""
+    nums = parse_numbers(pa.array(values.astype("str").fillna(""), pa.string()))
+    v = nums.values
+    with np.errstate(invalid="ignore"):
+        bad = nums.empty | nums.bad | (v < 0) | (np.floor(v) != v)
+    rej = rejections(
+        name,
+        rows[bad],
+        column,
+        values.astype("str").fillna("").to_numpy()[bad],
+        schema.REASON_BAD_COUNT,
+    )
+    return np.where(bad, 0, v).astype("int64"), rej
+
+
+def load_households(path_or_upload: PathOrUpload) -> Any:
+    """Households as a GeoDataFrame (WGS84) with a `households` column.
+
+    Address points (CSV with latitude/longitude or easting/northing, or a GIS file of
+    points) count 1 household each unless a households column says otherwise; polygons
+    must carry a households column and are kept as they are. Rows with a bad location
+    or count are left out and listed in `gdf.attrs["rejected"]` (REJECTED_COLUMNS), with
+    `gdf.attrs["rows_read"]`, so nothing is dropped unseen.
+    """
+    import geopandas as gpd
+
+    source = single_source(path_or_upload)
+    data = source.read()
+    fmt = detect_format(source, data)
+    name = source.name
+    if fmt == "csv":
+        return _households_from_csv(source, data)
+    gdf = read_geodataframe(source, data)
+    if not len(gdf):
+        raise InputError("the file has no features", file=name, hint="pick another file")
+    gdf = to_wgs84(gdf, name)
+    rows = np.arange(1, len(gdf) + 1)
+    hh_col = find_column([str(c) for c in gdf.columns], _HOUSEHOLD_NAMES)
+    geoms = gdf.geometry
+    missing = (geoms.isna() | geoms.is_empty).to_numpy()
+    rejected = [
+        rejections(
+            name,
+            rows[missing],
+            schema.GEOMETRY,
+            [""] * int(missing.sum()),
+            schema.REASON_NO_LOCATION,
+        )
+    ]
+    kinds = set(geoms[~missing].geom_type)
+    if hh_col is None:
+        if kinds - {"Point", "MultiPoint"}:
+            raise ColumnMappingError(
+                "polygons need a households column (how many households each holds)",
+                file=name,
+                candidates={schema.HOUSEHOLDS: tuple(str(c) for c in gdf.columns)},
+                hint="add a 'households' column, or give address points instead",
+            )
+        counts = np.ones(len(gdf), dtype="int64")
+    else:
+        counts, bad_rej = _counts(gdf[hh_col], hh_col, name, rows)
+        bad_rej = bad_rej[~bad_rej[schema.REJ_ROW].isin(rows[missing])]
+        rejected.append(bad_rej)
+    bad_rows = set(pd.concat(rejected)[schema.REJ_ROW])
+    keep = ~np.isin(rows, list(bad_rows))
+    out = gpd.GeoDataFrame(
+        {schema.HOUSEHOLDS: counts[keep]},
+        geometry=geoms[keep].to_numpy(),
+        crs=schema.WGS84,
+    )
+    out.attrs["rejected"] = sorted_rejections(rejected)
+    out.attrs["rows_read"] = len(gdf)
+    return out
+
+
+def _households_from_csv(source: Source, data: bytes) -> Any:
+    import geopandas as gpd
+
+    name = source.name
+    hh_col: str | None = None
+
+    def resolve(
+        columns: list[str], sample: pd.DataFrame, has_geometry: bool
+    ) -> tuple[ColumnMapping, list[str]]:
+        nonlocal hh_col
+        mapping = guess_mapping(columns, sample)[0]
+        if not (mapping.has_lonlat or mapping.has_grid):
+            raise ColumnMappingError(
+                "cannot tell which columns hold the address location "
+                f"(columns found: {', '.join(columns)})",
+                file=name,
+                candidates={"latitude": tuple(columns), "longitude": tuple(columns)},
+                hint="name the columns latitude and longitude (or easting and northing)",
+            )
+        hh_col = find_column(columns, _HOUSEHOLD_NAMES)
+        location = [c for f, c in mapping.items() if f in LOCATION_FIELDS]
+        return mapping, location + ([hh_col] if hh_col else [])
+
+    table, used = read_delimited(source, data, resolve)
+    n = table.n
+    failed = np.zeros(n, bool)
+    rejected = list(table.rejected)
+    if used.has_lonlat:
+        xcol, ycol, xlim, ylim = used.longitude, used.latitude, (-180, 180), (-90, 90)
+    else:
+        xcol, ycol, xlim, ylim = used.easting, used.northing, BNG_EASTING, BNG_NORTHING
+    assert xcol is not None and ycol is not None
+    xs, ys = parse_numbers(table.arrays[xcol]), parse_numbers(table.arrays[ycol])
+    checks = [
+        (xs.empty & ys.empty, xcol, schema.REASON_NO_LOCATION),
+        (xs.empty | xs.bad, xcol, schema.REASON_BAD_COORDINATE),
+        (ys.empty | ys.bad, ycol, schema.REASON_BAD_COORDINATE),
+        (~((xs.values >= xlim[0]) & (xs.values <= xlim[1])), xcol, schema.REASON_OUT_OF_RANGE),
+        (~((ys.values >= ylim[0]) & (ys.values <= ylim[1])), ycol, schema.REASON_OUT_OF_RANGE),
+    ]
+    for mask, col, reason in checks:
+        new = mask & ~failed
+        if new.any():
+            idx = np.flatnonzero(new)
+            vals = table.arrays[col].take(pa.array(idx))
+            rejected.append(rejections(name, table.rows[idx], col, vals, reason))
+            failed |= new
+    counts = np.ones(n, dtype="int64")
+    if hh_col is not None:
+        hh_values = pd.Series(as_text(table.arrays[hh_col]).to_pylist(), dtype="str")
+        counts, bad = _counts(hh_values, hh_col, name, table.rows)
+        bad = bad[~bad[schema.REJ_ROW].isin(table.rows[failed])]
+        rejected.append(bad)
+        failed |= np.isin(table.rows, bad[schema.REJ_ROW].to_numpy())
+    keep = ~failed
+    lon, lat = xs.values, ys.values
+    if used.has_grid:
+        lon, lat = grid_to_wgs84(lon, lat, keep)
+    out = gpd.GeoDataFrame(
+        {schema.HOUSEHOLDS: counts[keep]},
+        geometry=gpd.points_from_xy(lon[keep], lat[keep]),
+        crs=schema.WGS84,
+    )
+    out.attrs["rejected"] = sorted_rejections(rejected)
+    out.attrs["rows_read"] = table.rows_read
+    return out
+
+
+def load_areas(path_or_upload: PathOrUpload, code_column: str | None = None) -> Any:
+    """Areas (output areas, neighbourhoods, wards) as a GeoDataFrame in WGS84.
+
+    Columns: `code`, `geometry`, plus `households` / `residents` when the file has them.
+    Reads GeoJSON, GeoPackage, GeoParquet or a zipped shapefile. The code column is
+    `code_column` when given, else found by name (code, area_code, OA21CD, LSOA21CD,
+    ..., name). Codes must be unique and every area must have a polygon: areas are the
+    units a map publishes, so a bad one is a whole-file problem, not a row to drop.
+    """
+    import geopandas as gpd
+
+    source = single_source(path_or_upload)
+    data = source.read()
+    name = source.name
+    fmt = detect_format(source, data)
+    if fmt == "csv":
+        raise InputError(
+            "areas need boundaries (polygons), and a CSV has none",
+            file=name,
+            hint="give a GeoJSON, GeoPackage or zipped shapefile of the areas",
+        )
+    gdf = read_geodataframe(source, data)
+    if not len(gdf):
+        raise InputError("the file has no features", file=name, hint="pick another file")
+    columns = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    geoms = gdf.geometry
+    missing = (geoms.isna() | geoms.is_empty).to_numpy()
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0]) + 1
+        raise InputError(
+            f"{int(missing.sum())} area(s) have no boundary",
+            file=name,
+            row=row,
+            column=schema.GEOMETRY,
+            hint="remove or fix the areas without geometry",
+        )
+    not_polygon = ~geoms.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    if not_polygon.any():
+        row = int(np.flatnonzero(not_polygon)[0]) + 1
+        raise InputError(
+            f"areas must be polygons, but feature {row} is a {geoms.iloc[row - 1].geom_type}",
+            file=name,
+            row=row,
+            column=schema.GEOMETRY,
+            hint="give the area boundaries, not points or lines",
+        )
+    if code_column is not None:
+        if code_column not in gdf.columns:
+            raise InputError(
+                f"there is no column {code_column!r} (columns: {', '.join(columns)})",
+                file=name,
+                column=code_column,
+                hint="check the spelling, including capitals",
+            )
+        code_col = code_column
+    else:
+        code_col = find_column(columns, _AREA_CODE_NAMES) or _find_code_like(columns)
+        if code_col is None:
+            raise ColumnMappingError(
+                f"cannot tell which column holds the area code (columns: {', '.join(columns)})",
+                file=name,
+                candidates={schema.AREA_CODE: tuple(columns)},
+                hint="choose the code column (e.g. --code-column OA21CD)",
+            )
+    codes = gdf[code_col].astype("str").str.strip()
+    blank = (codes == "") | gdf[code_col].isna().to_numpy()
+    dup = codes.duplicated(keep=False) & ~blank
+    if blank.any() or dup.any():
+        bad = blank | dup
+        row = int(np.flatnonzero(bad.to_numpy())[0]) + 1
+        raise InputError(
+            f"area codes must be present and unique; {int(blank.sum())} blank and "
+            f"{int(dup.sum())} repeated (e.g. {codes[bad].iloc[0]!r})",
+            file=name,
+            row=row,
+            column=code_col,
+            hint="choose a column with one unique code per area",
+        )
+    gdf = to_wgs84(gdf, name)
+    out = gpd.GeoDataFrame(
+        {schema.AREA_CODE: codes.to_numpy()}, geometry=gdf.geometry.to_numpy(), crs=schema.WGS84
+    )
+    for target, names in (
+        (schema.HOUSEHOLDS, _HOUSEHOLD_NAMES),
+        (schema.RESIDENTS, _RESIDENT_NAMES),
+    ):
+        col = find_column([c for c in columns if c != code_col], names)
+        if col is None:
+            continue
+        counts, rej = _counts(gdf[col], col, name, np.arange(1, len(gdf) + 1))
+        if len(rej):
+            first = rej.iloc[0]
+            raise InputError(
+                f"{target} must be whole non-negative numbers; got {first[schema.REJ_VALUE]!r}",
+                file=name,
+                row=int(first[schema.REJ_ROW]),
+                column=col,
+                hint=f"fix the {col} column",
+            )
+        out[target] = counts
+    return out[[c for c in out.columns if c != schema.GEOMETRY] + [schema.GEOMETRY]]
+
+
+def _find_code_like(columns: Sequence[str]) -> str | None:
+    """An ONS-style code column such as OA21CD or LSOA11CD."""
+    hits = [c for c in columns if re.fullmatch(r"[a-z]+\d{2}cd", c.lower())]
+    return hits[0] if len(hits) == 1 else None

@@ -1,0 +1,120 @@
+"""The GIS reader: GeoJSON, GeoPackage, zipped shapefiles and GeoParquet, via GDAL.
+
+A GIS file's own geometry is its location unless the user maps coordinate columns;
+geometries are reprojected to WGS84 (a file with no CRS is read as degrees or British
+National Grid from its numbers) and reduced to one point per feature, with a problem
+code for features that have none or are not points.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from crimedash import schema
+from crimedash.errors import InputError
+from crimedash.load.locations import BNG_EASTING, BNG_NORTHING
+from crimedash.load.mapping import ColumnMapping, Resolver
+from crimedash.load.sources import Source
+from crimedash.load.table import Table
+
+__all__ = ["GEOM_MISSING", "GEOM_NOT_POINT", "GEOM_OK", "read_geodataframe", "read_gis", "to_wgs84"]
+
+
+def read_geodataframe(source: Source, data: bytes) -> Any:
+    import geopandas as gpd
+    import pyogrio
+
+    try:
+        if data[:4] == b"PAR1":
+            return gpd.read_parquet(io.BytesIO(data))
+        with warnings.catch_warnings():
+            # GDAL notes that in-memory bytes have no .gpkg extension; harmless.
+            warnings.filterwarnings("ignore", "File /vsimem/", RuntimeWarning)
+            return pyogrio.read_dataframe(io.BytesIO(data))
+    except Exception as exc:  # GDAL's messages are the clearest we have
+        raise InputError(
+            f"cannot be read as a geographic file ({str(exc).splitlines()[0]})",
+            file=source.name,
+            hint="check the file opens in QGIS; export it again as GeoJSON or GeoPackage",
+        ) from exc
+
+
+def to_wgs84(gdf: Any, name: str) -> Any:
+    """Reproject to WGS84; a file with no CRS is taken as WGS84 or, if its numbers are
+    grid metres, as British National Grid (shapefiles without a .prj are common)."""
+    if gdf.crs is None:
+        xmin, ymin, xmax, ymax = gdf.total_bounds if len(gdf) else (0, 0, 0, 0)
+        if max(abs(xmin), abs(xmax)) <= 180 and max(abs(ymin), abs(ymax)) <= 90:
+            return gdf.set_crs(schema.WGS84)
+        if xmin >= 0 and ymin >= 0 and xmax <= BNG_EASTING[1] and ymax <= BNG_NORTHING[1]:
+            return gdf.set_crs(schema.BRITISH_NATIONAL_GRID).to_crs(schema.WGS84)
+        raise InputError(
+            "the file says nothing about its coordinate system and its coordinates are "
+            "neither degrees nor British National Grid metres",
+            file=name,
+            hint="save it with a coordinate reference system (e.g. EPSG:4326)",
+        )
+    if gdf.crs.to_epsg() == 4326 or gdf.crs.equals("OGC:CRS84"):
+        return gdf
+    return gdf.to_crs(schema.WGS84)
+
+
+def _arrow_columns(df: pd.DataFrame) -> dict[str, pa.Array]:
+    out = {}
+    for c in df.columns:
+        s = df[c]
+        try:
+            arr = pa.array(s, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arr = pa.array(s.astype("str"), from_pandas=True)
+        out[str(c)] = arr
+    return out
+
+
+def read_gis(source: Source, data: bytes, resolve: Resolver) -> tuple[Table, ColumnMapping]:
+    gdf = read_geodataframe(source, data)
+    name = source.name
+    if not len(gdf):
+        raise InputError("the file has no features", file=name, hint="pick another file")
+    attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    columns = [str(c) for c in attrs.columns]
+    mapping, include = resolve(columns, attrs.head(200), True)
+    geometry = None
+    if not (mapping.has_lonlat or mapping.has_grid):
+        gdf = to_wgs84(gdf, name)
+        geometry = _point_coordinates(gdf.geometry)
+    arrays = _arrow_columns(attrs[include])
+    n = len(gdf)
+    return (
+        Table(columns, arrays, np.arange(1, n + 1), n, geometry=geometry, fmt="geo"),
+        mapping,
+    )
+
+
+GEOM_OK, GEOM_MISSING, GEOM_NOT_POINT = 0, 1, 2
+
+
+def _point_coordinates(geoms: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """lon, lat and a problem code per feature: missing geometry or not a point."""
+    import shapely
+
+    arr = np.asarray(geoms.array if hasattr(geoms, "array") else geoms, dtype=object)
+    missing = shapely.is_missing(arr) | shapely.is_empty(arr)
+    kind = shapely.get_type_id(arr)
+    # A multipoint of one point is a point written awkwardly.
+    single_multi = (kind == 4) & (shapely.get_num_geometries(arr) == 1)
+    points = np.where(single_multi, shapely.get_geometry(arr, 0), arr)
+    is_point = (kind == 0) | single_multi
+    problem = np.where(missing, GEOM_MISSING, np.where(is_point, GEOM_OK, GEOM_NOT_POINT))
+    ok = problem == GEOM_OK
+    lon = np.full(len(arr), np.nan)
+    lat = np.full(len(arr), np.nan)
+    lon[ok] = shapely.get_x(points[ok])
+    lat[ok] = shapely.get_y(points[ok])
+    return lon, lat, problem
