@@ -20,12 +20,12 @@ from crimedash import schema
 from crimedash.errors import ColumnMappingError, InputError
 from crimedash.load.delimited import read_delimited
 from crimedash.load.gis import read_geodataframe, to_wgs84
-from crimedash.load.locations import BNG_EASTING, BNG_NORTHING, grid_to_wgs84
+from crimedash.load.locations import check_coordinates
 from crimedash.load.mapping import LOCATION_FIELDS, ColumnMapping, find_column, guess_mapping
 from crimedash.load.parse import parse_numbers
 from crimedash.load.sniff import detect_format
 from crimedash.load.sources import PathOrUpload, Source, single_source
-from crimedash.load.table import as_text, rejections, sorted_rejections
+from crimedash.load.table import Column, Rejector
 
 __all__ = ["load_areas", "load_households"]
 
@@ -44,22 +44,18 @@ _AREA_CODE_NAMES = _names(
 )
 
 
-def _counts(
-    values: pd.Series, column: str, name: str, rows: np.ndarray
-) -> tuple[np.ndarray, pd.DataFrame]:
-    """Whole non-negative counts; others become rejections (reason: bad count)."""
-    nums = parse_numbers(pa.array(values.astype("str").fillna(""), pa.string()))
+def _counts(values: Column) -> tuple[np.ndarray, np.ndarray]:
+    """Whole non-negative counts, and which values are not one (0 in their place)."""
+    nums = parse_numbers(values)
     v = nums.values
     with np.errstate(invalid="ignore"):
         bad = nums.empty | nums.bad | (v < 0) | (np.floor(v) != v)
-    rej = rejections(
-        name,
-        rows[bad],
-        column,
-        values.astype("str").fillna("").to_numpy()[bad],
-        schema.REASON_BAD_COUNT,
-    )
-    return np.where(bad, 0, v).astype("int64"), rej
+    return np.where(bad, 0, v).astype("int64"), bad
+
+
+def _as_strings(values: pd.Series) -> pa.Array:
+    """A GIS attribute column as text, as a CSV would have given it."""
+    return pa.array(values.astype("str").fillna(""), pa.string())
 
 
 def load_households(path_or_upload: PathOrUpload) -> Any:
@@ -79,23 +75,12 @@ def load_households(path_or_upload: PathOrUpload) -> Any:
     name = source.name
     if fmt == "csv":
         return _households_from_csv(source, data)
-    gdf = read_geodataframe(source, data)
-    if not len(gdf):
-        raise InputError("the file has no features", file=name, hint="pick another file")
-    gdf = to_wgs84(gdf, name)
-    rows = np.arange(1, len(gdf) + 1)
+    gdf = to_wgs84(read_geodataframe(source, data), name)
+    rejector = Rejector(name, np.arange(1, len(gdf) + 1))
     hh_col = find_column([str(c) for c in gdf.columns], _HOUSEHOLD_NAMES)
     geoms = gdf.geometry
     missing = (geoms.isna() | geoms.is_empty).to_numpy()
-    rejected = [
-        rejections(
-            name,
-            rows[missing],
-            schema.GEOMETRY,
-            [""] * int(missing.sum()),
-            schema.REASON_NO_LOCATION,
-        )
-    ]
+    rejector.reject(missing, schema.GEOMETRY, [""] * len(gdf), schema.REASON_NO_LOCATION)
     kinds = set(geoms[~missing].geom_type)
     if hh_col is None:
         if kinds - {"Point", "MultiPoint"}:
@@ -107,17 +92,16 @@ def load_households(path_or_upload: PathOrUpload) -> Any:
             )
         counts = np.ones(len(gdf), dtype="int64")
     else:
-        counts, bad_rej = _counts(gdf[hh_col], hh_col, name, rows)
-        bad_rej = bad_rej[~bad_rej[schema.REJ_ROW].isin(rows[missing])]
-        rejected.append(bad_rej)
-    bad_rows = set(pd.concat(rejected)[schema.REJ_ROW])
-    keep = ~np.isin(rows, list(bad_rows))
+        text = _as_strings(gdf[hh_col])
+        counts, bad = _counts(text)
+        rejector.reject(bad, hh_col, text, schema.REASON_BAD_COUNT)
+    keep = rejector.kept
     out = gpd.GeoDataFrame(
         {schema.HOUSEHOLDS: counts[keep]},
         geometry=geoms[keep].to_numpy(),
         crs=schema.WGS84,
     )
-    out.attrs["rejected"] = sorted_rejections(rejected)
+    out.attrs["rejected"] = rejector.frame()
     out.attrs["rows_read"] = len(gdf)
     return out
 
@@ -146,46 +130,22 @@ def _households_from_csv(source: Source, data: bytes) -> Any:
         return mapping, location + ([hh_col] if hh_col else [])
 
     table, used = read_delimited(source, data, resolve)
-    n = table.n
-    failed = np.zeros(n, bool)
-    rejected = list(table.rejected)
-    if used.has_lonlat:
-        xcol, ycol, xlim, ylim = used.longitude, used.latitude, (-180, 180), (-90, 90)
-    else:
-        xcol, ycol, xlim, ylim = used.easting, used.northing, BNG_EASTING, BNG_NORTHING
+    rejector = Rejector(name, table.rows, table.rejected)
+    grid = not used.has_lonlat
+    xcol, ycol = (used.easting, used.northing) if grid else (used.longitude, used.latitude)
     assert xcol is not None and ycol is not None
-    xs, ys = parse_numbers(table.arrays[xcol]), parse_numbers(table.arrays[ycol])
-    checks = [
-        (xs.empty & ys.empty, xcol, schema.REASON_NO_LOCATION),
-        (xs.empty | xs.bad, xcol, schema.REASON_BAD_COORDINATE),
-        (ys.empty | ys.bad, ycol, schema.REASON_BAD_COORDINATE),
-        (~((xs.values >= xlim[0]) & (xs.values <= xlim[1])), xcol, schema.REASON_OUT_OF_RANGE),
-        (~((ys.values >= ylim[0]) & (ys.values <= ylim[1])), ycol, schema.REASON_OUT_OF_RANGE),
-    ]
-    for mask, col, reason in checks:
-        new = mask & ~failed
-        if new.any():
-            idx = np.flatnonzero(new)
-            vals = table.arrays[col].take(pa.array(idx))
-            rejected.append(rejections(name, table.rows[idx], col, vals, reason))
-            failed |= new
-    counts = np.ones(n, dtype="int64")
+    lon, lat = check_coordinates(table, xcol, ycol, grid=grid, rejector=rejector)
+    counts = np.ones(table.n, dtype="int64")
     if hh_col is not None:
-        hh_values = pd.Series(as_text(table.arrays[hh_col]).to_pylist(), dtype="str")
-        counts, bad = _counts(hh_values, hh_col, name, table.rows)
-        bad = bad[~bad[schema.REJ_ROW].isin(table.rows[failed])]
-        rejected.append(bad)
-        failed |= np.isin(table.rows, bad[schema.REJ_ROW].to_numpy())
-    keep = ~failed
-    lon, lat = xs.values, ys.values
-    if used.has_grid:
-        lon, lat = grid_to_wgs84(lon, lat, keep)
+        counts, bad = _counts(table.arrays[hh_col])
+        rejector.reject(bad, hh_col, table.arrays[hh_col], schema.REASON_BAD_COUNT)
+    keep = rejector.kept
     out = gpd.GeoDataFrame(
         {schema.HOUSEHOLDS: counts[keep]},
         geometry=gpd.points_from_xy(lon[keep], lat[keep]),
         crs=schema.WGS84,
     )
-    out.attrs["rejected"] = sorted_rejections(rejected)
+    out.attrs["rejected"] = rejector.frame()
     out.attrs["rows_read"] = table.rows_read
     return out
 
@@ -212,8 +172,6 @@ def load_areas(path_or_upload: PathOrUpload, code_column: str | None = None) -> 
             hint="give a GeoJSON, GeoPackage or zipped shapefile of the areas",
         )
     gdf = read_geodataframe(source, data)
-    if not len(gdf):
-        raise InputError("the file has no features", file=name, hint="pick another file")
     columns = [str(c) for c in gdf.columns if c != gdf.geometry.name]
     geoms = gdf.geometry
     missing = (geoms.isna() | geoms.is_empty).to_numpy()
@@ -279,13 +237,14 @@ def load_areas(path_or_upload: PathOrUpload, code_column: str | None = None) -> 
         col = find_column([c for c in columns if c != code_col], names)
         if col is None:
             continue
-        counts, rej = _counts(gdf[col], col, name, np.arange(1, len(gdf) + 1))
-        if len(rej):
-            first = rej.iloc[0]
+        text = _as_strings(gdf[col])
+        counts, bad = _counts(text)
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
             raise InputError(
-                f"{target} must be whole non-negative numbers; got {first[schema.REJ_VALUE]!r}",
+                f"{target} must be whole non-negative numbers; got {text[first].as_py()!r}",
                 file=name,
-                row=int(first[schema.REJ_ROW]),
+                row=first + 1,
                 column=col,
                 hint=f"fix the {col} column",
             )

@@ -18,31 +18,43 @@ import pyarrow as pa
 
 from crimedash import schema
 from crimedash.errors import InputError
-from crimedash.load.locations import BNG_EASTING, BNG_NORTHING
+from crimedash.load.locations import (
+    BNG_EASTING,
+    BNG_NORTHING,
+    GEOM_MISSING,
+    GEOM_NOT_POINT,
+    GEOM_OK,
+)
 from crimedash.load.mapping import ColumnMapping, Resolver
 from crimedash.load.sources import Source
 from crimedash.load.table import Table
 
-__all__ = ["GEOM_MISSING", "GEOM_NOT_POINT", "GEOM_OK", "read_geodataframe", "read_gis", "to_wgs84"]
+__all__ = ["read_geodataframe", "read_gis", "to_wgs84"]
 
 
 def read_geodataframe(source: Source, data: bytes) -> Any:
+    """The file's features as a GeoDataFrame; a file GDAL cannot read, or one with no
+    features at all, is refused (for incidents, households and areas alike)."""
     import geopandas as gpd
     import pyogrio
 
     try:
         if data[:4] == b"PAR1":
-            return gpd.read_parquet(io.BytesIO(data))
-        with warnings.catch_warnings():
-            # GDAL notes that in-memory bytes have no .gpkg extension; harmless.
-            warnings.filterwarnings("ignore", "File /vsimem/", RuntimeWarning)
-            return pyogrio.read_dataframe(io.BytesIO(data))
+            gdf = gpd.read_parquet(io.BytesIO(data))
+        else:
+            with warnings.catch_warnings():
+                # GDAL notes that in-memory bytes have no .gpkg extension; harmless.
+                warnings.filterwarnings("ignore", "File /vsimem/", RuntimeWarning)
+                gdf = pyogrio.read_dataframe(io.BytesIO(data))
     except Exception as exc:  # GDAL's messages are the clearest we have
         raise InputError(
             f"cannot be read as a geographic file ({str(exc).splitlines()[0]})",
             file=source.name,
             hint="check the file opens in QGIS; export it again as GeoJSON or GeoPackage",
         ) from exc
+    if not len(gdf):
+        raise InputError("the file has no features", file=source.name, hint="pick another file")
+    return gdf
 
 
 def to_wgs84(gdf: Any, name: str) -> Any:
@@ -80,8 +92,6 @@ def _arrow_columns(df: pd.DataFrame) -> dict[str, pa.Array]:
 def read_gis(source: Source, data: bytes, resolve: Resolver) -> tuple[Table, ColumnMapping]:
     gdf = read_geodataframe(source, data)
     name = source.name
-    if not len(gdf):
-        raise InputError("the file has no features", file=name, hint="pick another file")
     attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     columns = [str(c) for c in attrs.columns]
     mapping, include = resolve(columns, attrs.head(200), True)
@@ -95,9 +105,6 @@ def read_gis(source: Source, data: bytes, resolve: Resolver) -> tuple[Table, Col
         Table(columns, arrays, np.arange(1, n + 1), n, geometry=geometry, fmt="geo"),
         mapping,
     )
-
-
-GEOM_OK, GEOM_MISSING, GEOM_NOT_POINT = 0, 1, 2
 
 
 def _point_coordinates(geoms: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

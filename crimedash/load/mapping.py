@@ -140,6 +140,37 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
 Resolver = Callable[[list[str], pd.DataFrame, bool], tuple[ColumnMapping, list[str]]]
 
 
+@dataclass
+class _Draft:
+    """A mapping being guessed: what is chosen so far, and what could not be settled."""
+
+    columns: list[str]
+    chosen: dict[str, str] = field(default_factory=dict)
+    ambiguous: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def by_norm(self, name: str) -> list[str]:
+        return [c for c in self.columns if norm(c) == name]
+
+    def take(self, fld: str, hits: list[str]) -> None:
+        """One column settles a field; several leave it for a person to choose."""
+        if len(hits) == 1:
+            self.chosen[fld] = hits[0]
+        elif hits:
+            self.ambiguous[fld] = tuple(hits)
+
+    def free(self, hits: list[str]) -> list[str]:
+        return [c for c in hits if c not in self.chosen.values()]
+
+    @property
+    def has_lonlat(self) -> bool:
+        return "latitude" in self.chosen and "longitude" in self.chosen
+
+    @property
+    def has_grid(self) -> bool:
+        return "easting" in self.chosen and "northing" in self.chosen
+
+
 def guess_mapping(
     columns: Sequence[str], sample: pd.DataFrame | None = None
 ) -> tuple[ColumnMapping, MappingGuess]:
@@ -150,78 +181,76 @@ def guess_mapping(
     National Grid range they are easting/northing. Returns the mapping and how sure it
     is; `load_incidents` raises `ColumnMappingError` when a required field is unsure.
     """
-    cols = [str(c) for c in columns]
-    by_norm: dict[str, list[str]] = {}
-    for c in cols:
-        by_norm.setdefault(norm(c), []).append(c)
+    draft = _Draft([str(c) for c in columns])
+    _match_names(draft)
+    _settle_xy(draft, sample)
+    if draft.has_lonlat and draft.has_grid:
+        draft.notes.append("latitude/longitude used; easting/northing ignored")
+        del draft.chosen["easting"], draft.chosen["northing"]
+    unsure, candidates = _unsure_fields(draft, sample)
+    for fld, hits in draft.ambiguous.items():
+        if fld not in draft.chosen and fld not in candidates and fld not in LOCATION_FIELDS:
+            draft.notes.append(f"{fld}: several columns could be it ({', '.join(hits)}); none used")
+    mapping = ColumnMapping(**draft.chosen)
+    return mapping, MappingGuess(tuple(unsure), candidates, tuple(draft.notes))
 
-    chosen: dict[str, str] = {}
-    taken: set[str] = set()
-    ambiguous: dict[str, tuple[str, ...]] = {}
-    notes: list[str] = []
+
+def _match_names(draft: _Draft) -> None:
+    """Choose a column for each field by its known names (_SYNONYMS)."""
     for fld, names in _SYNONYMS.items():
         if fld in LOCATION_FIELDS:
             # A wrong location is the worst guess: two columns that could both be
             # latitude (say "Lat" and "latitude") are for a person to choose between.
-            hits = [c for c in cols if norm(c) in names and c not in taken]
-            if len(hits) == 1:
-                chosen[fld] = hits[0]
-                taken.add(hits[0])
-            elif hits:
-                ambiguous[fld] = tuple(hits)
+            draft.take(fld, draft.free([c for c in draft.columns if norm(c) in names]))
             continue
         for name in names:  # otherwise the first name in priority order wins
-            hits = [c for c in by_norm.get(name, []) if c not in taken]
-            if len(hits) == 1:
-                chosen[fld] = hits[0]
-                taken.add(hits[0])
-                break
-            if len(hits) > 1:
-                ambiguous[fld] = tuple(hits)
+            hits = draft.free(draft.by_norm(name))
+            if hits:
+                draft.take(fld, hits)
                 break
 
-    # x / y: degrees or grid metres, decided by the values.
-    xs, ys = by_norm.get("x", []), by_norm.get("y", [])
-    has_lonlat = "latitude" in chosen and "longitude" in chosen
-    has_grid = "easting" in chosen and "northing" in chosen
-    if len(xs) == 1 and len(ys) == 1 and not (has_lonlat or has_grid):
-        kind = _xy_kind(sample, xs[0], ys[0]) if sample is not None else None
-        if kind == "lonlat":
-            chosen["longitude"], chosen["latitude"] = xs[0], ys[0]
-            notes.append(f"{xs[0]}/{ys[0]} read as longitude/latitude (degrees)")
-        elif kind == "grid":
-            chosen["easting"], chosen["northing"] = xs[0], ys[0]
-            notes.append(f"{xs[0]}/{ys[0]} read as British National Grid easting/northing")
-        else:
-            ambiguous.setdefault("latitude", (ys[0],))
-            ambiguous.setdefault("longitude", (xs[0],))
 
-    has_lonlat = "latitude" in chosen and "longitude" in chosen
-    has_grid = "easting" in chosen and "northing" in chosen
-    if has_lonlat and has_grid:
-        notes.append("latitude/longitude used; easting/northing ignored")
-        chosen.pop("easting")
-        chosen.pop("northing")
-        has_grid = False
+def _settle_xy(draft: _Draft, sample: pd.DataFrame | None) -> None:
+    """`x`/`y` columns, when nothing else gives the location: degrees or grid metres,
+    decided by their values; left for a person when the values do not say."""
+    xs, ys = draft.by_norm("x"), draft.by_norm("y")
+    if len(xs) != 1 or len(ys) != 1 or draft.has_lonlat or draft.has_grid:
+        return
+    x, y = xs[0], ys[0]
+    kind = _xy_kind(sample, x, y) if sample is not None else None
+    if kind == "lonlat":
+        draft.chosen["longitude"], draft.chosen["latitude"] = x, y
+        draft.notes.append(f"{x}/{y} read as longitude/latitude (degrees)")
+    elif kind == "grid":
+        draft.chosen["easting"], draft.chosen["northing"] = x, y
+        draft.notes.append(f"{x}/{y} read as British National Grid easting/northing")
+    else:
+        draft.ambiguous.setdefault("latitude", (y,))
+        draft.ambiguous.setdefault("longitude", (x,))
 
+
+def _unsure_fields(
+    draft: _Draft, sample: pd.DataFrame | None
+) -> tuple[list[str], dict[str, tuple[str, ...]]]:
+    """The required fields still unsettled, each with the columns to choose from.
+
+    A half-found location (a latitude without its longitude) is dropped whole: a
+    person chooses both columns.
+    """
+    cols = draft.columns
     unsure: list[str] = []
     candidates: dict[str, tuple[str, ...]] = {}
-    if not (has_lonlat or has_grid):
+    if not (draft.has_lonlat or draft.has_grid):
         numeric = _numeric_columns(sample, cols) if sample is not None else cols
         for fld in ("latitude", "longitude"):
-            chosen.pop(fld, None)
             unsure.append(fld)
-            candidates[fld] = ambiguous.get(fld) or tuple(numeric) or tuple(cols)
-        for fld in ("easting", "northing"):
-            chosen.pop(fld, None)
-    if "occurred_at" not in chosen:
+            candidates[fld] = draft.ambiguous.get(fld) or tuple(numeric) or tuple(cols)
+        for fld in LOCATION_FIELDS:
+            draft.chosen.pop(fld, None)
+    if "occurred_at" not in draft.chosen:
         unsure.append("occurred_at")
-        candidates["occurred_at"] = ambiguous.get("occurred_at") or _date_like(sample, cols)
-    for fld, hits in ambiguous.items():
-        if fld not in chosen and fld not in candidates and fld not in LOCATION_FIELDS:
-            notes.append(f"{fld}: several columns could be it ({', '.join(hits)}); none used")
-    mapping = ColumnMapping(**chosen)
-    return mapping, MappingGuess(tuple(unsure), candidates, tuple(notes))
+        candidates["occurred_at"] = draft.ambiguous.get("occurred_at") or _date_like(sample, cols)
+    return unsure, candidates
 
 
 def _sample_numbers(sample: pd.DataFrame, column: str) -> np.ndarray:

@@ -53,8 +53,9 @@ def parse_numbers(arr: Column) -> Numbers:
     ok = pc.match_substring_regex(text, _NUMBER)
     values = pc.cast(pc.if_else(ok, text, pa.scalar(None, pa.string())), pa.float64())
     values = values.to_numpy(zero_copy_only=False)
-    bad = ~empty & ~ok.to_numpy(zero_copy_only=False)
-    return Numbers(values, empty, bad)
+    # "1e400" is written like a number but overflows to infinity: bad, as on the fast path.
+    bad = ~empty & (~ok.to_numpy(zero_copy_only=False) | ~np.isfinite(values))
+    return Numbers(np.where(bad, np.nan, values), empty, bad)
 
 
 _ISO_DATE = re.compile(

@@ -22,6 +22,7 @@ __all__ = [
     "MAX_VALUE_CHARS",
     "WHOLE_ROW",
     "Column",
+    "Rejector",
     "Table",
     "as_text",
     "empty_rejected",
@@ -101,3 +102,39 @@ def sorted_rejections(rejected: list[pd.DataFrame]) -> pd.DataFrame:
         return empty_rejected()
     out = pd.concat(rejected, ignore_index=True)
     return out.sort_values(schema.REJ_ROW, kind="stable", ignore_index=True)
+
+
+class Rejector:
+    """One file's rejections: at most one per row, and the first problem found wins.
+
+    Every validator (incident locations and dates, household locations and counts)
+    rejects through one of these, so "kept + rejected == read" is kept in one place
+    rather than by each caller filtering out rows an earlier check already rejected.
+    """
+
+    def __init__(self, name: str, rows: np.ndarray, rejected: Sequence[pd.DataFrame] = ()) -> None:
+        self.name = name
+        self.rows = rows  # 1-based source row of each record
+        self.failed = np.zeros(len(rows), dtype=bool)
+        self._frames = list(rejected)
+
+    def reject(self, mask: np.ndarray, column: str, values: Any, reason: str) -> None:
+        """Reject the rows in `mask` not already rejected, quoting their `values`."""
+        new = mask & ~self.failed
+        if not new.any():
+            return
+        idx = np.flatnonzero(new)
+        if isinstance(values, pa.Array | pa.ChunkedArray):
+            vals: Any = values.take(pa.array(idx))
+        else:
+            vals = np.asarray(values, dtype=object)[idx]
+        self._frames.append(rejections(self.name, self.rows[idx], column, vals, reason))
+        self.failed |= new
+
+    @property
+    def kept(self) -> np.ndarray:
+        return ~self.failed
+
+    def frame(self) -> pd.DataFrame:
+        """Every rejection so far, in row order (REJECTED_COLUMNS)."""
+        return sorted_rejections(self._frames)

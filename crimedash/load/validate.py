@@ -8,20 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from crimedash import categories, schema
-from crimedash.load.gis import GEOM_MISSING, GEOM_NOT_POINT
 from crimedash.load.location_types import infer_location_type, unrecognised_counts
-from crimedash.load.locations import BNG_EASTING, BNG_NORTHING, grid_to_wgs84
+from crimedash.load.locations import check_coordinates, check_points
 from crimedash.load.mapping import ColumnMapping
-from crimedash.load.parse import parse_dates, parse_numbers, precision_of
-from crimedash.load.table import Column, Table, as_text, rejections, repeat, sorted_rejections
+from crimedash.load.parse import parse_dates, precision_of
+from crimedash.load.table import Column, Rejector, Table, as_text, repeat
 from crimedash.schema import LocationType, TimePrecision
 
 __all__ = ["UNKNOWN_CATEGORY", "Part", "validate_incidents"]
@@ -47,59 +44,19 @@ def validate_incidents(table: Table, mapping: ColumnMapping, name: str, id_prefi
     `id_prefix` names the file in derived incident ids ("<file>:<row>") for rows the
     source gave no id (police.uk gives none; its Crime ID is a reference).
     """
-    n = table.n
-    first_fail = np.zeros(n, dtype=bool)
-    rejected = list(table.rejected)
-
-    def reject(mask: np.ndarray, column: str, values: Any, reason: str) -> None:
-        """Reject rows not already rejected; one rejection per row, first reason wins."""
-        new = mask & ~first_fail
-        if new.any():
-            idx = np.flatnonzero(new)
-            if isinstance(values, pa.Array):
-                vals: Any = values.take(pa.array(idx))
-            else:
-                vals = np.asarray(values, dtype=object)[idx]
-            rejected.append(rejections(name, table.rows[idx], column, vals, reason))
-            first_fail[new] = True
+    rejector = Rejector(name, table.rows, table.rejected)
+    reject = rejector.reject
 
     # --- location ------------------------------------------------------------------
     if table.geometry is not None:
-        lon, lat, problem = table.geometry
-        geo = schema.GEOMETRY
-        reject(problem == GEOM_MISSING, geo, pa.nulls(n, pa.string()), schema.REASON_NO_LOCATION)
-        reject(problem == GEOM_NOT_POINT, geo, pa.nulls(n, pa.string()), schema.REASON_NOT_A_POINT)
-        with np.errstate(invalid="ignore"):
-            out = ~((np.abs(lon) <= 180) & (np.abs(lat) <= 90))
-        xy = pc.binary_join_element_wise(
-            pc.cast(pa.array(lon), pa.string()), pc.cast(pa.array(lat), pa.string()), " "
-        )
-        reject(out, geo, xy, schema.REASON_OUT_OF_RANGE)
+        lon, lat = check_points(table.geometry, rejector)
     else:
-        if mapping.has_lonlat:
-            xcol, ycol = mapping.longitude, mapping.latitude
-            xlim, ylim = (-180.0, 180.0), (-90.0, 90.0)
-        else:
-            xcol, ycol = mapping.easting, mapping.northing
-            xlim, ylim = BNG_EASTING, BNG_NORTHING
+        grid = not mapping.has_lonlat
+        xcol, ycol = (
+            (mapping.easting, mapping.northing) if grid else (mapping.longitude, mapping.latitude)
+        )
         assert xcol is not None and ycol is not None
-        xs, ys = parse_numbers(table.arrays[xcol]), parse_numbers(table.arrays[ycol])
-        xraw, yraw = table.arrays[xcol], table.arrays[ycol]
-        reject(xs.empty & ys.empty, xcol, xraw, schema.REASON_NO_LOCATION)
-        for nums, col, raw in ((xs, xcol, xraw), (ys, ycol, yraw)):
-            reject(nums.empty, col, raw, schema.REASON_BAD_COORDINATE)
-            reject(nums.bad, col, raw, schema.REASON_BAD_COORDINATE)
-        for nums, col, raw, (lo, hi) in ((xs, xcol, xraw, xlim), (ys, ycol, yraw, ylim)):
-            with np.errstate(invalid="ignore"):
-                reject(
-                    ~np.isnan(nums.values) & ((nums.values < lo) | (nums.values > hi)),
-                    col,
-                    raw,
-                    schema.REASON_OUT_OF_RANGE,
-                )
-        lon, lat = xs.values, ys.values
-        if mapping.has_grid:
-            lon, lat = grid_to_wgs84(lon, lat, ~first_fail)
+        lon, lat = check_coordinates(table, xcol, ycol, grid=grid, rejector=rejector)
 
     # --- date ----------------------------------------------------------------------
     assert mapping.occurred_at is not None
@@ -109,7 +66,7 @@ def validate_incidents(table: Table, mapping: ColumnMapping, name: str, id_prefi
     reject(dates.bad, mapping.occurred_at, date_raw, schema.REASON_BAD_DATE)
 
     # --- kept rows -----------------------------------------------------------------
-    kept = ~first_fail
+    kept = rejector.kept
     keep = pa.array(kept)
     rows = table.rows[kept]
     k = int(kept.sum())
@@ -161,8 +118,13 @@ def validate_incidents(table: Table, mapping: ColumnMapping, name: str, id_prefi
             schema.SOURCE_ROW: pa.array(rows, pa.int64()),
         }
     )
-    rej = sorted_rejections(rejected)
-    return Part(incidents, rej, precision_of(dates, kept), unrecognised_location, table.rows_read)
+    return Part(
+        incidents,
+        rejector.frame(),
+        precision_of(dates, kept),
+        unrecognised_location,
+        table.rows_read,
+    )
 
 
 def _category_of(text: str) -> str:
