@@ -9,24 +9,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from crimedash import __version__
 from crimedash.errors import CrimedashError
-
-Handler = Callable[[argparse.Namespace], int]
-Configure = Callable[[argparse.ArgumentParser], None]
-
-# name -> (help, configure, handler); filled in by the register() calls below.
-COMMANDS: dict[str, tuple[str, Configure, Handler]] = {}
-
-
-def register(name: str, help: str, configure: Configure) -> Callable[[Handler], Handler]:
-    def deco(fn: Handler) -> Handler:
-        COMMANDS[name] = (help, configure, fn)
-        return fn
-
-    return deco
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"crimedash {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, (help_text, configure, handler) in COMMANDS.items():
+    for name, (help_text, configure, handler) in _commands().items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         configure(p)
         p.set_defaults(handler=handler)
@@ -44,7 +30,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    _load_commands()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -54,6 +39,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def _load_commands() -> None:
-    """Import the modules that register subcommands (kept lazy so --help stays quick)."""
-    import crimedash.commands  # noqa: F401
+def _commands() -> dict:
+    """The subcommands, registered where they are written (crimedash.commands).
+
+    The CLI imports the commands and never the other way round, so the registry lives
+    with them; imported here rather than at the top so `import crimedash.cli` stays
+    cheap for callers that only want `main`.
+    """
+    from crimedash.commands import COMMANDS
+
+    return COMMANDS

@@ -1,13 +1,17 @@
-"""CLI subcommands: each parses its arguments, calls the core, and prints the answer."""
+"""CLI subcommands: each parses its arguments, calls the core, and prints the answer.
+
+Each subcommand is a function `cmd_NAME(args) -> int` registered in `COMMANDS` with the
+function that adds its arguments; `crimedash.cli` builds the parser from `COMMANDS`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from crimedash.cli import register
 from crimedash.design import (
     COUNT_MODES,
     FREQUENCIES,
@@ -16,6 +20,22 @@ from crimedash.design import (
     TIME_PRECISIONS,
     Design,
 )
+
+Handler = Callable[[argparse.Namespace], int]
+Configure = Callable[[argparse.ArgumentParser], None]
+
+# name -> (help, configure, handler); filled in by the register() calls below.
+COMMANDS: dict[str, tuple[str, Configure, Handler]] = {}
+
+
+def register(name: str, help: str, configure: Configure) -> Callable[[Handler], Handler]:
+    """Add a subcommand to COMMANDS (used as a decorator on its handler)."""
+
+    def deco(fn: Handler) -> Handler:
+        COMMANDS[name] = (help, configure, fn)
+        return fn
+
+    return deco
 
 
 # --- shared by assess and export: the design as options ---------------------------------
