@@ -55,8 +55,8 @@ def test_cli_shows_data_as_text(capsys, tmp_path: Path):
 
 
 @pytest.mark.parametrize("name", ["empty.csv", "no_location.csv", "nope.csv"])
-def test_cli_load_errors_exit_2(capsys, name):
-    assert main(["load", str(DATA / name)]) == 2
+def test_cli_load_errors_exit_1(capsys, name):
+    assert main(["load", str(DATA / name)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("crimedash: file ") and "Traceback" not in err
 
