@@ -49,6 +49,7 @@ REASON_LINE_TOO_LONG = "line too long"
 REASON_MALFORMED = "malformed row"
 REASON_NOT_A_POINT = "geometry is not a point"
 REASON_BAD_COUNT = "unparsable or negative count"
+REASON_UNSAFE_MEMBER = "zip member with an unsafe name"
 
 # --- households and areas (context layers) --------------------------------------------
 HOUSEHOLDS = "households"

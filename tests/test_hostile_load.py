@@ -1,0 +1,236 @@
+"""Hostile and messy input to the loaders (issue 13, the loader cases).
+
+Each test builds its bad input in a temporary folder, feeds it to a load entry point and
+states the message or count the loader must give: a finding, a rejected row with its
+reason, or one InputError naming the file; never a traceback, never a silent wrong
+answer, never a lost row. (tests/test_hostile.py covers export, log and escaping.)
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import sys
+import tracemalloc
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "load"))
+
+from loadkit import accounted_for
+
+from crimedash import schema
+from crimedash.cli import EXIT_REFUSED, main
+from crimedash.errors import InputError
+from crimedash.load import load_incidents
+from crimedash.load.sources import MAX_ZIP_DEPTH
+
+HEADER = "occurred_at,category,latitude,longitude\n"
+
+
+def incidents_csv(n: int, *, lat: float = 53.45, lon: float = -2.30) -> str:
+    """n plausible incidents around one point in Greater Manchester."""
+    rows = [
+        f"2024-03-{1 + i % 28:02d},burglary,{lat + (i % 50) * 1e-4:.5f},{lon + (i % 37) * 1e-4:.5f}"
+        for i in range(n)
+    ]
+    return HEADER + "\n".join(rows) + "\n"
+
+
+def zip_bytes(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def cli_refuses(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """Run the CLI; it must exit with the data-error code and a message, no traceback."""
+    code = main(args)
+    err = capsys.readouterr().err
+    assert code == EXIT_REFUSED, err
+    assert err.startswith("crimedash: ") and "Traceback" not in err
+    return err
+
+
+# --- zip archives --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("member", "why"),
+    [
+        ("../../2024-03-x-street.csv", "a '..' that leads outside the archive"),
+        ("/etc/2024-03-x-street.csv", "an absolute path"),
+        ("C:/temp/2024-03-x-street.csv", "an absolute path"),
+    ],
+)
+def test_zip_member_with_unsafe_name_is_skipped_and_its_rows_rejected(
+    tmp_path: Path, member: str, why: str
+):
+    # Before: the '..' member was dropped as if hidden; its 100 rows were counted nowhere.
+    path = tmp_path / "download.zip"
+    path.write_bytes(
+        zip_bytes(
+            {
+                "2024-03/ok-street.csv": incidents_csv(5).encode(),
+                member: incidents_csv(100).encode(),
+            }
+        )
+    )
+    r = load_incidents(path)
+    accounted_for(r)
+    full = f"{path}/{member}"
+    assert (full, f"unsafe name in the zip ({why}); its rows are rejected") in r.skipped_files
+    assert (len(r.incidents), len(r.rejected)) == (5, 100)
+    assert set(r.rejected[schema.REJ_REASON]) == {f"{schema.REASON_UNSAFE_MEMBER} ({why})"}
+    assert set(r.rejected[schema.REJ_FILE]) == {full}
+    assert r.summary()["rows_read"] == 105
+
+
+def _zeros_zip(size: int, *, declared: int | None = None) -> bytes:
+    """A zip of one CSV member of `size` zero bytes, about size/1000 on disk, written
+    by hand in a fraction of a second: each MiB of zeros deflates, after a full flush,
+    to the same few hundred bytes, so the stream is one segment repeated. With
+    `declared`, the headers claim that size instead (a forged archive)."""
+    chunk = b"\0" * (1 << 20)
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = comp.compress(chunk) + comp.flush(zlib.Z_FULL_FLUSH)
+    again = comp.compress(chunk) + comp.flush(zlib.Z_FULL_FLUSH)
+    assert comp.compress(chunk) + comp.flush(zlib.Z_FULL_FLUSH) == again
+    count = size >> 20
+    stream = first + again * (count - 1) + comp.flush()
+    crc = 0
+    for _ in range(count):
+        crc = zlib.crc32(chunk, crc)
+    name = b"2024-03-bomb-street.csv"
+    usize = size if declared is None else declared
+    local = struct.pack(
+        "<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, crc, len(stream), usize, len(name), 0
+    )
+    central = (
+        struct.pack(
+            "<IHHHHHHIIIHHHHHII",
+            0x02014B50,
+            20,
+            20,
+            0,
+            8,
+            0,
+            0,
+            crc,
+            len(stream),
+            usize,
+            len(name),
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        )
+        + name
+    )
+    offset = len(local) + len(name) + len(stream)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central), offset, 0)
+    return local + name + stream + central + end
+
+
+@pytest.fixture(scope="module")
+def gib_bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("bomb") / "bomb.zip"
+    path.write_bytes(_zeros_zip(1 << 30))
+    return path
+
+
+def test_zip_bomb_is_refused_from_its_header_before_memory_grows(gib_bomb: Path):
+    # Before: refused only after 13 s and 2.1 GB (a member under the size cap: MemoryError).
+    assert gib_bomb.stat().st_size < 2 << 20  # 1 GiB inflated
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError, match="looks like a zip bomb") as info:
+            load_incidents(gib_bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 << 20
+    assert info.value.file == f"{gib_bomb}/2024-03-bomb-street.csv"
+    assert "1,073,741,824 bytes" in str(info.value)
+
+
+def test_zip_bomb_with_forged_small_size_stops_at_the_declared_size(tmp_path: Path):
+    path = tmp_path / "forged.zip"
+    path.write_bytes(_zeros_zip(64 << 20, declared=1000))
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError, match="cannot be unpacked") as info:
+            load_incidents(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 << 20
+    assert info.value.file == f"{path}/2024-03-bomb-street.csv"
+
+
+def test_deeply_nested_zips_are_refused_with_a_message(tmp_path: Path, capsys):
+    # Before: 400 nested zips raised RecursionError.
+    data = zip_bytes({"2024-03-x-street.csv": incidents_csv(3).encode()})
+    for _ in range(400):
+        data = zip_bytes({"inner.zip": data}, zipfile.ZIP_STORED)
+    path = tmp_path / "nested.zip"
+    path.write_bytes(data)
+    with pytest.raises(InputError, match=f"nested more than {MAX_ZIP_DEPTH} deep"):
+        load_incidents(path)
+    assert "nested more than" in cli_refuses(["load", str(path)], capsys)
+    # Two levels, as police.uk downloads sometimes are, still load.
+    two = zip_bytes({"inner.zip": zip_bytes({"2024-03-x-street.csv": incidents_csv(3).encode()})})
+    assert len(load_incidents(("two.zip", two)).incidents) == 3
+
+
+def _patch_all(data: bytes, sig: bytes, offset: int, fn) -> bytes:
+    out = bytearray(data)
+    start = 0
+    while (pos := out.find(sig, start)) >= 0:
+        fn(out, pos + offset)
+        start = pos + 1
+    return bytes(out)
+
+
+def test_corrupted_zip_member_is_an_input_error(tmp_path: Path, capsys):
+    # Before: BadZipFile (a traceback). The member's compressed bytes are damaged.
+    good = zip_bytes({"2024-03-x-street.csv": incidents_csv(2000).encode()})
+    bad = bytearray(good)
+    middle = len(bad) // 3
+    bad[middle : middle + 64] = b"\xff" * 64
+    path = tmp_path / "damaged.zip"
+    path.write_bytes(bytes(bad))
+    with pytest.raises(InputError, match="cannot be unpacked") as info:
+        load_incidents(path)
+    assert info.value.file == f"{path}/2024-03-x-street.csv"
+    cli_refuses(["load", str(path)], capsys)
+
+
+def test_zip_that_is_no_zip_at_all_is_an_input_error(tmp_path: Path, capsys):
+    path = tmp_path / "forged.zip"
+    path.write_bytes(b"PK\x03\x04" + b"\x00" * 200)
+    with pytest.raises(InputError, match="not a readable zip file"):
+        load_incidents(path)
+    cli_refuses(["load", str(path)], capsys)
+
+
+def test_encrypted_zip_member_is_an_input_error(tmp_path: Path, capsys):
+    def encrypt_flag(buf: bytearray, at: int) -> None:
+        buf[at] |= 0x01
+
+    data = zip_bytes({"2024-03-x-street.csv": incidents_csv(3).encode()})
+    data = _patch_all(data, b"PK\x03\x04", 6, encrypt_flag)
+    data = _patch_all(data, b"PK\x01\x02", 8, encrypt_flag)
+    path = tmp_path / "secret.zip"
+    path.write_bytes(data)
+    with pytest.raises(InputError, match="encrypted") as info:
+        load_incidents(path)
+    assert info.value.file == f"{path}/2024-03-x-street.csv"
+    assert "encrypted" in cli_refuses(["load", str(path)], capsys)
