@@ -282,6 +282,7 @@ def render_load_summary(s: dict) -> str:
         )
     for name, why in s["skipped_files"]:
         lines.append(f"Skipped {_printable(name)}: {why}")
+    lines += [f"Finding: {_printable(f)}" for f in s.get("findings", [])]
     return "\n".join(lines)
 
 

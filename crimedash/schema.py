@@ -50,6 +50,7 @@ REASON_MALFORMED = "malformed row"
 REASON_NOT_A_POINT = "geometry is not a point"
 REASON_BAD_COUNT = "unparsable or negative count"
 REASON_UNSAFE_MEMBER = "zip member with an unsafe name"
+REASON_UNDECODABLE = "text neither UTF-8 nor Windows-1252"
 
 # --- households and areas (context layers) --------------------------------------------
 HOUSEHOLDS = "households"

@@ -234,3 +234,92 @@ def test_encrypted_zip_member_is_an_input_error(tmp_path: Path, capsys):
         load_incidents(path)
     assert info.value.file == f"{path}/2024-03-x-street.csv"
     assert "encrypted" in cli_refuses(["load", str(path)], capsys)
+
+
+# --- text: encodings, columns --------------------------------------------------------
+
+
+def test_mixed_utf8_and_windows_1252_rows_each_decode_in_their_own_encoding():
+    # Before: the file was read as Windows-1252 throughout: "Vol de vÃ©lo".
+    data = (HEADER + "2024-03-01,Vol de vélo,53.45,-2.3\n").encode("utf-8")
+    data += "2024-03-02,Vol de vélo,53.45,-2.3\n".encode("cp1252")
+    data += "2024-03-03,Dégradation,53.45,-2.3\n".encode()
+    r = load_incidents(("mixed.csv", data))
+    accounted_for(r)
+    assert r.incidents[schema.CATEGORY].tolist() == ["Vol de vélo", "Vol de vélo", "Dégradation"]
+    assert r.files[0].encoding == "utf-8+cp1252"
+    assert r.findings == (
+        "mixed.csv: 1 lines are Windows-1252 text among 2 UTF-8 lines; each was decoded in "
+        "its own encoding",
+    )
+
+
+def test_bytes_neither_encoding_can_decode_reject_their_row_only(capsys):
+    # Byte 0x81 is undefined in Windows-1252 and invalid in UTF-8. Before: a traceback.
+    data = (HEADER + "2024-03-01,café,53.45,-2.3\n").encode("cp1252")
+    data += b"2024-03-02,bad\x81value,53.45,-2.3\n2024-03-03,theft,53.45,-2.3\n"
+    r = load_incidents(("x81.csv", data))
+    accounted_for(r)
+    assert r.incidents[schema.CATEGORY].tolist() == ["café", "theft"]
+    assert r.rejected[[schema.REJ_ROW, schema.REJ_REASON]].values.tolist() == [
+        [2, schema.REASON_UNDECODABLE]
+    ]
+    assert r.rejected.iloc[0][schema.REJ_VALUE].startswith("2024-03-02,bad")
+    assert r.files[0].encoding == "cp1252"
+
+
+@pytest.mark.parametrize(
+    ("data", "message", "row"),
+    [
+        # Cut one byte short: the last character is half there.
+        (
+            (HEADER + "2024-03-01,theft,53.45,-2.3\n").encode("utf-16")[:-1],
+            "UTF-16 text but it ends in the middle of a character",
+            1,
+        ),
+        # A lone high surrogate in row 2's category.
+        (
+            ("\ufeff" + HEADER + "2024-03-01,theft,53.45,-2.3\n2024-03-02,x").encode("utf-16-le")
+            + b"\x00\xd8"
+            + ",53.45,-2.3\n".encode("utf-16-le"),
+            "UTF-16 text but it holds a broken character",
+            2,
+        ),
+    ],
+)
+def test_broken_utf16_is_an_input_error_with_its_row(data: bytes, message: str, row: int):
+    # Before: UnicodeDecodeError (a traceback).
+    with pytest.raises(InputError, match=message) as info:
+        load_incidents(("unicode.txt.csv", data))
+    assert (info.value.file, info.value.row) == ("unicode.txt.csv", row)
+
+
+def test_a_hundred_thousand_columns_is_refused(tmp_path: Path, capsys):
+    # Before: "field larger than field limit (131072)" from the csv module (a traceback).
+    names = ",".join(f"c{i}" for i in range(100_000))
+    path = tmp_path / "wide.csv"
+    path.write_text(names + "\n" + ",".join(["1"] * 100_000) + "\n")
+    with pytest.raises(
+        InputError, match="names 100,000 columns; crimedash reads tables of at most"
+    ):
+        load_incidents(path)
+    cli_refuses(["load", str(path)], capsys)
+
+
+def test_two_columns_with_one_name_are_refused_naming_it(tmp_path: Path):
+    # Before: the first `latitude` was used silently.
+    data = b"occurred_at,category,latitude,latitude,longitude\n2024-03-01,x,53.45,-2.3,-2.3\n"
+    with pytest.raises(InputError, match="2 columns are named 'latitude'") as info:
+        load_incidents(("dup.csv", data))
+    assert info.value.candidates == {"latitude": ("latitude", "latitude.2")}
+    assert "--map latitude=latitude.2" in str(info.value)
+    # Choosing one explicitly settles it.
+    from crimedash.load import ColumnMapping
+
+    chosen = ColumnMapping(latitude="latitude", longitude="longitude")
+    with pytest.raises(InputError, match="named 'latitude'"):
+        load_incidents(("dup.csv", data), mapping=chosen)
+    r = load_incidents(
+        ("dup.csv", data), mapping=ColumnMapping(latitude="latitude.2", longitude="longitude")
+    )
+    assert r.incidents[schema.LATITUDE].tolist() == [-2.3]

@@ -98,6 +98,9 @@ def load_incidents(
     rejected = rejected.astype({schema.REJ_ROW: "int64"})
     precisions = [p.precision for p in parts if p.precision is not None]
     precision = max(precisions, key=lambda p: p.rank) if precisions else TimePrecision.MONTH
+    findings = tuple(
+        f"{f.name}: {text}" for f, p in zip(summaries, parts, strict=True) for text in p.findings
+    )
     unrecognised: dict[str, int] = {}
     for p in parts:
         for value, count in p.unrecognised_location.items():
@@ -109,6 +112,7 @@ def load_incidents(
         files=tuple(summaries),
         skipped_files=tuple(skipped),
         unrecognised_location_types=unrecognised,
+        findings=findings,
     )
 
 

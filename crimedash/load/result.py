@@ -45,6 +45,9 @@ class LoadResult:
     files: tuple[FileSummary, ...]
     skipped_files: tuple[tuple[str, str], ...] = ()
     unrecognised_location_types: Mapping[str, int] = field(default_factory=dict)
+    # What the loader noticed that a person must hear about, each naming its file: rows
+    # far from the rest, dates after today, swapped axes, mixed encodings.
+    findings: tuple[str, ...] = ()
 
     @property
     def rows_read(self) -> int:
@@ -88,6 +91,7 @@ class LoadResult:
             "unrecognised_location_types_total": sum(self.unrecognised_location_types.values()),
             "extent": extent,
             "skipped_files": [list(s) for s in self.skipped_files],
+            "findings": list(self.findings),
         }
 
     def rejected_csv(self) -> bytes:

@@ -7,7 +7,7 @@ found (location before date), so `kept + rejected == read` holds per file.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import pyarrow as pa
@@ -35,6 +35,7 @@ class Part:
     precision: TimePrecision | None
     unrecognised_location: dict[str, int]
     rows_read: int
+    findings: list[str] = field(default_factory=list)
 
 
 def validate_incidents(table: Table, mapping: ColumnMapping, name: str, id_prefix: str) -> Part:
@@ -124,6 +125,7 @@ def validate_incidents(table: Table, mapping: ColumnMapping, name: str, id_prefi
         precision_of(dates, kept),
         unrecognised_location,
         table.rows_read,
+        list(table.findings),
     )
 
 
