@@ -323,3 +323,131 @@ def test_two_columns_with_one_name_are_refused_naming_it(tmp_path: Path):
         ("dup.csv", data), mapping=ColumnMapping(latitude="latitude.2", longitude="longitude")
     )
     assert r.incidents[schema.LATITUDE].tolist() == [-2.3]
+
+
+# --- households and areas ----------------------------------------------------------
+
+
+def test_household_counts_must_be_whole_non_negative_and_plausible():
+    # Before: 1e19 wrapped to -9,223,372,036,854,775,808 and moved the score.
+    from crimedash.load import load_households
+
+    rows = ["1", "12", "1e19", "-5", "NaN", "2.5", "abc", "20000", "20001", "200000000"]
+    text = "latitude,longitude,households\n" + "".join(
+        f"53.45{i},-2.30{i},{v}\n" for i, v in enumerate(rows)
+    )
+    hh = load_households(("households.csv", text.encode()))
+    rejected = hh.attrs["rejected"]
+    assert len(hh) + len(rejected) == hh.attrs["rows_read"] == 10
+    assert hh[schema.HOUSEHOLDS].tolist() == [1, 12, 20000]
+    by_value = dict(zip(rejected[schema.REJ_VALUE], rejected[schema.REJ_REASON], strict=True))
+    assert by_value == {
+        "1e19": schema.REASON_IMPLAUSIBLE_COUNT,
+        "-5": schema.REASON_BAD_COUNT,
+        "NaN": schema.REASON_BAD_COUNT,
+        "2.5": schema.REASON_BAD_COUNT,
+        "abc": schema.REASON_BAD_COUNT,
+        "20001": schema.REASON_IMPLAUSIBLE_COUNT,
+        "200000000": schema.REASON_IMPLAUSIBLE_COUNT,
+    }
+    assert (hh[schema.HOUSEHOLDS] >= 0).all()
+
+
+def _square(x: float, y: float, size: float) -> list[list[float]]:
+    return [[x, y], [x + size, y], [x + size, y + size], [x, y + size], [x, y]]
+
+
+def _geojson(features: list[tuple[dict, list]], crs: str | None = None) -> bytes:
+    import json
+
+    doc: dict = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": p,
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+            for p, ring in features
+        ],
+    }
+    if crs:
+        doc["crs"] = {"type": "name", "properties": {"name": crs}}
+    return json.dumps(doc).encode()
+
+
+def test_a_polygon_claiming_200_million_households_is_rejected_not_allocated():
+    # Before: a 5.96 GiB allocation when the polygon was spread into points.
+    from crimedash.load import load_households
+
+    data = _geojson(
+        [
+            ({"households": 200_000_000}, _square(-2.30, 53.45, 0.001)),
+            ({"households": 40}, _square(-2.29, 53.45, 0.001)),
+        ]
+    )
+    hh = load_households(("hh.geojson", data))
+    assert hh[schema.HOUSEHOLDS].tolist() == [40]
+    assert hh.attrs["rejected"][schema.REJ_REASON].tolist() == [schema.REASON_IMPLAUSIBLE_COUNT]
+
+
+@pytest.mark.parametrize(
+    ("crs", "label"),
+    [(None, "declares WGS 84"), ("urn:ogc:def:crs:OGC:1.3:CRS84", "declares WGS 84")],
+)
+def test_areas_in_grid_metres_are_recognised_and_reprojected(crs: str | None, label: str):
+    # Before: read as degrees (score 0.0, nothing published, no warning). GeoJSON without
+    # a crs member is CRS84 by its standard, so GDAL labels it WGS 84 either way.
+    from crimedash.load import load_areas
+
+    data = _geojson(
+        [
+            ({"code": "A"}, _square(383_000, 398_000, 500)),
+            ({"code": "B"}, _square(383_500, 398_000, 500)),
+        ],
+        crs,
+    )
+    areas = load_areas(("areas.geojson", data))
+    minx, miny, maxx, maxy = areas.total_bounds
+    assert -2.27 < minx < maxx < -2.24 and 53.47 < miny < maxy < 53.49  # Manchester
+    (finding,) = areas.attrs["findings"]
+    assert finding == (
+        "coordinates are British National Grid metres (x from 383,000 to 384,000, y from "
+        f"398,000 to 398,500) although the file {label}; read as EPSG:27700 and reprojected "
+        "to WGS84"
+    )
+
+
+def test_areas_whose_numbers_fit_no_known_crs_are_refused_with_what_was_seen():
+    from crimedash.load import load_areas
+
+    data = _geojson([({"code": "A"}, _square(-5_000_000, 398_000, 500))])
+    with pytest.raises(InputError, match="neither degrees nor British National Grid") as info:
+        load_areas(("areas.geojson", data))
+    assert "x from -5,000,000 to -4,999,500" in str(info.value)
+
+
+def test_self_intersecting_area_is_repaired_and_reported():
+    # Before: a bow-tie area was published as an invalid geometry.
+    import shapely
+
+    from crimedash.load import load_areas
+
+    bow_tie = [[-2.30, 53.45], [-2.29, 53.46], [-2.29, 53.45], [-2.30, 53.46], [-2.30, 53.45]]
+    data = _geojson([({"code": "A"}, bow_tie), ({"code": "B"}, _square(-2.28, 53.45, 0.01))])
+    areas = load_areas(("areas.geojson", data))
+    assert shapely.is_valid(areas.geometry.to_numpy()).all()
+    assert areas.geometry.iloc[0].area == pytest.approx(0.01 * 0.01 / 2)  # two triangles
+    assert areas.attrs["findings"] == [
+        "1 area boundaries were invalid (e.g. 'A': Self-intersection[-2.295 53.455]) and "
+        "were repaired with make_valid"
+    ]
+
+
+def test_area_counts_above_any_uk_area_are_refused():
+    from crimedash.load import load_areas
+
+    data = _geojson([({"code": "A", "households": 1e19}, _square(-2.30, 53.45, 0.01))])
+    with pytest.raises(InputError, match="more than any UK area holds") as info:
+        load_areas(("areas.geojson", data))
+    assert (info.value.row, info.value.column) == (1, "households")
