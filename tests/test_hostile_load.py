@@ -451,3 +451,94 @@ def test_area_counts_above_any_uk_area_are_refused():
     with pytest.raises(InputError, match="more than any UK area holds") as info:
         load_areas(("areas.geojson", data))
     assert (info.value.row, info.value.column) == (1, "households")
+
+
+# --- plausibility of incidents ---------------------------------------------------------
+
+
+def test_latitude_and_longitude_swapped_in_every_row_are_exchanged_and_said():
+    # Before: every point at lat -0.4, lon 52.8 loaded and scored 100 with no warning.
+    rows = "".join(f"2024-03-01,theft,-0.4{i:02d},52.8{i:02d}\n" for i in range(30))
+    r = load_incidents(("swapped.csv", (HEADER + rows).encode()))
+    accounted_for(r)
+    assert r.incidents[schema.LATITUDE].between(52.8, 52.9).all()
+    assert r.incidents[schema.LONGITUDE].between(-0.5, -0.4).all()
+    assert r.findings == (
+        "swapped.csv: latitude and longitude are swapped: 100% of 30 points lie in the UK only "
+        "with the columns exchanged (e.g. latitude -0.4, longitude 52.8); read exchanged",
+    )
+
+
+def test_a_few_swapped_rows_among_thousands_are_reported_as_far_from_the_rest():
+    # Before: one swapped row among 3,000 stretched the extent silently.
+    text = incidents_csv(3000)
+    text += "2024-03-02,theft,-2.30000,53.45000\n2024-03-02,theft,-2.30100,53.45100\n"
+    r = load_incidents(("town.csv", text.encode()))
+    accounted_for(r)
+    assert len(r.incidents) == 3002  # kept: a crime recorded elsewhere is real
+    assert r.findings == (
+        "2 of 3,002 rows lie far from the rest (more than 50 km from the median point; e.g. "
+        "town.csv row 3001: latitude -2.3, longitude 53.45); they are kept but widen the map's "
+        "extent; 2 of them would lie among the rest with latitude and longitude exchanged. "
+        "Check them",
+    )
+
+
+def test_a_national_file_is_not_flagged_for_covering_the_country():
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    lat, lon = rng.uniform(50.5, 55.5, 2000), rng.uniform(-4.5, 1.0, 2000)
+    rows = "".join(f"2024-03-01,theft,{a:.5f},{o:.5f}\n" for a, o in zip(lat, lon, strict=True))
+    assert load_incidents(("england.csv", (HEADER + rows).encode())).findings == ()
+
+
+def test_dates_after_today_are_a_finding_with_their_count():
+    # Before: incidents dated 2031 were assessed with no word.
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    text = incidents_csv(10) + "2031-01-05,theft,53.45,-2.3\n2099-12-31,theft,53.45,-2.3\n"
+    r = load_incidents(("late.csv", text.encode()))
+    accounted_for(r)
+    today = dt.datetime.now(ZoneInfo("Europe/London")).date().isoformat()
+    assert r.findings == (
+        f"late.csv: 2 rows are dated after today ({today}), e.g. row 11 and the latest "
+        "2099-12-31; they are kept, but check the dates",
+    )
+
+
+def test_time_zone_offsets_are_converted_to_uk_local_time():
+    # Before: "+05:30" and "Z" were ignored (the times kept as written).
+    import pandas as pd
+
+    text = HEADER + (
+        "2024-07-01T10:15:00Z,theft,53.45,-2.3\n"  # BST: 11:15
+        "2024-01-15T10:15:00Z,theft,53.45,-2.3\n"  # GMT: 10:15
+        "2024-07-01T10:15:00+05:30,theft,53.45,-2.3\n"  # 04:45 UTC, 05:45 BST
+        "2024-07-01T10:15:00-0500,theft,53.45,-2.3\n"  # 15:15 UTC, 16:15 BST
+        "2024-07-01T10:15:00,theft,53.45,-2.3\n"  # no zone: UK local as written
+    )
+    r = load_incidents(("zones.csv", text.encode()))
+    assert r.incidents[schema.OCCURRED_AT].tolist() == [
+        pd.Timestamp(t)
+        for t in (
+            "2024-07-01 11:15",
+            "2024-01-15 10:15",
+            "2024-07-01 05:45",
+            "2024-07-01 16:15",
+            "2024-07-01 10:15",
+        )
+    ]
+    assert r.findings == (
+        "zones.csv: 4 times carried a time-zone offset and were converted to UK local time "
+        "(Europe/London)",
+    )
+
+
+def test_findings_reach_the_cli(tmp_path: Path, capsys):
+    path = tmp_path / "late.csv"
+    path.write_text(incidents_csv(3) + "2031-01-05,theft,53.45,-2.3\n")
+    assert main(["load", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"Finding: {path}: 1 rows are dated after today" in out

@@ -13,6 +13,7 @@ import pyarrow as pa
 from crimedash import schema
 from crimedash.errors import CrimedashError, InputError
 from crimedash.load.mapping import ColumnMapping, Resolver, resolve_mapping
+from crimedash.load.plausible import far_from_the_rest
 from crimedash.load.readers import read_table
 from crimedash.load.result import FileSummary, LoadResult
 from crimedash.load.sniff import detect_format
@@ -98,9 +99,11 @@ def load_incidents(
     rejected = rejected.astype({schema.REJ_ROW: "int64"})
     precisions = [p.precision for p in parts if p.precision is not None]
     precision = max(precisions, key=lambda p: p.rank) if precisions else TimePrecision.MONTH
-    findings = tuple(
+    findings = [
         f"{f.name}: {text}" for f, p in zip(summaries, parts, strict=True) for text in p.findings
-    )
+    ]
+    far = _far_from_the_rest(incidents)
+    findings += [far] if far else []
     unrecognised: dict[str, int] = {}
     for p in parts:
         for value, count in p.unrecognised_location.items():
@@ -112,8 +115,23 @@ def load_incidents(
         files=tuple(summaries),
         skipped_files=tuple(skipped),
         unrecognised_location_types=unrecognised,
-        findings=findings,
+        findings=tuple(findings),
     )
+
+
+def _far_from_the_rest(incidents: pd.DataFrame) -> str | None:
+    """The outlier finding over every file at once (one swapped row among 24 months)."""
+    n = len(incidents)
+    if n < 20:
+        return None
+    lon = incidents[schema.LONGITUDE].to_numpy()
+    lat = incidents[schema.LATITUDE].to_numpy()
+
+    def where(i: int) -> str:
+        row = incidents.iloc[i]
+        return f"{row[schema.SOURCE_FILE]} row {row[schema.SOURCE_ROW]}"
+
+    return far_from_the_rest(lon, lat, np.ones(n, dtype=bool), where)
 
 
 def _unsafe_part(source: Source, data: bytes) -> Part:

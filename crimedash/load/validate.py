@@ -6,8 +6,10 @@ found (location before date), so `kept + rejected == read` holds per file.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pyarrow as pa
@@ -17,7 +19,8 @@ from crimedash import categories, schema
 from crimedash.load.location_types import infer_location_type, unrecognised_counts
 from crimedash.load.locations import check_coordinates, check_points
 from crimedash.load.mapping import ColumnMapping
-from crimedash.load.parse import parse_dates, precision_of
+from crimedash.load.parse import UK_TIME_ZONE, parse_dates, precision_of
+from crimedash.load.plausible import future_dates, swap_if_axes_swapped
 from crimedash.load.table import Column, Rejector, Table, as_text, repeat
 from crimedash.schema import LocationType, TimePrecision
 
@@ -66,8 +69,22 @@ def validate_incidents(table: Table, mapping: ColumnMapping, name: str, id_prefi
     reject(dates.empty, mapping.occurred_at, date_raw, schema.REASON_MISSING_DATE)
     reject(dates.bad, mapping.occurred_at, date_raw, schema.REASON_BAD_DATE)
 
-    # --- kept rows -----------------------------------------------------------------
+    # --- plausibility: against the country and the rest of the file ----------------
     kept = rejector.kept
+    findings = list(table.findings)
+    if table.geometry is not None or mapping.has_lonlat:
+        lon, lat, swapped = swap_if_axes_swapped(lon, lat, kept)
+        findings += [swapped] if swapped else []
+    today = dt.datetime.now(ZoneInfo(UK_TIME_ZONE)).date()
+    late = future_dates(dates.values, kept, table.rows, today)
+    findings += [late] if late else []
+    if dates.converted is not None and (zoned := int((dates.converted & kept).sum())):
+        findings.append(
+            f"{zoned:,} times carried a time-zone offset and were converted to UK local "
+            f"time ({UK_TIME_ZONE})"
+        )
+
+    # --- kept rows -----------------------------------------------------------------
     keep = pa.array(kept)
     rows = table.rows[kept]
     k = int(kept.sum())
@@ -125,7 +142,7 @@ def validate_incidents(table: Table, mapping: ColumnMapping, name: str, id_prefi
         precision_of(dates, kept),
         unrecognised_location,
         table.rows_read,
-        list(table.findings),
+        findings,
     )
 
 
