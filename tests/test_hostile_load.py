@@ -17,6 +17,8 @@ import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "load"))
 
@@ -24,7 +26,7 @@ from loadkit import accounted_for
 
 from crimedash import schema
 from crimedash.cli import EXIT_REFUSED, main
-from crimedash.errors import InputError
+from crimedash.errors import CrimedashError, InputError
 from crimedash.load import load_incidents
 from crimedash.load.sources import MAX_ZIP_DEPTH
 
@@ -542,3 +544,66 @@ def test_findings_reach_the_cli(tmp_path: Path, capsys):
     assert main(["load", str(path)]) == 0
     out = capsys.readouterr().out
     assert f"Finding: {path}: 1 rows are dated after today" in out
+
+
+# --- fuzz: whatever the bytes, a load or a message ------------------------------------
+
+
+_SEED_CSV = (
+    HEADER + "2024-03-01,burglary,53.45,-2.30\n2024-03-02T10:15:00+01:00,Vol de vélo,53.46,-2.31\n"
+    '02/03/2024,"quoted, comma",53.47,-2.32\n,,,\n'
+).encode()
+_SEED_HOUSEHOLDS = b"latitude,longitude,households\n53.45,-2.30,1\n53.46,-2.31,12\n"
+_SEED_GEOJSON = _geojson([({"code": "A", "households": 10}, _square(-2.30, 53.45, 0.01))])
+_SEEDS = {
+    "incidents.csv": _SEED_CSV,
+    "incidents.zip": zip_bytes({"2024-03-x-street.csv": _SEED_CSV}),
+    "households.csv": _SEED_HOUSEHOLDS,
+    "areas.geojson": _SEED_GEOJSON,
+}
+
+
+@st.composite
+def mutated(draw) -> tuple[str, bytes]:
+    """A seed file with a few bytes flipped, inserted or cut, or random bytes."""
+    name = draw(st.sampled_from(sorted(_SEEDS)))
+    data = bytearray(_SEEDS[name])
+    for _ in range(draw(st.integers(0, 6))):
+        op = draw(st.sampled_from(["flip", "insert", "cut", "truncate"]))
+        if not data:
+            break
+        at = draw(st.integers(0, len(data) - 1))
+        if op == "flip":
+            data[at] = draw(st.integers(0, 255))
+        elif op == "insert":
+            data[at:at] = draw(st.binary(min_size=1, max_size=8))
+        elif op == "cut":
+            del data[at : at + draw(st.integers(1, 8))]
+        else:
+            del data[at:]
+    if draw(st.booleans()) and draw(st.booleans()):
+        data = bytearray(draw(st.binary(max_size=200)))
+    return name, bytes(data)
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(mutated())
+def test_fuzzed_files_load_with_every_row_accounted_for_or_raise_a_crimedash_error(upload):
+    from crimedash.load import load_areas, load_households
+
+    name, data = upload
+    try:
+        if name.startswith("households"):
+            hh = load_households((name, data))
+            assert len(hh) + len(hh.attrs["rejected"]) == hh.attrs["rows_read"]
+        elif name.startswith("areas"):
+            load_areas((name, data))
+        else:
+            accounted_for(load_incidents((name, data)))
+    except CrimedashError:
+        pass
