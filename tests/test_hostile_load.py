@@ -192,6 +192,14 @@ def test_deeply_nested_zips_are_refused_with_a_message(tmp_path: Path, capsys):
     assert len(load_incidents(("two.zip", two)).incidents) == 3
 
 
+def test_context_layer_zip_bomb_is_refused_before_gdal_opens_it(gib_bomb: Path):
+    from crimedash.load import load_areas, load_households
+
+    for load in (load_areas, load_households):
+        with pytest.raises(InputError, match="looks like a zip bomb"):
+            load(gib_bomb)
+
+
 def _patch_all(data: bytes, sig: bytes, offset: int, fn) -> bytes:
     out = bytearray(data)
     start = 0
@@ -353,6 +361,15 @@ def test_household_counts_must_be_whole_non_negative_and_plausible():
         "200000000": schema.REASON_IMPLAUSIBLE_COUNT,
     }
     assert (hh[schema.HOUSEHOLDS] >= 0).all()
+
+
+def test_household_points_with_swapped_axes_are_exchanged_and_said():
+    from crimedash.load import load_households
+
+    text = "latitude,longitude\n" + "".join(f"-2.30{i},53.45{i}\n" for i in range(5))
+    hh = load_households(("hh.csv", text.encode()))
+    assert (hh.geometry.y > 53).all() and (hh.geometry.x < -2).all()
+    assert hh.attrs["findings"][0].startswith("latitude and longitude are swapped: 100% of 5")
 
 
 def _square(x: float, y: float, size: float) -> list[list[float]]:

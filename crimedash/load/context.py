@@ -23,6 +23,7 @@ from crimedash.load.gis import read_geodataframe, repair_polygons, to_wgs84
 from crimedash.load.locations import check_coordinates
 from crimedash.load.mapping import LOCATION_FIELDS, ColumnMapping, find_column, guess_mapping
 from crimedash.load.parse import parse_numbers
+from crimedash.load.plausible import swap_if_axes_swapped
 from crimedash.load.sniff import detect_format
 from crimedash.load.sources import PathOrUpload, Source, single_source
 from crimedash.load.table import Column, Rejector
@@ -164,6 +165,10 @@ def _households_from_csv(source: Source, data: bytes) -> Any:
     xcol, ycol = (used.easting, used.northing) if grid else (used.longitude, used.latitude)
     assert xcol is not None and ycol is not None
     lon, lat = check_coordinates(table, xcol, ycol, grid=grid, rejector=rejector)
+    findings = list(table.findings)
+    if not grid:
+        lon, lat, swapped = swap_if_axes_swapped(lon, lat, rejector.kept)
+        findings += [swapped] if swapped else []
     counts = np.ones(table.n, dtype="int64")
     if hh_col is not None:
         counts, bad, too_many = _counts(table.arrays[hh_col], MAX_HOUSEHOLDS_PER_FEATURE)
@@ -177,6 +182,7 @@ def _households_from_csv(source: Source, data: bytes) -> Any:
     )
     out.attrs["rejected"] = rejector.frame()
     out.attrs["rows_read"] = table.rows_read
+    out.attrs["findings"] = findings
     return out
 
 

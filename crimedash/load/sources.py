@@ -300,14 +300,44 @@ def _read_all(obj: Any) -> bytes:
 
 
 def single_source(path_or_upload: PathOrUpload) -> Source:
-    """The one Source for a context layer (a file or an upload; zip = shapefile)."""
+    """The one Source for a context layer (a file or an upload; zip = shapefile).
+
+    A zip is handed whole to GDAL, so its headers are checked here first (size, ratio,
+    encrypted members), as for incident zips.
+    """
     if is_upload(path_or_upload):
         name, data = path_or_upload[0], bytes(path_or_upload[1])  # type: ignore[index]
-        return Source(name, lambda: data)
+        return Source(name, lambda: _checked_zip(name, data))
     path = Path(path_or_upload)  # type: ignore[arg-type]
     if not path.is_file():
         raise InputError("no such file", file=str(path), hint="check the path and try again")
-    return Source(str(path), path.read_bytes)
+    return Source(str(path), lambda: _checked_zip(str(path), path.read_bytes()))
+
+
+def _checked_zip(name: str, data: bytes) -> bytes:
+    """`data` unchanged, after refusing a zip whose headers say it is a bomb, damaged or
+    encrypted (a file that is not a zip passes untouched)."""
+    if data[:4] != b"PK\x03\x04" or is_xlsx(data):
+        return data
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = [i for i in zf.infolist() if not i.is_dir()]
+    except _ZIP_ERRORS as exc:
+        raise InputError(
+            f"is not a readable zip file ({exc})",
+            file=name,
+            hint="download it again, or unzip it and give the folder",
+        ) from exc
+    _check_declared_sizes(name, infos)
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise InputError(
+                f"zip member {info.filename} is encrypted (password-protected); crimedash "
+                "cannot read it",
+                file=name,
+                hint="unzip it with its password and give the unpacked files",
+            )
+    return data
 
 
 def is_xlsx(data: bytes) -> bool:
