@@ -527,6 +527,22 @@ def test_dates_after_today_are_a_finding_with_their_count():
     )
 
 
+def test_dates_after_a_police_uk_files_month_are_a_finding():
+    text = (
+        "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,"
+        "LSOA name,Crime type,Last outcome category,Context\n"
+        + "".join(
+            f",{m},Force,Force,-2.30,53.45,On or near X,,,Burglary,,\n"
+            for m in ("2024-03", "2024-03", "2024-04", "2025-01")
+        )
+    )
+    r = load_incidents(("2024-03/2024-03-testshire-street.csv", text.encode()))
+    assert r.findings == (
+        "2024-03/2024-03-testshire-street.csv: 2 rows are dated after 2024-03, the month this "
+        "police.uk file is for (e.g. row 3); they are kept, but check them",
+    )
+
+
 def test_time_zone_offsets_are_converted_to_uk_local_time():
     # Before: "+05:30" and "Z" were ignored (the times kept as written).
     import pandas as pd

@@ -11,11 +11,19 @@ file whose axes are swapped in (almost) every row is changed, and that is said.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["UK_BOUNDS", "far_from_the_rest", "future_dates", "swap_if_axes_swapped"]
+__all__ = [
+    "UK_BOUNDS",
+    "after_release_month",
+    "far_from_the_rest",
+    "future_dates",
+    "release_month",
+    "swap_if_axes_swapped",
+]
 
 
 # Longitude and latitude of the United Kingdom with a margin (Scilly to Shetland,
@@ -113,4 +121,32 @@ def future_dates(
     return (
         f"{count:,} rows are dated after today ({today.isoformat()}), e.g. row "
         f"{int(rows[first])} and the latest {latest:%Y-%m-%d}; they are kept, but check the dates"
+    )
+
+
+_POLICE_UK_MONTH = re.compile(r"(?:^|[/\\])(\d{4})-(\d{2})-[^/\\]*-street\.csv$", re.IGNORECASE)
+
+
+def release_month(name: str) -> tuple[int, int] | None:
+    """The month a police.uk file was published for, from its name
+    (`2024-03-city-of-london-street.csv`), or None for any other file."""
+    m = _POLICE_UK_MONTH.search(name)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def after_release_month(
+    values: np.ndarray, kept: np.ndarray, rows: np.ndarray, month: tuple[int, int]
+) -> str | None:
+    """A finding for kept rows dated after the month a police.uk file is for: each
+    monthly file holds only its own month, so a later date was edited in or misread."""
+    year, mon = month
+    end = np.datetime64(f"{year + mon // 12:04d}-{mon % 12 + 1:02d}-01", "ns")
+    with np.errstate(invalid="ignore"):
+        late = kept & (values >= end)
+    count = int(late.sum())
+    if not count:
+        return None
+    return (
+        f"{count:,} rows are dated after {year:04d}-{mon:02d}, the month this police.uk file "
+        f"is for (e.g. row {int(rows[np.flatnonzero(late)[0]])}); they are kept, but check them"
     )

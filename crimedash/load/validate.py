@@ -20,7 +20,12 @@ from crimedash.load.location_types import infer_location_type, unrecognised_coun
 from crimedash.load.locations import check_coordinates, check_points
 from crimedash.load.mapping import ColumnMapping
 from crimedash.load.parse import UK_TIME_ZONE, parse_dates, precision_of
-from crimedash.load.plausible import future_dates, swap_if_axes_swapped
+from crimedash.load.plausible import (
+    after_release_month,
+    future_dates,
+    release_month,
+    swap_if_axes_swapped,
+)
 from crimedash.load.table import Column, Rejector, Table, as_text, repeat
 from crimedash.schema import LocationType, TimePrecision
 
@@ -77,6 +82,9 @@ def validate_incidents(table: Table, mapping: ColumnMapping, name: str, id_prefi
         findings += [swapped] if swapped else []
     today = dt.datetime.now(ZoneInfo(UK_TIME_ZONE)).date()
     late = future_dates(dates.values, kept, table.rows, today)
+    month = release_month(name)
+    if late is None and month is not None:
+        late = after_release_month(dates.values, kept, table.rows, month)
     findings += [late] if late else []
     if dates.converted is not None and (zoned := int((dates.converted & kept).sum())):
         findings.append(
