@@ -131,7 +131,7 @@ def _far_from_the_rest(incidents: pd.DataFrame) -> str | None:
         row = incidents.iloc[i]
         return f"{row[schema.SOURCE_FILE]} row {row[schema.SOURCE_ROW]}"
 
-    return far_from_the_rest(lon, lat, np.ones(n, dtype=bool), where)
+    return far_from_the_rest(lon, lat, where)
 
 
 def _unsafe_part(source: Source, data: bytes) -> Part:
