@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from crimedash import __version__, textsafe
+from crimedash.assessment import assess
 from crimedash.design import Design
 from crimedash.errors import DesignLogError, ExportError
 from crimedash.layer import TOTAL_GROUP, PublicLayer, apply_design
@@ -73,7 +74,7 @@ from crimedash.public import (
     public_tables,
     units_geojson,
 )
-from crimedash.risk import Assessment, assess
+from crimedash.risk import Assessment
 
 if TYPE_CHECKING:
     from crimedash.dataset import Dataset
