@@ -27,7 +27,7 @@ import hashlib
 import json
 import shutil
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,8 @@ from crimedash.load import ColumnMapping, LoadResult, load_incidents
 
 Progress = Callable[[float, str], None]
 
-BATCH_BYTES = 256 << 20  # a slice of a big file: ~2.5M police.uk rows, ~1 GB in memory
+BATCH_BYTES = 256 << 20  # a slice of a big file: ~1M police.uk rows
+FLUSH_ROWS = 1_000_000  # rows buffered before they are written (~200 MB)
 MANIFEST = "manifest.json"
 INCIDENTS_DIR = "incidents"
 REJECTED_DIR = "rejected"
@@ -178,72 +179,133 @@ def _slices(stream, batch_bytes: int, digest) -> Iterator[tuple[bytes, int]]:
 # --------------------------------------------------------------------------------------
 
 
+class _MonthWriter:
+    """Buffers validated batches and writes them as month partitions, a few large
+    Parquet files rather than one small file per input (police.uk has ~500 a year)."""
+
+    def __init__(self, root: Path, flush_rows: int) -> None:
+        self.root, self.flush_rows = root, flush_rows
+        self.buffer: list[pa.Table] = []
+        self.rows = 0
+        self.seq = 0
+        self.months: set[str] = set()
+
+    def add(self, tables: Sequence[pa.Table]) -> None:
+        self.buffer.extend(t for t in tables if t.num_rows)
+        self.rows += sum(t.num_rows for t in tables)
+        if self.rows >= self.flush_rows:
+            self.flush()
+
+    def write_now(self, tables: Sequence[pa.Table]) -> list[Path]:
+        """Write these tables (and anything buffered) now; returns the files written."""
+        self.buffer.extend(t for t in tables if t.num_rows)
+        return self.flush()
+
+    def flush(self) -> list[Path]:
+        """Write what is buffered; returns the files written."""
+        written: list[Path] = []
+        if not self.buffer:
+            return written
+        table = pa.concat_tables(self.buffer)
+        self.buffer, self.rows = [], 0
+        month = pc.strftime(table[schema.OCCURRED_AT], format="%Y-%m")
+        for m in pc.unique(month).to_pylist():
+            folder = self.root / f"month={m}"
+            folder.mkdir(exist_ok=True)
+            path = folder / f"part-{self.seq:05d}.parquet"
+            pq.write_table(table.filter(pc.equal(month, m)), path)
+            written.append(path)
+            self.months.add(m)
+        self.seq += 1
+        return written
+
+
 def build_store(
     sources: Sequence[str | Path] | str | Path,
     out: str | Path,
     *,
     mapping: ColumnMapping | None = None,
     batch_bytes: int = BATCH_BYTES,
+    flush_rows: int = FLUSH_ROWS,
     progress: Progress | None = None,
 ) -> StoreSummary:
     """Read incident files into a Parquet store at `out` (replaced if it exists).
 
     Accepts what `crimedash load` does: files, folders and police.uk zips; CSV slices
     are read with the loader's own rules. Raises InputError for a file that cannot be
-    used at all (as `load_incidents` does), before anything is left half written."""
+    used at all (as `load_incidents` does); the store is then not written."""
     items = [sources] if isinstance(sources, str | Path) else list(sources)
     out = Path(out)
     tmp = out.with_name(out.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / INCIDENTS_DIR).mkdir(parents=True)
     (tmp / REJECTED_DIR).mkdir(parents=True)
+    try:
+        summary = _build(items, tmp, mapping, batch_bytes, flush_rows, progress)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    (tmp / MANIFEST).write_text(json.dumps(summary.to_dict(), indent=1))
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+    if progress is not None:
+        progress(1.0, f"Stored {summary.rows_kept:,} incidents in {out}")
+    return summary
+
+
+def _build(items, tmp: Path, mapping, batch_bytes: int, flush_rows: int, progress):
     summary = StoreSummary()
+    writer = _MonthWriter(tmp / INCIDENTS_DIR, flush_rows)
     seen: dict[str, str] = {}
     precisions: list[schema.TimePrecision] = []
-    months: set[str] = set()
-    part = 0
-    say = progress or (lambda f, m: None)
     for i, (name, opener) in enumerate(_inputs(items, summary.skipped)):
-        say(0.0, f"Reading file {i + 1}: {name}")
+        if progress is not None:
+            progress(0.0, f"Reading file {i + 1}: {name}")
         digest = hashlib.sha256()
-        read = kept = rejected = batches = 0
+        read = kept = batches = 0
+        pending: list[pa.Table] = []  # this file's rows, until its hash is known
+        spilled: list[Path] = []  # parts already written for a big file
+        rejected: list[pd.DataFrame] = []
         with opener() as stream:
             for data, offset in _slices(stream, batch_bytes, digest):
                 res = _load_slice(name, data, offset, mapping)
-                part += 1
                 batches += 1
                 read += res.rows_read
                 kept += len(res.incidents)
-                rejected += len(res.rejected)
+                rejected.append(res.rejected)
                 if res.files and res.files[0].time_precision is not None:
                     precisions.append(res.files[0].time_precision)
-                months |= _write_incidents(res.incidents, tmp / INCIDENTS_DIR, part)
-                if len(res.rejected):
-                    pq.write_table(
-                        pa.Table.from_pandas(res.rejected, preserve_index=False),
-                        tmp / REJECTED_DIR / f"part-{part:05d}.parquet",
-                    )
+                pending.append(pa.Table.from_pandas(res.incidents, preserve_index=False))
                 del res
+                if sum(t.num_rows for t in pending) >= flush_rows:  # a big file: spill
+                    if not spilled:
+                        writer.flush()  # other files' rows first, so parts are per file
+                    spilled.extend(writer.write_now(pending))
+                    pending = []
         sha = digest.hexdigest()
         if sha in seen:  # the same bytes twice would double count: keep the first
-            _drop_part_range(tmp, part - batches + 1, part)
+            for path in spilled:
+                path.unlink()
             summary.skipped.append((name, f"identical to {seen[sha]}, stored once"))
             continue
         seen[sha] = name
-        summary.files.append(StoredFile(name, sha, read, kept, rejected, batches))
+        writer.add(pending)
+        rej = pd.concat(rejected, ignore_index=True)
+        if len(rej):
+            pq.write_table(
+                pa.Table.from_pandas(rej, preserve_index=False),
+                tmp / REJECTED_DIR / f"part-{len(summary.files):05d}.parquet",
+            )
+        summary.files.append(StoredFile(name, sha, read, kept, len(rej), batches))
+    writer.flush()
     if not summary.files:
-        shutil.rmtree(tmp, ignore_errors=True)
         raise InputError(
             "no incident files were found in the inputs",
             hint="give police.uk CSVs, folders of them, or the police.uk zip",
         )
     if precisions:
         summary.time_precision = max(precisions, key=lambda p: p.rank).value
-    summary.months = sorted(months)
-    (tmp / MANIFEST).write_text(json.dumps(summary.to_dict(), indent=1))
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
-    say(1.0, f"Stored {summary.rows_kept:,} incidents in {out}")
+    summary.months = sorted(writer.months)
     return summary
 
 
@@ -260,30 +322,6 @@ def _load_slice(name: str, data: bytes, offset: int, mapping) -> LoadResult:
         )
         rej[schema.REJ_ROW] = rej[schema.REJ_ROW] + np.where(rej[schema.REJ_ROW] > 0, offset, 0)
     return res
-
-
-def _write_incidents(frame: pd.DataFrame, root: Path, part: int) -> set[str]:
-    """Append one batch to the month partitions; returns the months it touched."""
-    if not len(frame):
-        return set()
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    month = pc.strftime(table[schema.OCCURRED_AT], format="%Y-%m")
-    table = table.append_column("month", month)
-    pads.write_dataset(
-        table,
-        root,
-        format="parquet",
-        partitioning=pads.partitioning(pa.schema([("month", pa.string())]), flavor="hive"),
-        basename_template=f"part-{part:05d}-{{i}}.parquet",
-        existing_data_behavior="overwrite_or_ignore",
-    )
-    return set(pc.unique(month).to_pylist())
-
-
-def _drop_part_range(root: Path, first: int, last: int) -> None:
-    for k in range(first, last + 1):
-        for p in root.rglob(f"part-{k:05d}*.parquet"):
-            p.unlink()
 
 
 # --------------------------------------------------------------------------------------
@@ -312,6 +350,57 @@ def read_batches(
     for month in m["months"]:
         folder = Path(store) / INCIDENTS_DIR / f"month={month}"
         yield month, pads.dataset(folder, format="parquet").to_table(columns=cols)
+
+
+# --------------------------------------------------------------------------------------
+# The atoms table, by partition and merged
+# --------------------------------------------------------------------------------------
+
+ATOM_KEYS = ("unit", "month", schema.CATEGORY, schema.LOCATION_TYPE)
+ATOM_COUNT = "n"
+UnitOf = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (lat, lon) -> int64 unit key
+
+
+def partial_atoms(table: pa.Table, unit_of: UnitOf) -> pa.Table:
+    """Counts of one partition by (unit, month, category, location type): what every
+    design reads. `unit_of` maps coordinates to an integer unit key (-1 outside every
+    unit); months are the index's keys ((year - 1970) * 12 + month - 1)."""
+    lat = table[schema.LATITUDE].to_numpy()
+    lon = table[schema.LONGITUDE].to_numpy()
+    ts = table[schema.OCCURRED_AT]
+    month = pc.add(pc.multiply(pc.subtract(pc.year(ts), 1970), 12), pc.subtract(pc.month(ts), 1))
+    keyed = pa.table(
+        {
+            "unit": pa.array(np.asarray(unit_of(lat, lon), dtype=np.int64)),
+            "month": pc.cast(month, pa.int64()),
+            schema.CATEGORY: table[schema.CATEGORY],
+            schema.LOCATION_TYPE: table[schema.LOCATION_TYPE],
+        }
+    )
+    counted = keyed.group_by(list(ATOM_KEYS)).aggregate([("unit", "count")])
+    return counted.rename_columns(_names_after_count(counted))
+
+
+def _names_after_count(t: pa.Table) -> list[str]:
+    return [ATOM_COUNT if c in ("unit_count", "n_sum") else c for c in t.column_names]
+
+
+def merge_atoms(parts: Iterable[pa.Table]) -> pa.Table:
+    """Sum partial atoms tables: associative and commutative, so partitions can be
+    counted anywhere (threads, Dask workers, Spark executors) and merged in any order."""
+    tables = list(parts)
+    if not tables:
+        return pa.table({k: pa.array([], pa.int64()) for k in (*ATOM_KEYS, ATOM_COUNT)})
+    merged = pa.concat_tables(tables).group_by(list(ATOM_KEYS)).aggregate([(ATOM_COUNT, "sum")])
+    merged = merged.rename_columns(_names_after_count(merged))
+    return merged.sort_by([(k, "ascending") for k in ATOM_KEYS]).select([*ATOM_KEYS, ATOM_COUNT])
+
+
+def atoms(store: str | Path, unit_of: UnitOf) -> pa.Table:
+    """The atoms table of a whole store, one month partition at a time."""
+    cols = [schema.LATITUDE, schema.LONGITUDE, schema.OCCURRED_AT, schema.CATEGORY]
+    cols.append(schema.LOCATION_TYPE)
+    return merge_atoms(partial_atoms(t, unit_of) for _, t in read_batches(store, cols))
 
 
 def read_incidents(store: str | Path) -> pd.DataFrame:

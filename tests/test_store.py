@@ -48,12 +48,13 @@ def _sorted(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     return frame.sort_values(by).reset_index(drop=True)
 
 
-@pytest.mark.parametrize("batch_bytes", [1 << 20, 64, 1])
-def test_store_matches_the_loader_whatever_the_slice(month_csv, tmp_path, batch_bytes):
+@pytest.mark.parametrize(("batch_bytes", "flush_rows"), [(1 << 20, 1000), (64, 1000), (1, 1)])
+def test_store_matches_the_loader_whatever_the_slice(month_csv, tmp_path, batch_bytes, flush_rows):
     """Slices of one line each (64 bytes, 1 byte) give the same rows, ids and row
-    numbers as loading the whole file: the header is repeated and rows renumbered."""
+    numbers as loading the whole file: the header is repeated and rows renumbered.
+    With flush_rows=1 every slice is written as it comes (a big file's path)."""
     out = tmp_path / "store"
-    summary = build_store([month_csv], out, batch_bytes=batch_bytes)
+    summary = build_store([month_csv], out, batch_bytes=batch_bytes, flush_rows=flush_rows)
     whole = load_incidents(month_csv)
 
     assert (summary.rows_read, summary.rows_kept, summary.rows_rejected) == (6, 3, 3)
@@ -85,12 +86,16 @@ def test_store_is_partitioned_by_month_and_says_so(month_csv, tmp_path):
     assert (out / "incidents" / "month=2024-04").is_dir()
 
 
-def test_identical_file_is_stored_once_and_companions_skipped(month_csv, tmp_path):
+@pytest.mark.parametrize("flush_rows", [1000, 1])
+def test_identical_file_is_stored_once_and_companions_skipped(month_csv, tmp_path, flush_rows):
     """The same bytes under two names would double count; police.uk's outcomes files
-    are not incidents. Both are listed as skipped, with why."""
+    are not incidents. Both are listed as skipped, with why (also when the copy's rows
+    were already written, as a big file's are)."""
     shutil.copy(month_csv, month_csv.with_name("copy-street.csv"))
     shutil.copy(POLICE_UK / "2024-02-testshire-outcomes.csv", month_csv.parent)
-    summary = build_store([month_csv.parent], tmp_path / "store")
+    summary = build_store(
+        [month_csv.parent], tmp_path / "store", batch_bytes=64, flush_rows=flush_rows
+    )
     assert summary.rows_read == 6 and len(summary.files) == 1
     reasons = dict(summary.skipped)
     assert "stored once" in next(v for k, v in reasons.items() if k.endswith("copy-street.csv"))
@@ -105,3 +110,28 @@ def test_store_cli_and_errors(month_csv, tmp_path, capsys):
     with pytest.raises(InputError, match="not a crimedash store"):
         manifest(tmp_path)
     assert main(["store", "build", str(tmp_path / "missing"), "--out", str(out)]) == 2
+
+
+def test_atoms_by_partition_equal_atoms_in_one_go(month_csv, tmp_path):
+    """Counting each month partition and merging gives what counting every incident at
+    once gives, in any order of the partitions (what a distributed build relies on)."""
+    import numpy as np
+    import pyarrow as pa
+
+    from crimedash.store import ATOM_KEYS, atoms, merge_atoms, partial_atoms
+
+    def unit_of(lat, lon):  # 0.01-degree squares: a unit key anyone can check by hand
+        return (np.floor(lat * 100) * 100000 + np.floor(lon * 100)).astype(np.int64)
+
+    out = tmp_path / "store"
+    build_store([month_csv], out)
+    by_partition = atoms(out, unit_of)
+    whole = pa.Table.from_pandas(load_incidents(month_csv).incidents, preserve_index=False)
+    at_once = merge_atoms([partial_atoms(whole, unit_of)])
+    assert by_partition.equals(at_once)
+    parts = [partial_atoms(t, unit_of) for _, t in read_batches(out)]
+    assert merge_atoms(parts[::-1]).equals(by_partition)
+    assert by_partition["n"].to_pylist() == [1, 1, 1]  # three incidents, three atoms
+    # 2024-03 is month (2024 - 1970) * 12 + 2 = 650
+    assert sorted(by_partition["month"].to_pylist()) == [650, 651, 651]
+    assert by_partition.column_names == [*ATOM_KEYS, "n"]
