@@ -208,12 +208,14 @@ class _MonthWriter:
             return written
         table = pa.concat_tables(self.buffer)
         self.buffer, self.rows = [], 0
-        month = pc.strftime(table[schema.OCCURRED_AT], format="%Y-%m")
-        for m in pc.unique(month).to_pylist():
+        ts = table[schema.OCCURRED_AT]  # integer months: strftime was most of a flush
+        month = pc.add(pc.multiply(pc.year(ts), 12), pc.subtract(pc.month(ts), 1))
+        for key in sorted(pc.unique(month).to_pylist()):
+            m = f"{key // 12:04d}-{key % 12 + 1:02d}"
             folder = self.root / f"month={m}"
             folder.mkdir(exist_ok=True)
             path = folder / f"part-{self.seq:05d}.parquet"
-            pq.write_table(table.filter(pc.equal(month, m)), path)
+            pq.write_table(table.filter(pc.equal(month, key)), path)
             written.append(path)
             self.months.add(m)
         self.seq += 1
