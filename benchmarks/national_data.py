@@ -30,6 +30,7 @@ import re
 import sys
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -102,8 +103,8 @@ def _hex_ids(rng: np.random.Generator, n: int) -> np.ndarray:
     return out.view("S64").ravel().astype(str)
 
 
-def replicate(month: pa.Table, rows: int, seed: int) -> list[tuple[str, pa.Table]]:
-    """`rows` rows as consecutive shifted months; returns (YYYY-MM, table) per month."""
+def replicate(month: pa.Table, rows: int, seed: int) -> Iterator[tuple[str, pa.Table]]:
+    """`rows` rows as consecutive shifted months: (YYYY-MM, table), one month at a time."""
     rng = np.random.default_rng(seed)
     n0 = month.num_rows
     lon0 = pc.cast(
@@ -116,7 +117,6 @@ def replicate(month: pa.Table, rows: int, seed: int) -> list[tuple[str, pa.Table
     lat0 = lat0.to_numpy(zero_copy_only=False)
     located = ~np.isnan(lat0)
     had_id = pc.not_equal(month["Crime ID"], "").to_numpy(zero_copy_only=False)
-    out = []
     k = 0
     left = rows
     while left > 0:
@@ -137,10 +137,9 @@ def replicate(month: pa.Table, rows: int, seed: int) -> list[tuple[str, pa.Table
             ("Latitude", lat_s),
         ):
             t = t.set_column(t.schema.get_field_index(col), col, pa.array(values, pa.string()))
-        out.append((ym, t))
+        yield ym, t
         left -= len(take)
         k += 1
-    return out
 
 
 def build(rows: int, seed: int = 7, cache: Path = CACHE, say=print) -> Path:
