@@ -5,7 +5,7 @@ UV     := $(VENV)/bin/uv
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8501
 
-.PHONY: run test install lint format bench bench-national clean
+.PHONY: run test install lint format bench bench-national bench-store clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -47,6 +47,11 @@ bench: install
 
 bench-national: install
 	@for n in $(NATIONAL_ROWS); do $(PY) benchmarks/national.py --rows $$n || exit 1; done
+
+# Out of core: the on-disk store and its atoms, time and peak memory per stage.
+STORE_ROWS ?= 5000000
+bench-store: install
+	$(PY) benchmarks/store.py --rows $(STORE_ROWS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist

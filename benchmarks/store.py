@@ -7,7 +7,8 @@ Each stage runs in a fresh child process so its peak RSS is its own: `store_s` /
 `store_rss_mb` (`crimedash.store.build_store` over the police.uk-shaped CSVs),
 `atoms_s` / `atoms_rss_mb` (`crimedash.store.atoms` with 500 m British National Grid
 squares, one month at a time), and the baseline `duckdb_s` / `duckdb_rss_mb` (DuckDB
-reading the same CSVs and grouping by a ~500 m cell, month, crime type and location).
+reading the same CSVs and grouping by a ~500 m cell, month, crime type and location),
+and for scale `load_s` / `load_rss_mb`: `load_incidents` of the same files in memory.
 The 60M-row target of issue 16 is 8 GB peak and 5 minutes for load + index.
 """
 
@@ -74,6 +75,14 @@ def _atoms(out: str, q) -> None:
     )
 
 
+def _load(src: str, q) -> None:
+    from crimedash.load import load_incidents
+
+    t = time.perf_counter()
+    n = len(load_incidents([src]).incidents)
+    q.put({"load_s": time.perf_counter() - t, "load_rss_mb": _peak_mb(), "load_kept": n})
+
+
 def _duckdb(src: str, q) -> None:
     import duckdb
 
@@ -104,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rows", type=int, default=5_000_000)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--keep", action="store_true", help="keep the store afterwards")
+    p.add_argument(
+        "--skip-load", action="store_true", help="skip load_incidents (it needs ~0.42 GB/M rows)"
+    )
     args = p.parse_args(argv)
     ctx = multiprocessing.get_context("spawn")
     child = ctx.Process(target=build, args=(args.rows, args.seed))
@@ -115,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     rec.update(_run(_store, str(src), str(out)))
     rec.update(_run(_atoms, str(out)))
     rec.update(_run(_duckdb, str(src)))
+    if not args.skip_load:
+        rec.update(_run(_load, str(src)))
+        rec["ratio_load"] = round(rec["store_s"] / rec["load_s"], 2)
     rec["ratio_duckdb"] = round((rec["store_s"] + rec["atoms_s"]) / rec["duckdb_s"], 2)
     rec = {k: round(v, 2) if isinstance(v, float) else v for k, v in rec.items()}
     if not args.keep:
