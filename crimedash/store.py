@@ -12,8 +12,9 @@ accounted for, and appends it to a columnar store partitioned by month:
                                                      rejected), totals, time precision
 
 Peak memory is one batch, not the data set. A batch is a file of the input (police.uk
-publishes one per force and month, at most a few tens of MB) or, for a file larger than
-`batch_bytes`, a slice of whole lines with the header repeated. Each file is hashed
+publishes one per force and month, at most a few tens of MB) or, for a CSV larger than
+`batch_bytes`, a slice of whole lines with the header repeated (Parquet and GIS files
+are read whole). Each file is hashed
 as its bytes are read (sha256 over the whole file, slices included), identical files
 are stored once, and the manifest's counts add up: read = kept + rejected per file.
 
@@ -28,6 +29,7 @@ import json
 import shutil
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,7 @@ MANIFEST = "manifest.json"
 INCIDENTS_DIR = "incidents"
 REJECTED_DIR = "rejected"
 _READABLE = (".csv", ".tsv", ".txt", ".parquet", ".geojson", ".json", ".gpkg")
+_TEXT_TABLES = (".csv", ".tsv", ".txt")  # cut into line slices when big; others read whole
 _POLICE_UK_COMPANIONS = ("-outcomes.csv", "-stop-and-search.csv")
 
 
@@ -135,9 +138,18 @@ def _inputs(items: Sequence[str | Path], skipped: list) -> Iterator[tuple[str, C
                 yield str(f), lambda f=f: open(f, "rb")  # noqa: SIM115 (closed by caller)
 
 
-def _zip_member(zip_path: Path, member: str):
-    zf = zipfile.ZipFile(zip_path)
-    return zf.open(member)
+@contextmanager
+def _zip_member(zip_path: Path, member: str) -> Iterator[Any]:
+    with zipfile.ZipFile(zip_path) as zf, zf.open(member) as stream:
+        yield stream
+
+
+def _whole(stream, batch_bytes: int, digest) -> Iterator[tuple[bytes, int]]:
+    """A binary or nested format (Parquet, GeoJSON, GeoPackage) in one piece: cutting
+    it at line ends would break it."""
+    data = stream.read()
+    digest.update(data)
+    yield data, 0
 
 
 def _slices(stream, batch_bytes: int, digest) -> Iterator[tuple[bytes, int]]:
@@ -269,7 +281,8 @@ def _build(items, tmp: Path, mapping, batch_bytes: int, flush_rows: int, progres
         spilled: list[Path] = []  # parts already written for a big file
         rejected: list[pd.DataFrame] = []
         with opener() as stream:
-            for data, offset in _slices(stream, batch_bytes, digest):
+            pieces = _slices if name.lower().endswith(_TEXT_TABLES) else _whole
+            for data, offset in pieces(stream, batch_bytes, digest):
                 res = _load_slice(name, data, offset, mapping)
                 batches += 1
                 read += res.rows_read

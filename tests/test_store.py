@@ -135,3 +135,29 @@ def test_atoms_by_partition_equal_atoms_in_one_go(month_csv, tmp_path):
     # 2024-03 is month (2024 - 1970) * 12 + 2 = 650
     assert sorted(by_partition["month"].to_pylist()) == [650, 651, 651]
     assert by_partition.column_names == [*ATOM_KEYS, "n"]
+
+
+def test_parquet_is_read_whole_not_cut_at_line_ends(tmp_path):
+    """Only text tables are sliced; a Parquet file smaller or larger than a slice loads
+    as the loader loads it."""
+    import io
+
+    src = pd.read_csv(io.StringIO(HEADER + ROWS), dtype=str, keep_default_na=False)
+    path = tmp_path / "extract.parquet"
+    src.to_parquet(path)
+    summary = build_store([path], tmp_path / "store", batch_bytes=64)
+    assert (summary.rows_read, summary.rows_kept) == (len(src), len(load_incidents(path).incidents))
+    assert summary.files[0].batches == 1
+
+
+def test_police_uk_zip_members_are_read_one_by_one(month_csv, tmp_path):
+    import zipfile
+
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(month_csv, "2024-03/2024-03-testshire-street.csv")
+        zf.write(POLICE_UK / "2024-02-testshire-outcomes.csv", "2024-02/outcomes-x-outcomes.csv")
+    summary = build_store([archive], tmp_path / "store")
+    assert [f.name for f in summary.files] == [f"{archive}/2024-03/2024-03-testshire-street.csv"]
+    assert (summary.rows_kept, summary.rows_rejected) == (3, 3)
+    assert len(summary.skipped) == 1
