@@ -43,6 +43,7 @@ BENCH_5M ?=
 bench: install
 	$(PY) benchmarks/load.py --rows 1000000
 	$(PY) benchmarks/engine.py --rows 1000000
+	$(PY) benchmarks/designlog.py --designs 2000 --assessment-kb 50
 	$(MAKE) --no-print-directory bench-national NATIONAL_ROWS="1000000 $(BENCH_5M)"
 
 bench-national: install
