@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from crimedash import schema
-from crimedash.cli import main
+from crimedash.cli import EXIT_REFUSED, main
 from crimedash.errors import InputError
 from crimedash.load import load_incidents
 from crimedash.store import build_store, manifest, read_batches, read_incidents, read_rejected
@@ -109,7 +109,7 @@ def test_store_cli_and_errors(month_csv, tmp_path, capsys):
     assert "3 kept, 3 rejected" in capsys.readouterr().out
     with pytest.raises(InputError, match="not a crimedash store"):
         manifest(tmp_path)
-    assert main(["store", "build", str(tmp_path / "missing"), "--out", str(out)]) == 2
+    assert main(["store", "build", str(tmp_path / "missing"), "--out", str(out)]) == EXIT_REFUSED
 
 
 def test_atoms_by_partition_equal_atoms_in_one_go(month_csv, tmp_path):
