@@ -27,11 +27,12 @@ import h3
 import numpy as np
 import pandas as pd
 import pydeck as pdk
+import shapely
 
 from crimedash import geojson
 from crimedash import schema as S
 from crimedash.index import Index, cells_to_str, window_label
-from crimedash.layer import TOTAL_GROUP, PublicLayer
+from crimedash.layer import TOTAL_GROUP, PublicLayer, count_labels
 from crimedash.risk import (
     ATTACKER_LABELS,
     LIKELIHOODS,
@@ -197,7 +198,8 @@ def map_view(
         {
             "code": layer.cell_unit[sel],
             "value": layer.cell_shown[sel],
-            "label": layer.cell_label[sel],
+            # label only the release shown, not every window's cells (millions at scale)
+            "label": count_labels(layer.design, layer.cell_shown[sel]),
         }
     )
     summed = bool(note)
@@ -216,6 +218,9 @@ def map_view(
     )
     legend = pd.DataFrame({"label": _class_labels(edges), "colour": colours, "lower": edges})
 
+    rgba = np.empty(len(colours), dtype=object)  # one [r, g, b, a] list per class
+    for i, c in enumerate(colours):
+        rgba[i] = hex_to_rgba(c)
     units = layer.units
     lat, lon = units.centres(index, codes) if len(codes) else (np.empty(0), np.empty(0))
     frame = pd.DataFrame(
@@ -223,8 +228,9 @@ def map_view(
             S.UNIT: units.labels(index, codes),
             "value": values,
             "label": cells["label"].astype(str).to_numpy(),
-            "class": [legend["label"].iloc[c] for c in cls.tolist()],
-            "colour": [hex_to_rgba(colours[c]) for c in cls.tolist()],
+            # per class, then indexed: a per-unit lookup took seconds at 40k units
+            "class": legend["label"].to_numpy(dtype=object)[cls],
+            "colour": rgba[cls],
             "lat": np.round(lat, COORD_DECIMALS),
             "lon": np.round(lon, COORD_DECIMALS),
         }
@@ -245,17 +251,21 @@ def _add_shapes(frame: pd.DataFrame, index: Index, units, codes: np.ndarray) -> 
 
 def _rings(geoms: np.ndarray) -> list[list[list[list[float]]]]:
     """Each shape as a list of exterior rings ([[lon, lat], ...]); multipolygons keep
-    every part so one unit stays one row (one tooltip)."""
-    out = []
-    for geom in geoms:
-        parts = getattr(geom, "geoms", [geom]) if geom is not None else []
-        out.append(
-            [
-                np.round(np.asarray(p.exterior.coords)[:, :2], COORD_DECIMALS).tolist()
-                for p in parts
-                if not p.is_empty
-            ]
-        )
+    every part so one unit stays one row (one tooltip). Coordinates are taken for all
+    shapes at once (per-shape access took seconds for 50k grid squares)."""
+    geoms = np.asarray(geoms, dtype=object)
+    ok = np.array([g is not None for g in geoms], dtype=bool)
+    out: list[list] = [[] for _ in range(len(geoms))]
+    if not ok.any():
+        return out
+    parts, owner = shapely.get_parts(geoms[ok], return_index=True)
+    keep = ~shapely.is_empty(parts)
+    parts, owner = parts[keep], np.flatnonzero(ok)[owner[keep]]
+    xy, ring = shapely.get_coordinates(shapely.get_exterior_ring(parts), return_index=True)
+    xy = np.round(xy, COORD_DECIMALS).tolist()
+    bounds = np.r_[0, np.flatnonzero(np.diff(ring)) + 1, len(ring)].tolist()
+    for k, g in enumerate(owner.tolist()):
+        out[g].append(xy[bounds[k] : bounds[k + 1]])
     return out
 
 

@@ -171,3 +171,17 @@ def test_static_map_has_one_feature_per_unit(index):
 def test_palettes_are_validated():
     with pytest.raises(ValueError, match="palette must be one of"):
         viz.palette_steps("rainbow", 3)
+
+
+def test_rings_keep_every_part_of_every_shape_in_order():
+    """Polygon rings for the map: one row per unit, every part of a multipolygon, nothing
+    for a missing or empty shape; the same coordinates shapely gives shape by shape."""
+    from shapely.geometry import MultiPolygon, Polygon, box
+
+    from crimedash.viz import _rings
+
+    shapes = [box(0, 0, 1, 1), None, MultiPolygon([box(0, 0, 1, 1), box(2, 2, 3, 3)]), Polygon()]
+    rings = _rings(np.array(shapes, dtype=object))
+    assert [len(r) for r in rings] == [1, 0, 2, 0]
+    assert rings[2][1] == [list(c) for c in box(2, 2, 3, 3).exterior.coords]
+    assert rings[0] == [[list(c) for c in box(0, 0, 1, 1).exterior.coords]]
