@@ -35,6 +35,7 @@ format: install
 	$(VENV)/bin/ruff check --fix crimedash tests benchmarks app.py
 
 bench: install
+	$(UV) pip install --quiet --python $(PY) -e '.[test,bench]'
 	$(PY) benchmarks/load.py --rows 1000000
 	$(PY) benchmarks/engine.py --rows 1000000
 
