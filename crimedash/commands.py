@@ -23,6 +23,28 @@ from crimedash.design import (
     Design,
 )
 
+__all__ = [
+    "COMMANDS",
+    "Configure",
+    "Handler",
+    "add_data_arguments",
+    "add_design_arguments",
+    "add_progress_argument",
+    "app_script",
+    "cmd_app",
+    "cmd_assess",
+    "cmd_designs",
+    "cmd_export",
+    "cmd_load",
+    "cmd_sample",
+    "dataset_from_args",
+    "design_from_args",
+    "register",
+    "render_assessment",
+    "render_load_summary",
+    "show_progress",
+]
+
 Handler = Callable[[argparse.Namespace], int]
 Configure = Callable[[argparse.ArgumentParser], None]
 

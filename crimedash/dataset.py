@@ -16,6 +16,8 @@ import geopandas as gpd
 from crimedash.index import Index, Progress, index_incidents
 from crimedash.load import ColumnMapping, LoadResult, load_areas, load_households, load_incidents
 
+__all__ = ["Dataset", "Source", "layer_name", "load_dataset", "sample_dataset"]
+
 Source = str | Path | tuple[str, bytes]
 
 

@@ -81,7 +81,6 @@ class ResolutionCodes:
 
     cells: np.ndarray  # uint64 unique cells, sorted; index = dense code
     incident_code: np.ndarray  # int32 per incident
-    household_code: np.ndarray  # int32 per household point
     households: np.ndarray  # float64 households per dense code
     incidents: np.ndarray  # int64 incidents per dense code (all categories)
     private_incidents: np.ndarray  # int64 of those at homes or unknown places (¶26-28)
@@ -157,7 +156,7 @@ class Index:
         households = np.bincount(hh, weights=self.hh_count, minlength=len(cells))
         incidents = np.bincount(inc, minlength=len(cells))
         private = np.bincount(inc, weights=self.private_mask, minlength=len(cells))
-        return ResolutionCodes(cells, inc, hh, households, incidents, private.astype(np.int64))
+        return ResolutionCodes(cells, inc, households, incidents, private.astype(np.int64))
 
     @cached_property
     def private_mask(self) -> np.ndarray:
