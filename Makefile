@@ -5,7 +5,7 @@ UV     := $(VENV)/bin/uv
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8501
 
-.PHONY: run test install lint format bench clean
+.PHONY: run test install lint format bench mutants clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -39,5 +39,14 @@ bench: install
 	$(PY) benchmarks/load.py --rows 1000000
 	$(PY) benchmarks/engine.py --rows 1000000
 
+# Mutation testing of risk.py, layer.py and export.py (see [tool.mutmut] in pyproject.toml).
+# Slow on purpose: run it when changing the model, not on every commit. MUTANTS narrows
+# the run, e.g. make mutants MUTANTS='crimedash.risk*'.
+MUTANTS ?=
+mutants: install
+	$(UV) pip install --quiet --python $(PY) -e '.[test,dev]'
+	$(VENV)/bin/mutmut run --max-children 2 $(MUTANTS)
+	$(VENV)/bin/mutmut results
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build dist
+	rm -rf $(VENV) .pytest_cache .hypothesis build dist mutants
