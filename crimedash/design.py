@@ -31,6 +31,10 @@ REFERENCE_MODES = ("omitted", "truncated", "pseudonym", "full")
 H3_MIN, H3_MAX = 5, 15
 PIN_H3_RESOLUTION = 13  # at or above this an H3 cell is about one building (~44 m2)
 PIN_GRID_METRES = 20
+# an adaptive unit may be as small as the design's minimum area; below this (about a
+# house and its garden, or a block of flats) it marks a building
+PIN_MIN_AREA_M2 = 1_000.0
+DEFAULT_MIN_UNIT_AREA_M2 = 10_000.0  # one hectare: a street block, not a building
 DANGEROUS = ("household_pins", "full_references")
 
 # Time levels shared by release frequency and shown precision, finest first. A window
@@ -68,8 +72,18 @@ SETTINGS: tuple[Setting, ...] = (
         "h3:8",
         "h3:R (R 5-15), grid:METRES, areas[:LAYER], adaptive:K",
         "Spatial unit. Larger units hold more households, so a crime is harder to tie "
-        "to one home (¶16, ¶19). h3:15 is a household pin (¶21). adaptive:K uses the "
-        "finest H3 cells that each cover at least K households.",
+        "to one home (¶16, ¶19). h3:15 is a household pin (¶21). adaptive:K draws the "
+        "finest units, unions of H3 cells chosen from households only, that each cover at "
+        "least K households and min_unit_area_m2.",
+    ),
+    Setting(
+        "min_unit_area_m2",
+        DEFAULT_MIN_UNIT_AREA_M2,
+        "square metres, greater than 0",
+        "The smallest area an adaptive unit may cover: adaptive units are unions of the "
+        "finest H3 cells at least this large, so a block of flats with K households is "
+        "never published as a building-sized unit (¶21). Below "
+        f"{PIN_MIN_AREA_M2:,.0f} m² it is a household pin and must be acknowledged.",
     ),
     Setting(
         "frequency",
@@ -256,6 +270,7 @@ class Design:
     sensitivity: tuple[tuple[str, float], ...] = ()
     location_weights: tuple[tuple[str, float], ...] = ()
     assumed_households_per_km2: float = 1500.0
+    min_unit_area_m2: float = DEFAULT_MIN_UNIT_AREA_M2
     green_below: float = 20.0
     red_from: float = 50.0
     high_risk_line: float = 0.5
@@ -281,6 +296,7 @@ class Design:
         set_(self, "round_base", int(self.round_base))
         set_(self, "epsilon", float(self.epsilon))
         set_(self, "noise_seed", int(self.noise_seed))
+        set_(self, "min_unit_area_m2", float(self.min_unit_area_m2))
         self._validate()
 
     # -- validation -------------------------------------------------------------------
@@ -307,6 +323,11 @@ class Design:
                 raise DesignError(f"weight for {name!r} must be between 0 and 1; got {weight}")
         for name, _ in self.location_weights:
             one_of("location type", name, tuple(LocationType))
+        if not 0 < self.min_unit_area_m2 < float("inf"):
+            raise DesignError(
+                f"min_unit_area_m2 must be a number of square metres greater than 0; "
+                f"got {self.min_unit_area_m2}"
+            )
         if not self.assumed_households_per_km2 > 0:
             raise DesignError("assumed_households_per_km2 must be greater than 0")
         if not 0 <= self.green_below <= self.red_from <= 100:
@@ -327,8 +348,10 @@ class Design:
         """The dangerous options this design uses (they need acknowledging)."""
         out = []
         g = self._parsed
-        if (g.kind == "h3" and g.param >= PIN_H3_RESOLUTION) or (
-            g.kind == "grid" and g.param < PIN_GRID_METRES
+        if (
+            (g.kind == "h3" and g.param >= PIN_H3_RESOLUTION)
+            or (g.kind == "grid" and g.param < PIN_GRID_METRES)
+            or (g.kind == "adaptive" and self.min_unit_area_m2 < PIN_MIN_AREA_M2)
         ):
             out.append("household_pins")
         if self.references == "full":

@@ -4,9 +4,10 @@ justifies it.
 `export_bundle(dataset, design, approval, out_dir)` writes one folder (and the same
 folder as a zip inside it):
 
-- `public/`: the public layer as GeoJSON (WGS84), CSV and GeoParquet, reference numbers
-  only if the design allows them, and a short README for the public saying what the map
-  shows (¶23) and whom to contact about it (¶46);
+- `public/`: the units layer (each shape once, GeoJSON and GeoParquet), the counts and,
+  apart from them, the 'All crime' totals (CSV and Parquet; see `crimedash.public`),
+  reference numbers only if the design allows them, and a README for the public saying
+  what the map shows (¶23), what every column means, and whom to contact (¶46);
 - `review/`: `manifest.json` (versions, the full design, input hashes, rejected rows, the
   score and its breakdown, the approval, each public file's SHA-256), and the privacy
   impact assessment as `report.html` (offline) and `report.md`.
@@ -45,16 +46,26 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
-import shapely
 
 from crimedash import __version__
-from crimedash import schema as S
 from crimedash.design import Design
 from crimedash.errors import DesignLogError, ExportError
-from crimedash.index import Index
 from crimedash.layer import TOTAL_GROUP, PublicLayer, apply_design
+from crimedash.public import (
+    COUNTS_CSV,
+    COUNTS_PARQUET,
+    FILE_WORDS,
+    REFERENCES_CSV,
+    TOTALS_CSV,
+    TOTALS_PARQUET,
+    UNITS_GEOJSON,
+    UNITS_PARQUET,
+    column_words,
+    geoparquet_bytes,
+    parquet_bytes,
+    public_tables,
+    units_geojson,
+)
 from crimedash.risk import Assessment, assess
 
 if TYPE_CHECKING:
@@ -64,17 +75,12 @@ if TYPE_CHECKING:
 BUNDLE_FORMAT = "crimedash-bundle/1"
 PUBLIC_DIR = "public"
 REVIEW_DIR = "review"
-MAP_GEOJSON = "crime_map.geojson"
-MAP_CSV = "crime_map.csv"
-MAP_PARQUET = "crime_map.parquet"
-REFERENCES_CSV = "references.csv"
 PUBLIC_README = "README.txt"
 MANIFEST = "manifest.json"
 REPORT_HTML = "report.html"
 REPORT_MD = "report.md"
 REJECTED_CSV = "rejected_rows.csv"
 
-COORD_DECIMALS = 7  # ~1 cm: outlines stay exact enough, and every file agrees
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say: no export time inside
 DECISIONS = ("approve", "reject")
 DEFAULT_NOISE_SEED = Design().noise_seed  # public knowledge, so no secret
@@ -318,129 +324,16 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     )
 
 
-def public_table(index: Index, layer: PublicLayer) -> tuple[pd.DataFrame, np.ndarray]:
-    """The public table in its fixed order (unit, window, group with the total last), and
-    each row's geometry (WGS84, rounded to `COORD_DECIMALS`, exterior rings
-    counter-clockwise as RFC 7946 asks)."""
-    frame = layer.frame(index)
-    uniq, inv = np.unique(layer.cell_unit, return_inverse=True)
-    shapes = layer.units.geometries(index, uniq) if len(uniq) else np.empty(0, dtype=object)
-    shapes = np.asarray(shapes, dtype=object)
-    if len(shapes):
-        shapes = shapely.transform(shapes, lambda xy: np.round(xy, COORD_DECIMALS))
-        shapes = shapely.orient_polygons(shapes)
-    geoms = shapes[inv] if len(inv) else np.empty(0, dtype=object)
-    group_rank = frame[S.GROUP].map(lambda g: (1, g) if g == TOTAL_GROUP else (0, g))
-    order = (
-        pd.DataFrame(
-            {
-                "u": frame[S.UNIT].astype(str),
-                "w": layer.cell_window,
-                "g": group_rank,
-            }
-        )
-        .sort_values(["u", "w", "g"], kind="stable")
-        .index.to_numpy()
-    )
-    frame = frame.iloc[order].reset_index(drop=True)
-    frame[S.SHOWN] = frame[S.SHOWN].astype(np.int64)
-    frame[S.SHOWN_LABEL] = frame[S.SHOWN_LABEL].astype(str)
-    return frame, geoms[order] if len(order) else geoms
-
-
-def _num(x: float) -> str:
-    return f"{x:.{COORD_DECIMALS}f}"
-
-
-def _coords_json(coords: Any) -> str:
-    if isinstance(coords[0], int | float):
-        return "[" + ",".join(_num(c) for c in coords[:2]) + "]"
-    return "[" + ",".join(_coords_json(c) for c in coords) + "]"
-
-
-def geojson_bytes(frame: pd.DataFrame, geoms: np.ndarray) -> bytes:
-    """RFC 7946 GeoJSON (WGS84 longitude/latitude), one feature per line, coordinates
-    with a fixed number of decimals, properties in the public table's column order:
-    the same layer always gives the same bytes."""
-    lines = ['{"type":"FeatureCollection","features":[']
-    records = frame.to_dict(orient="records")
-    shapes: dict[int, str] = {}  # a unit's shape repeats on every window and group row
-    for i, (props, geom) in enumerate(zip(records, geoms, strict=True)):
-        geometry = shapes.get(id(geom))
-        if geometry is None:
-            mapping = shapely.geometry.mapping(geom)
-            coords = _coords_json(mapping["coordinates"])
-            geometry = shapes[id(geom)] = f'{{"type":"{mapping["type"]}","coordinates":{coords}}}'
-        props = {k: (int(v) if isinstance(v, np.integer) else v) for k, v in props.items()}
-        feature = (
-            '{"type":"Feature","properties":'
-            + json.dumps(props, ensure_ascii=False, separators=(",", ":"))
-            + ',"geometry":'
-            + geometry
-            + "}"
-        )
-        lines.append(feature + ("," if i + 1 < len(records) else ""))
-    lines.append("]}")
-    return ("\n".join(lines) + "\n").encode("utf-8")
-
-
-def geoparquet_bytes(frame: pd.DataFrame, geoms: np.ndarray) -> bytes:
-    """GeoParquet 1.1 with WKB geometry. Written with pyarrow directly so the file holds
-    only what we put there: no pandas metadata, no library versions but ours, and a
-    fixed 'geo' block (no CRS given means OGC:CRS84, i.e. WGS84 longitude/latitude)."""
-    columns = {c: pa.array(frame[c].tolist(), type=_arrow_type(frame[c])) for c in frame.columns}
-    wkb = shapely.to_wkb(geoms, byte_order=1, output_dimension=2) if len(geoms) else []
-    columns[S.GEOMETRY] = pa.array(list(wkb), type=pa.binary())
-    types = sorted({shapely.get_type_id(g) for g in geoms}) if len(geoms) else []
-    names = {3: "Polygon", 6: "MultiPolygon", 0: "Point", 1: "LineString", 5: "MultiLineString"}
-    bounds = shapely.total_bounds(geoms) if len(geoms) else None
-    geo = {
-        "version": "1.1.0",
-        "primary_column": S.GEOMETRY,
-        "columns": {
-            S.GEOMETRY: {
-                "encoding": "WKB",
-                "geometry_types": [names.get(t, "Unknown") for t in types],
-                **(
-                    {"bbox": [round(float(b), COORD_DECIMALS) for b in bounds]}
-                    if bounds is not None and np.isfinite(bounds).all()
-                    else {}
-                ),
-            }
-        },
-        "creator": {"library": "crimedash", "version": __version__},
-    }
-    table = pa.table(columns).replace_schema_metadata(
-        {b"geo": json.dumps(geo, sort_keys=True, separators=(",", ":")).encode()}
-    )
-    buf = io.BytesIO()
-    pq.write_table(
-        table,
-        buf,
-        compression="zstd",
-        compression_level=9,
-        use_dictionary=True,
-        write_statistics=True,
-    )
-    return buf.getvalue()
-
-
-def _arrow_type(series: pd.Series) -> pa.DataType:
-    return pa.int64() if pd.api.types.is_integer_dtype(series) else pa.string()
-
-
 def public_readme(
-    design: Design, approval: Approval, explanation: str, files: Iterable[str]
+    design: Design,
+    approval: Approval,
+    explanation: str,
+    files: Iterable[str],
+    base_resolution: int | None = None,
 ) -> str:
-    """The short notes file for the public: what the map shows (¶23), the files, and
-    who published it with a contact for questions and removal requests (¶46)."""
-    described = {
-        MAP_GEOJSON: "the map layer as GeoJSON (WGS84 longitude/latitude) for QGIS, "
-        "kepler.gl and web maps",
-        MAP_CSV: "the same counts as a table, without shapes",
-        MAP_PARQUET: "the map layer as GeoParquet",
-        REFERENCES_CSV: "the reference numbers shown, by unit, period and type",
-    }
+    """The notes file for the public: what the map shows (¶23), the files and every
+    column in them, and who published it with a contact for questions and removal
+    requests (¶46)."""
     lines = [
         f"Crime map published by {approval.publisher}",
         "",
@@ -450,15 +343,20 @@ def public_readme(
         "",
         "Files",
         "",
-        *[f"- {name}: {described[name]}" for name in files if name in described],
+        *[
+            line
+            for name in files
+            if name in FILE_WORDS
+            for line in _wrap(f"- {name}: {FILE_WORDS[name]}")
+        ],
         "",
         "Columns",
         "",
-        f"- {S.UNIT}: the area's id ({_unit_id_words(design)})",
-        f"- {S.WINDOW}: the period the count covers",
-        f"- {S.GROUP}: the type of crime ('{TOTAL_GROUP}' is the total)",
-        f"- {S.SHOWN}: the count shown (for a band, its lowest value)",
-        f"- {S.SHOWN_LABEL}: the count as shown on the map",
+        *[
+            line
+            for entry in column_words(design.spatial.kind, _unit_id_words(design), base_resolution)
+            for line in _wrap(entry)
+        ],
         "",
         "Questions, complaints and removal requests",
         "",
@@ -475,8 +373,10 @@ def public_readme(
 
 def _unit_id_words(design: Design) -> str:
     kind = design.spatial.kind
-    if kind in ("h3", "adaptive"):
-        return "an H3 hexagon id"
+    if kind == "h3":
+        return "an H3 cell id"
+    if kind == "adaptive":
+        return "an H3 cell id, or an H3 cell id and the child digits of a pool"
     if kind == "grid":
         return "a grid square: its size and its lower-left corner in metres"
     return "the area's code"
@@ -509,19 +409,28 @@ def public_files(
     The same data, design and approval always give the same bytes."""
     index = dataset.index
     layer = layer or apply_design(index, design)
-    frame, geoms = public_table(index, layer)
+    tables = public_tables(index, layer)
     explanation = approval.explanation or explain(design, layer)
+    n_units, n_counts = len(tables.units), len(tables.counts)
+
+    def public(name: str, data: bytes, rows: int) -> PublicFile:
+        return PublicFile(f"{PUBLIC_DIR}/{name}", data, rows)
+
     files = [
-        PublicFile(f"{PUBLIC_DIR}/{MAP_GEOJSON}", geojson_bytes(frame, geoms), len(frame)),
-        PublicFile(f"{PUBLIC_DIR}/{MAP_CSV}", csv_bytes(frame), len(frame)),
-        PublicFile(f"{PUBLIC_DIR}/{MAP_PARQUET}", geoparquet_bytes(frame, geoms), len(frame)),
+        public(UNITS_GEOJSON, units_geojson(tables), n_units),
+        public(UNITS_PARQUET, geoparquet_bytes(tables.units, tables.shapes), n_units),
+        public(COUNTS_CSV, csv_bytes(tables.counts), n_counts),
+        public(COUNTS_PARQUET, parquet_bytes(tables.counts), n_counts),
     ]
-    if design.references != "omitted" and layer.references is not None:
-        refs = layer.references[[S.UNIT, S.WINDOW, S.GROUP, S.REFERENCE]]
-        refs = refs.sort_values(list(refs.columns), kind="stable", ignore_index=True)
-        files.append(PublicFile(f"{PUBLIC_DIR}/{REFERENCES_CSV}", csv_bytes(refs), len(refs)))
+    if tables.totals is not None:
+        n = len(tables.totals)
+        files.append(public(TOTALS_CSV, csv_bytes(tables.totals), n))
+        files.append(public(TOTALS_PARQUET, parquet_bytes(tables.totals), n))
+    if design.references != "omitted" and tables.references is not None:
+        refs = tables.references
+        files.append(public(REFERENCES_CSV, csv_bytes(refs), len(refs)))
     names = [Path(f.path).name for f in files]
-    readme = public_readme(design, approval, explanation, names)
+    readme = public_readme(design, approval, explanation, names, layer.units.base_resolution)
     files.append(PublicFile(f"{PUBLIC_DIR}/{PUBLIC_README}", readme.encode("utf-8")))
     return files
 

@@ -14,6 +14,7 @@ __all__ = [
     "CATEGORY",
     "GEOMETRY",
     "GROUP",
+    "H3_ID",
     "HOUSEHOLDS",
     "INCIDENT_COLUMNS",
     "INCIDENT_ID",
@@ -47,6 +48,8 @@ __all__ = [
     "UNIT",
     "WGS84",
     "WINDOW",
+    "WINDOW_END",
+    "WINDOW_START",
     "LocationType",
     "TimePrecision",
 ]
@@ -121,6 +124,9 @@ WINDOW = "window"  # label of the release window, e.g. "2024-03", "2024-Q1", "20
 GROUP = "group"  # category group shown on the map
 SHOWN = "count"  # the count as shown (after disclosure control)
 SHOWN_LABEL = "count_label"  # the count as text ("5 to 9" when banded)
+WINDOW_START = "window_start"  # first day (or minute) of the window, ISO 8601
+WINDOW_END = "window_end"  # last day (or minute) of the window, inclusive, ISO 8601
+H3_ID = "h3_id"  # an H3 design's cell id again, under the name kepler.gl looks for
 
 WGS84 = "EPSG:4326"
 BRITISH_NATIONAL_GRID = "EPSG:27700"

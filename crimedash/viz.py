@@ -27,8 +27,8 @@ import h3
 import numpy as np
 import pandas as pd
 import pydeck as pdk
-import shapely
 
+from crimedash import geojson
 from crimedash import schema as S
 from crimedash.index import Index, cells_to_str, window_label
 from crimedash.layer import TOTAL_GROUP, PublicLayer
@@ -724,16 +724,15 @@ def static_map_chart(
     report (renders offline with vl-convert: no tiles, inline data)."""
     view = map_view(index, layer, window, group, palette)
     geoms = layer.units.geometries(index, view.codes) if len(view.codes) else []
-    features = [
-        {
-            "type": "Feature",
-            "geometry": shapely.geometry.mapping(shapely.set_precision(g, 10**-COORD_DECIMALS)),
-            "properties": {"unit": u, "label": lab, "class": c},
-        }
-        for g, u, lab, c in zip(
-            geoms, view.units[S.UNIT], view.units["label"], view.units["class"], strict=True
+    props = [
+        {"unit": u, "label": lab, "class": c}
+        for u, lab, c in zip(
+            view.units[S.UNIT], view.units["label"], view.units["class"], strict=True
         )
     ]
+    # d3-geo (Vega-Lite) reads rings on the sphere: it needs exteriors clockwise, the
+    # opposite of RFC 7946, so the one GeoJSON writer is asked for that by name
+    features = geojson.features(props, geoms, clockwise=True)
     classes = view.legend["label"].tolist()
     title = f"{view.group}, {view.window}: {layer.units.granularity.describe()}"
     return (

@@ -53,7 +53,7 @@ def test_an_approval_exports_the_bundle_and_offers_the_zip(log_path: Path) -> No
     assert any("Exported to" in s.value for s in at.success)
     assert len(at.get("download_button")) >= 1
     (bundle,) = (log_path.parent / "bundles").iterdir()
-    assert (bundle / "public" / "crime_map.geojson").exists()
+    assert (bundle / "public" / "units.geojson").exists()
     assert (bundle / f"{bundle.name}.zip").exists()
     (record,) = DesignLog(log_path).list()
     assert record.status == "approved"
