@@ -38,6 +38,7 @@ bench: install
 	$(UV) pip install --quiet --python $(PY) -e '.[test,bench]'
 	$(PY) benchmarks/load.py --rows 1000000
 	$(PY) benchmarks/engine.py --rows 1000000
+	$(PY) benchmarks/designlog.py --designs 2000 --assessment-kb 50
 
 # Mutation testing of risk.py, layer.py and export.py (see [tool.mutmut] in pyproject.toml).
 # Slow on purpose: run it when changing the model, not on every commit. MUTANTS narrows

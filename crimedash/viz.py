@@ -40,6 +40,7 @@ from crimedash.risk import (
     Evaluation,
     unit_risk,
 )
+from crimedash.textsafe import html_text, markdown_text
 
 ALL_WINDOWS = "All windows"  # window=ALL_WINDOWS: every published window together
 MODES = ("units", "heat")
@@ -323,6 +324,25 @@ def context_layers(index: Index, lat: np.ndarray, lon: np.ndarray) -> list[pdk.L
     ]
 
 
+# Columns a deck draws from rather than shows: never escaped (the rest are text a
+# tooltip may show, so each value is escaped for HTML first).
+_DRAWN_COLUMNS = ("hex", "polygon", "colour", "value", "lat", "lon")
+
+
+def deck_data(frame: pd.DataFrame) -> pd.DataFrame:
+    """A deck layer's data with every shown text escaped for HTML (`textsafe.html_text`);
+    numbers stay numbers.
+
+    deck.gl's tooltip puts `{column}` values into the page as HTML, so a group or area
+    named `<img src=x onerror=...>` (from a shared link or an areas file) would run as
+    script when the analyst hovers a unit. Every tooltip field goes through here."""
+    out = frame.copy()
+    for col in out.columns:
+        if col not in _DRAWN_COLUMNS and not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = [html_text(v) for v in out[col].tolist()]
+    return out
+
+
 def _unit_layer(view: MapView, layer_id: str) -> pdk.Layer:
     common = dict(
         id=layer_id,
@@ -337,14 +357,14 @@ def _unit_layer(view: MapView, layer_id: str) -> pdk.Layer:
     if view.kind == "h3":
         return pdk.Layer(
             "H3HexagonLayer",
-            data=view.units.drop(columns=["lat", "lon"]),
+            data=deck_data(view.units.drop(columns=["lat", "lon"])),
             get_hexagon="hex",
             extruded=False,
             **common,
         )
     return pdk.Layer(
         "PolygonLayer",
-        data=_explode(view.units.drop(columns=["lat", "lon"])),
+        data=deck_data(_explode(view.units.drop(columns=["lat", "lon"]))),
         get_polygon="polygon",
         **common,
     )
@@ -380,7 +400,8 @@ def public_deck(
     if mode == "units":
         layers.append(_unit_layer(view, "public-units"))
         tooltip = {
-            "html": f"<b>{{unit}}</b><br/>{{label}} ({view.group}, {view.window})",
+            "html": f"<b>{{unit}}</b><br/>{{label}} ({html_text(view.group)}, "
+            f"{html_text(view.window)})",
             "style": {"backgroundColor": "#222", "color": "white", "fontSize": "13px"},
         }
     else:
@@ -426,10 +447,12 @@ def key_markdown(legend: pd.DataFrame, title: str) -> str:
     """Any key (label, colour rows) as markdown with coloured squares."""
     rows = [
         f"<span style='display:inline-block;width:14px;height:14px;background:{c};"
-        f"border:1px solid #888;margin-right:6px;vertical-align:middle'></span>{lab}"
+        f"border:1px solid #888;margin-right:6px;vertical-align:middle'></span>"
+        f"{markdown_text(lab, inline=True)}"
         for lab, c in zip(legend["label"], legend["colour"], strict=True)
     ]
-    return f"**{title}**<br/>" + "<br/>".join(rows)
+    # shown with HTML allowed: the title holds a group name, so it is escaped
+    return f"**{markdown_text(title, inline=True)}**<br/>" + "<br/>".join(rows)
 
 
 def legend_chart(view: MapView) -> alt.Chart:
@@ -471,7 +494,8 @@ def describe_map(index: Index, layer: PublicLayer, view: MapView) -> str:
             if layer.risk_level != layer.display_level
             else ""
         ),
-        f"**Counts:** {counts}; showing {view.group}. {view.note}".strip(),
+        f"**Counts:** {counts}; showing {markdown_text(view.group, inline=True)}. "
+        f"{view.note}".strip(),
     ]
     left_out = []
     hidden = [
@@ -480,7 +504,7 @@ def describe_map(index: Index, layer: PublicLayer, view: MapView) -> str:
         if code < 0
     ]
     if hidden:
-        left_out.append(f"categories not shown: {', '.join(hidden)}")
+        left_out.append(f"categories not shown: {markdown_text(', '.join(hidden), inline=True)}")
     if d.min_count:
         left_out.append(
             f"cells with fewer than {d.min_count} incidents ({layer.suppressed_cells:,} "

@@ -54,6 +54,7 @@ from crimedash.export import (
     export_bundle,
     neutralise_formula,
     public_files,
+    review_zip_path,
     zip_path,
 )
 from crimedash.public import (
@@ -357,10 +358,13 @@ def test_a_kill_mid_export_leaves_no_bundle(inputs, tmp_path: Path) -> None:
 
 
 # --- the bundle ---------------------------------------------------------------------------------
-def test_the_bundle_holds_public_files_a_review_record_and_the_same_as_a_zip(bundle: Path) -> None:
+def test_the_bundle_holds_public_files_a_review_record_and_a_zip_of_each(bundle: Path) -> None:
+    """One zip per audience: the publication zip holds public/ only, the review record
+    (with the noise seed) travels in its own zip, named as not for publication."""
     files = sorted(str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_file())
     assert files == [
-        "2024-release.zip",
+        "2024-release-public.zip",
+        "2024-release-review-NOT-FOR-PUBLICATION.zip",
         "public/README.txt",
         "public/counts.csv",
         "public/counts.parquet",
@@ -373,13 +377,17 @@ def test_the_bundle_holds_public_files_a_review_record_and_the_same_as_a_zip(bun
         "review/report.html",
         "review/report.md",
     ]
-    with zipfile.ZipFile(zip_path(bundle)) as zf:
-        names = zf.namelist()
-        assert names == sorted(names)
-        assert {i.date_time for i in zf.infolist()} == {ZIP_DATE}
-        assert {n.removeprefix("2024-release/") for n in names} == set(files[1:])
-        for name in names:
-            assert zf.read(name) == (bundle / name.removeprefix("2024-release/")).read_bytes()
+    assert zip_path(bundle).name == "2024-release-public.zip"
+    assert review_zip_path(bundle).name == "2024-release-review-NOT-FOR-PUBLICATION.zip"
+    for archive, folder in ((zip_path(bundle), "public/"), (review_zip_path(bundle), "review/")):
+        with zipfile.ZipFile(archive) as zf:
+            names = zf.namelist()
+            assert names == sorted(names)
+            assert {i.date_time for i in zf.infolist()} == {ZIP_DATE}
+            inside = {n.removeprefix("2024-release/") for n in names}
+            assert inside == {f for f in files if f.startswith(folder)}
+            for name in names:
+                assert zf.read(name) == (bundle / name.removeprefix("2024-release/")).read_bytes()
 
 
 def test_the_manifest_is_the_review_record(inputs, dataset, bundle: Path) -> None:
