@@ -326,6 +326,7 @@ def render_load_summary(s: dict) -> str:
         )
     for name, why in s["skipped_files"]:
         lines.append(f"Skipped {_printable(name)}: {_printable(why)}")
+    lines += [f"Finding: {_printable(f)}" for f in s.get("findings", [])]
     return "\n".join(lines)
 
 

@@ -19,15 +19,16 @@ import pyarrow as pa
 from crimedash import schema
 from crimedash.errors import ColumnMappingError, InputError
 from crimedash.load.delimited import read_delimited
-from crimedash.load.gis import read_geodataframe, to_wgs84
+from crimedash.load.gis import read_geodataframe, repair_polygons, to_wgs84
 from crimedash.load.locations import check_coordinates
 from crimedash.load.mapping import LOCATION_FIELDS, ColumnMapping, find_column, guess_mapping
 from crimedash.load.parse import parse_numbers
+from crimedash.load.plausible import swap_if_axes_swapped
 from crimedash.load.sniff import detect_format
 from crimedash.load.sources import PathOrUpload, Source, single_source
 from crimedash.load.table import Column, Rejector
 
-__all__ = ["load_areas", "load_households"]
+__all__ = ["MAX_AREA_COUNTS", "MAX_HOUSEHOLDS_PER_FEATURE", "load_areas", "load_households"]
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -44,13 +45,30 @@ _AREA_CODE_NAMES = _names(
 )
 
 
-def _counts(values: Column) -> tuple[np.ndarray, np.ndarray]:
-    """Whole non-negative counts, and which values are not one (0 in their place)."""
+# The most households one address point or one polygon of the households layer may
+# claim. A UK output area holds ~125 households and a ward rarely 15,000; polygons are
+# spread into one point per household, so 200,000,000 in one polygon would allocate
+# gigabytes, and 1e19 would wrap int64. Above it the row is rejected as implausible.
+MAX_HOUSEHOLDS_PER_FEATURE = 20_000
+# The most households / residents one area of an areas layer may claim: above the
+# largest UK region (London: ~3.5 million households, ~9 million residents). Larger is
+# a typo or a sentinel value, refused rather than weighting the map.
+MAX_AREA_COUNTS = {schema.HOUSEHOLDS: 5_000_000, schema.RESIDENTS: 12_000_000}
+
+
+def _counts(values: Column, ceiling: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Whole non-negative counts (0 where not one), which values are not whole
+    non-negative numbers, and which are above `ceiling`.
+
+    The ceiling is checked on the floats, before any cast, so 1e19 is refused as too
+    many instead of wrapping to -9,223,372,036,854,775,808.
+    """
     nums = parse_numbers(values)
     v = nums.values
     with np.errstate(invalid="ignore"):
         bad = nums.empty | nums.bad | (v < 0) | (np.floor(v) != v)
-    return np.where(bad, 0, v).astype("int64"), bad
+        too_many = ~bad & (v > ceiling)
+    return np.where(bad | too_many, 0, v).astype("int64"), bad, too_many
 
 
 def _as_strings(values: pd.Series) -> pa.Array:
@@ -75,12 +93,22 @@ def load_households(path_or_upload: PathOrUpload) -> Any:
     name = source.name
     if fmt == "csv":
         return _households_from_csv(source, data)
-    gdf = to_wgs84(read_geodataframe(source, data), name)
+    findings: list[str] = []
+    gdf = to_wgs84(read_geodataframe(source, data), name, findings)
     rejector = Rejector(name, np.arange(1, len(gdf) + 1))
     hh_col = find_column([str(c) for c in gdf.columns], _HOUSEHOLD_NAMES)
     geoms = gdf.geometry
     missing = (geoms.isna() | geoms.is_empty).to_numpy()
     rejector.reject(missing, schema.GEOMETRY, [""] * len(gdf), schema.REASON_NO_LOCATION)
+    fixed, repaired, failed = repair_polygons(geoms)
+    broken = np.zeros(len(gdf), dtype=bool)
+    broken[failed] = True
+    rejector.reject(broken, schema.GEOMETRY, [""] * len(gdf), schema.REASON_INVALID_GEOMETRY)
+    if len(repaired):
+        findings.append(
+            f"{len(repaired):,} invalid polygons (e.g. row {int(repaired[0]) + 1}) were "
+            "repaired with make_valid"
+        )
     kinds = set(geoms[~missing].geom_type)
     if hh_col is None:
         if kinds - {"Point", "MultiPoint"}:
@@ -93,16 +121,18 @@ def load_households(path_or_upload: PathOrUpload) -> Any:
         counts = np.ones(len(gdf), dtype="int64")
     else:
         text = _as_strings(gdf[hh_col])
-        counts, bad = _counts(text)
+        counts, bad, too_many = _counts(text, MAX_HOUSEHOLDS_PER_FEATURE)
         rejector.reject(bad, hh_col, text, schema.REASON_BAD_COUNT)
+        rejector.reject(too_many, hh_col, text, schema.REASON_IMPLAUSIBLE_COUNT)
     keep = rejector.kept
     out = gpd.GeoDataFrame(
         {schema.HOUSEHOLDS: counts[keep]},
-        geometry=geoms[keep].to_numpy(),
+        geometry=fixed[keep],
         crs=schema.WGS84,
     )
     out.attrs["rejected"] = rejector.frame()
     out.attrs["rows_read"] = len(gdf)
+    out.attrs["findings"] = findings
     return out
 
 
@@ -135,10 +165,15 @@ def _households_from_csv(source: Source, data: bytes) -> Any:
     xcol, ycol = (used.easting, used.northing) if grid else (used.longitude, used.latitude)
     assert xcol is not None and ycol is not None
     lon, lat = check_coordinates(table, xcol, ycol, grid=grid, rejector=rejector)
+    findings = list(table.findings)
+    if not grid:
+        lon, lat, swapped = swap_if_axes_swapped(lon, lat, rejector.kept)
+        findings += [swapped] if swapped else []
     counts = np.ones(table.n, dtype="int64")
     if hh_col is not None:
-        counts, bad = _counts(table.arrays[hh_col])
+        counts, bad, too_many = _counts(table.arrays[hh_col], MAX_HOUSEHOLDS_PER_FEATURE)
         rejector.reject(bad, hh_col, table.arrays[hh_col], schema.REASON_BAD_COUNT)
+        rejector.reject(too_many, hh_col, table.arrays[hh_col], schema.REASON_IMPLAUSIBLE_COUNT)
     keep = rejector.kept
     out = gpd.GeoDataFrame(
         {schema.HOUSEHOLDS: counts[keep]},
@@ -147,6 +182,7 @@ def _households_from_csv(source: Source, data: bytes) -> Any:
     )
     out.attrs["rejected"] = rejector.frame()
     out.attrs["rows_read"] = table.rows_read
+    out.attrs["findings"] = findings
     return out
 
 
@@ -226,10 +262,13 @@ def load_areas(path_or_upload: PathOrUpload, code_column: str | None = None) -> 
             column=code_col,
             hint="choose a column with one unique code per area",
         )
-    gdf = to_wgs84(gdf, name)
+    findings: list[str] = []
+    gdf = to_wgs84(gdf, name, findings)
+    geometry = _repaired_areas(gdf.geometry, codes, name, findings)
     out = gpd.GeoDataFrame(
-        {schema.AREA_CODE: codes.to_numpy()}, geometry=gdf.geometry.to_numpy(), crs=schema.WGS84
+        {schema.AREA_CODE: codes.to_numpy()}, geometry=geometry, crs=schema.WGS84
     )
+    out.attrs["findings"] = findings
     for target, names in (
         (schema.HOUSEHOLDS, _HOUSEHOLD_NAMES),
         (schema.RESIDENTS, _RESIDENT_NAMES),
@@ -238,7 +277,7 @@ def load_areas(path_or_upload: PathOrUpload, code_column: str | None = None) -> 
         if col is None:
             continue
         text = _as_strings(gdf[col])
-        counts, bad = _counts(text)
+        counts, bad, too_many = _counts(text, MAX_AREA_COUNTS[target])
         if bad.any():
             first = int(np.flatnonzero(bad)[0])
             raise InputError(
@@ -248,8 +287,43 @@ def load_areas(path_or_upload: PathOrUpload, code_column: str | None = None) -> 
                 column=col,
                 hint=f"fix the {col} column",
             )
+        if too_many.any():
+            first = int(np.flatnonzero(too_many)[0])
+            raise InputError(
+                f"an area claims {text[first].as_py()} {target}, more than any UK area holds "
+                f"(at most {MAX_AREA_COUNTS[target]:,})",
+                file=name,
+                row=first + 1,
+                column=col,
+                hint=f"fix the {col} column (a typo, or a placeholder such as 99999999?)",
+            )
         out[target] = counts
     return out[[c for c in out.columns if c != schema.GEOMETRY] + [schema.GEOMETRY]]
+
+
+def _repaired_areas(geoms: Any, codes: pd.Series, name: str, findings: list[str]) -> np.ndarray:
+    """Area boundaries with invalid ones repaired (and said so); one that cannot be
+    repaired into a polygon refuses the file, since an area is a unit the map publishes."""
+    import shapely
+
+    fixed, repaired, failed = repair_polygons(geoms)
+    if len(failed):
+        i = int(failed[0])
+        raise InputError(
+            f"{len(failed)} area boundary(ies) are invalid and cannot be repaired into a "
+            f"polygon (e.g. {codes.iloc[i]!r}: {shapely.is_valid_reason(geoms.iloc[i])})",
+            file=name,
+            row=i + 1,
+            column=schema.GEOMETRY,
+            hint="fix the boundary in QGIS (Vector > Geometry Tools > Check Validity)",
+        )
+    if len(repaired):
+        i = int(repaired[0])
+        findings.append(
+            f"{len(repaired):,} area boundaries were invalid (e.g. {codes.iloc[i]!r}: "
+            f"{shapely.is_valid_reason(geoms.iloc[i])}) and were repaired with make_valid"
+        )
+    return fixed
 
 
 def _find_code_like(columns: Sequence[str]) -> str | None:

@@ -19,13 +19,13 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from crimedash import schema
-from crimedash.errors import InputError
+from crimedash.errors import ColumnMappingError, InputError
 from crimedash.load.mapping import ColumnMapping, Resolver
 from crimedash.load.sniff import UTF8_BOM
 from crimedash.load.sources import Source
 from crimedash.load.table import MAX_VALUE_CHARS, WHOLE_ROW, Column, Table, rejections
 
-__all__ = ["BLOCK_SIZE", "MAX_LINE_BYTES", "read_delimited"]
+__all__ = ["BLOCK_SIZE", "MAX_COLUMNS", "MAX_LINE_BYTES", "read_delimited"]
 
 
 # One physical line longer than this is rejected before parsing ("line too long"): no
@@ -35,6 +35,10 @@ MAX_LINE_BYTES = 1 << 20
 BLOCK_SIZE = 4 << 20
 _DELIMITERS = (",", "\t", ";", "|")
 _LONG_LINE_SENTINEL = "\x01crimedash:line-too-long\x01"
+_UNDECODABLE_SENTINEL = "\x01crimedash:undecodable\x01"
+# A header naming more columns than this is refused: no incident table has thousands of
+# columns, and pyarrow's cost grows with each.
+MAX_COLUMNS = 2000
 
 
 def _decode_header(line: bytes) -> str:
@@ -44,8 +48,93 @@ def _decode_header(line: bytes) -> str:
         return line.decode("cp1252", errors="replace")
 
 
-def _split_header(text: str, suffix: str) -> tuple[list[str], str]:
-    """Column names and delimiter from the header line ('auto delimiter')."""
+def _from_utf16(data: bytes, name: str) -> bytes:
+    """UTF-16 text (Excel's "Unicode text") as UTF-8; a file cut short or holding a lone
+    surrogate is refused with the row where the text breaks."""
+    try:
+        return data.decode("utf-16").encode("utf-8")
+    except UnicodeDecodeError as exc:
+        good = data[: exc.start - exc.start % 2].decode("utf-16", errors="replace")
+        row = good.count("\n")  # the header is line 0, so this is the data row
+        why = (
+            "it ends in the middle of a character (cut short?)"
+            if "truncated" in exc.reason
+            else "it holds a broken character (a lone surrogate)"
+        )
+        raise InputError(
+            f"the file is UTF-16 text but {why}",
+            file=name,
+            row=row if row > 0 else None,
+            hint="export the file again, preferably as CSV UTF-8",
+        ) from exc
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Whether the bytes are valid UTF-8, checked by Arrow without decoding them in
+    Python (tens of milliseconds for 100 MB; ASCII in a few)."""
+    if data.isascii():
+        return True
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    blob = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
+    try:
+        blob.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _transcode_lines(
+    data: bytes, newline: bytes, sentinel: bytes
+) -> tuple[bytes, str, list[str], str]:
+    """Decode each line that is not ASCII as UTF-8, else as Windows-1252, and return
+    UTF-8 bytes: the encoding name, the text of the lines neither can decode (each
+    replaced by `sentinel`, a record rejected after parsing, so it keeps its row
+    number) and a finding that says what was done. Only lines with a byte >= 0x80 are
+    looked at, found with numpy, so the Python loop is over those alone."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    breaks = np.flatnonzero(buf == newline[0])
+    lines = np.unique(np.searchsorted(breaks, np.flatnonzero(buf >= 0x80)))
+    starts = np.concatenate(([0], breaks + 1))
+    ends = np.concatenate((breaks, [len(buf)]))
+    pieces: list[bytes] = []
+    pos, utf8, cp1252 = 0, 0, 0
+    bad: list[str] = []
+    for i in lines:
+        lo, hi = int(starts[i]), int(ends[i])
+        line = data[lo:hi]
+        try:
+            line.decode("utf-8")
+            utf8 += 1
+            continue
+        except UnicodeDecodeError:
+            pass
+        try:
+            text = line.decode("cp1252").encode("utf-8")
+            cp1252 += 1
+        except UnicodeDecodeError:
+            if i == 0:  # the header: its names were read already, as best they could be
+                text = line.decode("cp1252", errors="replace").encode("utf-8")
+            else:
+                text = sentinel
+                bad.append(line.decode("cp1252", errors="replace"))
+        pieces += [data[pos:lo], text]
+        pos = hi
+    pieces.append(data[pos:])
+    encoding = "cp1252" if not utf8 else "utf-8+cp1252"
+    notes = []
+    if utf8 and cp1252:
+        notes.append(
+            f"{cp1252:,} lines are Windows-1252 text among {utf8:,} UTF-8 lines; each was "
+            "decoded in its own encoding"
+        )
+    if bad:
+        notes.append(f"{len(bad):,} rows are neither UTF-8 nor Windows-1252 text and were rejected")
+    return b"".join(pieces), encoding, bad, "; ".join(notes)
+
+
+def _split_header(text: str, suffix: str) -> tuple[list[str], str, dict[str, list[str]]]:
+    """Column names and delimiter from the header line ('auto delimiter'), and the
+    names written more than once with the names their copies were given."""
     if suffix in {".tsv", ".tab"}:
         candidates: Iterable[str] = ("\t",)
     elif suffix == ".psv":
@@ -54,19 +143,51 @@ def _split_header(text: str, suffix: str) -> tuple[list[str], str]:
         candidates = _DELIMITERS
     best: tuple[list[str], str] = ([text], ",")
     for delim in candidates:
-        names = next(csv.reader([text], delimiter=delim), [])
+        try:
+            names = next(csv.reader([text], delimiter=delim), [])
+        except csv.Error:  # e.g. one "column" longer than csv's field limit
+            continue
         if len(names) > len(best[0]):
             best = (names, delim)
     names, delim = best
     # Blank and repeated names become unique, so every column can be named in a mapping.
     out: list[str] = []
+    taken: set[str] = set()  # a set, not `out`: a header may have 100,000 names
+    repeated: dict[str, list[str]] = {}
     for i, raw in enumerate(names):
         name = raw.strip() or f"column {i + 1}"
         base, k = name, 2
-        while name in out:
+        while name in taken:
             name, k = f"{base}.{k}", k + 1
+        if name != base:
+            repeated.setdefault(base, []).append(name)
         out.append(name)
-    return out, delim
+        taken.add(name)
+    return out, delim, repeated
+
+
+def _refuse_repeated_names(
+    repeated: dict[str, list[str]], include: list[str], mapping: ColumnMapping, name: str
+) -> None:
+    """Two columns with one name (say both `latitude`) make any use of that name a
+    guess: refuse, like any ambiguous mapping, naming the column and its copies.
+
+    `_split_header` renamed the copies `latitude.2`, `latitude.3`, ...; choosing one of
+    those explicitly is how a person settles it.
+    """
+    for col in include:
+        copies = repeated.get(col)
+        if not copies:
+            continue
+        fields = [f for f, c in mapping.items() if c == col] or [col]
+        raise ColumnMappingError(
+            f"{len(copies) + 1} columns are named {col!r}; crimedash cannot tell which one "
+            f"holds the {fields[0]}",
+            file=name,
+            candidates={f: (col, *copies) for f in fields},
+            hint=f"rename the columns in the file, or choose one with --map "
+            f"{fields[0]}={copies[0]} (the copies are numbered in order: {', '.join(copies)})",
+        )
 
 
 def _long_lines(buf: np.ndarray, newline: int) -> list[tuple[int, int]]:
@@ -100,7 +221,7 @@ def read_delimited(source: Source, data: bytes, resolve: Resolver) -> tuple[Tabl
     name = source.name
     encoding = "utf-8"
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        data = data.decode("utf-16").encode("utf-8")
+        data = _from_utf16(data, name)
         encoding = "utf-16"
     if data.startswith(UTF8_BOM):
         data = data[len(UTF8_BOM) :]
@@ -117,7 +238,9 @@ def read_delimited(source: Source, data: bytes, resolve: Resolver) -> tuple[Tabl
             file=name,
             hint="the first line must name the columns",
         )
-    columns, delim = _split_header(_decode_header(header_bytes).strip("\r\n"), source.suffix)
+    columns, delim, repeated = _split_header(
+        _decode_header(header_bytes).strip("\r\n"), source.suffix
+    )
     if len(columns) == 1:
         raise InputError(
             "this does not look like a table: its first line has no commas, tabs or "
@@ -126,12 +249,29 @@ def read_delimited(source: Source, data: bytes, resolve: Resolver) -> tuple[Tabl
             hint="give a CSV whose first line names the columns, e.g. "
             "occurred_at,category,latitude,longitude",
         )
+    if len(columns) > MAX_COLUMNS:
+        raise InputError(
+            f"the first line names {len(columns):,} columns; crimedash reads tables of at "
+            f"most {MAX_COLUMNS:,}",
+            file=name,
+            hint="keep only the columns the map needs (location, date, category, ...)",
+        )
     if end < 0 or re.compile(rb"\S").search(data, end + 1) is None:
         raise InputError(
             "the file has a header but no data rows",
             file=name,
             hint="check the export or download finished, or pick another file",
         )
+    findings: list[str] = []
+    undecodable: list[str] = []
+    if not _is_utf8(data):
+        # Windows-1252 (Excel's "CSV") or a file that mixes it with UTF-8 rows (two
+        # exports pasted together): each line is decoded in its own encoding.
+        data, encoding, undecodable, note = _transcode_lines(
+            data, newline, delim.join([_UNDECODABLE_SENTINEL] * len(columns)).encode()
+        )
+        if note:
+            findings.append(note)
 
     # Mapping: by name, helped by a small sample of values (x/y, candidate columns).
     sample_end = data.rfind(newline, 0, 65536) if len(data) > 65536 else len(data)
@@ -140,6 +280,7 @@ def read_delimited(source: Source, data: bytes, resolve: Resolver) -> tuple[Tabl
     )
     sample = pd.DataFrame({c: sample_tbl.column(c).to_pylist() for c in columns})
     mapping, include = resolve(columns, sample, False)
+    _refuse_repeated_names(repeated, include, mapping, name)
 
     # Physical lines longer than MAX_LINE_BYTES are replaced by a sentinel record (the
     # sentinel in every column) so they keep their place and their row number.
@@ -156,12 +297,8 @@ def read_delimited(source: Source, data: bytes, resolve: Resolver) -> tuple[Tabl
         data = b"".join(pieces)
 
     try:
-        try:
-            table, invalid = _parse_csv(data, columns, delim, include, name)
-        except _Utf8Error:
-            encoding = "cp1252"
-            table, invalid = _parse_csv(data, columns, delim, include, name, encoding="cp1252")
-    except (_Utf8Error, UnicodeDecodeError) as exc:
+        table, invalid = _parse_csv(data, columns, delim, include, name)
+    except (_Utf8Error, UnicodeDecodeError) as exc:  # not expected after _transcode_lines
         raise InputError(
             "the file is neither UTF-8 nor Windows-1252 text",
             file=name,
@@ -184,21 +321,20 @@ def read_delimited(source: Source, data: bytes, resolve: Resolver) -> tuple[Tabl
         )
 
     arrays: dict[str, Column] = {c: table.column(c) for c in include}
-    if long_values:
-        hit = pc.equal(arrays[include[0]], _LONG_LINE_SENTINEL).to_numpy(zero_copy_only=False)
-        rejected.append(
-            rejections(
-                name,
-                rows[hit],
-                WHOLE_ROW,
-                long_values[: int(hit.sum())],
-                schema.REASON_LINE_TOO_LONG,
-            )
-        )
+    for sentinel, values, reason in (
+        (_LONG_LINE_SENTINEL, long_values, schema.REASON_LINE_TOO_LONG),
+        (_UNDECODABLE_SENTINEL, undecodable, schema.REASON_UNDECODABLE),
+    ):
+        if not values or not include:
+            continue
+        hit = pc.equal(arrays[include[0]], sentinel).to_numpy(zero_copy_only=False)
+        rejected.append(rejections(name, rows[hit], WHOLE_ROW, values[: int(hit.sum())], reason))
         keep = pa.array(~hit)
         arrays = {c: a.filter(keep) for c, a in arrays.items()}
         rows = rows[~hit]
-    table_out = Table(columns, arrays, rows, n + len(invalid), rejected, encoding=encoding)
+    table_out = Table(
+        columns, arrays, rows, n + len(invalid), rejected, encoding=encoding, findings=findings
+    )
     return table_out, mapping
 
 

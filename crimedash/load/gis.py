@@ -29,7 +29,7 @@ from crimedash.load.mapping import ColumnMapping, Resolver
 from crimedash.load.sources import Source
 from crimedash.load.table import Table
 
-__all__ = ["read_geodataframe", "read_gis", "to_wgs84"]
+__all__ = ["read_geodataframe", "read_gis", "repair_polygons", "to_wgs84"]
 
 
 def read_geodataframe(source: Source, data: bytes) -> Any:
@@ -57,24 +57,68 @@ def read_geodataframe(source: Source, data: bytes) -> Any:
     return gdf
 
 
-def to_wgs84(gdf: Any, name: str) -> Any:
-    """Reproject to WGS84; a file with no CRS is taken as WGS84 or, if its numbers are
-    grid metres, as British National Grid (shapefiles without a .prj are common)."""
-    if gdf.crs is None:
-        xmin, ymin, xmax, ymax = gdf.total_bounds if len(gdf) else (0, 0, 0, 0)
-        if max(abs(xmin), abs(xmax)) <= 180 and max(abs(ymin), abs(ymax)) <= 90:
+def to_wgs84(gdf: Any, name: str, findings: list[str] | None = None) -> Any:
+    """Reproject to WGS84, trusting the numbers over the label when they disagree.
+
+    A file with no CRS, or one that says degrees (GeoJSON always does: its standard
+    says CRS84, so GDAL labels every GeoJSON so), is read as degrees only if its
+    coordinates fit degrees. Coordinates that fit British National Grid metres (how many
+    councils export GeoJSON) are read as EPSG:27700 and reprojected, with a finding
+    appended to `findings`; coordinates that fit neither are refused with what was seen.
+    Reading metres as degrees would put every area off the globe and score 0.
+    """
+    crs = gdf.crs
+    if crs is not None and not crs.is_geographic:
+        return gdf.to_crs(schema.WGS84)
+    xmin, ymin, xmax, ymax = gdf.total_bounds if len(gdf) else (0, 0, 0, 0)
+    if not np.isfinite([xmin, ymin, xmax, ymax]).all():  # no geometry at all
+        xmin = ymin = xmax = ymax = 0.0
+    label = f"declares {crs.name}" if crs is not None else "names no coordinate system"
+    if max(abs(xmin), abs(xmax)) <= 180 and max(abs(ymin), abs(ymax)) <= 90:
+        if crs is None:
             return gdf.set_crs(schema.WGS84)
-        if xmin >= 0 and ymin >= 0 and xmax <= BNG_EASTING[1] and ymax <= BNG_NORTHING[1]:
-            return gdf.set_crs(schema.BRITISH_NATIONAL_GRID).to_crs(schema.WGS84)
-        raise InputError(
-            "the file says nothing about its coordinate system and its coordinates are "
-            "neither degrees nor British National Grid metres",
-            file=name,
-            hint="save it with a coordinate reference system (e.g. EPSG:4326)",
-        )
-    if gdf.crs.to_epsg() == 4326 or gdf.crs.equals("OGC:CRS84"):
-        return gdf
-    return gdf.to_crs(schema.WGS84)
+        if crs.to_epsg() == 4326 or crs.equals("OGC:CRS84"):
+            return gdf
+        return gdf.to_crs(schema.WGS84)
+    seen = f"x from {xmin:,.0f} to {xmax:,.0f}, y from {ymin:,.0f} to {ymax:,.0f}"
+    if xmin >= 0 and ymin >= 0 and xmax <= BNG_EASTING[1] and ymax <= BNG_NORTHING[1]:
+        if findings is not None:
+            findings.append(
+                f"coordinates are British National Grid metres ({seen}) although the file "
+                f"{label}; read as EPSG:27700 and reprojected to WGS84"
+            )
+        return gdf.set_crs(schema.BRITISH_NATIONAL_GRID, allow_override=True).to_crs(schema.WGS84)
+    raise InputError(
+        f"the coordinates ({seen}) are neither degrees nor British National Grid metres, "
+        f"and the file {label}",
+        file=name,
+        hint="save it with its coordinate reference system (e.g. EPSG:27700 or EPSG:4326)",
+    )
+
+
+def repair_polygons(geoms: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Invalid polygons (self-intersecting, bow-ties) repaired with `make_valid`.
+
+    Returns the geometries, the indices repaired and the indices that cannot be
+    repaired into a polygon (nothing polygonal is left). A map must never publish an
+    invalid geometry: viewers draw it wrongly and containment tests give wrong answers.
+    """
+    import shapely
+
+    arr = np.asarray(geoms.array if hasattr(geoms, "array") else geoms, dtype=object).copy()
+    present = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+    invalid = np.flatnonzero(present & ~shapely.is_valid(arr))
+    failed: list[int] = []
+    for i in invalid:  # few: a Python loop over the broken ones only
+        fixed = shapely.make_valid(arr[i])
+        parts = [p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")]
+        polygon = shapely.union_all(parts) if parts else None
+        if polygon is None or polygon.is_empty or not polygon.is_valid:
+            failed.append(int(i))
+        else:
+            arr[i] = polygon
+    repaired = np.setdiff1d(invalid, failed)
+    return arr, repaired, np.array(failed, dtype=np.int64)
 
 
 def _arrow_columns(df: pd.DataFrame) -> dict[str, pa.Array]:
@@ -96,13 +140,16 @@ def read_gis(source: Source, data: bytes, resolve: Resolver) -> tuple[Table, Col
     columns = [str(c) for c in attrs.columns]
     mapping, include = resolve(columns, attrs.head(200), True)
     geometry = None
+    findings: list[str] = []
     if not (mapping.has_lonlat or mapping.has_grid):
-        gdf = to_wgs84(gdf, name)
+        gdf = to_wgs84(gdf, name, findings)
         geometry = _point_coordinates(gdf.geometry)
     arrays = _arrow_columns(attrs[include])
     n = len(gdf)
     return (
-        Table(columns, arrays, np.arange(1, n + 1), n, geometry=geometry, fmt="geo"),
+        Table(
+            columns, arrays, np.arange(1, n + 1), n, geometry=geometry, fmt="geo", findings=findings
+        ),
         mapping,
     )
 

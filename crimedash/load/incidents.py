@@ -6,16 +6,19 @@ import hashlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from crimedash import schema
-from crimedash.errors import InputError
+from crimedash.errors import CrimedashError, InputError
 from crimedash.load.mapping import ColumnMapping, Resolver, resolve_mapping
+from crimedash.load.plausible import far_from_the_rest
 from crimedash.load.readers import read_table
 from crimedash.load.result import FileSummary, LoadResult
 from crimedash.load.sniff import detect_format
 from crimedash.load.sources import PathOrUpload, Source, as_items, expand
+from crimedash.load.table import WHOLE_ROW, rejections
 from crimedash.load.validate import Part, validate_incidents
 from crimedash.schema import TimePrecision
 
@@ -62,6 +65,13 @@ def load_incidents(
             skipped.append((source.name, f"identical to {seen[digest]}, loaded once"))
             continue
         seen[digest] = source.name
+        if source.unsafe is not None:
+            part, fmt = _unsafe_part(source, data), "unsafe"
+            parts.append(part)
+            summaries.append(
+                FileSummary(source.name, digest, part.rows_read, 0, len(part.rejected), fmt)
+            )
+            continue
         fmt = detect_format(source, data)
         table, used = read_table(fmt, source, data, _incident_resolver(source.name, mapping))
         del data
@@ -89,6 +99,11 @@ def load_incidents(
     rejected = rejected.astype({schema.REJ_ROW: "int64"})
     precisions = [p.precision for p in parts if p.precision is not None]
     precision = max(precisions, key=lambda p: p.rank) if precisions else TimePrecision.MONTH
+    findings = [
+        f"{f.name}: {text}" for f, p in zip(summaries, parts, strict=True) for text in p.findings
+    ]
+    far = _far_from_the_rest(incidents)
+    findings += [far] if far else []
     unrecognised: dict[str, int] = {}
     for p in parts:
         for value, count in p.unrecognised_location.items():
@@ -100,7 +115,61 @@ def load_incidents(
         files=tuple(summaries),
         skipped_files=tuple(skipped),
         unrecognised_location_types=unrecognised,
+        findings=tuple(findings),
     )
+
+
+def _far_from_the_rest(incidents: pd.DataFrame) -> str | None:
+    """The outlier finding over every file at once (one swapped row among 24 months)."""
+    n = len(incidents)
+    if n < 20:
+        return None
+    lon = incidents[schema.LONGITUDE].to_numpy()
+    lat = incidents[schema.LATITUDE].to_numpy()
+
+    def where(i: int) -> str:
+        row = incidents.iloc[i]
+        return f"{row[schema.SOURCE_FILE]} row {row[schema.SOURCE_ROW]}"
+
+    return far_from_the_rest(lon, lat, where)
+
+
+def _unsafe_part(source: Source, data: bytes) -> Part:
+    """Every row of a zip member with an unsafe name, rejected with that reason.
+
+    The member is read like any other file only to count its rows (with no column
+    mapped, so nothing in it is trusted); if even that fails, its non-blank lines after
+    the first are counted.
+    """
+    reason = f"{schema.REASON_UNSAFE_MEMBER} ({source.unsafe})"
+
+    def count_only(columns: list[str], sample: pd.DataFrame, has_geometry: bool):
+        return ColumnMapping(), columns[:1]
+
+    try:
+        table, _ = read_table(detect_format(source, data), source, data, count_only)
+        rows = table.rows_read
+    except CrimedashError:
+        rows = max(sum(1 for line in data.splitlines() if line.strip()) - 1, 0)
+    numbers = np.arange(1, rows + 1, dtype="int64")
+    rejected = rejections(source.name, numbers, WHOLE_ROW, [""] * rows, reason)
+    return Part(_INCIDENT_SCHEMA.empty_table(), rejected, None, {}, rows)
+
+
+# The Arrow types validate_incidents gives the canonical columns (for a part with none).
+_INCIDENT_SCHEMA = pa.schema(
+    [
+        (schema.INCIDENT_ID, pa.string()),
+        (schema.REFERENCE, pa.string()),
+        (schema.OCCURRED_AT, pa.timestamp("ns")),
+        (schema.CATEGORY, pa.string()),
+        (schema.LATITUDE, pa.float64()),
+        (schema.LONGITUDE, pa.float64()),
+        (schema.LOCATION_TYPE, pa.string()),
+        (schema.SOURCE_FILE, pa.string()),
+        (schema.SOURCE_ROW, pa.int64()),
+    ]
+)
 
 
 def _id_prefixes(names: Sequence[str]) -> dict[str, str]:

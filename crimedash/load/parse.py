@@ -60,8 +60,11 @@ def parse_numbers(arr: Column) -> Numbers:
 
 _ISO_DATE = re.compile(
     r"^(\d{4})[-/.](\d{1,2})(?:[-/.](\d{1,2})(?:(?:T|\s+)(\d{1,2}):(\d{2})"
-    r"(?::(\d{2})(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?)?)?$"
+    r"(?::(\d{2})(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?)?)?$"
 )
+# Where wall-clock times are shown: a time written with an offset (Z, +01:00) is that
+# instant in UK local time, as every time without one is taken to be already.
+UK_TIME_ZONE = "Europe/London"
 # UK order (day first): this is a British tool and force systems write 31/01/2024.
 _UK_DATE = re.compile(
     r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:(?:T|\s+)(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?$"
@@ -77,6 +80,8 @@ class Dates:
     empty: np.ndarray
     bad: np.ndarray
     precision: np.ndarray  # int8 per row: _PREC_MONTH / _PREC_DAY / _PREC_TIME
+    # Rows whose text carried a time-zone offset, converted to UK local time.
+    converted: np.ndarray | None = None
 
 
 def _int_field(struct: Column, i: int) -> np.ndarray:
@@ -175,18 +180,24 @@ def parse_dates(arr: pa.Array) -> Dates:
     """Parse dates strictly: 2024-02-30 and month 13 are bad, not rolled over.
 
     Accepts YYYY-MM (police.uk), YYYY-MM-DD, DD/MM/YYYY, each optionally with a time
-    (HH:MM[:SS]); a time zone suffix is ignored (times are kept as written).
+    (HH:MM[:SS]). A time with a zone (`Z`, `+01:00`, `-0500`, or a zoned timestamp
+    column) is converted to UK local time (Europe/London) and counted in `converted`;
+    a time without one is taken as UK local time already.
     """
     n = len(arr)
     if pa.types.is_timestamp(arr.type) or pa.types.is_date(arr.type):
+        converted = np.zeros(n, bool)
         if pa.types.is_timestamp(arr.type) and arr.type.tz is not None:
-            arr = pc.local_timestamp(arr)
+            zoned = pa.timestamp(arr.type.unit, UK_TIME_ZONE)
+            arr = pc.local_timestamp(pc.cast(arr, zoned))
+            converted = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False))
         values = pc.cast(arr, pa.timestamp("ns")).to_numpy(zero_copy_only=False)
         empty = np.isnat(values)
         prec = _PREC_DAY if pa.types.is_date(arr.type) else _PREC_TIME
-        return Dates(values, empty, np.zeros(n, bool), np.full(n, prec, np.int8))
+        return Dates(values, empty, np.zeros(n, bool), np.full(n, prec, np.int8), converted)
     raw = as_text(arr)
     parts = np.full((6, n), -1, dtype=np.int32)
+    offsets = None
     done = _fixed_width_parts(raw, parts)
     if done.all():
         empty = np.zeros(n, dtype=bool)
@@ -199,6 +210,7 @@ def parse_dates(arr: pa.Array) -> Dates:
             iso_ok = iso.is_valid().to_numpy(zero_copy_only=False) & rest
             for i in range(6):
                 parts[i] = np.where(iso_ok, _int_field(iso, i), parts[i])
+            offsets = _zone_offsets(pc.struct_field(iso, [6]), iso_ok)
             rest &= ~iso_ok
         if rest.any():
             uk = pc.extract_regex(text, _named(_UK_DATE.pattern))
@@ -221,8 +233,47 @@ def parse_dates(arr: pa.Array) -> Dates:
     seconds = days * 86400 + np.where(ok & has_time, hh * 3600 + mm * 60 + ss, 0)
     values = (seconds * 1_000_000_000).view("datetime64[ns]")
     values[~ok] = np.datetime64("NaT")
+    converted = np.zeros(n, dtype=bool)
+    if offsets is not None:
+        converted = ok & has_time & (offsets != _NO_ZONE)
+        if converted.any():
+            values[converted] = _uk_local(values[converted], offsets[converted])
+            ok &= ~np.isnat(values)  # a year pushed past the plausible range by the zone
     precision = np.where(has_time, _PREC_TIME, np.where(has_day, _PREC_DAY, _PREC_MONTH))
-    return Dates(values, empty, ~empty & ~ok, precision.astype(np.int8))
+    return Dates(values, empty, ~empty & ~ok, precision.astype(np.int8), converted)
+
+
+_NO_ZONE = np.iinfo(np.int32).min
+
+
+def _zone_offsets(zone: Column, matched: np.ndarray) -> np.ndarray:
+    """Seconds east of UTC per row from 'Z', '+01', '+0100' or '+01:00' (vectorised),
+    `_NO_ZONE` where the text had no zone."""
+    text = pc.fill_null(zone, "")
+    digits = pc.replace_substring_regex(text, r"[^0-9]", "")
+    hours = pc.utf8_slice_codeunits(digits, 0, 2)
+    minutes = pc.utf8_slice_codeunits(digits, 2, 4)
+    as_int = [
+        pc.fill_null(
+            pc.cast(pc.if_else(pc.equal(x, ""), pa.scalar(None, pa.string()), x), pa.int32()), 0
+        )
+        .to_numpy(zero_copy_only=False)
+        .astype(np.int32)
+        for x in (hours, minutes)
+    ]
+    sign = np.where(pc.starts_with(text, "-").to_numpy(zero_copy_only=False), -1, 1)
+    seconds = (sign * (as_int[0] * 3600 + as_int[1] * 60)).astype(np.int32)
+    has_zone = matched & (pc.utf8_length(text).to_numpy(zero_copy_only=False) > 0)
+    return np.where(has_zone, seconds, _NO_ZONE).astype(np.int32)
+
+
+def _uk_local(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Wall-clock times written at `offsets` (seconds east of UTC) as UK local time."""
+    import pandas as pd
+
+    utc = values - offsets.astype("timedelta64[s]")
+    local = pd.DatetimeIndex(utc).tz_localize("UTC").tz_convert(UK_TIME_ZONE).tz_localize(None)
+    return local.to_numpy(dtype="datetime64[ns]")
 
 
 def _named(pattern: str) -> str:

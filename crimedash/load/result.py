@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from crimedash import categories, schema
+from crimedash import categories, schema, textsafe
 from crimedash.load.mapping import ColumnMapping
 from crimedash.schema import TimePrecision
 
@@ -45,6 +45,9 @@ class LoadResult:
     files: tuple[FileSummary, ...]
     skipped_files: tuple[tuple[str, str], ...] = ()
     unrecognised_location_types: Mapping[str, int] = field(default_factory=dict)
+    # What the loader noticed that a person must hear about, each naming its file: rows
+    # far from the rest, dates after today, swapped axes, mixed encodings.
+    findings: tuple[str, ...] = ()
 
     @property
     def rows_read(self) -> int:
@@ -88,19 +91,14 @@ class LoadResult:
             "unrecognised_location_types_total": sum(self.unrecognised_location_types.values()),
             "extent": extent,
             "skipped_files": [list(s) for s in self.skipped_files],
+            "findings": list(self.findings),
         }
 
     def rejected_csv(self) -> bytes:
-        """The rejected rows as a UTF-8 CSV, safe to open in a spreadsheet.
-
-        A value starting with = + - @ (not a number) is prefixed with a quote so Excel
-        shows it as text instead of running it (CSV injection).
-        """
-        out = self.rejected.copy()
-        values = out[schema.REJ_VALUE].astype("str")
-        risky = values.str.match(r"^[=+\-@\t\r]") & ~values.str.match(r"^[+-]?[\d.]")
-        out[schema.REJ_VALUE] = values.where(~risky, "'" + values)
-        return out.to_csv(index=False).encode("utf-8")
+        """The rejected rows as a UTF-8 CSV, safe to open in a spreadsheet: the one rule
+        every CSV of the project follows (`textsafe.csv_bytes`), so a value such as
+        `-2+3+cmd|' /C calc'!A0` shows as text instead of running."""
+        return textsafe.csv_bytes(self.rejected)
 
 
 DATE_FORMATS = {

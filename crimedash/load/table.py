@@ -49,6 +49,8 @@ class Table:
     geometry: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # lon, lat, problem
     encoding: str | None = None
     fmt: str = "csv"
+    # What the reader noticed and did that a person should know (e.g. mixed encodings).
+    findings: list[str] = field(default_factory=list)
 
     @property
     def n(self) -> int:

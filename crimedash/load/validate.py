@@ -6,8 +6,10 @@ found (location before date), so `kept + rejected == read` holds per file.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pyarrow as pa
@@ -17,7 +19,13 @@ from crimedash import categories, schema
 from crimedash.load.location_types import infer_location_type, unrecognised_counts
 from crimedash.load.locations import check_coordinates, check_points
 from crimedash.load.mapping import ColumnMapping
-from crimedash.load.parse import parse_dates, precision_of
+from crimedash.load.parse import UK_TIME_ZONE, parse_dates, precision_of
+from crimedash.load.plausible import (
+    after_release_month,
+    future_dates,
+    release_month,
+    swap_if_axes_swapped,
+)
 from crimedash.load.table import Column, Rejector, Table, as_text, repeat
 from crimedash.schema import LocationType, TimePrecision
 
@@ -35,6 +43,7 @@ class Part:
     precision: TimePrecision | None
     unrecognised_location: dict[str, int]
     rows_read: int
+    findings: list[str] = field(default_factory=list)
 
 
 def validate_incidents(table: Table, mapping: ColumnMapping, name: str, id_prefix: str) -> Part:
@@ -65,8 +74,25 @@ def validate_incidents(table: Table, mapping: ColumnMapping, name: str, id_prefi
     reject(dates.empty, mapping.occurred_at, date_raw, schema.REASON_MISSING_DATE)
     reject(dates.bad, mapping.occurred_at, date_raw, schema.REASON_BAD_DATE)
 
-    # --- kept rows -----------------------------------------------------------------
+    # --- plausibility: against the country and the rest of the file ----------------
     kept = rejector.kept
+    findings = list(table.findings)
+    if table.geometry is not None or mapping.has_lonlat:
+        lon, lat, swapped = swap_if_axes_swapped(lon, lat, kept)
+        findings += [swapped] if swapped else []
+    today = dt.datetime.now(ZoneInfo(UK_TIME_ZONE)).date()
+    late = future_dates(dates.values, kept, table.rows, today)
+    month = release_month(name)
+    if late is None and month is not None:
+        late = after_release_month(dates.values, kept, table.rows, month)
+    findings += [late] if late else []
+    if dates.converted is not None and (zoned := int((dates.converted & kept).sum())):
+        findings.append(
+            f"{zoned:,} times carried a time-zone offset and were converted to UK local "
+            f"time ({UK_TIME_ZONE})"
+        )
+
+    # --- kept rows -----------------------------------------------------------------
     keep = pa.array(kept)
     rows = table.rows[kept]
     k = int(kept.sum())
@@ -124,6 +150,7 @@ def validate_incidents(table: Table, mapping: ColumnMapping, name: str, id_prefi
         precision_of(dates, kept),
         unrecognised_location,
         table.rows_read,
+        findings,
     )
 
 
