@@ -5,7 +5,7 @@ UV     := $(VENV)/bin/uv
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8501
 
-.PHONY: run test install lint format bench bench-national bench-store clean
+.PHONY: run test install lint format bench bench-national bench-store mutants clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -41,6 +41,7 @@ NATIONAL_ROWS ?= 1000000 5000000
 BENCH_5M ?=
 
 bench: install
+	$(UV) pip install --quiet --python $(PY) -e '.[test,bench]'
 	$(PY) benchmarks/load.py --rows 1000000
 	$(PY) benchmarks/engine.py --rows 1000000
 	$(PY) benchmarks/attack.py --rows 1000000
@@ -55,5 +56,14 @@ STORE_ROWS ?= 5000000
 bench-store: install
 	$(PY) benchmarks/store.py --rows $(STORE_ROWS)
 
+# Mutation testing of risk.py, layer.py and export.py (see [tool.mutmut] in pyproject.toml).
+# Slow on purpose: run it when changing the model, not on every commit. MUTANTS narrows
+# the run, e.g. make mutants MUTANTS='crimedash.risk*'.
+MUTANTS ?=
+mutants: install
+	$(UV) pip install --quiet --python $(PY) -e '.[test,dev]'
+	$(VENV)/bin/mutmut run --max-children 2 $(MUTANTS)
+	$(VENV)/bin/mutmut results
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build dist
+	rm -rf $(VENV) .pytest_cache .hypothesis build dist mutants

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +23,28 @@ from crimedash.design import (
     Design,
 )
 from crimedash.textsafe import terminal_text
+
+__all__ = [
+    "COMMANDS",
+    "Configure",
+    "Handler",
+    "add_data_arguments",
+    "add_design_arguments",
+    "add_progress_argument",
+    "app_script",
+    "cmd_app",
+    "cmd_assess",
+    "cmd_designs",
+    "cmd_export",
+    "cmd_load",
+    "cmd_sample",
+    "dataset_from_args",
+    "design_from_args",
+    "register",
+    "render_assessment",
+    "render_load_summary",
+    "show_progress",
+]
 
 Handler = Callable[[argparse.Namespace], int]
 Configure = Callable[[argparse.ArgumentParser], None]
@@ -383,6 +407,55 @@ def render_load_summary(s: dict) -> str:
         lines.append(f"Skipped {_printable(name)}: {_printable(why)}")
     lines += [f"Finding: {_printable(f)}" for f in s.get("findings", [])]
     return "\n".join(lines)
+
+
+# --- app --------------------------------------------------------------------------------
+def app_script() -> Path:
+    """The app's Streamlit script: inside the package when installed from a wheel (see
+    pyproject's force-include), at the repository root in a checkout."""
+    package = Path(__file__).resolve().parent
+    for script in (package / "app.py", package.parent / "app.py"):
+        if script.is_file():
+            return script
+    from crimedash.errors import CrimedashError
+
+    raise CrimedashError(
+        "cannot find the app's script (app.py) beside or inside the crimedash package",
+        hint="reinstall crimedash, or run `streamlit run app.py` in a checkout",
+    )
+
+
+def _configure_app(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("PORT") or 8501),
+        help="the port to serve on (default: $PORT, else 8501)",
+    )
+    p.add_argument("--headless", action="store_true", help="do not open a browser (on a server)")
+    p.add_argument(
+        "streamlit_options",
+        nargs=argparse.REMAINDER,
+        help="further options for `streamlit run`, after --: e.g. -- --theme.base dark",
+    )
+
+
+@register("app", "Serve the dashboard (on the sample city until data is loaded).", _configure_app)
+def cmd_app(args: argparse.Namespace) -> int:
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_script()),
+        "--server.port",
+        str(args.port),
+        "--browser.gatherUsageStats",
+        "false",
+        *(["--server.headless", "true"] if args.headless else []),
+        *[o for o in args.streamlit_options if o != "--"],
+    ]
+    return subprocess.call(command)
 
 
 # --- sample -----------------------------------------------------------------------------
