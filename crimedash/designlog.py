@@ -8,7 +8,8 @@ between. Approvals are a record of who decided what: triggers make them (and the
 designs they refer to) append-only, so no code path can change or delete one.
 
 Where: `DesignLog(path)`, else the `CRIMEDASH_LOG` environment variable, else
-`designs.sqlite3` in the user's data folder (platformdirs).
+`designs.sqlite3` in the workspace (`$CRIMEDASH_WORKSPACE`, else `.crimedash/` in the
+folder crimedash runs from; see `crimedash.workspace`).
 """
 
 from __future__ import annotations
@@ -77,13 +78,14 @@ BEGIN SELECT RAISE(ABORT, 'designs are append-only: they cannot be deleted'); EN
 
 
 def default_path() -> Path:
-    """The log's file: $CRIMEDASH_LOG if set, else the user's data folder."""
+    """The log's file: $CRIMEDASH_LOG if set, else the workspace's (one log per project
+    folder or $CRIMEDASH_WORKSPACE, not one shared by every clone of an OS user)."""
     env = os.environ.get(ENV_VAR, "").strip()
     if env:
         return Path(env).expanduser()
-    import platformdirs
+    from crimedash import workspace
 
-    return platformdirs.user_data_path("crimedash", appauthor=False) / FILE_NAME
+    return workspace.root() / FILE_NAME
 
 
 def _now() -> str:

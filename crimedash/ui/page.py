@@ -15,12 +15,29 @@ from crimedash.ui import state as K
 
 TITLE = "crimedash: design a privacy-safe public crime map"
 TABS = ("Map and score", "Compare", "Frontier", "Data", "Export")
+PROJECTOR_PARAM = "projector"  # ?projector=1 opens the page in projector mode
+
+# Key figures wrap rather than end in an ellipsis ("354,..."), at any width.
+STYLE = """<style>
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] *,
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
+  overflow: visible !important; text-overflow: clip !important; white-space: normal !important;
+  overflow-wrap: anywhere;
+}
+</style>"""
+# Projector mode: large type, little padding, so map and score share a 1280x720 screen.
+PROJECTOR_STYLE = """<style>
+html { font-size: 18px; }
+.block-container, [data-testid="stMainBlockContainer"] { padding-top: 3.4rem !important; padding-bottom: 1rem !important; }
+[data-testid="stMetricValue"] { font-size: 2.6rem !important; line-height: 1.1; }
+.cd-verdict, .cd-verdict-words { font-size: 1.15rem; }
+[data-testid="stHeader"] { height: 2.2rem; }
+</style>"""
 
 
 def main() -> None:
     ss = st.session_state
-    ss.setdefault(K.DATASET_KEY, data.SAMPLE_KEY)
-    ss.setdefault(K.DATASET_LABEL, data.SAMPLE_LABEL)
+    data.start_from_link()
     # The elements above the tabs are the same on every run (containers filled or not),
     # so the page keeps its shape and nothing below it is rebuilt needlessly.
     progress = st.empty()
@@ -37,14 +54,27 @@ def main() -> None:
         else:
             seed_from_link(index)
 
-    st.title(TITLE)
-    st.caption(
-        f"{index.n:,} incidents from {ss[K.DATASET_LABEL]}. Trial a design on the left: "
-        "the public map and its identifiability score move together."
-    )
+    if K.PROJECTOR not in ss:
+        ss[K.PROJECTOR] = st.query_params.get(PROJECTOR_PARAM) == "1"
+    projector = bool(ss[K.PROJECTOR])
+    st.html(STYLE + (PROJECTOR_STYLE if projector else ""))
+    if projector:  # the title would push the map below the fold at 1280x720
+        st.markdown(f"**{TITLE}** · {index.n:,} incidents from {ss[K.DATASET_LABEL]}")
+    else:
+        st.title(TITLE)
+        st.caption(
+            f"{index.n:,} incidents from {ss[K.DATASET_LABEL]}. Trial a design on the left: "
+            "the public map and its identifiability score move together."
+        )
     messages = st.container()
 
     with st.sidebar:
+        st.toggle(
+            "Projector mode (workshop)",
+            key=K.PROJECTOR,
+            help="Large type; the map and the score with its verdict on one screen "
+            "(1280x720 and up). Hide this sidebar with its « button for more room.",
+        )
         st.header("Map design")
         drawn = controls.draw(index)
     design, a, problem = resolve(index, drawn, ds.rejected_rows)
@@ -69,7 +99,7 @@ def main() -> None:
     with tabs[0]:
         left, right = st.columns([3, 2], gap="medium")
         with left:
-            mapview.panel(index, design)
+            mapview.panel(index, design, projector)
         with right:
             score.panel(index, design, a, delta)
             compare.pin_buttons(design)
@@ -116,8 +146,14 @@ def resolve(index: Index, drawn: Design | None, rejected_rows: int):
 
 
 def keep_in_link(design: Design) -> None:
-    """Write the design into the URL so the address bar always shares it."""
+    """Write the design into the URL so the address bar always shares it, with the
+    page's own parameters (projector mode, the uploaded data's key) beside it."""
     params = query.design_to_params(design)
+    if st.session_state.get(K.PROJECTOR):
+        params[PROJECTOR_PARAM] = "1"
+    key = st.session_state.get(K.DATASET_KEY)
+    if key and key != data.SAMPLE_KEY:
+        params[data.DATA_PARAM] = key
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
 
