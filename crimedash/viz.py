@@ -69,7 +69,7 @@ NICE_EDGES = (1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000, 2000, 5000, 
 MAX_CLASSES = 7
 CONTEXT_RESOLUTION = 7  # faint hexagons (~5 km2) drawn when no area layer is loaded
 CONTEXT_COLOUR = [90, 90, 90, 140]
-MAP_HEIGHT_PX, MAP_WIDTH_PX = 520, 600  # what the dashboard gives a map
+MAP_HEIGHT_PX, MAP_WIDTH_PX = 520, 480  # what the dashboard gives a map (narrowest case)
 RISK_COLOURS = {"low": "#fde725", "medium": "#ed6925", "high": "#781c6d"}  # inferno steps
 # White bold text on these keeps WCAG AA contrast (4.5:1), on a screen and a projector.
 VERDICT_COLOURS = {"green": "#1a7431", "amber": "#a35200", "red": "#b2182b"}
@@ -857,6 +857,38 @@ def risk_deck(
         "style": TOOLTIP_STYLE,
     }
     return _deck(layers, view_state, tooltip)
+
+
+def small_cells(layer: PublicLayer) -> tuple[int, int]:
+    """Published cells (unit, window, group) that hold exactly one and exactly two
+    incidents: the ones an attacker looks at first (ARX reports them as 'uniques')."""
+    true = layer.cell_true[layer.cell_group >= 0]
+    return int((true == 1).sum()), int((true == 2).sum())
+
+
+def risk_histogram(evaluation: Evaluation) -> alt.Chart:
+    """How many published incidents have each chance of being linked (the score's
+    distribution, not only its mean), on the risk view's classes."""
+    ok = evaluation.published & evaluation.shown
+    r, n = evaluation.r[ok], evaluation.n[ok].astype(float)
+    cls = np.clip(np.searchsorted(RISK_EDGES, r, side="right") - 1, 0, len(RISK_EDGES) - 1)
+    legend = risk_legend()
+    counts = np.bincount(cls, weights=n, minlength=len(RISK_EDGES))
+    data = legend.assign(incidents=counts.round().astype(int), order=range(len(legend)))
+    return (
+        alt.Chart(data, title="Published incidents by their chance of being linked")
+        .mark_bar()
+        .encode(
+            x=alt.X("label:N", sort=alt.SortField("order"), title="Chance of being linked"),
+            y=alt.Y("incidents:Q", title="Incidents"),
+            color=alt.Color("colour:N", scale=None),
+            tooltip=[
+                alt.Tooltip("label:N", title="Chance"),
+                alt.Tooltip("incidents:Q", format=",", title="Incidents"),
+            ],
+        )
+        .properties(height=220)
+    )
 
 
 def risk_legend() -> pd.DataFrame:

@@ -31,9 +31,16 @@ SHOTS = ROOT / "screenshots"
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
+def server():
     pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    with streamlit_server() as url, chromium(tmp_path_factory.mktemp("chromium")) as pg:
+    with streamlit_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def page(server, tmp_path_factory):
+    url = server
+    with chromium(tmp_path_factory.mktemp("chromium")) as pg:
         requests: list[str] = []
         pg.on("request", lambda r: requests.append(r.url))
         pg.goto(url)
@@ -143,3 +150,98 @@ def test_a_bad_upload_is_refused_in_the_browser(page):
     page.locator(MAP_CANVAS).first.wait_for(timeout=60_000)
     wait_idle(page)
     assert score_text(page) == before
+
+
+# --- issue 14: readable at workshop sizes, nothing lost on refresh ----------------------
+CLIPPED_JS = """() => {
+    const out = [];
+    for (const sel of ["[data-testid='stMetricValue']", "[data-testid='stMetricLabel']"]) {
+        for (const el of document.querySelectorAll(sel)) {
+            for (const e of [el, ...el.querySelectorAll('*')]) {
+                const cut = e.scrollWidth > e.clientWidth + 1
+                    && getComputedStyle(e).overflowX !== 'visible';
+                if (cut || e.innerText.trim().endsWith('…')) out.push(el.innerText);
+            }
+        }
+    }
+    return out;
+}"""
+
+
+def open_page(url: str, profile, width: int, height: int, query: str = ""):
+    """A fresh browser at a size, on the page, once the map is drawn."""
+    ctx = chromium(profile, width=width, height=height)
+    pg = ctx.__enter__()
+    pg.goto(url + query)
+    pg.locator(MAP_CANVAS).first.wait_for(timeout=120_000)
+    wait_idle(pg)
+    pg.wait_for_timeout(800)
+    return ctx, pg
+
+
+@pytest.mark.parametrize(("width", "height"), [(1024, 768), (1280, 720), (1440, 900)])
+@pytest.mark.parametrize("projector", [False, True])
+def test_no_key_figure_is_cut_at_workshop_widths(server, tmp_path, width, height, projector):
+    ctx, pg = open_page(server, tmp_path, width, height, "?projector=1" if projector else "")
+    try:
+        metrics = pg.locator("[data-testid='stMetricValue']")
+        assert metrics.count() >= 4
+        assert pg.evaluate(CLIPPED_JS) == []
+        SHOTS.mkdir(exist_ok=True)
+        mode = "projector" if projector else "normal"
+        pg.screenshot(path=str(SHOTS / f"width-{width}-{mode}.png"))
+    finally:
+        ctx.__exit__(None, None, None)
+
+
+def test_projector_mode_shows_map_score_and_verdict_without_scrolling(server, tmp_path):
+    ctx, pg = open_page(server, tmp_path, 1280, 720, "?projector=1")
+    try:
+        for sel in (MAP_CANVAS, "[data-testid='stMetricValue']", ".cd-verdict"):
+            box = pg.locator(sel).first.bounding_box()
+            assert box is not None, sel
+            assert box["y"] >= 0 and box["y"] + box["height"] <= 720, (sel, box)
+            assert box["x"] + box["width"] <= 1280, (sel, box)
+        assert pg.evaluate("getComputedStyle(document.documentElement).fontSize") == "18px"
+        assert "projector=1" in pg.url
+    finally:
+        ctx.__exit__(None, None, None)
+
+
+def test_zoom_buttons_change_the_map(server, tmp_path):
+    ctx, pg = open_page(server, tmp_path, 1280, 900)
+    try:
+        chart = pg.locator("[data-testid='stDeckGlJsonChart']").first
+        before = chart.screenshot()
+        pg.get_by_role("button", name="+ Zoom in").click()
+        wait_idle(pg)
+        pg.wait_for_timeout(1000)
+        assert chart.screenshot() != before
+        pg.get_by_role("button", name="Reset view").click()
+        wait_idle(pg)
+        assert map_colours(pg) > 10
+    finally:
+        ctx.__exit__(None, None, None)
+
+
+def test_an_upload_survives_a_refresh_in_the_browser(server, tmp_path):
+    from crimedash.sample import sample_paths
+
+    month = sorted(sample_paths()["police_uk_dir"].glob("*.csv"))[0]
+    ctx, pg = open_page(server, tmp_path, 1280, 900)
+    try:
+        pg.get_by_role("tab", name="Data").click()
+        uploader = pg.locator("[data-testid='stFileUploader']").filter(has_text="Incidents:")
+        uploader.locator("input[type='file']").set_input_files(str(month))
+        uploader.get_by_text(month.name).wait_for()
+        wait_idle(pg)
+        pg.get_by_role("button", name="Load these files").click()
+        pg.wait_for_url("**data=upload*", timeout=120_000)
+        wait_idle(pg)
+        pg.reload()
+        pg.locator(MAP_CANVAS).first.wait_for(timeout=120_000)
+        wait_idle(pg)
+        assert "data=upload" in pg.url
+        pg.get_by_text(f"incidents from {month.name}").first.wait_for(timeout=60_000)
+    finally:
+        ctx.__exit__(None, None, None)

@@ -347,3 +347,22 @@ def test_frontier_explains_its_detail_axis(index):
     ]
     assert designs and all("h3:" not in d and "grid:" not in d for d in designs)
     assert any(d.startswith("H3 hexagons at resolution") for d in designs)
+
+
+def test_risk_histogram_counts_every_published_incident_once(index):
+    ev = evaluate(index, Design())
+    chart = viz.risk_histogram(ev)
+    rows = next(iter(chart.to_dict()["datasets"].values()))
+    assert sum(r["incidents"] for r in rows) == ev.layer.published_incidents
+    png = vlc.vegalite_to_png(chart.to_json())
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_small_cells_are_the_published_cells_of_one_and_two(index):
+    layer = apply_design(index, Design(granularity="h3:10"))
+    ones, twos = viz.small_cells(layer)
+    frame = layer.frame(index)
+    groups = frame[frame["group"] != TOTAL_GROUP]
+    assert ones == int((groups["count"] == 1).sum())  # exact counts: shown == true
+    assert twos == int((groups["count"] == 2).sum())
+    assert ones > 0

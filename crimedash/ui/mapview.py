@@ -191,6 +191,12 @@ def panel(index: Index, design: Design, projector: bool = False) -> None:
                 "unit to see why it scores as it does (place, size, households, incidents "
                 "in the window, group, main attacker)."
             )
+            ones, twos = viz.small_cells(layer)
+            st.altair_chart(viz.risk_histogram(compute.evaluation(index, design)), width="stretch")
+            st.caption(
+                f"{ones:,} published cells (unit, window and group) hold a single incident "
+                f"and {twos:,} hold two: the first places an attacker looks."
+            )
 
 
 def _median_km2(layer: PublicLayer, codes) -> float | None:
