@@ -86,9 +86,9 @@ def zoom_buttons(key_suffix: str = "") -> None:
         ss[nonce_key] += 1
 
     c1, c2, c3 = st.columns(3)
-    c1.button("＋ Zoom in", key=K.ZOOM_IN + key_suffix, on_click=step, args=(1.0,), width="stretch")
+    c1.button("+ Zoom in", key=K.ZOOM_IN + key_suffix, on_click=step, args=(1.0,), width="stretch")
     c2.button(
-        "－ Zoom out", key=K.ZOOM_OUT + key_suffix, on_click=step, args=(-1.0,), width="stretch"
+        "- Zoom out", key=K.ZOOM_OUT + key_suffix, on_click=step, args=(-1.0,), width="stretch"
     )
     c3.button(
         "Reset view",
