@@ -19,6 +19,7 @@ VIEWS = ("Public map", "Risk view", "Table")
 MODE_WORDS = {"units": "Units coloured by count", "heat": "Smooth heat map"}
 MAX_LISTED_WINDOWS = 400  # beyond this (real-time releases) pick a window by position
 MAP_HEIGHT = 520
+SMALL_MAP_HEIGHT = 380  # each of two compared maps
 PROJECTOR_MAP_HEIGHT = 400  # with the zoom row, fits 1280x720 beside the score
 
 
@@ -227,8 +228,10 @@ def small_map(
         st.caption("This design publishes nothing.")
         return
     st.pydeck_chart(
-        compute.public_deck(index, design, None, "units", None, edges, bounds, zoom, nonce),
-        height=380,
+        compute.public_deck(
+            index, design, None, "units", None, edges, bounds, zoom, nonce, SMALL_MAP_HEIGHT
+        ),
+        height=SMALL_MAP_HEIGHT,
         alt=f"Public map of the latest release: {design.spatial.describe()}.",
     )
     mv = viz.map_view(index, layer, edges=list(edges))
