@@ -5,7 +5,7 @@ UV     := $(VENV)/bin/uv
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8501
 
-.PHONY: run test install lint format bench clean
+.PHONY: run test install lint format bench clean screenshots
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -40,3 +40,7 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist
+
+# Screenshots for docs/screenshots/ (needs Chromium; real police.uk files beside the project)
+screenshots: install
+	$(PY) docs/screenshots.py

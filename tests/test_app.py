@@ -451,3 +451,20 @@ def test_a_link_to_data_not_in_the_workspace_falls_back_and_says_so(monkeypatch,
     assert any("not in this workspace" in i.value for i in at.info)
     at = start({"data": "upload:../../etc"})  # never a path
     assert not at.exception and at.session_state[K.DATASET_KEY] == "sample"
+
+
+def test_undo_and_redo_walk_the_designs_shown():
+    at = start()
+    at.radio(key=K.FREQUENCY).set_value("weekly").run()
+    at.slider(key=K.H3_RES).set_value(9).run()
+    assert shown_design(at) == Design(granularity="h3:9", frequency="weekly")
+    at.button(key=K.UNDO_BUTTON).click().run()
+    assert shown_design(at) == Design(frequency="weekly")
+    at.button(key=K.UNDO_BUTTON).click().run()
+    assert shown_design(at) == Design()
+    assert at.button(key=K.UNDO_BUTTON).disabled
+    at.button(key=K.REDO_BUTTON).click().run()
+    assert shown_design(at) == Design(frequency="weekly")
+    at.radio(key=K.COUNTS).set_value("rounded").run()  # a new change forgets the redo
+    assert at.button(key=K.REDO_BUTTON).disabled
+    no_errors(at)

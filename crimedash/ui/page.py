@@ -69,6 +69,7 @@ def main() -> None:
     messages = st.container()
 
     with st.sidebar:
+        sidebar_top = st.container()
         st.toggle(
             "Projector mode (workshop)",
             key=K.PROJECTOR,
@@ -81,6 +82,9 @@ def main() -> None:
     with st.sidebar:
         design_file(design, index)
     keep_in_link(design)
+    remember(design)
+    with sidebar_top:
+        undo_buttons(index)
     delta = score.track(design, a.score)
     with messages:
         data.show_load_error()
@@ -112,6 +116,59 @@ def main() -> None:
         data.page(ds)
     with tabs[4]:
         export_page.page(ds, design, a)
+
+
+UNDO_DEPTH = 50
+
+
+def remember(design: Design) -> None:
+    """Keep each new design shown, so Undo can go back to it (and a new change after
+    an undo forgets what was undone, as in any editor)."""
+    ss = st.session_state
+    stack: list[Design] = ss.setdefault(K.UNDO, [])
+    if not stack or stack[-1] != design:
+        stack.append(design)
+        del stack[:-UNDO_DEPTH]
+        ss[K.REDO] = []
+
+
+def _undo(index: Index) -> None:
+    ss = st.session_state
+    stack, redo = ss.get(K.UNDO, []), ss.setdefault(K.REDO, [])
+    if len(stack) > 1:
+        redo.append(stack.pop())
+        controls.seed(stack[-1], index)
+
+
+def _redo(index: Index) -> None:
+    ss = st.session_state
+    stack, redo = ss.setdefault(K.UNDO, []), ss.get(K.REDO, [])
+    if redo:
+        stack.append(redo.pop())
+        controls.seed(stack[-1], index)
+
+
+def undo_buttons(index: Index) -> None:
+    ss = st.session_state
+    c1, c2 = st.columns(2)
+    c1.button(
+        "Undo",
+        key=K.UNDO_BUTTON,
+        on_click=_undo,
+        args=(index,),
+        disabled=len(ss.get(K.UNDO, [])) < 2,
+        help="Back to the design shown before this one.",
+        width="stretch",
+    )
+    c2.button(
+        "Redo",
+        key=K.REDO_BUTTON,
+        on_click=_redo,
+        args=(index,),
+        disabled=not ss.get(K.REDO),
+        help="Forward again to the design you undid.",
+        width="stretch",
+    )
 
 
 def seed_from_link(index: Index) -> None:

@@ -76,3 +76,7 @@ ZOOM_IN = "zoom_in"
 ZOOM_OUT = "zoom_out"
 ZOOM_RESET = "zoom_reset"
 PROJECTOR = "projector"  # projector mode: large type, map and score above the fold
+UNDO = "undo_stack"  # designs shown, oldest first (the last is the current one)
+REDO = "redo_stack"  # designs undone, most recent last
+UNDO_BUTTON = "undo_button"
+REDO_BUTTON = "redo_button"
