@@ -724,19 +724,22 @@ def legend(view: MapView) -> pd.DataFrame:
     return view.legend[["label", "colour"]].copy()
 
 
-def legend_markdown(view: MapView) -> str:
-    """The map key as markdown with coloured squares (no images, works offline)."""
-    return key_markdown(view.legend, f"{view.group}, {view.window} (incidents shown)")
+def legend_markdown(view: MapView, inline: bool = True) -> str:
+    """The map key as markdown with coloured squares (no images, works offline); on
+    one line under the map by default, so it stays on screen with the map."""
+    return key_markdown(view.legend, f"{view.group}, {view.window} (incidents shown)", inline)
 
 
-def key_markdown(legend: pd.DataFrame, title: str) -> str:
+def key_markdown(legend: pd.DataFrame, title: str, inline: bool = False) -> str:
     """Any key (label, colour rows) as markdown with coloured squares."""
     rows = [
-        f"<span style='display:inline-block;width:14px;height:14px;background:{c};"
-        f"border:1px solid #888;margin-right:6px;vertical-align:middle'></span>{lab}"
+        f"<span style='white-space:nowrap'><span style='display:inline-block;width:14px;"
+        f"height:14px;background:{c};border:1px solid #555;margin-right:6px;"
+        f"vertical-align:middle'></span>{html.escape(str(lab))}</span>"
         for lab, c in zip(legend["label"], legend["colour"], strict=True)
     ]
-    return f"**{title}**<br/>" + "<br/>".join(rows)
+    sep = " &nbsp; " if inline else "<br/>"
+    return f"**{html.escape(title)}**<br/>" + sep.join(rows)
 
 
 def legend_chart(view: MapView) -> alt.Chart:

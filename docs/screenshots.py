@@ -4,7 +4,7 @@ mode and at 1024 and 1440 px, uploaded through the app's own Data tab as an anal
 would. The real police.uk files are read from shared/data/real beside the project
 (never copied into it); datasets whose files are absent are skipped.
 
-    .venv/bin/python docs/screenshots.py [sample] [london] [allforces]
+    .venv/bin/python docs/screenshots.py [sample] [london] [allforces] [views]
 """
 
 from __future__ import annotations
@@ -31,6 +31,20 @@ DATASETS = {
 }
 
 
+def settled(page, timeout_ms: int = 1_800_000) -> None:
+    """Until the run is over and no element is left over from an earlier run."""
+    wait_idle(page, timeout_ms)
+    try:
+        page.wait_for_function(
+            "() => document.querySelectorAll('[data-stale=true]').length === 0",
+            timeout=120_000,
+            polling=500,
+        )
+    except Exception:  # noqa: BLE001  (a picture of a slow page beats no picture)
+        print("  (some elements still stale after 2 minutes)", flush=True)
+    wait_idle(page, timeout_ms)
+
+
 def upload(page, files: list[Path]) -> None:
     page.get_by_role("tab", name="Data").click()
     wait_idle(page)
@@ -51,12 +65,52 @@ def save(png: bytes, path: Path) -> None:
     img.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
 
 
+def views(url: str, profile: Path) -> None:
+    """The sample city's other views at 1440 px: risk, heat, compare and frontier."""
+    from browserkit import choose
+
+    with chromium(profile, width=1440, height=900) as pg:
+        pg.goto(url)
+        pg.locator(MAP_CANVAS).first.wait_for(timeout=600_000)
+        settled(pg)
+        for group, option, name in (
+            ("View", "Risk view", "risk"),
+            ("View", "Public map", None),
+            ("Map style", "Smooth heat map", "heat"),
+            ("Map style", "Units coloured by count", None),
+        ):
+            choose(pg, group, option)
+            pg.wait_for_timeout(500)
+            settled(pg)
+            if name:
+                pg.wait_for_timeout(2000)
+                save(pg.screenshot(), OUT / f"sample-1440-{name}.png")
+        pg.get_by_role("button", name="Pin this design").click()
+        settled(pg)
+        choose(pg, "Update frequency", "Quarterly")
+        pg.wait_for_timeout(500)
+        settled(pg)
+        pg.get_by_role("tab", name="Compare").click()
+        settled(pg)
+        pg.wait_for_timeout(2000)
+        save(pg.screenshot(), OUT / "sample-1440-compare.png")
+        pg.get_by_role("tab", name="Frontier").click()
+        pg.get_by_text("Compute the frontier").click()
+        pg.get_by_text("The swept designs as a table").wait_for(timeout=600_000)
+        settled(pg)
+        save(pg.screenshot(), OUT / "sample-1440-frontier.png")
+        print("views", flush=True)
+
+
 def main(names: list[str]) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="crimedash-shots-"))
     try:
         with streamlit_server(timeout=300, workspace=work / "ws") as url:
             for name in names:
+                if name == "views":
+                    views(url, work / "views")
+                    continue
                 files = DATASETS[name]
                 if name != "sample" and not all(f.exists() for f in files):
                     print(f"skipping {name}: files not found under {REAL}")
@@ -69,13 +123,13 @@ def main(names: list[str]) -> None:
                         )
                         pg.goto(url + ("?" + params if params else ""))
                         pg.locator(MAP_CANVAS).first.wait_for(timeout=1_800_000)
-                        wait_idle(pg, 1_800_000)
+                        settled(pg)
                         if files and not query:  # upload once; later sizes follow the link
                             upload(pg, files)
                             query = "data=" + pg.url.split("data=")[1].split("&")[0]
                             pg.get_by_role("tab", name="Map and score").click()
                             pg.locator(MAP_CANVAS).first.wait_for(timeout=600_000)
-                            wait_idle(pg, 600_000)
+                            settled(pg)
                         pg.wait_for_timeout(2000)  # let deck.gl finish drawing
                         mode = "-projector" if projector else ""
                         save(pg.screenshot(), OUT / f"{name}-{width}{mode}.png")
@@ -85,4 +139,4 @@ def main(names: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or list(DATASETS))
+    main(sys.argv[1:] or [*DATASETS, "views"])

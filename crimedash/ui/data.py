@@ -256,7 +256,8 @@ def page(data: D.Dataset) -> None:
     cols = st.columns(4)
     cols[0].metric("Incidents kept", f"{summary['rows_kept']:,}")
     cols[1].metric("Rows rejected", f"{summary['rows_rejected']:,}")
-    cols[2].metric("Time precision", summary["time_precision"])
+    precision = summary["time_precision"]
+    cols[2].metric("Times given to the", "minute" if precision == "timestamp" else precision)
     cols[3].metric("Households layer", "loaded" if data.index.has_households else "none")
     st.caption(
         f"Dates {summary['date_min']} to {summary['date_max']}. Area layers: "

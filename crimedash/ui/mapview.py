@@ -156,18 +156,17 @@ def panel(index: Index, design: Design, projector: bool = False) -> None:
                 alt=f"Public map of {group or 'all crime'} in {window}: "
                 f"{design.spatial.describe()}. The same numbers are in the Table view.",
             )
+            st.markdown(viz.legend_markdown(mv), unsafe_allow_html=True)
             zoom_buttons()
         with control_slot:
             map_notes(f, km2)
-            c1, c2 = st.columns([1, 2])
-            c1.markdown(viz.legend_markdown(mv), unsafe_allow_html=True)
             if mode == "heat":
-                c1.caption(
+                st.caption(
                     "The heat map smooths these counts over about one unit; its colours "
                     "show where counts are higher, not exact values. Read counts in the "
                     "units or table view."
                 )
-            with c2.container(border=True):
+            with st.container(border=True):
                 st.markdown("**What this map shows, and what it does not (¶23)**")
                 st.markdown(viz.describe_map(index, layer, mv))
     else:
@@ -178,16 +177,15 @@ def panel(index: Index, design: Design, projector: bool = False) -> None:
                 alt=f"Risk view for {window}: each unit coloured by the chance its most "
                 "exposed incident is linked. The riskiest units are listed below the map.",
             )
-            zoom_buttons()
-        with control_slot:
-            c1, c2 = st.columns([1, 2])
-            c1.markdown(
+            st.markdown(
                 viz.key_markdown(
-                    viz.risk_legend(), "Chance the unit's most exposed incident is linked"
+                    viz.risk_legend(), "Chance the unit's most exposed incident is linked", True
                 ),
                 unsafe_allow_html=True,
             )
-            c2.info(
+            zoom_buttons()
+        with control_slot:
+            st.info(
                 "Internal view for the analyst and reviewer: it is not published. Hover a "
                 "unit to see why it scores as it does (place, size, households, incidents "
                 "in the window, group, main attacker)."
