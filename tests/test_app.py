@@ -435,6 +435,10 @@ def test_an_upload_survives_a_refresh(monkeypatch, tmp_path):
     assert at.query_params["data"] in (key, [key])
     assert (tmp_path / "uploads" / key.removeprefix(data.UPLOAD_PREFIX) / "manifest.json").exists()
 
+    same = start({"data": key})  # a refresh while the server still holds the data
+    assert same.session_state[K.DATASET_KEY] == key
+    assert month.name in same.session_state[K.DATASET_LABEL]  # named, not "the sample"
+
     data._store().pop(key)  # as after a server restart: only the workspace has it
     again = start({"data": key})
     no_errors(again)

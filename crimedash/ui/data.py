@@ -91,8 +91,16 @@ def start_from_link() -> None:
     if K.DATASET_KEY in ss:
         return
     key = st.query_params.get(DATA_PARAM)
-    ss[K.DATASET_KEY] = key if key and key.startswith(UPLOAD_PREFIX) else SAMPLE_KEY
-    ss[K.DATASET_LABEL] = SAMPLE_LABEL
+    key = key if key and key.startswith(UPLOAD_PREFIX) else SAMPLE_KEY
+    ss[K.DATASET_KEY] = key
+    ss[K.DATASET_LABEL] = _labels().get(key, SAMPLE_LABEL)
+
+
+@st.cache_resource(show_spinner=False)
+def _labels() -> dict[str, str]:
+    """Words for each loaded data set (its files), by key: a new session opened by a
+    link names the data it shows, not the sample city."""
+    return {SAMPLE_KEY: SAMPLE_LABEL}
 
 
 def keep(uploads: Uploads) -> None:
@@ -195,7 +203,7 @@ def handle_upload(uploads: Uploads, keep_files: bool = True) -> bool:
     if keep_files:
         keep(uploads)
     ss[K.DATASET_KEY] = uploads.key()
-    ss[K.DATASET_LABEL] = uploads.label()
+    ss[K.DATASET_LABEL] = _labels()[uploads.key()] = uploads.label()
     for key in (K.LOAD_ERROR, K.PENDING_UPLOAD, K.MAPPING_CANDIDATES, K.MAPPING_FILE):
         ss.pop(key, None)
     ss[K.SEEDED] = False  # categories and area layers changed: re-seed the controls
