@@ -862,6 +862,26 @@ def risk_deck(
     return _deck(layers, view_state, tooltip)
 
 
+def trend_chart(frame: pd.DataFrame, unit: str, group: str, place: str = "") -> alt.Chart:
+    """One unit's shown count release by release (as police.uk shows for an area): the
+    public layer's own numbers, with a zero for releases where nothing was shown."""
+    windows = sorted(frame[S.WINDOW].unique())
+    mine = frame[(frame[S.UNIT] == unit) & (frame["group"] == group)]
+    counts = mine.groupby(S.WINDOW)["count"].sum().reindex(windows, fill_value=0)
+    data = pd.DataFrame({"release": windows, "shown": counts.to_numpy()})
+    title = f"{group} shown in {place or unit}, release by release"
+    return (
+        alt.Chart(data, title=alt.TitleParams(title, anchor="start"))
+        .mark_line(point=True, color=PALETTES[DEFAULT_PALETTE][3])
+        .encode(
+            x=alt.X("release:O", title="Release", sort=windows),
+            y=alt.Y("shown:Q", title="Incidents shown"),
+            tooltip=[alt.Tooltip("release:O"), alt.Tooltip("shown:Q", title="Shown")],
+        )
+        .properties(height=220)
+    )
+
+
 def small_cells(layer: PublicLayer) -> tuple[int, int]:
     """Published cells (unit, window, group) that hold exactly one and exactly two
     incidents: the ones an attacker looks at first (ARX reports them as 'uniques')."""

@@ -472,3 +472,21 @@ def test_undo_and_redo_walk_the_designs_shown():
     at.radio(key=K.COUNTS).set_value("rounded").run()  # a new change forgets the redo
     assert at.button(key=K.REDO_BUTTON).disabled
     no_errors(at)
+
+
+def test_a_clicked_unit_is_read_from_the_maps_selection():
+    from types import SimpleNamespace
+
+    from crimedash.ui import mapview
+
+    row = {"unit": "8819430141fffff", "place": "in E01990001"}
+    event = SimpleNamespace(selection={"objects": {"public-units": [row]}, "indices": {}})
+    assert mapview.picked_unit(event) == row
+    dots = SimpleNamespace(selection={"objects": {"public-units-dots": [row]}})
+    assert mapview.picked_unit(dots) == row
+    assert mapview.picked_unit(SimpleNamespace(selection={"objects": {}})) is None
+    assert mapview.picked_unit(None) is None
+
+
+def test_the_map_invites_a_click_for_the_trend(app):
+    assert any("Click a unit on the map" in c.value for c in app.caption)

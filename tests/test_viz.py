@@ -366,3 +366,17 @@ def test_small_cells_are_the_published_cells_of_one_and_two(index):
     assert ones == int((groups["count"] == 1).sum())  # exact counts: shown == true
     assert twos == int((groups["count"] == 2).sum())
     assert ones > 0
+
+
+def test_trend_chart_follows_the_public_layer_release_by_release(index):
+    layer = apply_design(index, Design())
+    frame = layer.frame(index)
+    unit = frame["unit"].value_counts().index[0]
+    chart = viz.trend_chart(frame, unit, TOTAL_GROUP, "in Somewhere")
+    rows = next(iter(chart.to_dict()["datasets"].values()))
+    assert [r["release"] for r in rows] == sorted(frame["window"].unique())  # every release
+    mine = frame[(frame["unit"] == unit) & (frame["group"] == TOTAL_GROUP)]
+    assert {r["release"]: r["shown"] for r in rows if r["shown"]} == dict(
+        zip(mine["window"], mine["count"], strict=True)
+    )
+    assert "in Somewhere" in json.dumps(chart.to_dict()["title"])

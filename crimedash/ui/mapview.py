@@ -4,6 +4,8 @@ of what the map shows and does not (¶23)."""
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import streamlit as st
 
@@ -148,17 +150,21 @@ def panel(index: Index, design: Design, projector: bool = False) -> None:
         )
         km2 = _median_km2(layer, mv.codes)
         with map_slot:
-            st.pydeck_chart(
+            event = st.pydeck_chart(
                 compute.public_deck(
                     index, design, window, mode, group, None, None, zoom, nonce, height
                 ),
                 height=height,
                 alt=f"Public map of {group or 'all crime'} in {window}: "
                 f"{design.spatial.describe()}. The same numbers are in the Table view.",
+                on_select="rerun" if mode == "units" else "ignore",
+                selection_mode="single-object",
+                key=K.MAP_PICK if mode == "units" else None,
             )
             st.markdown(viz.legend_markdown(mv), unsafe_allow_html=True)
             zoom_buttons()
         with control_slot:
+            trend(index, layer, mv, event if mode == "units" else None)
             map_notes(f, km2)
             if mode == "heat":
                 st.caption(
@@ -196,6 +202,32 @@ def panel(index: Index, design: Design, projector: bool = False) -> None:
                 f"{ones:,} published cells (unit, window and group) hold a single incident "
                 f"and {twos:,} hold two: the first places an attacker looks."
             )
+
+
+def picked_unit(event, layer_ids: tuple[str, ...] = ("public-units", "public-units-dots")):
+    """The unit clicked on the map (its row in the deck's data), or None."""
+    try:
+        objects = event.selection["objects"]
+    except (AttributeError, KeyError, TypeError):
+        return None
+    for layer_id in layer_ids:
+        for obj in objects.get(layer_id, []) or []:
+            if isinstance(obj, dict) and obj.get(S.UNIT):
+                return obj
+    return None
+
+
+def trend(index: Index, layer: PublicLayer, mv: viz.MapView, event) -> None:
+    """The clicked unit's shown count over the releases; a hint until one is clicked."""
+    obj = picked_unit(event) if event is not None else None
+    if obj is None:
+        st.caption("Click a unit on the map to see its counts release by release.")
+        return
+    place = html.unescape(str(obj.get("place", "")))
+    st.altair_chart(
+        viz.trend_chart(layer.frame(index), str(obj[S.UNIT]), mv.group, place),
+        width="stretch",
+    )
 
 
 def _median_km2(layer: PublicLayer, codes) -> float | None:

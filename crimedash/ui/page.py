@@ -22,14 +22,22 @@ STYLE = """<style>
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] *,
 [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
   overflow: visible !important; text-overflow: clip !important; white-space: normal !important;
-  overflow-wrap: anywhere;
+  overflow-wrap: break-word;
+}
+[data-testid="stColumn"] [data-testid="stColumn"] [data-testid="stMetricValue"] {
+  font-size: 1.6rem;
 }
 </style>"""
 # Projector mode: large type, little padding, so map and score share a 1280x720 screen.
 PROJECTOR_STYLE = """<style>
 html { font-size: 18px; }
-.block-container, [data-testid="stMainBlockContainer"] { padding-top: 3.4rem !important; padding-bottom: 1rem !important; }
+.block-container, [data-testid="stMainBlockContainer"] {
+  padding-top: 3.4rem !important; padding-bottom: 1rem !important;
+}
 [data-testid="stMetricValue"] { font-size: 2.6rem !important; line-height: 1.1; }
+[data-testid="stColumn"] [data-testid="stColumn"] [data-testid="stMetricValue"] {
+  font-size: 1.9rem !important;
+}
 .cd-verdict, .cd-verdict-words { font-size: 1.15rem; }
 [data-testid="stHeader"] { height: 2.2rem; }
 </style>"""
