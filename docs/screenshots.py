@@ -45,6 +45,12 @@ def settled(page, timeout_ms: int = 1_800_000) -> None:
     wait_idle(page, timeout_ms)
 
 
+def to_top(page) -> None:
+    """Scroll every scrolled container back to the top (a click on a control scrolls)."""
+    page.evaluate("document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })")
+    page.wait_for_timeout(500)
+
+
 def upload(page, files: list[Path]) -> None:
     page.get_by_role("tab", name="Data").click()
     wait_idle(page)
@@ -85,6 +91,7 @@ def views(url: str, profile: Path) -> None:
             settled(pg)
             if name:
                 pg.wait_for_timeout(2000)
+                to_top(pg)
                 save(pg.screenshot(), OUT / f"sample-1440-{name}.png")
         pg.get_by_role("button", name="Pin this design").click()
         settled(pg)
@@ -93,6 +100,7 @@ def views(url: str, profile: Path) -> None:
         settled(pg)
         pg.get_by_role("tab", name="Compare").click()
         settled(pg)
+        pg.get_by_text("What differs").first.evaluate("e => e.scrollIntoView({block: 'start'})")
         pg.wait_for_timeout(2000)
         save(pg.screenshot(), OUT / "sample-1440-compare.png")
         pg.get_by_role("tab", name="Frontier").click()
@@ -132,6 +140,7 @@ def main(names: list[str]) -> None:
                             pg.locator(MAP_CANVAS).first.wait_for(timeout=600_000)
                             settled(pg)
                         pg.wait_for_timeout(2000)  # let deck.gl finish drawing
+                        to_top(pg)
                         mode = "-projector" if projector else ""
                         save(pg.screenshot(), OUT / f"{name}-{width}{mode}.png")
                         print(name, width, pg.url, flush=True)
