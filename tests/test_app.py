@@ -474,19 +474,13 @@ def test_undo_and_redo_walk_the_designs_shown():
     no_errors(at)
 
 
-def test_a_clicked_unit_is_read_from_the_maps_selection():
-    from types import SimpleNamespace
-
-    from crimedash.ui import mapview
-
-    row = {"unit": "8819430141fffff", "place": "in E01990001"}
-    event = SimpleNamespace(selection={"objects": {"public-units": [row]}, "indices": {}})
-    assert mapview.picked_unit(event) == row
-    dots = SimpleNamespace(selection={"objects": {"public-units-dots": [row]}})
-    assert mapview.picked_unit(dots) == row
-    assert mapview.picked_unit(SimpleNamespace(selection={"objects": {}})) is None
-    assert mapview.picked_unit(None) is None
-
-
-def test_the_map_invites_a_click_for_the_trend(app):
-    assert any("Click a unit on the map" in c.value for c in app.caption)
+def test_a_picked_unit_shows_its_trend():
+    at = start()
+    pick = at.selectbox(key=K.TREND_UNIT)
+    assert pick.value is None and len(pick.options) > 1
+    assert all(o.startswith("in ") for o in pick.options[1:])  # the area holding it
+    charts = len(at.get("vega_lite_chart"))
+    pick.select_index(1).run()
+    no_errors(at)
+    assert len(at.get("vega_lite_chart")) == charts + 1
+    assert any("release by release" in c.proto.spec for c in at.get("vega_lite_chart"))

@@ -240,20 +240,3 @@ def test_an_upload_survives_a_refresh_in_the_browser(page):
         wait_idle(pg)
         assert "data=upload" in pg.url
         pg.get_by_text(f"incidents from {month.name}").first.wait_for(timeout=60_000)
-
-
-def test_clicking_a_unit_shows_its_trend(page):
-    with open_page(page, 1280, 900) as pg:
-        hint = pg.get_by_text("Click a unit on the map")
-        hint.first.wait_for(timeout=60_000)
-        box = pg.locator("[data-testid='stDeckGlJsonChart']").first.bounding_box()
-        pg.wait_for_timeout(2000)  # deck.gl picks from what it has drawn
-        pg.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        pg.wait_for_timeout(300)
-        pg.mouse.down()
-        pg.mouse.up()
-        hint.first.wait_for(state="detached", timeout=60_000)  # the trend replaced it
-        wait_idle(pg)
-        assert pg.locator("[data-testid='stVegaLiteChart']").count() >= 1
-        SHOTS.mkdir(exist_ok=True)
-        pg.screenshot(path=str(SHOTS / "trend.png"), full_page=True)

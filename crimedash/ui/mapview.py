@@ -150,21 +150,18 @@ def panel(index: Index, design: Design, projector: bool = False) -> None:
         )
         km2 = _median_km2(layer, mv.codes)
         with map_slot:
-            event = st.pydeck_chart(
+            st.pydeck_chart(
                 compute.public_deck(
                     index, design, window, mode, group, None, None, zoom, nonce, height
                 ),
                 height=height,
                 alt=f"Public map of {group or 'all crime'} in {window}: "
                 f"{design.spatial.describe()}. The same numbers are in the Table view.",
-                on_select="rerun" if mode == "units" else "ignore",
-                selection_mode="single-object",
-                key=K.MAP_PICK if mode == "units" else None,
             )
             st.markdown(viz.legend_markdown(mv), unsafe_allow_html=True)
             zoom_buttons()
         with control_slot:
-            trend(index, layer, mv, event if mode == "units" else None)
+            trend(index, layer, mv)
             map_notes(f, km2)
             if mode == "heat":
                 st.caption(
@@ -204,30 +201,35 @@ def panel(index: Index, design: Design, projector: bool = False) -> None:
             )
 
 
-def picked_unit(event, layer_ids: tuple[str, ...] = ("public-units", "public-units-dots")):
-    """The unit clicked on the map (its row in the deck's data), or None."""
-    try:
-        objects = event.selection["objects"]
-    except (AttributeError, KeyError, TypeError):
-        return None
-    for layer_id in layer_ids:
-        for obj in objects.get(layer_id, []) or []:
-            if isinstance(obj, dict) and obj.get(S.UNIT):
-                return obj
-    return None
+TREND_UNITS = 200  # units offered for a trend: the busiest in the release shown
 
 
-def trend(index: Index, layer: PublicLayer, mv: viz.MapView, event) -> None:
-    """The clicked unit's shown count over the releases; a hint until one is clicked."""
-    obj = picked_unit(event) if event is not None else None
-    if obj is None:
-        st.caption("Click a unit on the map to see its counts release by release.")
+def trend(index: Index, layer: PublicLayer, mv: viz.MapView) -> None:
+    """A unit's shown count over the releases (as police.uk shows for an area), for a
+    unit picked by its place: the busiest units of the release on the map."""
+    if mv.units.empty:
         return
-    place = html.unescape(str(obj.get("place", "")))
-    st.altair_chart(
-        viz.trend_chart(layer.frame(index), str(obj[S.UNIT]), mv.group, place),
-        width="stretch",
+    top = mv.units.nlargest(TREND_UNITS, "value")
+    words = {
+        str(u): f"{html.unescape(str(p))} ({lab} shown)"
+        for u, p, lab in zip(top[S.UNIT], top["place"], top["label"], strict=True)
+    }
+    choices = [None, *words]
+    if st.session_state.get(K.TREND_UNIT) not in choices:
+        st.session_state[K.TREND_UNIT] = None
+    unit = st.selectbox(
+        "Trend of one unit, release by release",
+        choices,
+        key=K.TREND_UNIT,
+        format_func=lambda u: (
+            "(pick a unit: the busiest are listed first)" if u is None else words[u]
+        ),
+        help="Hover a unit on the map to read its place; pick it here to see its counts "
+        "in every release.",
     )
+    if unit is not None:
+        place = words[unit].rsplit(" (", 1)[0]
+        st.altair_chart(viz.trend_chart(layer.frame(index), unit, mv.group, place), width="stretch")
 
 
 def _median_km2(layer: PublicLayer, codes) -> float | None:

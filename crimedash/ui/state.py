@@ -80,4 +80,4 @@ UNDO = "undo_stack"  # designs shown, oldest first (the last is the current one)
 REDO = "redo_stack"  # designs undone, most recent last
 UNDO_BUTTON = "undo_button"
 REDO_BUTTON = "redo_button"
-MAP_PICK = "map_pick"  # the public map's selection (a clicked unit: its trend chart)
+TREND_UNIT = "trend_unit"  # the unit whose counts are drawn release by release
