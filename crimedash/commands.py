@@ -16,6 +16,7 @@ from crimedash.design import (
     TIME_PRECISIONS,
     Design,
 )
+from crimedash.textsafe import terminal_text
 
 
 # --- shared by assess and export: the design as options ---------------------------------
@@ -59,7 +60,7 @@ def add_design_arguments(p: argparse.ArgumentParser) -> None:
 
 def design_from_args(args: argparse.Namespace) -> Design:
     """The design the options describe (file first, then options on top)."""
-    base = Design.from_json(Path(args.design).read_text()) if args.design else Design()
+    base = Design.from_json(_read_design_file(args.design)) if args.design else Design()
     changes = {}
     for name in (
         "granularity",
@@ -90,6 +91,15 @@ def design_from_args(args: argparse.Namespace) -> Design:
             changes["frequency"], base.time_precision
         )
     return Design.from_dict({**base.to_dict(), **changes}) if changes else base
+
+
+def _read_design_file(path: str) -> str:
+    from crimedash.errors import DesignError
+
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DesignError(f"cannot read the design file {path}: {exc}") from None
 
 
 def dataset_from_args(args: argparse.Namespace, *, quiet: bool = False):
@@ -124,16 +134,24 @@ def cmd_assess(args: argparse.Namespace) -> int:
     a = assess(ds.index, design, with_what_ifs=not args.no_what_ifs, rejected_rows=ds.rejected_rows)
     if args.json:
         out = a.to_dict()
-        out["rejected_rows"] = ds.rejected_rows
+        out.update(ds.rejected_summary())  # every input's rejected rows, by input and reason
         out["data_precision"] = str(ds.index.data_precision)
         out["inputs"] = ds.inputs
         print(json.dumps(out, indent=2, default=str))
         return 0
-    print(render_assessment(a, rejected_rows=ds.rejected_rows))
+    print(
+        render_assessment(
+            a,
+            rejected_rows=ds.rejected_rows,
+            rejected_by_input=ds.rejected_summary()["rejected_by_input"],
+        )
+    )
     return 0
 
 
-def render_assessment(a, *, rejected_rows: int = 0) -> str:
+def render_assessment(
+    a, *, rejected_rows: int = 0, rejected_by_input: dict[str, int] | None = None
+) -> str:
     """The assessment as text for people (the CLI's default output)."""
     from crimedash.risk import ATTACKER_LABELS
 
@@ -146,7 +164,9 @@ def render_assessment(a, *, rejected_rows: int = 0) -> str:
         f"{d.time_precision}, {d.counts} counts"
         + (f" (suppressed under {d.min_count})" if d.min_count else "")
         + f", references {d.references}",
-        f"Incidents: {a.incidents:,} loaded ({rejected_rows:,} rows rejected), "
+        f"Incidents: {a.incidents:,} loaded ({rejected_rows:,} rows rejected"
+        + "".join(f", {n:,} of {k}" for k, n in (rejected_by_input or {}).items() if n)
+        + "), "
         f"{a.shown_incidents:,} in shown groups, {a.published_incidents:,} published",
         f"Expected linkable incidents: {a.linkable_incidents:,.1f}; "
         f"high-risk share {a.high_risk_share:.1%}; worst case r={a.worst_case.get('r', 0):.2f}"
@@ -168,7 +188,8 @@ def render_assessment(a, *, rejected_rows: int = 0) -> str:
     lines += ["", "Findings:"] + [f"  - {f}" for f in a.findings]
     if a.assumptions:
         lines += ["", "Assumptions and notes:"] + [f"  - {x}" for x in a.assumptions]
-    return "\n".join(lines)
+    # group names, area codes and categories come from the data or a design file
+    return "\n".join(terminal_text(line) for line in lines)
 
 
 # --- load -------------------------------------------------------------------------------
@@ -190,11 +211,12 @@ def _configure_load(p: argparse.ArgumentParser) -> None:
 @register("load", "Load incident files and report what was kept and rejected.", _configure_load)
 def cmd_load(args: argparse.Namespace) -> int:
     from crimedash.load import ColumnMapping, load_incidents
+    from crimedash.textsafe import csv_bytes
 
     mapping = ColumnMapping.parse(args.map) if args.map else None
     result = load_incidents(args.files, mapping=mapping)
-    if args.rejected_out:
-        Path(args.rejected_out).write_bytes(result.rejected_csv())
+    if args.rejected_out:  # the one CSV rule (crimedash.textsafe): no formula runs
+        Path(args.rejected_out).write_bytes(csv_bytes(result.rejected))
     summary = result.summary()
     print(json.dumps(summary, indent=2) if args.json else render_load_summary(summary))
     if args.rejected_out:
@@ -202,9 +224,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
-def _printable(text: object) -> str:
-    """Data shown in a terminal: control characters escaped, never interpreted."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+_printable = terminal_text  # data shown in a terminal: control characters escaped
 
 
 def render_load_summary(s: dict) -> str:
@@ -237,7 +257,7 @@ def render_load_summary(s: dict) -> str:
             f"longitude {e['lon_min']:.5f} to {e['lon_max']:.5f}"
         )
     for name, why in s["skipped_files"]:
-        lines.append(f"Skipped {_printable(name)}: {why}")
+        lines.append(f"Skipped {_printable(name)}: {_printable(why)}")
     return "\n".join(lines)
 
 
@@ -322,7 +342,14 @@ def _configure_export(p: argparse.ArgumentParser) -> None:
 def cmd_export(args: argparse.Namespace) -> int:
     from crimedash.designlog import DesignLog
     from crimedash.errors import ExportError
-    from crimedash.export import MANIFEST, REVIEW_DIR, Approval, export_bundle, zip_path
+    from crimedash.export import (
+        MANIFEST,
+        REVIEW_DIR,
+        Approval,
+        export_bundle,
+        review_zip_path,
+        zip_path,
+    )
 
     approval = Approval(
         reviewer=args.approved_by,
@@ -362,7 +389,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     )
     for f in manifest["public_files"]:
         print(f"  {f['path']:<28} sha256 {f['sha256'][:16]}")
-    print(f"  review/ (manifest, report.html, report.md); the same as a zip: {zip_path(out)}")
+    print(f"To publish (public/ only): {zip_path(out)}")
+    print(
+        f"Review record, NOT for publication (manifest with the noise seed, report): "
+        f"{review_zip_path(out)}"
+    )
     if manifest["design_log"]:
         print(
             f"Recorded in the design log {log.path} as design {manifest['design_log']['design_id']}"
@@ -376,7 +407,12 @@ def _configure_designs(p: argparse.ArgumentParser) -> None:
     ls.add_argument("--limit", type=int, default=50, help="how many (default: 50)")
     show = sub.add_parser("show", help="one design with its assessment and approvals")
     show.add_argument("id", type=int, help="the design's id (from designs list)")
-    for q in (ls, show):
+    verify = sub.add_parser(
+        "verify",
+        help="check the log's file and its hash chain: finds records changed, added or "
+        "deleted outside crimedash (exit 2 if any)",
+    )
+    for q in (ls, show, verify):
         q.add_argument(
             "--log",
             metavar="PATH",
@@ -385,26 +421,39 @@ def _configure_designs(p: argparse.ArgumentParser) -> None:
         q.add_argument("--json", action="store_true", help="print JSON")
 
 
-@register("designs", "List or show the designs in the design log.", _configure_designs)
+@register("designs", "List, show or verify the designs in the design log.", _configure_designs)
 def cmd_designs(args: argparse.Namespace) -> int:
+    """Reads only (the log is opened read-only). Every text from the log is printed
+    through `terminal_text`, so a name holding an ESC sequence cannot act on the
+    terminal."""
     from dataclasses import asdict
 
     from crimedash.designlog import DesignLog
 
+    t = terminal_text
     log = DesignLog(args.log)
+    if args.action == "verify":
+        result = log.verify()
+        if args.json:
+            print(json.dumps(result, indent=2))
+        else:
+            print(
+                f"The design log {t(log.path)} verifies: {result['designs']} designs and "
+                f"{result['approvals']} approvals, each as recorded"
+                + (f"; last link {result['last_link'][:16]}" if result["last_link"] else "")
+                + "."
+            )
+        return 0
     if args.action == "list":
         records = log.list(limit=args.limit)
         if args.json:
-            rows = [
-                {**asdict(r), "design": json.loads(r.design_json), "status": r.status}
-                for r in records
-            ]
+            rows = [{**asdict(r), "design": r.design_dict(), "status": r.status} for r in records]
             for r in rows:
                 del r["design_json"], r["assessment"]
             print(json.dumps(rows, indent=2))
             return 0
         if not records:
-            print(f"No designs in the design log {log.path} yet.")
+            print(f"No designs in the design log {t(log.path)} yet.")
             return 0
         print(
             f"{'ID':>4}  {'Logged (UTC)':<19}  {'Design':<12}  {'Data':<16}  Score  Verdict  Status    Summary"
@@ -412,32 +461,33 @@ def cmd_designs(args: argparse.Namespace) -> int:
         for r in records:
             d = r.design
             print(
-                f"{r.id:>4}  {r.created_at[:19].replace('T', ' '):<19}  {r.fingerprint:<12}  "
-                f"{r.data_fingerprint:<16}  {r.score:5.1f}  {r.verdict:<7}  {r.status:<8}  "
-                f"{d.granularity}, {d.frequency}, {d.counts}"
+                f"{r.id:>4}  {t(r.created_at[:19].replace('T', ' ')):<19}  {t(r.fingerprint):<12}  "
+                f"{t(r.data_fingerprint):<16}  {r.score:5.1f}  {t(r.verdict):<7}  {r.status:<8}  "
+                f"{t(d.granularity)}, {d.frequency}, {d.counts}"
                 + (f" (min {d.min_count})" if d.min_count else "")
             )
         return 0
     r = log.get(args.id)
     if args.json:
-        out = {**asdict(r), "design": json.loads(r.design_json), "status": r.status}
+        out = {**asdict(r), "design": r.design_dict(), "status": r.status}
         out.pop("design_json")
         print(json.dumps(out, indent=2))
         return 0
-    a = r.assessment or {}
+    a = r.assessment if isinstance(r.assessment, dict) else {}
     print(
-        f"Design {r.id} ({r.fingerprint}), logged {r.created_at} with crimedash {r.crimedash_version}"
+        f"Design {r.id} ({t(r.fingerprint)}), logged {t(r.created_at)} with crimedash "
+        f"{t(r.crimedash_version)}"
     )
-    print(f"Data {r.data_fingerprint}; score {r.score:.1f} ({r.verdict}); status {r.status}")
+    print(f"Data {t(r.data_fingerprint)}; score {r.score:.1f} ({t(r.verdict)}); status {r.status}")
     print("Settings (the noise seed is kept in the log, not shown):")
     for k, v in r.design.to_dict(public=True).items():
-        print(f"  {k:<28} {v}")
+        print(f"  {k:<28} {t(v)}")
     for f in a.get("findings", []):
-        print(f"  - {f}")
+        print(f"  - {t(f)}")
     for ap in r.approvals:
         print(
-            f"{ap.created_at[:19].replace('T', ' ')}  {ap.decision:<7} by {ap.reviewer}"
-            + (f" ({ap.role})" if ap.role else "")
-            + (f" -> {ap.bundle_path}" if ap.bundle_path else "")
+            f"{t(ap.created_at[:19].replace('T', ' '))}  {t(ap.decision):<7} by {t(ap.reviewer)}"
+            + (f" ({t(ap.role)})" if ap.role else "")
+            + (f" -> {t(ap.bundle_path)}" if ap.bundle_path else "")
         )
     return 0

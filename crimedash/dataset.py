@@ -12,11 +12,22 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 
+from crimedash import schema
 from crimedash.index import Index, Progress, index_incidents
 from crimedash.load import ColumnMapping, LoadResult, load_areas, load_households, load_incidents
 
 Source = str | Path | tuple[str, bytes]
+REJ_INPUT = "input"  # which input a rejected row came from: incidents, households, areas
+
+
+def _context_rejected(role: str, frame: Any) -> pd.DataFrame | None:
+    """The rows a households or areas loader left out (`attrs['rejected']`), if any."""
+    rej = getattr(frame, "attrs", {}).get("rejected")
+    if rej is None or not len(rej):
+        return None
+    return rej[list(schema.REJECTED_COLUMNS)].assign(**{REJ_INPUT: role})
 
 
 @dataclass
@@ -29,10 +40,43 @@ class Dataset:
     areas: dict[str, gpd.GeoDataFrame]
     index: Index
     inputs: list[dict[str, Any]] = field(default_factory=list)
+    # rows the households and area loaders left out, as REJECTED_COLUMNS with `input`
+    context_rejected: pd.DataFrame | None = None
+
+    @property
+    def rejected(self) -> pd.DataFrame:
+        """Every rejected row of every input (incidents, households, areas), with the
+        input it came from first: what the app, the manifest, the report and
+        rejected_rows.csv count. Never drop data silently."""
+        incidents = self.loaded.rejected[list(schema.REJECTED_COLUMNS)].assign(
+            **{REJ_INPUT: "incidents"}
+        )
+        parts = [incidents]
+        if self.context_rejected is not None and len(self.context_rejected):
+            parts.append(self.context_rejected)
+        out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else incidents
+        return out[[REJ_INPUT, *schema.REJECTED_COLUMNS]]
 
     @property
     def rejected_rows(self) -> int:
-        return len(self.loaded.rejected)
+        """How many input rows were rejected, over every input."""
+        extra = 0 if self.context_rejected is None else len(self.context_rejected)
+        return len(self.loaded.rejected) + extra
+
+    def rejected_summary(self) -> dict[str, Any]:
+        """Rejected rows counted by input and by reason (plain data for the CLI's JSON,
+        the manifest, the report and the app)."""
+        rej = self.rejected
+        return {
+            "rejected_rows": len(rej),
+            "rejected_by_input": {
+                role: int((rej[REJ_INPUT] == role).sum())
+                for role in ("incidents", "households", "areas")
+            },
+            "rejected_by_reason": {
+                str(k): int(v) for k, v in rej[schema.REJ_REASON].value_counts().items()
+            },
+        }
 
 
 def _describe_context(kind: str, name: str, source: Source, frame) -> dict[str, Any]:
@@ -42,12 +86,16 @@ def _describe_context(kind: str, name: str, source: Source, frame) -> dict[str, 
         data, fname = source[1], source[0]
     else:
         data, fname = Path(source).read_bytes(), str(source)
+    rejected = getattr(frame, "attrs", {}).get("rejected")
+    n_rejected = 0 if rejected is None else len(rejected)
     return {
         "role": kind,
         "name": name,
         "file": Path(fname).name,
         "sha256": hashlib.sha256(data).hexdigest(),
-        "rows": len(frame),
+        "rows": int(getattr(frame, "attrs", {}).get("rows_read", len(frame))),
+        "kept": len(frame),
+        "rejected": n_rejected,
     }
 
 
@@ -83,10 +131,12 @@ def load_dataset(
         for f in loaded.files
     ]
     hh = None
+    context_rejected: list[pd.DataFrame | None] = []
     if households is not None:
         say(0.4, "Loading households")
         hh = load_households(households)
         inputs.append(_describe_context("households", "households", households, hh))
+        context_rejected.append(_context_rejected("households", hh))
     layers: dict[str, gpd.GeoDataFrame] = {}
     items = (
         areas.items() if isinstance(areas, Mapping) else [(layer_name(a), a) for a in (areas or [])]
@@ -95,6 +145,7 @@ def load_dataset(
         say(0.45, f"Loading areas '{name}'")
         layers[name] = load_areas(src)
         inputs.append(_describe_context("areas", name, src, layers[name]))
+        context_rejected.append(_context_rejected("areas", layers[name]))
     index = index_incidents(
         loaded.incidents,
         time_precision=loaded.time_precision,
@@ -102,7 +153,9 @@ def load_dataset(
         areas=layers,
         progress=lambda f, m: say(0.5 + 0.5 * f, m),
     )
-    return Dataset(loaded, hh, layers, index, inputs)
+    found = [r for r in context_rejected if r is not None]
+    extra = pd.concat(found, ignore_index=True) if found else None
+    return Dataset(loaded, hh, layers, index, inputs, extra)
 
 
 def sample_dataset(progress: Progress | None = None) -> Dataset:

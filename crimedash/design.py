@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from itertools import pairwise
@@ -31,6 +32,10 @@ REFERENCE_MODES = ("omitted", "truncated", "pseudonym", "full")
 H3_MIN, H3_MAX = 5, 15
 PIN_H3_RESOLUTION = 13  # at or above this an H3 cell is about one building (~44 m2)
 PIN_GRID_METRES = 20
+# an adaptive unit may be as small as the design's minimum area; below this (about a
+# house and its garden, or a block of flats) it marks a building
+PIN_MIN_AREA_M2 = 1_000.0
+DEFAULT_MIN_UNIT_AREA_M2 = 10_000.0  # one hectare: a street block, not a building
 DANGEROUS = ("household_pins", "full_references")
 
 # Time levels shared by release frequency and shown precision, finest first. A window
@@ -66,10 +71,21 @@ DEFAULT_BANDS = (1, 3, 6, 11, 21, 51)  # shown as "1 to 2", "3 to 5", ... "51 or
 
 @dataclass(frozen=True)
 class Setting:
+    """One design setting. A numeric setting has its range here (`low`, `high`, and
+    whether `low` itself is allowed): the one place ranges live, used to validate every
+    design before anything is scored and to write `allowed` in the docs and help."""
+
     name: str
     default: Any
     allowed: str
     help: str
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False  # the value must be greater than `low`, not equal to it
+    whole: bool = False  # a whole number
+
+
+MAX_SEED = 2**63 - 1
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -78,8 +94,21 @@ SETTINGS: tuple[Setting, ...] = (
         "h3:8",
         "h3:R (R 5-15), grid:METRES, areas[:LAYER], adaptive:K",
         "Spatial unit. Larger units hold more households, so a crime is harder to tie "
-        "to one home (¶16, ¶19). h3:15 is a household pin (¶21). adaptive:K uses the "
-        "finest H3 cells that each cover at least K households.",
+        "to one home (¶16, ¶19). h3:15 is a household pin (¶21). adaptive:K draws the "
+        "finest units, unions of H3 cells chosen from households only, that each cover at "
+        "least K households and min_unit_area_m2.",
+    ),
+    Setting(
+        "min_unit_area_m2",
+        DEFAULT_MIN_UNIT_AREA_M2,
+        "square metres, greater than 0",
+        "The smallest area an adaptive unit may cover: adaptive units are unions of the "
+        "finest H3 cells at least this large, so a block of flats with K households is "
+        "never published as a building-sized unit (¶21). Below "
+        f"{PIN_MIN_AREA_M2:,.0f} m² it is a household pin and must be acknowledged.",
+        low=0,
+        high=1e10,
+        low_open=True,
     ),
     Setting(
         "frequency",
@@ -125,22 +154,40 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "min_count",
         0,
-        "0 or more",
+        "0-1000000",
         "Suppress any cell with fewer incidents than this (0: no suppression). Cells "
         "whose value could be recovered from a published total are suppressed too.",
+        low=0,
+        high=1_000_000,
+        whole=True,
     ),
-    Setting("round_base", 5, "2 or more", "Base counts are rounded to when counts=rounded."),
+    Setting(
+        "round_base",
+        5,
+        "2-1000000",
+        "Base counts are rounded to when counts=rounded.",
+        low=2,
+        high=1_000_000,
+        whole=True,
+    ),
     Setting(
         "bands",
         DEFAULT_BANDS,
         "increasing lower edges from 1",
         "Band lower edges when counts=banded.",
+        low=1,
+        high=1_000_000_000,
+        whole=True,
     ),
     Setting(
         "epsilon",
         1.0,
-        "greater than 0",
-        "Privacy-loss parameter of the noise when counts=noise: smaller is more private.",
+        "greater than 0, at most 100",
+        "Privacy-loss parameter of the noise when counts=noise: smaller is more private. "
+        "Above about 20 the noise protects nothing; above 709 it cannot be computed.",
+        low=0,
+        high=100,
+        low_open=True,
     ),
     Setting(
         "totals",
@@ -160,26 +207,38 @@ SETTINGS: tuple[Setting, ...] = (
         (),
         "category=weight pairs (0-1)",
         "Overrides of the per-category sensitivity weights (¶20).",
+        low=0,
+        high=1,
     ),
     Setting(
         "location_weights",
         (),
         "location_type=weight pairs (0-1)",
         "Overrides of how much each kind of place counts (¶26-28).",
+        low=0,
+        high=1,
     ),
     Setting(
         "assumed_households_per_km2",
         1500.0,
-        "greater than 0",
+        "greater than 0, at most 100000",
         "Used only when no households layer is loaded: an explicit assumption (¶19).",
+        low=0,
+        high=100_000,
+        low_open=True,
     ),
-    Setting("green_below", 20.0, "0-100", "Scores below this are green."),
-    Setting("red_from", 50.0, "0-100", "Scores from this are red; between is amber."),
+    Setting("green_below", 20.0, "0-100", "Scores below this are green.", low=0, high=100),
+    Setting(
+        "red_from", 50.0, "0-100", "Scores from this are red; between is amber.", low=0, high=100
+    ),
     Setting(
         "high_risk_line",
         0.5,
-        "0-1",
+        "greater than 0, at most 1",
         "An incident whose chance of being linked is at least this counts as high risk.",
+        low=0,
+        high=1,
+        low_open=True,
     ),
     Setting(
         "acknowledge",
@@ -190,11 +249,72 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "noise_seed",
         0,
-        "an integer",
+        f"a whole number 0-{MAX_SEED}",
         "Seed of the noise when counts=noise; kept in the review record, never published.",
+        low=0,
+        high=MAX_SEED,
+        whole=True,
     ),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+# Single numbers checked against their row of SETTINGS (pairs and bands are checked
+# item by item the same way).
+NUMERIC_SETTINGS = (
+    "min_count",
+    "round_base",
+    "epsilon",
+    "assumed_households_per_km2",
+    "green_below",
+    "red_from",
+    "high_risk_line",
+    "noise_seed",
+    "min_unit_area_m2",
+)
+
+
+def _number(name: str, value: Any, what: str | None = None) -> int | float:
+    """A numeric setting as a finite number in its documented range (SETTINGS), or a
+    DesignError saying which setting, what was given and what is allowed. Run before
+    anything is scored: an epsilon of 1e308, NaN or Infinity would otherwise reach the
+    model and give a score that is not a number."""
+    s = SETTINGS_BY_NAME[name]
+    label = what or name
+    allowed = f"{label} must be {_range_words(s)}"
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise DesignError(f"{allowed}; got {value!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise DesignError(f"{allowed}; got {value!r}, which is not a number") from None
+    if not math.isfinite(number):
+        raise DesignError(f"{allowed}; got {value!r}, which is not a finite number")
+    if s.whole:
+        if number != int(number):
+            raise DesignError(f"{allowed}; got {value!r}, which is not a whole number")
+        if isinstance(value, int):
+            number = value  # exact, even beyond float precision (seeds)
+        elif isinstance(value, str):
+            number = int(value.strip()) if value.strip().lstrip("+-").isdigit() else int(number)
+        else:
+            number = int(number)
+    too_low = s.low is not None and (number <= s.low if s.low_open else number < s.low)
+    too_high = s.high is not None and number > s.high
+    if too_low or too_high:
+        raise DesignError(f"{allowed}; got {value!r}")
+    return number
+
+
+def _range_words(s: Setting) -> str:
+    """A setting's range in words, from its row of SETTINGS."""
+    if s.low_open:
+        return f"greater than {s.low:g}" + (f", at most {s.high:g}" if s.high is not None else "")
+    if s.high is None:
+        return f"{s.low:g} or more"
+    if s.whole:
+        return f"{s.low:g} or more (at most {s.high:,})"
+    return f"between {s.low:g} and {s.high:g}"
 
 
 @dataclass(frozen=True)
@@ -268,6 +388,7 @@ class Design:
     sensitivity: tuple[tuple[str, float], ...] = ()
     location_weights: tuple[tuple[str, float], ...] = ()
     assumed_households_per_km2: float = 1500.0
+    min_unit_area_m2: float = DEFAULT_MIN_UNIT_AREA_M2
     green_below: float = 20.0
     red_from: float = 50.0
     high_risk_line: float = 0.5
@@ -283,16 +404,16 @@ class Design:
             set_(self, "categories", tuple(sorted(set(self.categories))))
         set_(self, "grouping", _pairs(self.grouping))
         set_(self, "hidden_groups", tuple(sorted(set(self.hidden_groups))))
-        set_(self, "sensitivity", tuple((k, float(v)) for k, v in _pairs(self.sensitivity)))
-        set_(
-            self, "location_weights", tuple((k, float(v)) for k, v in _pairs(self.location_weights))
-        )
-        set_(self, "bands", tuple(int(b) for b in self.bands))
+        for name in ("sensitivity", "location_weights"):
+            pairs = _pairs(getattr(self, name))
+            set_(self, name, tuple((k, _number(name, v, f"weight for {k!r}")) for k, v in pairs))
+        bands = self.bands if isinstance(self.bands, list | tuple) else (self.bands,)
+        set_(self, "bands", tuple(_number("bands", b, "a band edge") for b in bands))
         set_(self, "acknowledge", tuple(sorted(set(self.acknowledge))))
-        set_(self, "min_count", int(self.min_count))
-        set_(self, "round_base", int(self.round_base))
-        set_(self, "epsilon", float(self.epsilon))
-        set_(self, "noise_seed", int(self.noise_seed))
+        for name in NUMERIC_SETTINGS:
+            set_(self, name, _number(name, getattr(self, name)))
+        if not isinstance(self.totals, bool):
+            raise DesignError(f"totals must be true or false; got {self.totals!r}")
         self._validate()
 
     # -- validation -------------------------------------------------------------------
@@ -305,26 +426,13 @@ class Design:
         one_of("time_precision", self.time_precision, TIME_PRECISIONS)
         one_of("counts", self.counts, COUNT_MODES)
         one_of("references", self.references, REFERENCE_MODES)
-        if self.min_count < 0:
-            raise DesignError(f"min_count must be 0 or more; got {self.min_count}")
-        if self.round_base < 2:
-            raise DesignError(f"round_base must be 2 or more; got {self.round_base}")
         b = self.bands
         if not b or b[0] != 1 or any(x >= y for x, y in pairwise(b)):
             raise DesignError(f"bands must be increasing lower edges starting at 1; got {b}")
-        if not self.epsilon > 0:
-            raise DesignError(f"epsilon must be greater than 0; got {self.epsilon}")
-        for name, weight in self.sensitivity + self.location_weights:
-            if not 0.0 <= weight <= 1.0:
-                raise DesignError(f"weight for {name!r} must be between 0 and 1; got {weight}")
         for name, _ in self.location_weights:
             one_of("location type", name, tuple(LocationType))
-        if not self.assumed_households_per_km2 > 0:
-            raise DesignError("assumed_households_per_km2 must be greater than 0")
-        if not 0 <= self.green_below <= self.red_from <= 100:
+        if not self.green_below <= self.red_from:
             raise DesignError("thresholds must satisfy 0 <= green_below <= red_from <= 100")
-        if not 0 < self.high_risk_line <= 1:
-            raise DesignError("high_risk_line must be in (0, 1]")
         for name in self.acknowledge:
             one_of("acknowledge", name, DANGEROUS)
         for danger in self.dangers():
@@ -339,8 +447,10 @@ class Design:
         """The dangerous options this design uses (they need acknowledging)."""
         out = []
         g = self._parsed
-        if (g.kind == "h3" and g.param >= PIN_H3_RESOLUTION) or (
-            g.kind == "grid" and g.param < PIN_GRID_METRES
+        if (
+            (g.kind == "h3" and g.param >= PIN_H3_RESOLUTION)
+            or (g.kind == "grid" and g.param < PIN_GRID_METRES)
+            or (g.kind == "adaptive" and self.min_unit_area_m2 < PIN_MIN_AREA_M2)
         ):
             out.append("household_pins")
         if self.references == "full":
@@ -404,8 +514,15 @@ class Design:
 
     @classmethod
     def from_json(cls, text: str) -> Design:
+        def no_constant(name: str) -> Any:
+            raise DesignError(
+                f"design file holds {name}, which is not a number a design can use",
+                hint="give every setting a finite number in its range (see "
+                "docs/design-settings.md)",
+            )
+
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_constant=no_constant)
         except json.JSONDecodeError as exc:
             raise DesignError(
                 f"design file is not valid JSON (line {exc.lineno}): {exc.msg}"

@@ -1,15 +1,21 @@
 """Export the approved version: exactly what will be published, and the record that
 justifies it.
 
-`export_bundle(dataset, design, approval, out_dir)` writes one folder (and the same
-folder as a zip inside it):
+`export_bundle(dataset, design, approval, out_dir)` writes one folder with two zips
+inside it, one per audience:
 
-- `public/`: the public layer as GeoJSON (WGS84), CSV and GeoParquet, reference numbers
-  only if the design allows them, and a short README for the public saying what the map
-  shows (¶23) and whom to contact about it (¶46);
-- `review/`: `manifest.json` (versions, the full design, input hashes, rejected rows, the
-  score and its breakdown, the approval, each public file's SHA-256), and the privacy
-  impact assessment as `report.html` (offline) and `report.md`.
+- `public/`: the units layer (each shape once, GeoJSON and GeoParquet), the counts and,
+  apart from them, the 'All crime' totals (CSV and Parquet; see `crimedash.public`),
+  reference numbers only if the design allows them, and a README for the public saying
+  what the map shows (¶23), what every column means, and whom to contact (¶46);
+- `review/`: `manifest.json` (versions, the full design with its secret noise seed, input
+  hashes, rejected rows of every input, the score and its breakdown, the approval, each
+  public file's SHA-256), the privacy impact assessment as `report.html` (offline) and
+  `report.md`, and `rejected_rows.csv`;
+- `NAME-public.zip`: `public/` only, the one file to publish (`zip_path`);
+- `NAME-review-NOT-FOR-PUBLICATION.zip`: `review/` only, the record kept by the publisher
+  (`review_zip_path`). The seed in it would let anyone subtract the noise, so the review
+  record never travels in the publication zip.
 
 Promises a privacy reviewer can check (tests/test_export.py checks each one):
 
@@ -18,16 +24,19 @@ Promises a privacy reviewer can check (tests/test_export.py checks each one):
   assessed on (`assessed_fingerprint`);
 - a bundle appears whole or not at all: it is built in a hidden folder beside `out_dir`
   and renamed into place, so a crash or kill mid-export leaves no half-written bundle;
+  `overwrite` replaces only a folder that is a crimedash bundle, by swapping the two
+  folders in one atomic step, so a kill at any moment leaves the old or the new bundle
+  complete at `out_dir`;
 - public files hold only the public layer (never a raw coordinate, a finer time, a
   reference the design does not allow, free text from the input, a suppressed count or
   the noise seed), and the same inputs and design give byte-identical public files;
-- CSV cells a spreadsheet would run as a formula are neutralised.
+- CSV cells a spreadsheet would run as a formula are neutralised (`textsafe.csv_bytes`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
+import ctypes
 import glob
 import hashlib
 import io
@@ -44,17 +53,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
-import shapely
 
-from crimedash import __version__
-from crimedash import schema as S
+from crimedash import __version__, textsafe
 from crimedash.design import Design
 from crimedash.errors import DesignLogError, ExportError
-from crimedash.index import Index
 from crimedash.layer import TOTAL_GROUP, PublicLayer, apply_design
+from crimedash.public import (
+    COUNTS_CSV,
+    COUNTS_PARQUET,
+    FILE_WORDS,
+    REFERENCES_CSV,
+    TOTALS_CSV,
+    TOTALS_PARQUET,
+    UNITS_GEOJSON,
+    UNITS_PARQUET,
+    column_words,
+    geoparquet_bytes,
+    parquet_bytes,
+    public_tables,
+    units_geojson,
+)
 from crimedash.risk import Assessment, assess
 
 if TYPE_CHECKING:
@@ -64,17 +82,14 @@ if TYPE_CHECKING:
 BUNDLE_FORMAT = "crimedash-bundle/1"
 PUBLIC_DIR = "public"
 REVIEW_DIR = "review"
-MAP_GEOJSON = "crime_map.geojson"
-MAP_CSV = "crime_map.csv"
-MAP_PARQUET = "crime_map.parquet"
-REFERENCES_CSV = "references.csv"
 PUBLIC_README = "README.txt"
 MANIFEST = "manifest.json"
 REPORT_HTML = "report.html"
 REPORT_MD = "report.md"
 REJECTED_CSV = "rejected_rows.csv"
+PUBLIC_ZIP_SUFFIX = "-public.zip"
+REVIEW_ZIP_SUFFIX = "-review-NOT-FOR-PUBLICATION.zip"
 
-COORD_DECIMALS = 7  # ~1 cm: outlines stay exact enough, and every file agrees
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say: no export time inside
 DECISIONS = ("approve", "reject")
 DEFAULT_NOISE_SEED = Design().noise_seed  # public knowledge, so no secret
@@ -85,9 +100,6 @@ TEXT_MAX = 5000
 # An email address: something@domain.tld, no spaces (enough to catch a name or a typo
 # typed into the contact box; deliverability is the publisher's business).
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
-# A text cell starting with one of these is run as a formula by Excel, LibreOffice and
-# Google Sheets (CSV injection); a leading quote makes it text.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- the approval ---------------------------------------------------------------------
@@ -298,149 +310,22 @@ def _area_words(km2: float) -> str:
 
 
 # --- public files ----------------------------------------------------------------------
-def neutralise_formula(value: str) -> str:
-    """A text cell a spreadsheet would run as a formula (starting with = + - @, a tab or
-    a carriage return) gets a leading single quote, so it shows as text (CSV injection).
-    Numbers are written as numbers and never pass through here."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """A frame as UTF-8 CSV that is safe to open in a spreadsheet and byte-stable:
-    text cells neutralised and quoted (so a stray line break cannot split a row),
-    integers bare, '\\n' line ends, no index."""
-    out = frame.copy()
-    for col in out.columns:
-        if not pd.api.types.is_integer_dtype(out[col]):
-            out[col] = out[col].astype(str).map(neutralise_formula)
-    return out.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC).encode(
-        "utf-8"
-    )
-
-
-def public_table(index: Index, layer: PublicLayer) -> tuple[pd.DataFrame, np.ndarray]:
-    """The public table in its fixed order (unit, window, group with the total last), and
-    each row's geometry (WGS84, rounded to `COORD_DECIMALS`, exterior rings
-    counter-clockwise as RFC 7946 asks)."""
-    frame = layer.frame(index)
-    uniq, inv = np.unique(layer.cell_unit, return_inverse=True)
-    shapes = layer.units.geometries(index, uniq) if len(uniq) else np.empty(0, dtype=object)
-    shapes = np.asarray(shapes, dtype=object)
-    if len(shapes):
-        shapes = shapely.transform(shapes, lambda xy: np.round(xy, COORD_DECIMALS))
-        shapes = shapely.orient_polygons(shapes)
-    geoms = shapes[inv] if len(inv) else np.empty(0, dtype=object)
-    group_rank = frame[S.GROUP].map(lambda g: (1, g) if g == TOTAL_GROUP else (0, g))
-    order = (
-        pd.DataFrame(
-            {
-                "u": frame[S.UNIT].astype(str),
-                "w": layer.cell_window,
-                "g": group_rank,
-            }
-        )
-        .sort_values(["u", "w", "g"], kind="stable")
-        .index.to_numpy()
-    )
-    frame = frame.iloc[order].reset_index(drop=True)
-    frame[S.SHOWN] = frame[S.SHOWN].astype(np.int64)
-    frame[S.SHOWN_LABEL] = frame[S.SHOWN_LABEL].astype(str)
-    return frame, geoms[order] if len(order) else geoms
-
-
-def _num(x: float) -> str:
-    return f"{x:.{COORD_DECIMALS}f}"
-
-
-def _coords_json(coords: Any) -> str:
-    if isinstance(coords[0], int | float):
-        return "[" + ",".join(_num(c) for c in coords[:2]) + "]"
-    return "[" + ",".join(_coords_json(c) for c in coords) + "]"
-
-
-def geojson_bytes(frame: pd.DataFrame, geoms: np.ndarray) -> bytes:
-    """RFC 7946 GeoJSON (WGS84 longitude/latitude), one feature per line, coordinates
-    with a fixed number of decimals, properties in the public table's column order:
-    the same layer always gives the same bytes."""
-    lines = ['{"type":"FeatureCollection","features":[']
-    records = frame.to_dict(orient="records")
-    shapes: dict[int, str] = {}  # a unit's shape repeats on every window and group row
-    for i, (props, geom) in enumerate(zip(records, geoms, strict=True)):
-        geometry = shapes.get(id(geom))
-        if geometry is None:
-            mapping = shapely.geometry.mapping(geom)
-            coords = _coords_json(mapping["coordinates"])
-            geometry = shapes[id(geom)] = f'{{"type":"{mapping["type"]}","coordinates":{coords}}}'
-        props = {k: (int(v) if isinstance(v, np.integer) else v) for k, v in props.items()}
-        feature = (
-            '{"type":"Feature","properties":'
-            + json.dumps(props, ensure_ascii=False, separators=(",", ":"))
-            + ',"geometry":'
-            + geometry
-            + "}"
-        )
-        lines.append(feature + ("," if i + 1 < len(records) else ""))
-    lines.append("]}")
-    return ("\n".join(lines) + "\n").encode("utf-8")
-
-
-def geoparquet_bytes(frame: pd.DataFrame, geoms: np.ndarray) -> bytes:
-    """GeoParquet 1.1 with WKB geometry. Written with pyarrow directly so the file holds
-    only what we put there: no pandas metadata, no library versions but ours, and a
-    fixed 'geo' block (no CRS given means OGC:CRS84, i.e. WGS84 longitude/latitude)."""
-    columns = {c: pa.array(frame[c].tolist(), type=_arrow_type(frame[c])) for c in frame.columns}
-    wkb = shapely.to_wkb(geoms, byte_order=1, output_dimension=2) if len(geoms) else []
-    columns[S.GEOMETRY] = pa.array(list(wkb), type=pa.binary())
-    types = sorted({shapely.get_type_id(g) for g in geoms}) if len(geoms) else []
-    names = {3: "Polygon", 6: "MultiPolygon", 0: "Point", 1: "LineString", 5: "MultiLineString"}
-    bounds = shapely.total_bounds(geoms) if len(geoms) else None
-    geo = {
-        "version": "1.1.0",
-        "primary_column": S.GEOMETRY,
-        "columns": {
-            S.GEOMETRY: {
-                "encoding": "WKB",
-                "geometry_types": [names.get(t, "Unknown") for t in types],
-                **(
-                    {"bbox": [round(float(b), COORD_DECIMALS) for b in bounds]}
-                    if bounds is not None and np.isfinite(bounds).all()
-                    else {}
-                ),
-            }
-        },
-        "creator": {"library": "crimedash", "version": __version__},
-    }
-    table = pa.table(columns).replace_schema_metadata(
-        {b"geo": json.dumps(geo, sort_keys=True, separators=(",", ":")).encode()}
-    )
-    buf = io.BytesIO()
-    pq.write_table(
-        table,
-        buf,
-        compression="zstd",
-        compression_level=9,
-        use_dictionary=True,
-        write_statistics=True,
-    )
-    return buf.getvalue()
-
-
-def _arrow_type(series: pd.Series) -> pa.DataType:
-    return pa.int64() if pd.api.types.is_integer_dtype(series) else pa.string()
+# One rule for every CSV the project writes (the public table, the review's rejected
+# rows, `crimedash load --rejected-out`): see crimedash/textsafe.py.
+neutralise_formula = textsafe.csv_cell
+csv_bytes = textsafe.csv_bytes
 
 
 def public_readme(
-    design: Design, approval: Approval, explanation: str, files: Iterable[str]
+    design: Design,
+    approval: Approval,
+    explanation: str,
+    files: Iterable[str],
+    base_resolution: int | None = None,
 ) -> str:
-    """The short notes file for the public: what the map shows (¶23), the files, and
-    who published it with a contact for questions and removal requests (¶46)."""
-    described = {
-        MAP_GEOJSON: "the map layer as GeoJSON (WGS84 longitude/latitude) for QGIS, "
-        "kepler.gl and web maps",
-        MAP_CSV: "the same counts as a table, without shapes",
-        MAP_PARQUET: "the map layer as GeoParquet",
-        REFERENCES_CSV: "the reference numbers shown, by unit, period and type",
-    }
+    """The notes file for the public: what the map shows (¶23), the files and every
+    column in them, and who published it with a contact for questions and removal
+    requests (¶46)."""
     lines = [
         f"Crime map published by {approval.publisher}",
         "",
@@ -450,15 +335,20 @@ def public_readme(
         "",
         "Files",
         "",
-        *[f"- {name}: {described[name]}" for name in files if name in described],
+        *[
+            line
+            for name in files
+            if name in FILE_WORDS
+            for line in _wrap(f"- {name}: {FILE_WORDS[name]}")
+        ],
         "",
         "Columns",
         "",
-        f"- {S.UNIT}: the area's id ({_unit_id_words(design)})",
-        f"- {S.WINDOW}: the period the count covers",
-        f"- {S.GROUP}: the type of crime ('{TOTAL_GROUP}' is the total)",
-        f"- {S.SHOWN}: the count shown (for a band, its lowest value)",
-        f"- {S.SHOWN_LABEL}: the count as shown on the map",
+        *[
+            line
+            for entry in column_words(design.spatial.kind, _unit_id_words(design), base_resolution)
+            for line in _wrap(entry)
+        ],
         "",
         "Questions, complaints and removal requests",
         "",
@@ -475,8 +365,10 @@ def public_readme(
 
 def _unit_id_words(design: Design) -> str:
     kind = design.spatial.kind
-    if kind in ("h3", "adaptive"):
-        return "an H3 hexagon id"
+    if kind == "h3":
+        return "an H3 cell id"
+    if kind == "adaptive":
+        return "an H3 cell id, or an H3 cell id and the child digits of a pool"
     if kind == "grid":
         return "a grid square: its size and its lower-left corner in metres"
     return "the area's code"
@@ -509,27 +401,44 @@ def public_files(
     The same data, design and approval always give the same bytes."""
     index = dataset.index
     layer = layer or apply_design(index, design)
-    frame, geoms = public_table(index, layer)
+    tables = public_tables(index, layer)
     explanation = approval.explanation or explain(design, layer)
+    n_units, n_counts = len(tables.units), len(tables.counts)
+
+    def public(name: str, data: bytes, rows: int) -> PublicFile:
+        return PublicFile(f"{PUBLIC_DIR}/{name}", data, rows)
+
     files = [
-        PublicFile(f"{PUBLIC_DIR}/{MAP_GEOJSON}", geojson_bytes(frame, geoms), len(frame)),
-        PublicFile(f"{PUBLIC_DIR}/{MAP_CSV}", csv_bytes(frame), len(frame)),
-        PublicFile(f"{PUBLIC_DIR}/{MAP_PARQUET}", geoparquet_bytes(frame, geoms), len(frame)),
+        public(UNITS_GEOJSON, units_geojson(tables), n_units),
+        public(UNITS_PARQUET, geoparquet_bytes(tables.units, tables.shapes), n_units),
+        public(COUNTS_CSV, csv_bytes(tables.counts), n_counts),
+        public(COUNTS_PARQUET, parquet_bytes(tables.counts), n_counts),
     ]
-    if design.references != "omitted" and layer.references is not None:
-        refs = layer.references[[S.UNIT, S.WINDOW, S.GROUP, S.REFERENCE]]
-        refs = refs.sort_values(list(refs.columns), kind="stable", ignore_index=True)
-        files.append(PublicFile(f"{PUBLIC_DIR}/{REFERENCES_CSV}", csv_bytes(refs), len(refs)))
+    if tables.totals is not None:
+        n = len(tables.totals)
+        files.append(public(TOTALS_CSV, csv_bytes(tables.totals), n))
+        files.append(public(TOTALS_PARQUET, parquet_bytes(tables.totals), n))
+    if design.references != "omitted" and tables.references is not None:
+        refs = tables.references
+        files.append(public(REFERENCES_CSV, csv_bytes(refs), len(refs)))
     names = [Path(f.path).name for f in files]
-    readme = public_readme(design, approval, explanation, names)
+    readme = public_readme(design, approval, explanation, names, layer.units.base_resolution)
     files.append(PublicFile(f"{PUBLIC_DIR}/{PUBLIC_README}", readme.encode("utf-8")))
     return files
 
 
 def zip_path(bundle: Path) -> Path:
-    """Where the zip of a bundle is: inside the bundle folder, named after it."""
+    """Where the publication zip of a bundle is: inside the bundle folder, named after
+    it. It holds `public/` only: this is the file to publish (or hand to the web team)."""
     bundle = Path(bundle)
-    return bundle / f"{bundle.name}.zip"
+    return bundle / f"{bundle.name}{PUBLIC_ZIP_SUFFIX}"
+
+
+def review_zip_path(bundle: Path) -> Path:
+    """Where the review record's zip is: `review/` only (manifest with the noise seed,
+    report, rejected rows), named so that nobody publishes it by mistake."""
+    bundle = Path(bundle)
+    return bundle / f"{bundle.name}{REVIEW_ZIP_SUFFIX}"
 
 
 def export_bundle(
@@ -607,14 +516,16 @@ def export_bundle(
         PublicFile(f"{REVIEW_DIR}/{REPORT_MD}", rendered.markdown.encode("utf-8")),
     ]
     if dataset.rejected_rows:  # the findings point the reviewer at it; never public
-        review.append(PublicFile(f"{REVIEW_DIR}/{REJECTED_CSV}", dataset.loaded.rejected_csv()))
+        review.append(
+            PublicFile(f"{REVIEW_DIR}/{REJECTED_CSV}", textsafe.csv_bytes(dataset.rejected))
+        )
     manifest["report_warnings"] = list(rendered.warnings)
     manifest["review_files"] = [{"path": f.path, "sha256": f.sha256} for f in review]
     review.append(PublicFile(f"{REVIEW_DIR}/{MANIFEST}", _json_bytes(manifest)))
     _write_atomically(out_dir, [*files, *review], overwrite)
     if log is not None and design_id is not None:
         try:
-            log.record_approval(design_id, approval, out_dir)
+            log.record_approval(design_id, approval.to_dict(), out_dir)
         except DesignLogError as exc:
             raise DesignLogError(
                 f"the bundle was written to {out_dir}, but the design log could not record "
@@ -625,15 +536,36 @@ def export_bundle(
     return out_dir
 
 
+def is_bundle(folder: Path) -> bool:
+    """Whether a folder is a crimedash bundle: it holds a review manifest of our format.
+    Only such a folder may be replaced by `overwrite`: anything else is someone's files."""
+    try:
+        manifest = json.loads((Path(folder) / REVIEW_DIR / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("format") == BUNDLE_FORMAT
+
+
 def _check_target(out_dir: Path, overwrite: bool) -> None:
+    if out_dir.parent.is_dir():  # first put back a bundle a killed overwrite stranded
+        _clear_abandoned(out_dir.parent, out_dir.name)
     if out_dir.exists() and not out_dir.is_dir():
         raise ExportError(f"{out_dir} exists and is not a folder", hint="choose a new --out folder")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
-        raise ExportError(
-            f"{out_dir} already exists and is not empty; a bundle is never written over another",
-            hint="choose a new folder (for example one per release month), or overwrite it "
-            "on purpose",
-        )
+    if out_dir.is_dir() and any(out_dir.iterdir()):
+        if not overwrite:
+            raise ExportError(
+                f"{out_dir} already exists and is not empty; a bundle is never written over "
+                "another",
+                hint="choose a new folder (for example one per release month), or overwrite it "
+                "on purpose",
+            )
+        if not is_bundle(out_dir):
+            raise ExportError(
+                f"{out_dir} is not a crimedash bundle (it has no {REVIEW_DIR}/{MANIFEST} of "
+                f"format {BUNDLE_FORMAT}), so overwrite will not replace it: its files would "
+                "be lost",
+                hint="choose a new folder; overwrite only replaces a bundle crimedash wrote",
+            )
 
 
 def build_manifest(
@@ -662,8 +594,7 @@ def build_manifest(
             "incidents": int(dataset.index.n),
             "data_time_precision": str(dataset.index.data_precision),
             "rows_read": summary.get("rows_read"),
-            "rejected_rows": int(dataset.rejected_rows),
-            "rejected_by_reason": summary.get("rejected_by_reason", {}),
+            **dataset.rejected_summary(),  # every input's rejected rows, not only incidents
             "households_loaded": bool(dataset.index.has_households),
             "area_layers": sorted(dataset.index.areas),
         },
@@ -685,7 +616,15 @@ def build_manifest(
             for f in files
         ],
         "design_log": (
-            {"path": str(log.path), "design_id": design_id} if log is not None else None
+            {
+                "path": str(log.path),
+                "design_id": design_id,
+                # the design's link of the log's hash chain: a log rewritten later
+                # cannot match it (`crimedash designs verify`)
+                "chain_link": log.chain_link(design_id) if design_id is not None else None,
+            }
+            if log is not None
+            else None
         ),
     }
 
@@ -750,10 +689,20 @@ def zip_bytes(files: list[PublicFile], root: str) -> bytes:
 
 
 def _clear_abandoned(parent: Path, name: str) -> None:
-    """Remove hidden partial folders of `name` left by exports that were killed."""
-    for path in parent.glob(f".{glob.escape(name)}.partial-*-*"):
-        pid = path.name.removeprefix(f".{name}.partial-").split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
+    """Remove hidden folders of `name` left by exports that were killed: partial new
+    bundles, and previous bundles already swapped out of `out_dir`. A previous bundle
+    whose `out_dir` is missing (a kill between the two renames of the fallback swap) is
+    put back instead, so it is never lost."""
+    for kind in ("partial", "old"):
+        for path in sorted(parent.glob(f".{glob.escape(name)}.{kind}-*-*")):
+            pid = path.name.removeprefix(f".{name}.{kind}-").split("-")[0]
+            if not pid.isdigit() or _alive(int(pid)):
+                continue
+            target = parent / name
+            if kind == "old" and not target.exists() and is_bundle(path):
+                with contextlib.suppress(OSError):
+                    os.replace(path, target)
+                    continue
             shutil.rmtree(path, ignore_errors=True)
 
 
@@ -767,11 +716,52 @@ def _alive(pid: int) -> bool:
     return True
 
 
+_RENAME_EXCHANGE = 2  # linux/fs.h: swap two paths in one atomic step
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders atomically (Linux renameat2 RENAME_EXCHANGE). False when the
+    system or file system cannot, so the caller falls back to two renames."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: not supported here
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _swap_into_place(tmp: Path, out_dir: Path, parent: Path) -> Path:
+    """Put the new bundle `tmp` at `out_dir`, which holds the previous bundle, so that a
+    kill at any moment leaves one of them complete at `out_dir`; return where the
+    previous bundle now is (to be removed). With an atomic exchange there is no moment
+    without a bundle; without one (not Linux), the previous bundle is first moved to a
+    hidden '.NAME.old-PID-*' folder, which the next export puts back if a kill struck
+    between the two renames."""
+    if _exchange(tmp, out_dir):
+        return tmp  # tmp now holds the previous bundle
+    old = parent / f".{out_dir.name}.old-{os.getpid()}-{tmp.name.rsplit('-', 1)[-1]}"
+    os.replace(out_dir, old)
+    try:
+        os.replace(tmp, out_dir)
+    except BaseException:
+        os.replace(old, out_dir)  # put the previous bundle back
+        raise
+    return old
+
+
 def _write_atomically(out_dir: Path, files: list[PublicFile], overwrite: bool) -> None:
     """Build the bundle in a hidden folder beside `out_dir`, then rename it into place
-    (one atomic rename on the same file system). On any error the hidden folder is
-    removed; a kill leaves only a hidden '.NAME.partial-PID-*' folder, never a bundle,
-    and the next export to the same place clears it once that process is gone."""
+    (one atomic rename on the same file system), or swap it with the previous bundle
+    when overwriting. On any error the hidden folder is removed; a kill leaves only a
+    hidden '.NAME.partial-PID-*' folder, never a half bundle, and the next export to
+    the same place clears it once that process is gone."""
     parent = out_dir.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -779,27 +769,29 @@ def _write_atomically(out_dir: Path, files: list[PublicFile], overwrite: bool) -
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-{os.getpid()}-", dir=parent))
     except OSError as exc:
         raise ExportError(f"cannot write into {parent}: {exc.strerror}") from exc
+    public = [f for f in files if f.path.startswith(f"{PUBLIC_DIR}/")]
+    review = [f for f in files if not f.path.startswith(f"{PUBLIC_DIR}/")]
     old: Path | None = None
     try:
         for f in files:
             _write_file(tmp / f.path, f.data)
-        _write_file(tmp / f"{out_dir.name}.zip", zip_bytes(files, out_dir.name))
+        _write_file(tmp / zip_path(out_dir).name, zip_bytes(public, out_dir.name))
+        _write_file(tmp / review_zip_path(out_dir).name, zip_bytes(review, out_dir.name))
         _fsync_dir(tmp)
         if out_dir.exists() and any(out_dir.iterdir()):
             if not overwrite:  # appeared while we were writing
                 raise ExportError(f"{out_dir} appeared while exporting; nothing was written")
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=parent))
-            os.replace(out_dir, old / out_dir.name)
-        elif out_dir.exists():
-            out_dir.rmdir()
-        os.replace(tmp, out_dir)
+            if not is_bundle(out_dir):
+                raise ExportError(f"{out_dir} appeared while exporting and is not a bundle")
+            old = _swap_into_place(tmp, out_dir, parent)
+        else:
+            if out_dir.exists():
+                out_dir.rmdir()
+            os.replace(tmp, out_dir)
         _fsync_dir(parent)
     except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None and not out_dir.exists():
-            os.replace(old / out_dir.name, out_dir)  # put the previous bundle back
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        if old is None:
+            shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, OSError):
             raise ExportError(f"could not write the bundle: {exc}; nothing was written") from exc
         raise

@@ -304,7 +304,9 @@ class PublicLayer:
 def apply_design(index: Index, design: Design) -> PublicLayer:
     """Compute exactly what `design` publishes from `index`."""
     grouping = resolve_grouping(index, design)
-    units = units_for(index, design.spatial, design.assumed_households_per_km2)
+    units = units_for(
+        index, design.spatial, design.assumed_households_per_km2, design.min_unit_area_m2
+    )
     notes: list[str] = []
     display_level = effective_level(index, design.time_precision)
     risk_level = effective_level(index, design.window_level)

@@ -11,7 +11,6 @@ fetched from a CDN or a tile server.
 from __future__ import annotations
 
 import base64
-import html
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +19,7 @@ from crimedash.design import SETTINGS
 from crimedash.index import Index
 from crimedash.layer import PublicLayer
 from crimedash.risk import ATTACKER_LABELS, Assessment
+from crimedash.textsafe import html_text, markdown_text
 
 # White bold text on these keeps WCAG AA contrast (4.5:1), on a screen and a projector.
 VERDICT_COLOURS = {"green": "#1a7431", "amber": "#a35200", "red": "#b2182b"}
@@ -208,6 +208,7 @@ def document(manifest: dict[str, Any], figures: set[str], warnings: list[str]) -
             f"{data['incidents']:,} incidents indexed; the data gives times to the "
             f"{data['data_time_precision']}. {data['rejected_rows']:,} input rows were "
             f"rejected on loading and are not on the map"
+            + _by_input(data.get("rejected_by_input", {}))
             + (
                 " (" + ", ".join(f"{k}: {v:,}" for k, v in data["rejected_by_reason"].items()) + ")"
                 if data["rejected_by_reason"]
@@ -379,6 +380,12 @@ def document(manifest: dict[str, Any], figures: set[str], warnings: list[str]) -
     return blocks
 
 
+def _by_input(counts: dict[str, int]) -> str:
+    """' (incidents 3, households 10)': which inputs the rejected rows came from."""
+    parts = [f"{role} {n:,}" for role, n in counts.items() if n]
+    return f" ({', '.join(parts)}; see rejected_rows.csv)" if parts else ""
+
+
 def _worst(w: dict[str, Any]) -> str:
     if "unit" not in w:
         return "no incident is published"
@@ -391,32 +398,40 @@ def _worst(w: dict[str, Any]) -> str:
 
 # --- Markdown ----------------------------------------------------------------------------
 def _md_cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return markdown_text(text, inline=True)
 
 
 def to_markdown(blocks: list[Block]) -> str:
+    """Every text goes through `textsafe.markdown_text`: a reviewer's name, a
+    justification or a group name holding HTML or a Markdown link is shown as written,
+    never run by a Markdown viewer."""
+    md = markdown_text
     out: list[str] = []
     for b in blocks:
         if isinstance(b, Heading):
-            out += ["#" * b.level + " " + b.text, ""]
+            out += ["#" * b.level + " " + md(b.text, inline=True), ""]
         elif isinstance(b, Para):
-            text = f"**{b.text}**" if b.kind in VERDICT_COLOURS else b.text
+            text = md(b.text)
+            text = f"**{text}**" if b.kind in VERDICT_COLOURS else text
             out += [f"*{text}*" if b.kind == "note" else text, ""]
         elif isinstance(b, Bullets):
-            out += [f"- {item}" for item in b.items] + [""]
+            out += [f"- {md(item, inline=True)}" for item in b.items] + [""]
         elif isinstance(b, Table):
             out.append("| " + " | ".join(_md_cell(h) for h in b.header) + " |")
             out.append("|" + "|".join("---" for _ in b.header) + "|")
             out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in b.rows]
             out.append("")
         elif isinstance(b, Figure):
-            out += [f"*Figure {b.number}: {b.caption}* (picture in report.html)", ""]
+            out += [
+                f"*Figure {b.number}: {md(b.caption, inline=True)}* (picture in report.html)",
+                "",
+            ]
         elif isinstance(b, SignOff):
             for role, name in b.rows:
                 out += [
-                    f"**{role}**",
+                    f"**{md(role, inline=True)}**",
                     "",
-                    f"Name: {name or '____________________'}",
+                    f"Name: {md(name, inline=True) if name else '____________________'}",
                     "",
                     "Signature: ____________________  Date: ____________",
                     "",
@@ -460,7 +475,7 @@ li { margin: 4px 0; }
 
 
 def to_html(blocks: list[Block], figures: dict[str, bytes], title: str) -> str:
-    e = html.escape
+    e = html_text  # the one HTML rule (crimedash.textsafe)
     body: list[str] = []
     for b in blocks:
         if isinstance(b, Heading):

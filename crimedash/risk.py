@@ -33,6 +33,7 @@ import pandas as pd
 
 from crimedash import schema as S
 from crimedash.design import DEFAULT_LOCATION_WEIGHTS, Design
+from crimedash.errors import CrimedashError
 from crimedash.index import Index, window_label
 from crimedash.layer import PublicLayer, apply_design
 
@@ -277,6 +278,15 @@ SENTENCE = (
 
 
 def verdict_for(score: float, design: Design) -> str:
+    # A score that is not a number compares False with every threshold and would read
+    # green: refuse it instead of giving a verdict.
+    if not (isinstance(score, int | float | np.number) and 0.0 <= float(score) <= 100.0):
+        raise CrimedashError(
+            f"the identifiability score is {score!r}, not a number from 0 to 100, so no "
+            f"verdict can be given",
+            hint="check the design's settings are in their documented ranges "
+            "(docs/design-settings.md); if they are, this is a bug to report",
+        )
     if score >= design.red_from:
         return "red"
     if score >= design.green_below:

@@ -78,6 +78,9 @@ WINDOW = "window"  # label of the release window, e.g. "2024-03" or "2024-W07"
 GROUP = "group"  # category group shown on the map
 SHOWN = "count"  # the count as shown (after disclosure control)
 SHOWN_LABEL = "count_label"  # the count as text ("5 to 9" when banded)
+WINDOW_START = "window_start"  # first day (or minute) of the window, ISO 8601
+WINDOW_END = "window_end"  # last day (or minute) of the window, inclusive, ISO 8601
+H3_ID = "h3_id"  # an H3 design's cell id again, under the name kepler.gl looks for
 TRUE_COUNT = "true_count"  # internal only: never written to a public file
 
 WGS84 = "EPSG:4326"

@@ -1,28 +1,44 @@
 """Spatial units of a design: which unit each incident falls in, and each unit's
 households, area, label and shape.
 
-Units nest where the guidance's argument needs them to (¶16: larger areas, lower
-risk): an H3 cell's parent is found by bit work on its id, grid squares share one
-origin so a square of 2M metres is exactly four of M, and adaptive units are H3 cells
-of mixed resolution chosen top-down. Units are cached on the index per granularity,
-so only the first use of a granularity pays for it.
+Counted where drawn: every kind of unit places an incident in the unit whose published
+outline contains it (see `crimedash.index`). H3 cells are found at the design's own
+resolution; grid squares by their metric corners, checked against the square as drawn in
+longitude/latitude; areas against their published (rounded) outlines; adaptive units are
+unions of base H3 cells, so they partition space by construction.
+
+Units nest where the guidance's argument needs them to (¶16: larger areas, lower risk):
+grid squares share one origin so a square of 2M metres is exactly four of M. Units are
+cached on the index per granularity, so only the first use of a granularity pays for it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import h3
+import h3.api.basic_int as h3_int
 import numpy as np
 import shapely
 from pyproj import Transformer
 
 from crimedash import schema as S
-from crimedash.design import H3_MAX, Granularity
+from crimedash.design import H3_MAX, H3_MIN, Granularity
 from crimedash.errors import DesignError
-from crimedash.index import Index, cells_to_str, h3_parent
+from crimedash.index import (
+    Index,
+    _counter_clockwise,
+    cell_vertices,
+    cells_to_str,
+    h3_parent,
+    in_convex,
+    round_published,
+)
 
-ADAPTIVE_BASE_RESOLUTION = 5  # ~250 km2: coarser than any city a map covers
+ADAPTIVE_DEPTH = 5  # adaptive units start this many resolutions above the base one
+DEFAULT_MIN_UNIT_AREA_M2 = 10_000.0
+AREA_MARGIN = 0.9  # a base cell's area may fall this far below the one at the data's centre
 
 
 @dataclass(frozen=True)
@@ -35,22 +51,31 @@ class Units:
     households: np.ndarray  # float64 per unit (from the layer/points, or assumed)
     households_assumed: bool
     area_km2: np.ndarray  # float64 per unit
-    h3_cells: np.ndarray | None = None  # uint64 per unit (h3, adaptive; a pool: its parent)
-    residual: np.ndarray | None = None  # bool per unit: an adaptive "rest of the parent" pool
+    h3_cells: np.ndarray | None = None  # uint64 per unit (h3; adaptive: the cell or pool's parent)
+    residual: np.ndarray | None = None  # bool per unit: an adaptive pool of a parent's children
     residual_members: dict | None = None  # pool unit code -> its child cells (uint64)
     grid_xy: np.ndarray | None = None  # int64 (n, 2) lower-left corner in metres (grid)
     area_layer: str | None = None
+    base_resolution: int | None = None  # adaptive: the H3 resolution units are unions of
 
     def labels(self, index: Index, codes: np.ndarray) -> list[str]:
-        """Public ids of units: H3 ids as hex, grid squares as 'E..N..', area codes."""
+        """Public ids of units: H3 ids as hex, grid squares as '250m_E..N..', area codes.
+
+        An adaptive unit that is one H3 cell (with all its base-resolution descendants)
+        has that cell's id; a pool of some of a parent's seven children is
+        '<parent id>:<child digits>', e.g. '891f1d48863ffff:0356' is the children with
+        digits 0, 3, 5 and 6 of that cell (h3.cell_to_children lists them in digit
+        order). Both are stable: the same households give the same ids."""
         codes = np.asarray(codes, dtype=np.int64)
         kind = self.granularity.kind
         if kind in ("h3", "adaptive"):
             labels = cells_to_str(self.h3_cells[codes])
             if self.residual is not None:
                 labels = [
-                    f"{lab}-rest" if r else lab
-                    for lab, r in zip(labels, self.residual[codes].tolist(), strict=True)
+                    f"{lab}:{_digits(self.residual_members[c])}" if r else lab
+                    for lab, c, r in zip(
+                        labels, codes.tolist(), self.residual[codes].tolist(), strict=True
+                    )
                 ]
             return labels
         if kind == "grid":
@@ -77,51 +102,91 @@ class Units:
         pts = shapely.point_on_surface(geoms)
         return shapely.get_y(pts), shapely.get_x(pts)
 
-    def _cells_of(self, code: int) -> list[str]:
+    def _cells_of(self, code: int) -> list[int]:
         """The H3 cells a unit is made of (a pool: its member children)."""
         if self.residual is not None and self.residual[code]:
-            return cells_to_str(self.residual_members[code])
-        return [format(int(self.h3_cells[code]), "x")]
+            return [int(c) for c in self.residual_members[code]]
+        return [int(self.h3_cells[code])]
 
     def _centre(self, code: int) -> tuple[float, float]:
-        pts = np.array([h3.cell_to_latlng(c) for c in self._cells_of(code)])
+        pts = np.array([h3_int.cell_to_latlng(c) for c in self._cells_of(code)])
         return float(pts[:, 0].mean()), float(pts[:, 1].mean())
 
     def geometries(self, index: Index, codes: np.ndarray) -> np.ndarray:
-        """Unit shapes as shapely polygons in WGS84 (for GeoJSON and the map)."""
+        """Unit shapes as published: shapely polygons in WGS84, vertices rounded to
+        `PUBLISHED_DECIMALS`, exterior rings counter-clockwise. Incidents are placed
+        in these exact shapes, so a shape contains every incident counted in it."""
         codes = np.asarray(codes, dtype=np.int64)
         kind = self.granularity.kind
-        if kind in ("h3", "adaptive"):
-
-            def shape(code: int):
-                polys = [
-                    shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)])
-                    for c in self._cells_of(code)
-                ]
-                return polys[0] if len(polys) == 1 else shapely.union_all(polys)
-
-            return np.array([shape(int(c)) for c in codes], dtype=object)
+        if kind == "h3":
+            return shapely.polygons(cell_vertices(self.h3_cells[codes]))
+        if kind == "adaptive":
+            return np.array([self._adaptive_shape(int(c)) for c in codes], dtype=object)
         if kind == "grid":
-            m = self.granularity.param
-            xy = self.grid_xy[codes].astype(float)
-            corners = np.stack([xy, xy + [m, 0], xy + [m, m], xy + [0, m], xy], axis=1).reshape(
-                -1, 2
+            return shapely.polygons(
+                _square_rings(index, self.granularity.param, self.grid_xy[codes])
             )
-            lon, lat = Transformer.from_crs(index.crs, S.WGS84, always_xy=True).transform(
-                corners[:, 0], corners[:, 1]
-            )
-            ring = np.stack([lon, lat], axis=1).reshape(-1, 5, 2)
-            return shapely.polygons(ring)
         return index.areas[self.area_layer].frame.geometry.to_numpy()[codes]
 
+    def _adaptive_shape(self, code: int):
+        """The union of the unit's base-resolution hexagons as published (they share
+        their rounded vertices exactly, so the union has no slivers or gaps)."""
+        base = [
+            c
+            for cell in self._cells_of(code)
+            for c in (
+                [cell]
+                if h3_int.get_resolution(cell) == self.base_resolution
+                else h3_int.cell_to_children(cell, self.base_resolution)
+            )
+        ]
+        polys = shapely.polygons(cell_vertices(np.array(base, dtype=np.uint64)))
+        shape = polys[0] if len(polys) == 1 else shapely.coverage_union_all(polys)
+        return shapely.orient_polygons(shape)
 
-def units_for(index: Index, granularity: Granularity, density_per_km2: float) -> Units:
-    """Units of a granularity over an index (cached on the index)."""
-    key = ("units", str(granularity), density_per_km2 if not index.has_households else None)
-    return index.cached(key, lambda: _build(index, granularity, density_per_km2))
+
+def _digits(children: np.ndarray) -> str:
+    """The child digits of cells (their last used H3 digit), in order."""
+    out = []
+    for c in np.asarray(children, dtype=np.uint64).tolist():
+        r = h3_int.get_resolution(c)
+        out.append(str((c >> (3 * (15 - r))) & 7))
+    return "".join(sorted(out))
 
 
-def _build(index: Index, g: Granularity, density: float) -> Units:
+@lru_cache(maxsize=8)
+def _to_wgs84(crs: str) -> Transformer:
+    """A metric CRS's transformer to WGS84 (building one costs ~0.1 s)."""
+    return Transformer.from_crs(crs, S.WGS84, always_xy=True)
+
+
+def _square_rings(index: Index, m: float, xy: np.ndarray) -> np.ndarray:
+    """Grid squares as published: (n, 4, 2) lon/lat corners, rounded, counter-clockwise."""
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    corners = np.stack([xy, xy + [m, 0], xy + [m, m], xy + [0, m]], axis=1).reshape(-1, 2)
+    lon, lat = _to_wgs84(index.crs).transform(corners[:, 0], corners[:, 1])
+    rings = round_published(np.stack([lon, lat], axis=1).reshape(-1, 4, 2))
+    return _counter_clockwise(rings)
+
+
+def units_for(
+    index: Index,
+    granularity: Granularity,
+    density_per_km2: float,
+    min_area_m2: float = 10_000.0,
+) -> Units:
+    """Units of a granularity over an index (cached on the index). `min_area_m2` is the
+    design's smallest adaptive unit; other kinds ignore it."""
+    key = (
+        "units",
+        str(granularity),
+        density_per_km2 if not index.has_households else None,
+        min_area_m2 if granularity.kind == "adaptive" else None,
+    )
+    return index.cached(key, lambda: _build(index, granularity, density_per_km2, min_area_m2))
+
+
+def _build(index: Index, g: Granularity, density: float, min_area_m2: float) -> Units:
     if g.kind == "h3":
         rc = index.resolution(g.param)
         area = np.full(len(rc.cells), h3.average_hexagon_area(g.param, unit="km^2"))
@@ -139,31 +204,66 @@ def _build(index: Index, g: Granularity, density: float) -> Units:
         return _grid(index, g, density)
     if g.kind == "areas":
         return _areas(index, g, density)
-    return _adaptive(index, g, density)
+    return _adaptive(index, g, density, min_area_m2)
+
+
+_OFF = 1 << 30  # keeps both halves of a packed (ix, iy) square key non-negative
+
+
+def _pack(ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
+    return (ix + _OFF) << 31 | (iy + _OFF)
+
+
+def _unpack(key: np.ndarray) -> np.ndarray:
+    return np.stack([(key >> 31) - _OFF, (key & ((1 << 31) - 1)) - _OFF], axis=1)
+
+
+def _grid_squares(index: Index, m: float, x, y, lon, lat) -> np.ndarray:
+    """Packed (ix, iy) square key of each point: by its metric coordinates, then checked
+    against the square as drawn (straight edges between rounded lon/lat corners); the
+    few points just outside it go to the neighbouring square that draws them."""
+    ix = np.floor(x / m).astype(np.int64)
+    iy = np.floor(y / m).astype(np.int64)
+    key = _pack(ix, iy)
+    if not len(key):
+        return key
+    sq, inv = np.unique(key, return_inverse=True)
+    ok = in_convex(_square_rings(index, m, _unpack(sq) * m), lon, lat, inv.reshape(-1))
+    bad = np.flatnonzero(~ok)
+    if len(bad):  # the eight neighbours of each, in one transform
+        steps = np.array([(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy])
+        cand = (np.stack([ix[bad], iy[bad]], axis=1)[:, None, :] + steps).reshape(-1, 2)
+        hit = in_convex(
+            _square_rings(index, m, cand * m), np.repeat(lon[bad], 8), np.repeat(lat[bad], 8)
+        ).reshape(-1, 8)
+        found = hit.any(axis=1)
+        pick = cand.reshape(-1, 8, 2)[np.arange(len(bad)), hit.argmax(axis=1)]
+        key[bad[found]] = _pack(pick[found, 0], pick[found, 1])
+    return key
 
 
 def _grid(index: Index, g: Granularity, density: float) -> Units:
     m = float(g.param)
-    ix = np.floor(index.x / m).astype(np.int64)
-    iy = np.floor(index.y / m).astype(np.int64)
-    hx = np.floor(index.hh_x / m).astype(np.int64)
-    hy = np.floor(index.hh_y / m).astype(np.int64)
-    # pack (ix, iy) into one int64 (offsets keep both halves non-negative)
-    off = 1 << 30
-    key = (ix + off) << 31 | (iy + off)
-    hkey = (hx + off) << 31 | (hy + off)
-    uniq, inverse = np.unique(np.concatenate([key, hkey]), return_inverse=True)
-    inc = inverse[: index.n].astype(np.int32)
+    inc = _grid_squares(index, m, index.x, index.y, index.lon, index.lat)
+    hh_sq = _grid_squares(index, m, index.hh_x, index.hh_y, index.hh_lon, index.hh_lat)
+    uniq, inverse = np.unique(np.concatenate([inc, hh_sq]), return_inverse=True)
+    inverse = inverse.reshape(-1)
     hhc = inverse[index.n :]
-    xy = np.stack(
-        [((uniq >> 31) - off) * int(m), ((uniq & ((1 << 31) - 1)) - off) * int(m)], axis=1
-    )
+    xy = _unpack(uniq) * int(m)
     area = np.full(len(uniq), (m / 1000.0) ** 2)
     if index.has_households:
         hh = np.bincount(hhc, weights=index.hh_count, minlength=len(uniq)).astype(float)
     else:
         hh = density * area
-    return Units(g, inc, len(uniq), hh, not index.has_households, area, grid_xy=xy)
+    return Units(
+        g,
+        inverse[: index.n].astype(np.int32),
+        len(uniq),
+        hh,
+        not index.has_households,
+        area,
+        grid_xy=xy,
+    )
 
 
 def _areas(index: Index, g: Granularity, density: float) -> Units:
@@ -183,124 +283,161 @@ def _areas(index: Index, g: Granularity, density: float) -> Units:
     return Units(g, layer.incident_area, layer.n, hh, assumed, layer.area_km2, area_layer=name)
 
 
-def _adaptive(index: Index, g: Granularity, density: float) -> Units:
-    """H3 cells of mixed resolution, as fine as possible while every unit that holds
-    an incident at a home covers at least K households; the units partition space.
+def adaptive_base_resolution(index: Index, min_area_m2: float) -> int:
+    """The finest H3 resolution whose cells are at least `min_area_m2`, judged by the
+    cell at the households' centre (the incidents' without households) with a margin
+    of `AREA_MARGIN` for cells elsewhere in the data. Adaptive units are unions of cells
+    of this resolution, so none is smaller than a cell of it."""
+    if index.has_households and len(index.hh_lat):
+        lat0, lon0 = float(np.median(index.hh_lat)), float(np.median(index.hh_lon))
+    elif index.n:
+        lat0, lon0 = float(np.median(index.lat)), float(np.median(index.lon))
+    else:
+        lat0, lon0 = 51.5, 0.0
+    for r in range(H3_MAX, H3_MIN - 1, -1):
+        cell = h3_int.latlng_to_cell(lat0, lon0, r)
+        if h3_int.cell_area(cell, unit="m^2") * AREA_MARGIN >= min_area_m2:
+            return r
+    return H3_MIN
 
-    Top-down from resolution 5, each unit cell is split into its seven children. A
-    child is fit to stand alone when it holds at least K households, or no incidents
-    (it never publishes), or no households and no incident at a home or unknown place
-    (a retail park or an industrial estate: nobody lives there to be identified,
-    ¶26-28; such a place stays one unit rather than splitting down to single
-    buildings). Children that are not fit are pooled into one "rest of the parent" unit;
-    when the pool holds fewer than K households, the fit children with the fewest
-    households join it until it has K. If even all seven together have fewer than K, the
-    parent stays whole. Fit children carry on splitting. A base cell with fewer than K
-    households stays whole: nothing coarser exists.
+
+def _cover_households(index: Index, top: int) -> np.ndarray:
+    """Top-level cells over the households' convex hull, widened by a cell's edge, so
+    the units leave no gap inside the data's extent (a top cell where nobody lives is
+    one unit). From the households only; without them, from nothing (the top cells are
+    then those holding incidents)."""
+    if not index.has_households or len(index.hh_lat) < 3:
+        return np.empty(0, dtype=np.uint64)
+    hull = shapely.convex_hull(shapely.multipoints(np.c_[index.hh_lon, index.hh_lat]))
+    reach = 2 * h3.average_hexagon_edge_length(top, unit="km") / 111.0
+    area = shapely.buffer(hull, reach)
+    ring = [(lat, lon) for lon, lat in area.exterior.coords]
+    cells = h3.h3shape_to_cells_experimental(h3.LatLngPoly(ring), top, contain="overlap")
+    return np.array(sorted(h3.str_to_int(c) for c in cells), dtype=np.uint64)
+
+
+def _adaptive(index: Index, g: Granularity, density: float, min_area_m2: float) -> Units:
+    """Unions of base H3 cells, as fine as possible while each covers at least K
+    households; they partition space, and their shapes depend on households only.
+
+    The base resolution B is the finest whose cells are at least the design's minimum
+    area (`adaptive_base_resolution`), so no unit is smaller than a block, however many
+    households one address holds. Incidents and households are placed in base cells
+    by their published hexagons. Units are then chosen top-down through the H3 index
+    hierarchy from resolution B-5 (by cell ids, so every base cell has exactly one
+    ancestor at each level): a cell splits into its children when it can; a child
+    with at least K households stands alone and may split further; the other
+    children (the empty ones included) are pooled into one unit, and when that pool
+    holds fewer than K households, the standalone children with fewest households
+    join it until it has K. A cell whose pool cannot reach K stays whole. Only a top
+    cell may hold fewer than K households (nothing coarser exists).
+
+    No incident decides anything: a hidden category or next month's incidents can add
+    a top cell where nobody lives, but never change another unit's shape.
     """
     k = float(g.param)
-    levels = list(range(ADAPTIVE_BASE_RESOLUTION, H3_MAX + 1))
-    rcs = {r: index.resolution(r) for r in levels}
+    base = adaptive_base_resolution(index, min_area_m2)
+    top = max(H3_MIN, base - ADAPTIVE_DEPTH)
+    rc = index.resolution(base)
+    base_cells = rc.cells
+    hh_base = rc.households if index.has_households else np.zeros(len(base_cells))
+    per_base = density * h3.average_hexagon_area(base, unit="km^2")
 
-    def households(r: int) -> np.ndarray:
-        rc = rcs[r]
+    extra = _cover_households(index, top)
+
+    def level(r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        parents = h3_parent(base_cells, r)
+        cells = np.union1d(parents, extra) if r == top else np.unique(parents)
+        inv = np.searchsorted(cells, parents)
         if index.has_households:
-            return rc.households
-        return np.full(len(rc.cells), density * h3.average_hexagon_area(r, unit="km^2"))
+            hh = np.bincount(inv, weights=hh_base, minlength=len(cells))
+        else:
+            hh = np.full(len(cells), per_base * 7 ** (base - r))
+        return cells, inv, hh
 
-    active = np.ones(len(rcs[levels[0]].cells), dtype=bool)
-    whole: dict[int, np.ndarray] = {}
-    residual_of: dict[int, np.ndarray] = {}  # level r+1 -> parent code per child, -1
-    terminal: dict[int, np.ndarray] = {}  # level -> cells that stop splitting there
-    for r in levels[:-1]:
-        child = rcs[r + 1]
-        poc = np.searchsorted(rcs[r].cells, h3_parent(child.cells, r))
-        hh = households(r + 1)
-        nobody_home = (hh == 0) & (child.private_incidents == 0)
-        fit = (hh >= k) | (child.incidents == 0) | nobody_home
-        in_active = active[poc]
-        bad = in_active & ~fit
-        n_p = len(active)
-        bad_hh = np.bincount(poc, weights=hh * bad, minlength=n_p)
-        bad_private = np.bincount(poc, weights=child.private_incidents * bad, minlength=n_p)
-        has_bad = np.bincount(poc, weights=bad, minlength=n_p) > 0
-        pool_ok = (bad_hh >= k) | ((bad_hh == 0) & (bad_private == 0))
-        # fit children join a short pool, fewest households first
-        cand = np.flatnonzero(in_active & fit & (has_bad & ~pool_ok)[poc])
-        cand = cand[np.lexsort((child.cells[cand], hh[cand], poc[cand]))]
-        cum = np.cumsum(hh[cand])
-        gid, first = runs(poc[cand])
-        before = cum - hh[cand] - (cum[first] - hh[cand][first])[gid] if len(cand) else cum
-        join = cand[(bad_hh[poc[cand]] + before) < k]
-        pool_hh = bad_hh + np.bincount(poc[join], weights=hh[join], minlength=n_p)
-        joined = np.bincount(poc[join], minlength=n_p)
-        fit_children = np.bincount(poc, weights=in_active & fit, minlength=n_p)
-        stays_whole = has_bad & ~pool_ok & ((pool_hh < k) | (joined >= fit_children))
-        whole[r] = active & stays_whole
-        split = active & ~stays_whole
-        pooled = np.zeros(len(child.cells), dtype=bool)
-        pooled[bad & split[poc]] = True
-        pooled[join[split[poc[join]]]] = True
-        residual_of[r + 1] = np.where(pooled, poc, -1)
-        # a place where nobody lives stands alone at the first level it appears, rather
-        # than splitting on down to single buildings
-        stays = split[poc] & ~pooled & nobody_home & (child.incidents > 0)
-        terminal[r + 1] = stays
-        active = split[poc] & ~pooled & fit & ~stays
-    whole[H3_MAX] = active
-    for r, flags in terminal.items():
-        whole[r] = whole[r] | flags
+    unit_of = np.full(len(base_cells), -1, dtype=np.int64)
+    rep: list[np.ndarray] = []
+    pool_flags: list[np.ndarray] = []
+    members: dict[int, np.ndarray] = {}
+    n_units = 0
+    cells_r, inv_r, hh_r = level(top)
+    active = np.ones(len(cells_r), dtype=bool)
+    for r in range(top, base + 1):
+        if r == base:
+            whole = active
+            standalone_c = split = None
+        else:
+            cells_c, inv_c, hh_c = level(r + 1)
+            poc = np.searchsorted(cells_r, h3_parent(cells_c, r))
+            fit = active[poc] & (hh_c >= k)
+            pool_hh = hh_r - np.bincount(poc, weights=hh_c * fit, minlength=len(cells_r))
+            # a short pool takes the standalone children with fewest households
+            cand = np.flatnonzero(fit)
+            cand = cand[np.lexsort((cells_c[cand], hh_c[cand], poc[cand]))]
+            join = np.zeros(len(cells_c), dtype=bool)
+            if len(cand):
+                grp, first = runs(poc[cand])
+                cum = np.cumsum(hh_c[cand])
+                before = cum - hh_c[cand] - (cum[first] - hh_c[cand][first])[grp]
+                join[cand[pool_hh[poc[cand]] + before < k]] = True
+            standalone_c = fit & ~join
+            pool_final = pool_hh + np.bincount(poc, weights=hh_c * join, minlength=len(cells_r))
+            n_alone = np.bincount(poc, weights=standalone_c, minlength=len(cells_r))
+            # no pool at all when every child stands alone (a pentagon's sixth is never met)
+            whole = active & ((n_alone == 0) | ((pool_final < k) & (n_alone < 7)))
+            split = active & ~whole
+            standalone_c &= split[poc]
+        # whole cells at this level
+        ids = np.full(len(cells_r), -1, dtype=np.int64)
+        ids[whole] = n_units + np.arange(int(whole.sum()))
+        n_units += int(whole.sum())
+        rep.append(cells_r[whole])
+        pool_flags.append(np.zeros(int(whole.sum()), dtype=bool))
+        sel = (unit_of < 0) & (ids[inv_r] >= 0)
+        unit_of[sel] = ids[inv_r[sel]]
+        if split is None:
+            break
+        # each split cell's pool: its children that do not stand alone
+        alone = set(cells_c[standalone_c].tolist())
+        pool_ids = np.full(len(cells_r), -1, dtype=np.int64)
+        for i in np.flatnonzero(split).tolist():
+            parent = int(cells_r[i])
+            rest = [c for c in h3_int.cell_to_children(parent, r + 1) if c not in alone]
+            if rest:
+                pool_ids[i] = n_units
+                members[n_units] = np.array(sorted(rest), dtype=np.uint64)
+                rep.append(np.array([parent], dtype=np.uint64))
+                pool_flags.append(np.ones(1, dtype=bool))
+                n_units += 1
+        sel = (unit_of < 0) & split[inv_r] & ~standalone_c[inv_c]
+        unit_of[sel] = pool_ids[inv_r[sel]]
+        cells_r, inv_r, hh_r, active = cells_c, inv_c, hh_c, standalone_c
 
-    unit = np.full(index.n, -1, dtype=np.int64)
-    cells, area, hh_out, is_res, members = [], [], [], [], {}
-    offset = 0
-    for r in levels:
-        rc = rcs[r]
-        flags = whole[r]
-        rank = np.cumsum(flags) - 1 + offset
-        sel = flags[rc.incident_code]
-        unit[sel] = rank[rc.incident_code[sel]]
-        cells.append(rc.cells[flags])
-        area.append(np.full(int(flags.sum()), h3.average_hexagon_area(r, unit="km^2")))
-        hh_out.append(households(r)[flags])
-        is_res.append(np.zeros(int(flags.sum()), dtype=bool))
-        offset += int(flags.sum())
-        if r in residual_of:
-            res = residual_of[r]
-            parents = np.unique(res[res >= 0])
-            if len(parents):
-                prow = np.full(len(rcs[r - 1].cells), -1, dtype=np.int64)
-                prow[parents] = np.arange(len(parents)) + offset
-                member = res >= 0
-                sel = member[rc.incident_code]
-                unit[sel] = prow[res[rc.incident_code[sel]]]
-                hh_r = households(r)
-                cells.append(rcs[r - 1].cells[parents])
-                area.append(
-                    np.bincount(prow[res[member]] - offset, minlength=len(parents))
-                    * h3.average_hexagon_area(r, unit="km^2")
-                )
-                hh_out.append(
-                    np.bincount(
-                        prow[res[member]] - offset, weights=hh_r[member], minlength=len(parents)
-                    )
-                )
-                is_res.append(np.ones(len(parents), dtype=bool))
-                for code, child_cell in zip(
-                    prow[res[member]].tolist(), rc.cells[member].tolist(), strict=True
-                ):
-                    members.setdefault(code, []).append(child_cell)
-                offset += len(parents)
+    h3_cells = np.concatenate(rep) if rep else np.empty(0, dtype=np.uint64)
+    residual = np.concatenate(pool_flags) if pool_flags else np.empty(0, dtype=bool)
+    area = np.array(
+        [
+            sum(h3_int.cell_area(int(c), unit="km^2") for c in members[u])
+            if residual[u]
+            else h3_int.cell_area(int(h3_cells[u]), unit="km^2")
+            for u in range(n_units)
+        ]
+    )
+    if index.has_households:
+        households = np.bincount(unit_of, weights=hh_base, minlength=n_units)
+    else:
+        households = density * area
     return Units(
         g,
-        unit.astype(np.int32),
-        offset,
-        np.concatenate(hh_out),
+        unit_of[rc.incident_code].astype(np.int32),
+        n_units,
+        households,
         not index.has_households,
-        np.concatenate(area),
-        h3_cells=np.concatenate(cells),
-        residual=np.concatenate(is_res),
-        residual_members={k: np.array(v, dtype=np.uint64) for k, v in members.items()},
+        area,
+        h3_cells=h3_cells,
+        residual=residual,
+        residual_members=members,
+        base_resolution=base,
     )
 
 

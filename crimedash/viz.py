@@ -17,7 +17,6 @@ Two promises a privacy reviewer can check:
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass
 from itertools import pairwise
@@ -30,6 +29,7 @@ import pandas as pd
 import pydeck as pdk
 import shapely
 
+from crimedash import geojson
 from crimedash import schema as S
 from crimedash.categories import label
 from crimedash.design import Design
@@ -43,6 +43,7 @@ from crimedash.risk import (
     Evaluation,
     unit_risk,
 )
+from crimedash.textsafe import html_text, markdown_text
 
 ALL_WINDOWS = "All windows"  # window=ALL_WINDOWS: every published window together
 MODES = ("units", "heat")
@@ -280,12 +281,6 @@ def _explode(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- words a tooltip shows ------------------------------------------------------------
-def _esc(values) -> list[str]:
-    """HTML-escaped text for tooltip fields: deck.gl pastes them into HTML, and place
-    names and group names come from uploaded files."""
-    return [html.escape(str(v), quote=True) for v in values]
-
-
 def _name_column(frame: pd.DataFrame) -> str | None:
     """The column of an area layer that holds place names (LSOA21NM, ward_name, name)."""
     for col in frame.columns:
@@ -346,12 +341,12 @@ def households_words(households: float, assumed: bool = False) -> str:
 def _add_words(frame: pd.DataFrame, index: Index, units, codes, lat, lon) -> None:
     """Tooltip text for each unit: its place, its size and its households (escaped)."""
     codes = np.asarray(codes, dtype=np.int64)
-    frame["place"] = _esc(place_names(index, units, codes, lat, lon))
+    frame["place"] = place_names(index, units, codes, lat, lon)
     frame["size"] = [_km2_words(k) for k in units.area_km2[codes]]
     frame["households"] = [
         households_words(h, units.households_assumed) for h in units.households[codes]
     ]
-    frame["unit_id"] = _esc(frame[S.UNIT])
+    frame["unit_id"] = frame[S.UNIT]
 
 
 # --- where the camera looks ---------------------------------------------------------
@@ -568,6 +563,25 @@ def context_layers(index: Index, lat: np.ndarray, lon: np.ndarray) -> list[pdk.L
     ]
 
 
+# Columns a deck draws from rather than shows: never escaped (the rest are text a
+# tooltip may show, so each value is escaped for HTML first).
+_DRAWN_COLUMNS = ("hex", "polygon", "colour", "value", "lat", "lon")
+
+
+def deck_data(frame: pd.DataFrame) -> pd.DataFrame:
+    """A deck layer's data with every shown text escaped for HTML (`textsafe.html_text`);
+    numbers stay numbers.
+
+    deck.gl's tooltip puts `{column}` values into the page as HTML, so a group or area
+    named `<img src=x onerror=...>` (from a shared link or an areas file) would run as
+    script when the analyst hovers a unit. Every tooltip field goes through here."""
+    out = frame.copy()
+    for col in out.columns:
+        if col not in _DRAWN_COLUMNS and not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = [html_text(v) for v in out[col].tolist()]
+    return out
+
+
 def _unit_px(view: pdk.ViewState, km2: np.ndarray) -> float:
     """How wide a typical unit is on screen at the opening view, in pixels."""
     if not len(km2):
@@ -593,16 +607,22 @@ def _unit_layer(view: MapView, layer_id: str, unit_px: float = 100.0) -> list[pd
     data = view.units.drop(columns=["lat", "lon"])
     if view.kind == "h3":
         layers = [
-            pdk.Layer("H3HexagonLayer", data=data, get_hexagon="hex", extruded=False, **common)
+            pdk.Layer(
+                "H3HexagonLayer", data=deck_data(data), get_hexagon="hex", extruded=False, **common
+            )
         ]
     else:
-        layers = [pdk.Layer("PolygonLayer", data=_explode(data), get_polygon="polygon", **common)]
+        layers = [
+            pdk.Layer(
+                "PolygonLayer", data=deck_data(_explode(data)), get_polygon="polygon", **common
+            )
+        ]
     if small:
         dots = view.units.drop(columns=[c for c in ("hex", "polygon") if c in view.units])
         layers.append(
             pdk.Layer(
                 "ScatterplotLayer",
-                data=dots,
+                data=deck_data(dots),
                 id=f"{layer_id}-dots",
                 get_position=["lon", "lat"],
                 get_fill_color="colour",
@@ -668,7 +688,7 @@ def public_deck(
     km2 = layer.units.area_km2[view.codes] if len(view.codes) else np.ones(1)
     if mode == "units":
         layers += _unit_layer(view, "public-units", _unit_px(view_state, km2))
-        what = html.escape(f"{view.group}, {view.window}")
+        what = html_text(f"{view.group}, {view.window}")
         tooltip = {
             "html": f"<b>{{place}}</b><br/>Incidents shown: {{label}} ({what})"
             "<br/>Unit: {size}, {households}<br/><small>Unit id {unit_id}</small>",
@@ -735,11 +755,12 @@ def key_markdown(legend: pd.DataFrame, title: str, inline: bool = False) -> str:
     rows = [
         f"<span style='white-space:nowrap'><span style='display:inline-block;width:14px;"
         f"height:14px;background:{c};border:1px solid #555;margin-right:6px;"
-        f"vertical-align:middle'></span>{html.escape(str(lab))}</span>"
+        f"vertical-align:middle'></span>{markdown_text(lab, inline=True)}</span>"
         for lab, c in zip(legend["label"], legend["colour"], strict=True)
     ]
     sep = " &nbsp; " if inline else "<br/>"
-    return f"**{html.escape(title)}**<br/>" + sep.join(rows)
+    # shown with HTML allowed: the title holds a group name, so it is escaped
+    return f"**{markdown_text(title, inline=True)}**<br/>" + sep.join(rows)
 
 
 def legend_chart(view: MapView) -> alt.Chart:
@@ -781,7 +802,8 @@ def describe_map(index: Index, layer: PublicLayer, view: MapView) -> str:
             if layer.risk_level != layer.display_level
             else ""
         ),
-        f"**Counts:** {counts}; showing {view.group}. {view.note}".strip(),
+        f"**Counts:** {counts}; showing {markdown_text(view.group, inline=True)}. "
+        f"{view.note}".strip(),
     ]
     left_out = []
     hidden = [
@@ -790,7 +812,8 @@ def describe_map(index: Index, layer: PublicLayer, view: MapView) -> str:
         if code < 0
     ]
     if hidden:
-        left_out.append(f"these categories: {', '.join(label(c) for c in hidden)}")
+        words = ", ".join(label(c) for c in hidden)
+        left_out.append(f"these categories: {markdown_text(words, inline=True)}")
     if d.min_count:
         left_out.append(
             f"cells with fewer than {d.min_count} incidents ({layer.suppressed_cells:,} "
@@ -835,7 +858,7 @@ def risk_deck(
             S.UNIT: units.labels(index, codes),
             "r": per["r"].round(3).to_numpy(),
             "incidents": per["incidents"].astype(int).to_numpy(),
-            "group": _esc(groups[per["group"].to_numpy(int)]) if len(codes) else [],
+            "group": groups[per["group"].to_numpy(int)] if len(codes) else [],
             "attacker": [ATTACKER_LABELS[a] for a in per["attacker"]],
             "colour": [hex_to_rgba(colours[c], 210) for c in cls.tolist()],
             "lat": np.round(lat, COORD_DECIMALS),
@@ -1114,16 +1137,15 @@ def static_map_chart(
     report (renders offline with vl-convert: no tiles, inline data)."""
     view = map_view(index, layer, window, group, palette)
     geoms = layer.units.geometries(index, view.codes) if len(view.codes) else []
-    features = [
-        {
-            "type": "Feature",
-            "geometry": shapely.geometry.mapping(shapely.set_precision(g, 10**-COORD_DECIMALS)),
-            "properties": {"unit": u, "label": lab, "class": c},
-        }
-        for g, u, lab, c in zip(
-            geoms, view.units[S.UNIT], view.units["label"], view.units["class"], strict=True
+    props = [
+        {"unit": u, "label": lab, "class": c}
+        for u, lab, c in zip(
+            view.units[S.UNIT], view.units["label"], view.units["class"], strict=True
         )
     ]
+    # d3-geo (Vega-Lite) reads rings on the sphere: it needs exteriors clockwise, the
+    # opposite of RFC 7946, so the one GeoJSON writer is asked for that by name
+    features = geojson.features(props, geoms, clockwise=True)
     classes = view.legend["label"].tolist()
     title = f"{view.group}, {view.window}: {layer.units.granularity.describe()}"
     return (

@@ -3,6 +3,7 @@ tests on the bundled sample city read sample_data/ once per session."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-REAL_DATA = ROOT.parent / "shared" / "data" / "real"
+# beside the repo; a git worktree elsewhere can point at it with CRIMEDASH_REAL_DATA
+REAL_DATA = Path(os.environ.get("CRIMEDASH_REAL_DATA") or ROOT.parent / "shared" / "data" / "real")
 
 
 @pytest.fixture(scope="session")

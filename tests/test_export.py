@@ -46,11 +46,7 @@ from crimedash.designlog import DesignLog
 from crimedash.errors import ExportError
 from crimedash.export import (
     MANIFEST,
-    MAP_CSV,
-    MAP_GEOJSON,
-    MAP_PARQUET,
     PUBLIC_README,
-    REFERENCES_CSV,
     ZIP_DATE,
     Approval,
     csv_bytes,
@@ -58,7 +54,17 @@ from crimedash.export import (
     export_bundle,
     neutralise_formula,
     public_files,
+    review_zip_path,
     zip_path,
+)
+from crimedash.public import (
+    COUNTS_CSV,
+    COUNTS_PARQUET,
+    REFERENCES_CSV,
+    TOTALS_CSV,
+    TOTALS_PARQUET,
+    UNITS_GEOJSON,
+    UNITS_PARQUET,
 )
 from crimedash.risk import assess
 
@@ -352,26 +358,36 @@ def test_a_kill_mid_export_leaves_no_bundle(inputs, tmp_path: Path) -> None:
 
 
 # --- the bundle ---------------------------------------------------------------------------------
-def test_the_bundle_holds_public_files_a_review_record_and_the_same_as_a_zip(bundle: Path) -> None:
+def test_the_bundle_holds_public_files_a_review_record_and_a_zip_of_each(bundle: Path) -> None:
+    """One zip per audience: the publication zip holds public/ only, the review record
+    (with the noise seed) travels in its own zip, named as not for publication."""
     files = sorted(str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_file())
     assert files == [
-        "2024-release.zip",
+        "2024-release-public.zip",
+        "2024-release-review-NOT-FOR-PUBLICATION.zip",
         "public/README.txt",
-        "public/crime_map.csv",
-        "public/crime_map.geojson",
-        "public/crime_map.parquet",
+        "public/counts.csv",
+        "public/counts.parquet",
+        "public/totals.csv",
+        "public/totals.parquet",
+        "public/units.geojson",
+        "public/units.parquet",
         "review/manifest.json",
         "review/rejected_rows.csv",
         "review/report.html",
         "review/report.md",
     ]
-    with zipfile.ZipFile(zip_path(bundle)) as zf:
-        names = zf.namelist()
-        assert names == sorted(names)
-        assert {i.date_time for i in zf.infolist()} == {ZIP_DATE}
-        assert {n.removeprefix("2024-release/") for n in names} == set(files[1:])
-        for name in names:
-            assert zf.read(name) == (bundle / name.removeprefix("2024-release/")).read_bytes()
+    assert zip_path(bundle).name == "2024-release-public.zip"
+    assert review_zip_path(bundle).name == "2024-release-review-NOT-FOR-PUBLICATION.zip"
+    for archive, folder in ((zip_path(bundle), "public/"), (review_zip_path(bundle), "review/")):
+        with zipfile.ZipFile(archive) as zf:
+            names = zf.namelist()
+            assert names == sorted(names)
+            assert {i.date_time for i in zf.infolist()} == {ZIP_DATE}
+            inside = {n.removeprefix("2024-release/") for n in names}
+            assert inside == {f for f in files if f.startswith(folder)}
+            for name in names:
+                assert zf.read(name) == (bundle / name.removeprefix("2024-release/")).read_bytes()
 
 
 def test_the_manifest_is_the_review_record(inputs, dataset, bundle: Path) -> None:
@@ -398,25 +414,132 @@ def test_the_manifest_is_the_review_record(inputs, dataset, bundle: Path) -> Non
         assert hashlib.sha256((bundle / f["path"]).read_bytes()).hexdigest() == f["sha256"]
 
 
+# an H3 design (the bundle's): h3_id beside unit, for kepler.gl
+COUNT_COLUMNS = [S.UNIT, S.H3_ID, S.WINDOW_START, S.WINDOW_END, S.GROUP, S.SHOWN, S.SHOWN_LABEL]
+
+
 def test_gis_readers_read_every_public_file_back(bundle: Path) -> None:
+    """geopandas reads the units once each, the counts and totals apart, with ISO dates;
+    summing a table's counts never adds a total to its parts."""
     pub = bundle / "public"
-    table = pd.read_csv(pub / MAP_CSV)
-    geo = gpd.read_file(pub / MAP_GEOJSON)
-    parquet = gpd.read_parquet(pub / MAP_PARQUET)
-    cols = [S.UNIT, S.WINDOW, S.GROUP, S.SHOWN, S.SHOWN_LABEL]
-    assert list(table.columns) == cols
-    assert len(table) == len(geo) == len(parquet) > 0
+    counts = pd.read_csv(pub / COUNTS_CSV)
+    totals = pd.read_csv(pub / TOTALS_CSV)
+    geo = gpd.read_file(pub / UNITS_GEOJSON)
+    parquet = gpd.read_parquet(pub / UNITS_PARQUET)
+    assert list(counts.columns) == COUNT_COLUMNS
+    assert list(totals.columns) == [c for c in COUNT_COLUMNS if c != S.GROUP]
+    assert pd.read_parquet(pub / COUNTS_PARQUET).astype(str).equals(counts.astype(str))
+    assert pd.read_parquet(pub / TOTALS_PARQUET).astype(str).equals(totals.astype(str))
+    assert "All crime" not in set(counts[S.GROUP])
+    for frame in (counts, totals):
+        start = pd.to_datetime(frame[S.WINDOW_START], format="%Y-%m-%d")
+        end = pd.to_datetime(frame[S.WINDOW_END], format="%Y-%m-%d")
+        assert (start.dt.day == 1).all() and (end == start + pd.offsets.MonthEnd(0)).all()
+    # a unit is drawn once if any count or total of it is published
+    published = set(counts[S.UNIT]) | set(totals[S.UNIT])
+    assert len(geo) == len(parquet) == len(published) > 0
+    assert geo[S.UNIT].is_unique and set(geo[S.UNIT]) == published
     for frame in (geo, parquet):
-        assert list(frame.columns) == [*cols, "geometry"]
+        assert list(frame.columns) == [S.UNIT, S.H3_ID, "geometry"]  # h3:8 by default
+        assert (frame[S.H3_ID] == frame[S.UNIT]).all()
         assert frame.crs is not None and frame.crs.is_geographic
         assert frame.crs.equals(CRS("OGC:CRS84")) or frame.crs.to_epsg() == 4326
         assert frame.geometry.is_valid.all()
-        assert (frame[S.SHOWN].to_numpy() == table[S.SHOWN].to_numpy()).all()
-        assert (frame[S.UNIT].astype(str).to_numpy() == table[S.UNIT].astype(str).to_numpy()).all()
-    assert shapely.equals_exact(geo.geometry.values, parquet.geometry.values, tolerance=1e-9).all()
-    # RFC 7946: exterior rings counter-clockwise
+    assert shapely.equals_exact(geo.geometry.values, parquet.geometry.values, tolerance=0).all()
+    # RFC 7946: exterior rings counter-clockwise, written so on purpose
     assert all(shapely.is_ccw(g.exterior) for g in geo.geometry)
+    # 6 decimals exactly, as the text says
+    text = (pub / UNITS_GEOJSON).read_text()
+    assert set(map(len, re.findall(r"\.(\d+)[,\]]", text))) == {6}
     assert "Testshire Council" in (pub / PUBLIC_README).read_text()
+
+
+def test_the_readme_explains_every_public_column(bundle: Path) -> None:
+    pub = bundle / "public"
+    readme = (pub / PUBLIC_README).read_text()
+    columns = set()
+    for name in (COUNTS_CSV, TOTALS_CSV):
+        columns |= set(pd.read_csv(pub / name).columns)
+    columns |= set(gpd.read_file(pub / UNITS_GEOJSON).columns)
+    for column in columns:
+        assert re.search(rf"^- (.*, )?{column}[,:]", readme, re.M), column
+    for path in pub.iterdir():
+        if path.name != PUBLIC_README:
+            assert f"- {path.name}:" in readme
+
+
+def test_ogrinfo_reads_every_public_file_as_it_is(bundle: Path) -> None:
+    """GDAL (3.6 here reads no Parquet): the units GeoJSON and the CSV tables."""
+    import shutil
+
+    if shutil.which("ogrinfo") is None:
+        pytest.skip("GDAL's ogrinfo is not installed (.ci/run installs gdal-bin)")
+    pub = bundle / "public"
+    for name, expected in ((UNITS_GEOJSON, "Polygon"), (COUNTS_CSV, "None"), (TOTALS_CSV, "None")):
+        out = subprocess.run(
+            ["ogrinfo", "-ro", "-so", "-al", str(pub / name)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert f"Geometry: {expected}" in out, out
+        rows = len(pd.read_csv(pub / name)) if name.endswith(".csv") else None
+        if rows is not None:
+            assert f"Feature Count: {rows}" in out
+    out = subprocess.run(
+        ["ogrinfo", "-ro", "-so", "-al", str(pub / UNITS_GEOJSON)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "WGS 84" in out and f"{S.UNIT}: String" in out and f"{S.H3_ID}: String" in out
+
+
+def test_duckdb_reads_every_public_table_as_it_is(bundle: Path) -> None:
+    """Plain DuckDB (no spatial extension to download): the CSVs with typed dates and
+    counts, the Parquet files, and the units' WKB."""
+    import duckdb
+
+    pub = bundle / "public"
+    con = duckdb.connect()
+    types = dict(
+        con.execute(f"DESCRIBE SELECT * FROM read_csv('{pub / COUNTS_CSV}')").fetchall()[i][:2]
+        for i in range(len(COUNT_COLUMNS))
+    )
+    assert types[S.WINDOW_START] == "DATE" and types[S.WINDOW_END] == "DATE"
+    assert types[S.SHOWN] == "BIGINT"
+    for csv_name, pq_name in ((COUNTS_CSV, COUNTS_PARQUET), (TOTALS_CSV, TOTALS_PARQUET)):
+        a = con.execute(f"SELECT count(*), sum(count) FROM read_csv('{pub / csv_name}')").fetchone()
+        b = con.execute(f"SELECT count(*), sum(count) FROM '{pub / pq_name}'").fetchone()
+        assert a == b and a[0] > 0
+    # DuckDB reads the GeoParquet 'geo' block itself: a GEOMETRY column in WGS84
+    kind = {
+        r[0]: r[1]
+        for r in con.execute(f"DESCRIBE SELECT * FROM '{pub / UNITS_PARQUET}'").fetchall()
+    }
+    assert kind[S.GEOMETRY].startswith("GEOMETRY") or kind[S.GEOMETRY] == "BLOB"
+    rows = con.execute(f"SELECT unit, geometry::BLOB FROM '{pub / UNITS_PARQUET}'").fetchall()
+    shapes = shapely.from_wkb([bytes(w) for _, w in rows])
+    geo = gpd.read_file(pub / UNITS_GEOJSON)
+    assert [u for u, _ in rows] == geo[S.UNIT].tolist()
+    assert shapely.equals_exact(shapes, geo.geometry.values, tolerance=0).all()
+
+
+def test_kepler_gl_finds_the_h3_column_and_the_counts_add_up(dataset) -> None:
+    """kepler.gl maps a table with an 'h3_id' (or 'hex_id') column as hexagons; with no
+    suppression, the categories add up to the totals and nothing counts twice."""
+    files = {Path(f.path).name: f.data for f in public_files(dataset, Design(), APPROVAL)}
+    counts = pd.read_csv(io.BytesIO(files[COUNTS_CSV]))
+    totals = pd.read_csv(io.BytesIO(files[TOTALS_CSV]))
+    assert S.H3_ID in counts and S.H3_ID in totals
+    assert all(h3.is_valid_cell(c) for c in counts[S.H3_ID])
+    published = export.apply_design(dataset.index, Design()).shown_incidents
+    assert counts[S.SHOWN].sum() == totals[S.SHOWN].sum() == published
+    grid = {
+        Path(f.path).name: f.data
+        for f in public_files(dataset, Design(granularity="grid:500"), APPROVAL)
+    }
+    assert S.H3_ID not in pd.read_csv(io.BytesIO(grid[COUNTS_CSV]))
 
 
 def test_sample_city_export_reads_back(sample_dataset, tmp_path: Path) -> None:
@@ -424,11 +547,14 @@ def test_sample_city_export_reads_back(sample_dataset, tmp_path: Path) -> None:
         granularity="areas:neighbourhoods", frequency="quarterly", time_precision="quarter"
     )
     out = export_bundle(sample_dataset, design, APPROVAL, tmp_path / "sample")
-    geo = gpd.read_file(out / "public" / MAP_GEOJSON)
-    parquet = gpd.read_parquet(out / "public" / MAP_PARQUET)
-    table = pd.read_csv(out / "public" / MAP_CSV)
-    assert len(geo) == len(parquet) == len(table) > 100
+    geo = gpd.read_file(out / "public" / UNITS_GEOJSON)
+    parquet = gpd.read_parquet(out / "public" / UNITS_PARQUET)
+    table = pd.read_csv(out / "public" / COUNTS_CSV)
+    assert len(geo) == len(parquet) == table[S.UNIT].nunique() > 20
+    assert len(table) > 100
     assert set(geo[S.UNIT]) <= set(sample_dataset.areas["neighbourhoods"][S.AREA_CODE].astype(str))
+    quarters = pd.to_datetime(table[S.WINDOW_START])
+    assert quarters.dt.month.isin([1, 4, 7, 10]).all()
 
 
 # --- reproducible -------------------------------------------------------------------------------
@@ -456,8 +582,10 @@ def test_the_same_inputs_and_design_give_byte_identical_public_files(
             ]
 
     assert public_entries(second) == public_entries(bundle)
-    meta = pq.read_metadata(second / "public" / MAP_PARQUET)
+    meta = pq.read_metadata(second / "public" / UNITS_PARQUET)
     assert set(meta.metadata) == {b"geo", b"ARROW:schema"}  # no pandas block: nothing varies
+    meta = pq.read_metadata(second / "public" / COUNTS_PARQUET)
+    assert set(meta.metadata) == {b"ARROW:schema"}
 
 
 @pytest.mark.parametrize(
@@ -507,14 +635,14 @@ def test_formula_group_names_are_neutralised_in_the_public_csv(dataset) -> None:
     }
     design = Design(grouping=grouping, references="truncated")
     files = {Path(f.path).name: f.data for f in public_files(dataset, design, APPROVAL)}
-    for name in (MAP_CSV, REFERENCES_CSV):
+    for name in (COUNTS_CSV, REFERENCES_CSV):
         rows = list(csv.reader(io.StringIO(files[name].decode())))
         cells = [c for row in rows[1:] for c in row]
         assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r") or c.startswith("-1")]
-    groups = set(pd.read_csv(io.BytesIO(files[MAP_CSV]))[S.GROUP])
+    groups = set(pd.read_csv(io.BytesIO(files[COUNTS_CSV]))[S.GROUP])
     assert {"'" + g for g in grouping.values()} <= groups
-    geojson = json.loads(files[MAP_GEOJSON])  # GeoJSON is not a spreadsheet: kept as typed
-    assert set(grouping.values()) <= {f["properties"][S.GROUP] for f in geojson["features"]}
+    typed = pd.read_parquet(io.BytesIO(files[COUNTS_PARQUET]))  # not a spreadsheet: as typed
+    assert set(grouping.values()) <= set(typed[S.GROUP])
 
 
 # --- what the public files may never hold --------------------------------------------------------
@@ -567,17 +695,29 @@ FINER = {  # time formats that would show more than a window at each level
 FINER["week"] = FINER["month"] = FINER["quarter"] = (*FINER["day"], "%Y-%m-%d", "%d/%m/%Y")
 
 
-def allowed_vertices(dataset, design: Design, units: set[str]) -> set[tuple[int, int]]:
+def allowed_vertices(dataset, design: Design, units: set[str], readme: str) -> set[tuple[int, int]]:
     """Every vertex a public geometry may have: the outlines of its units, computed
-    here from their ids (H3, grid) or from the input areas file, not by crimedash."""
+    here from their ids (H3, grid; adaptive units as the README describes them) or from
+    the input areas file, not by crimedash. Keys are micro-degrees (the files' 6
+    decimals)."""
     g = design.spatial
     pts: list[tuple[float, float]] = []
     if g.kind in ("h3", "adaptive"):
+        base = None
+        if g.kind == "adaptive":
+            base = int(re.search(r"union of the H3 resolution\s+(\d+)\s+cells", readme)[1])
         for u in units:
             cells = [u]
-            if u.endswith("-rest"):  # an adaptive pool: some children of this parent
-                parent = u.removesuffix("-rest")
-                cells = h3.cell_to_children(parent, h3.get_resolution(parent) + 1)
+            if ":" in u:  # an adaptive pool: the children of a cell with these digits
+                parent, digits = u.split(":")
+                kids = h3.cell_to_children(parent, h3.get_resolution(parent) + 1)
+                cells = [
+                    c
+                    for c in kids
+                    if str(h3.str_to_int(c) >> (3 * (15 - h3.get_resolution(c))) & 7) in digits
+                ]
+            if base is not None:
+                cells = [d for c in cells for d in h3.cell_to_children(c, base)]
             for c in cells:
                 pts += [(lng, lat) for lat, lng in h3.cell_to_boundary(c)]
     elif g.kind == "grid":
@@ -589,7 +729,7 @@ def allowed_vertices(dataset, design: Design, units: set[str]) -> set[tuple[int,
     else:
         for geom in dataset.areas[g.param].geometry:
             pts += [tuple(c) for c in shapely.get_coordinates(geom).tolist()]
-    return {(round(x * 1e7), round(y * 1e7)) for x, y in pts}
+    return {(round(x * 1e6), round(y * 1e6)) for x, y in pts}
 
 
 def _near(key: tuple[int, int], allowed: set[tuple[int, int]]) -> bool:
@@ -597,21 +737,65 @@ def _near(key: tuple[int, int], allowed: set[tuple[int, int]]) -> bool:
     return any((x + dx, y + dy) in allowed for dx in (-1, 0, 1) for dy in (-1, 0, 1))
 
 
+def window_bounds_found(files: dict[str, bytes], level: str) -> tuple[set[str], list[str]]:
+    """The window_start/window_end dates the public tables give, and any pair that is
+    not a whole window at `level` (such a date would be an incident's own day)."""
+    dates: set[str] = set()
+    bad: list[str] = []
+    for name, data in files.items():
+        if not name.endswith(".csv"):
+            continue
+        table = pd.read_csv(io.BytesIO(data), dtype=str)
+        if S.WINDOW_START not in table:
+            continue
+        for a, b in set(zip(table[S.WINDOW_START], table[S.WINDOW_END], strict=True)):
+            dates |= {a, b}
+            start, end = pd.Timestamp(a), pd.Timestamp(b)
+            whole = {
+                "timestamp": start == end,
+                "day": start == end,
+                "week": start.day in (1, 8, 15, 22, 29)
+                and end in (start + pd.Timedelta(days=6), start + pd.offsets.MonthEnd(0)),
+                "month": start.day == 1 and end == start + pd.offsets.MonthEnd(0),
+                "quarter": start.day == 1
+                and start.month in (1, 4, 7, 10)
+                and end == start + pd.offsets.QuarterEnd(0),
+            }[level]
+            if not whole:
+                bad.append(f"{name}: window {a} to {b} is not a whole {level}")
+    return dates, bad
+
+
 def leaks(dataset, design: Design, secrets: Secrets, files: dict[str, bytes]) -> list[str]:
-    """Everything in the public files that should not be there, in words."""
+    """Everything in the public files that should not be there, in words.
+
+    Two things in the files look like input and are not: a window's first and last day
+    (checked to be a whole window, then not counted as an incident's date), and a unit
+    outline's vertex at 6 decimals, which may equal an input coordinate by chance (each
+    vertex is checked to be a unit's outline, then not counted as a coordinate)."""
     found: list[str] = []
     texts = {name: public_text(name, data) for name, data in files.items()}
     level = export.apply_design(dataset.index, design).display_level
+    windows, bad_windows = window_bounds_found(files, level)
+    found += bad_windows
+    geo = gpd.read_file(io.BytesIO(files[UNITS_GEOJSON]))
+    pq_geo = gpd.read_parquet(io.BytesIO(files[UNITS_PARQUET]))
+    units = {str(u) for frame in (geo, pq_geo) if S.UNIT in frame for u in frame[S.UNIT]}
+    allowed = allowed_vertices(dataset, design, units, files[PUBLIC_README].decode())
+    outline_numbers = {
+        f"{abs(k + d) / 1e6:.6f}" for key in allowed for k in key for d in (-1, 0, 1)
+    }
     for name, text in texts.items():
-        numbers = {t for t in _NUMBER.findall(text)}
+        numbers = {t for t in _NUMBER.findall(text)} - outline_numbers
         for v in secrets.coordinates:
             for s in {f"{abs(v):.4f}", f"{abs(v):.5f}", f"{abs(v):.6f}", repr(abs(v))}:
                 if s in numbers:
                     found.append(f"{name}: raw coordinate {v} as {s}")
         for t in secrets.times:
             for fmt in FINER[level]:
-                if t.strftime(fmt) in text:
-                    found.append(f"{name}: time {t.strftime(fmt)} finer than a {level}")
+                shown = t.strftime(fmt)
+                if shown in text and shown not in windows:
+                    found.append(f"{name}: time {shown} finer than a {level}")
         allowed_refs = {"full": True, "truncated": False, "pseudonym": False, "omitted": False}
         for r in secrets.references:
             if not allowed_refs[design.references] and r in text:
@@ -625,20 +809,17 @@ def leaks(dataset, design: Design, secrets: Secrets, files: dict[str, bytes]) ->
         if str(SEED) in text:
             found.append(f"{name}: the noise seed")
     # geometry: only unit outlines; and no raw point as two doubles anywhere in parquet
-    geo = gpd.read_file(io.BytesIO(files[MAP_GEOJSON]))
-    pq_geo = gpd.read_parquet(io.BytesIO(files[MAP_PARQUET]))
-    units = {str(u) for frame in (geo, pq_geo) if S.UNIT in frame for u in frame[S.UNIT]}
-    allowed = allowed_vertices(dataset, design, units)
-    for name, frame in ((MAP_GEOJSON, geo), (MAP_PARQUET, pq_geo)):
+    for name, frame in ((UNITS_GEOJSON, geo), (UNITS_PARQUET, pq_geo)):
         xy = shapely.get_coordinates(frame.geometry.to_numpy())
-        for x, y in {(round(x * 1e7), round(y * 1e7)) for x, y in xy.tolist()}:
+        for x, y in {(round(x * 1e6), round(y * 1e6)) for x, y in xy.tolist()}:
             if not _near((x, y), allowed):
-                found.append(f"{name}: vertex {x / 1e7}, {y / 1e7} is not a unit's outline")
-    for lon, lat in secrets.points:
-        if struct.pack("<dd", lon, lat) in files[MAP_PARQUET] and not _near(
-            (round(lon * 1e7), round(lat * 1e7)), allowed
-        ):
-            found.append(f"{MAP_PARQUET}: raw point {lon}, {lat}")
+                found.append(f"{name}: vertex {x / 1e6}, {y / 1e6} is not a unit's outline")
+    for name in (UNITS_PARQUET, COUNTS_PARQUET, TOTALS_PARQUET):
+        for lon, lat in secrets.points:
+            if struct.pack("<dd", lon, lat) in files.get(name, b"") and not _near(
+                (round(lon * 1e6), round(lat * 1e6)), allowed
+            ):
+                found.append(f"{name}: raw point {lon}, {lat}")
     return found
 
 
@@ -699,7 +880,7 @@ def test_the_leak_scan_finds_a_leak(inputs, dataset) -> None:
     secrets = read_secrets(inputs["incidents"])
     files = {Path(f.path).name: f.data for f in public_files(dataset, Design(), APPROVAL)}
     raw = pd.read_csv(inputs["incidents"]).head(3)
-    files[MAP_CSV] = raw.to_csv(index=False).encode()
+    files[COUNTS_CSV] = raw.to_csv(index=False).encode()
     found = leaks(dataset, Design(), secrets, files)
     assert any("raw coordinate" in f for f in found)
     assert any("time" in f for f in found)
@@ -710,7 +891,7 @@ def test_the_leak_scan_finds_a_leak(inputs, dataset) -> None:
         geometry=gpd.points_from_xy(raw[S.LONGITUDE], raw[S.LATITUDE]),
         crs=S.WGS84,
     )
-    files[MAP_GEOJSON] = points.to_json().encode()  # incidents as points: never a unit outline
+    files[UNITS_GEOJSON] = points.to_json().encode()  # incidents as points: never a unit outline
     assert any("not a unit's outline" in f for f in leaks(dataset, Design(), secrets, files))
 
 
@@ -731,7 +912,7 @@ def test_no_suppressed_count_is_published(inputs, dataset) -> None:
     than min_count is absent from the public table, and every shown count is exact."""
     design = Design(granularity="h3:8", min_count=4, totals=False)
     files = {Path(f.path).name: f.data for f in public_files(dataset, design, APPROVAL)}
-    table = pd.read_csv(io.BytesIO(files[MAP_CSV]))
+    table = pd.read_csv(io.BytesIO(files[COUNTS_CSV]))
     raw = pd.read_csv(inputs["incidents"])
     raw = raw[pd.to_numeric(raw[S.LATITUDE], errors="coerce").notna()]
     raw = raw[pd.to_numeric(raw[S.LATITUDE], errors="coerce").abs() <= 90]
@@ -740,11 +921,11 @@ def test_no_suppressed_count_is_published(inputs, dataset) -> None:
     true = (
         pd.DataFrame(
             {
-                S.UNIT: [
-                    h3.cell_to_parent(h3.latlng_to_cell(a, b, 15), 8)
-                    for a, b in zip(lat, lon, strict=True)
-                ],
-                S.WINDOW: pd.to_datetime(raw[S.OCCURRED_AT]).dt.strftime("%Y-%m").to_numpy(),
+                # counted where drawn: the resolution-8 cell holding the point
+                S.UNIT: [h3.latlng_to_cell(a, b, 8) for a, b in zip(lat, lon, strict=True)],
+                S.WINDOW_START: pd.to_datetime(raw[S.OCCURRED_AT])
+                .dt.strftime("%Y-%m-01")
+                .to_numpy(),
                 S.GROUP: [C.default_group(c) for c in raw[S.CATEGORY]],
             }
         )
@@ -752,14 +933,70 @@ def test_no_suppressed_count_is_published(inputs, dataset) -> None:
         .rename("true")
         .reset_index()
     )
-    merged = table.merge(true, on=[S.UNIT, S.WINDOW, S.GROUP], how="left")
+    merged = table.merge(true, on=[S.UNIT, S.WINDOW_START, S.GROUP], how="left")
     assert merged["true"].notna().all()
     assert (merged["true"] >= 4).all()
     assert (merged[S.SHOWN] == merged["true"]).all()
     small = true[true["true"] < 4]
     assert len(small) > 0  # there was something to suppress
-    hidden = small.merge(table, on=[S.UNIT, S.WINDOW, S.GROUP], how="inner")
+    hidden = small.merge(table, on=[S.UNIT, S.WINDOW_START, S.GROUP], how="inner")
     assert hidden.empty
+
+
+# --- public shapes never depend on hidden data ---------------------------------------------
+SHAPE_DESIGNS = {
+    "adaptive": Design(granularity="adaptive:20", hidden_groups=("Violence and sexual offences",)),
+    "adaptive fine": Design(
+        granularity="adaptive:5", min_unit_area_m2=2000, hidden_groups=("Burglary",)
+    ),
+    "h3": Design(granularity="h3:9", hidden_groups=("Violence and sexual offences",)),
+    "grid": Design(granularity="grid:250", hidden_groups=("Violence and sexual offences",)),
+    "areas": Design(granularity="areas:areas", hidden_groups=("Violence and sexual offences",)),
+}
+
+
+def _shapes(dataset, design: Design) -> dict[str, bytes]:
+    files = {Path(f.path).name: f.data for f in public_files(dataset, design, APPROVAL)}
+    return {name: files[name] for name in (UNITS_GEOJSON, UNITS_PARQUET)}
+
+
+def _reload(inputs, tmp_path: Path, frame: pd.DataFrame):
+    path = tmp_path / "incidents.csv"
+    frame.to_csv(path, index=False)
+    return load_dataset([path], households=inputs["households"], areas=[inputs["areas"]])
+
+
+@pytest.mark.parametrize("name", list(SHAPE_DESIGNS))
+def test_public_shapes_are_the_same_without_the_hidden_categories(
+    inputs, dataset, tmp_path: Path, name: str
+) -> None:
+    """An attacker comparing releases learns nothing of a hidden category from the
+    shapes: exported with and without that category's incidents, the units files are
+    byte-identical (adaptive units once grew by 25% with one hidden incident)."""
+    design = SHAPE_DESIGNS[name]
+    raw = pd.read_csv(inputs["incidents"])
+    groups = raw[S.CATEGORY].map(lambda c: C.default_group(str(c)))
+    hidden = groups.isin(design.hidden_groups)
+    assert hidden.sum() > 5  # there is something to hide
+    without = _reload(inputs, tmp_path, raw[~hidden])
+    assert _shapes(without, design) == _shapes(dataset, design)
+
+
+@pytest.mark.parametrize("name", list(SHAPE_DESIGNS))
+def test_next_months_incidents_never_change_a_published_shape(
+    inputs, dataset, tmp_path: Path, name: str
+) -> None:
+    """Next month's release adds units where new crimes are, but every unit already
+    published keeps its id and its outline to the byte."""
+    design = SHAPE_DESIGNS[name]
+    raw = pd.read_csv(inputs["incidents"])
+    later = raw.sample(60, random_state=3).copy()
+    last = pd.to_datetime(raw[S.OCCURRED_AT], errors="coerce").max()
+    later[S.OCCURRED_AT] = (last + pd.Timedelta(days=40)).isoformat()
+    grown = _reload(inputs, tmp_path, pd.concat([raw, later], ignore_index=True))
+    before = _shapes(dataset, design)[UNITS_GEOJSON].decode().splitlines()[1:-1]
+    after = set(_shapes(grown, design)[UNITS_GEOJSON].decode().rstrip(",\n").splitlines())
+    assert before and all(line.rstrip(",") in {a.rstrip(",") for a in after} for line in before)
 
 
 # --- what the public is told -------------------------------------------------------------------
@@ -815,7 +1052,7 @@ def test_cli_export_writes_the_bundle_and_logs_it(inputs, tmp_path: Path, capsys
     code = main([*args, "--justification", "needed", "--log", str(log)])
     out = capsys.readouterr().out
     assert code == 0
-    assert (tmp_path / "out" / "public" / MAP_GEOJSON).exists()
+    assert (tmp_path / "out" / "public" / UNITS_GEOJSON).exists()
     assert "Exported design" in out and str(tmp_path / "out") in out
 
     assert main(["designs", "list", "--log", str(log)]) == 0

@@ -4,6 +4,7 @@ export, and a past design from the log reloads into the controls."""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -51,10 +52,17 @@ def test_an_approval_exports_the_bundle_and_offers_the_zip(log_path: Path) -> No
     assert not at.exception, [e.message for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     assert any("Exported to" in s.value for s in at.success)
-    assert len(at.get("download_button")) >= 1
+    labels = [b.proto.label for b in at.get("download_button") if "(zip)" in b.proto.label]
+    # the publication zip first; the review record (with the seed) apart, named as such
+    assert labels == [
+        "Download the public files to publish (zip)",
+        "Download the review record: NOT for publication (zip)",
+    ]
     (bundle,) = (log_path.parent / "bundles").iterdir()
-    assert (bundle / "public" / "crime_map.geojson").exists()
-    assert (bundle / f"{bundle.name}.zip").exists()
+    assert (bundle / "public" / "units.geojson").exists()
+    with zipfile.ZipFile(bundle / f"{bundle.name}-public.zip") as zf:
+        assert {n.split("/")[1] for n in zf.namelist()} == {"public"}
+    assert (bundle / f"{bundle.name}-review-NOT-FOR-PUBLICATION.zip").exists()
     (record,) = DesignLog(log_path).list()
     assert record.status == "approved"
     assert record.approvals[0].bundle_path == str(bundle)

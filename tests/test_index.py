@@ -7,9 +7,10 @@ import h3
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from enginekit import make_index
 
-from crimedash.index import h3_parent, time_keys, window_label
+from crimedash.index import cell_vertices, drawn_cells, h3_parent, time_keys, window_label
 
 
 @pytest.mark.parametrize("res", range(5, 16))
@@ -54,8 +55,30 @@ def test_resolution_codes_are_shared_and_counted():
     assert np.all(np.diff(rc.cells.astype(np.float64)) > 0) or len(rc.cells) == 1
     assert rc.incidents.sum() == index.n
     assert rc.households.sum() == pytest.approx(index.total_households)
-    # each incident's code points at its own parent cell
-    assert np.array_equal(rc.cells[rc.incident_code], h3_parent(index.cell15, 9))
+    # each incident's code points at the cell whose published hexagon holds it (not
+    # the parent of its resolution-15 cell: H3 children are not inside their parents)
+    hexagons = shapely.polygons(cell_vertices(rc.cells))
+    assert shapely.intersects_xy(hexagons[rc.incident_code], index.lon, index.lat).all()
+
+
+@pytest.mark.parametrize("res", [5, 8, 11, 15])
+def test_cells_are_h3s_own_but_for_points_on_a_published_edge(res):
+    """drawn_cells agrees with h3.latlng_to_cell except where rounding the outline to
+    6 decimals moved an edge across the point, and then the point is inside the
+    published neighbour."""
+    rng = np.random.default_rng(res)
+    lat, lon = rng.uniform(50, 56, 5000), rng.uniform(-5, 1, 5000)
+    cells = drawn_cells(lat, lon, res)
+    own = np.array(
+        [h3.str_to_int(h3.latlng_to_cell(a, b, res)) for a, b in zip(lat, lon, strict=True)]
+    )
+    hexagons = shapely.polygons(cell_vertices(cells))
+    assert shapely.intersects_xy(hexagons, lon, lat).all()
+    moved = cells != own
+    # ~0.1 m of rounding matters only for hexagons a metre across (resolution 15)
+    assert moved.mean() < (0.05 if res == 15 else 0.005)
+    for c, o in zip(cells[moved].tolist(), own[moved].tolist(), strict=True):
+        assert h3.grid_distance(h3.int_to_str(c), h3.int_to_str(o)) == 1
 
 
 def test_fingerprint_changes_with_data_and_not_with_nothing():

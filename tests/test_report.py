@@ -112,7 +112,7 @@ def test_the_report_reads_as_a_privacy_impact_assessment(bundle: Path) -> None:
         APPROVAL.justification,
         APPROVAL.contact,
         "2099-06-30",
-        "public/crime_map.geojson",
+        "public/units.geojson",
     ):
         assert text in md
     findings = md.split("## Findings")[1].split("## What-ifs")[0]

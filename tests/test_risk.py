@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from crimedash import schema as S
 from crimedash.design import Design
-from crimedash.index import index_incidents
+from crimedash.index import drawn_cells, h3_parent, index_incidents
 from crimedash.risk import assess, dp_posterior_bound, evaluate
 
 PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -113,10 +113,31 @@ def _score(index, **kw):
     return evaluate(index, Design(**kw)).score
 
 
+def _nests(lat: np.ndarray, lon: np.ndarray, res: int) -> np.ndarray:
+    """Whether each point's resolution-`res` cell (the hexagon drawn around it) lies in
+    its resolution res-1 cell's family, i.e. whether H3 nests for this point."""
+    fine, coarse = drawn_cells(lat, lon, res), drawn_cells(lat, lon, res - 1)
+    return h3_parent(fine, res - 1) == coarse
+
+
+def nested_index(seed: int, res: int):
+    """make_index's data with the points where H3 does not nest at (res, res-1) left
+    out. Incidents are counted in the hexagon drawn around them, and H3's seven
+    children do not tile their parent, so near a parent's edge a point can sit in a
+    child of one cell and inside another: there a coarser unit is not a union of finer
+    ones, and the argument for monotonicity does not apply (1 comparison in ~900 of
+    make_index data rose, by under a point, measured when this changed)."""
+    rng = np.random.default_rng(seed)
+    inc, hh = incidents_frame(rng, 60), households_frame(rng, 80)
+    inc = inc[_nests(inc[S.LATITUDE].to_numpy(), inc[S.LONGITUDE].to_numpy(), res)]
+    hh = hh[_nests(hh.geometry.y.to_numpy(), hh.geometry.x.to_numpy(), res)]
+    return index_incidents(inc.reset_index(drop=True), households=hh.reset_index(drop=True))
+
+
 @PROPERTY
 @given(seed=seeds, res=st.integers(6, 15), freq=st.sampled_from(["daily", "monthly"]))
 def test_coarser_h3_never_raises_the_score(seed, res, freq):
-    index = make_index(seed)
+    index = nested_index(seed, res)
     ack = ("household_pins",)
     finer = _score(index, granularity=f"h3:{res}", frequency=freq, acknowledge=ack)
     coarser = _score(index, granularity=f"h3:{res - 1}", frequency=freq, acknowledge=ack)

@@ -102,6 +102,7 @@ FIELD_CONTROLS: dict[str, tuple[str, ...]] = {
     "references": (K.REFERENCES,),
     "location_weights": (K.LOCATION_TABLE,),
     "assumed_households_per_km2": (K.ASSUMED_DENSITY,),
+    "min_unit_area_m2": (K.MIN_UNIT_AREA,),
     "green_below": (K.GREEN_BELOW,),
     "red_from": (K.RED_FROM,),
     "high_risk_line": (K.HIGH_RISK_LINE,),
@@ -142,6 +143,7 @@ def widget_values(design: Design, index: Index) -> dict[str, Any]:
         K.ACK_PINS: "household_pins" in design.acknowledge,
         K.ACK_REFERENCES: "full_references" in design.acknowledge,
         K.ASSUMED_DENSITY: design.assumed_households_per_km2,
+        K.MIN_UNIT_AREA: design.min_unit_area_m2,
         K.GREEN_BELOW: design.green_below,
         K.RED_FROM: design.red_from,
         K.HIGH_RISK_LINE: design.high_risk_line,
@@ -257,6 +259,7 @@ def fields_from_widgets(ss: Any, categories: pd.DataFrame, places: pd.DataFrame)
         "references": ss[K.REFERENCES],
         **location_fields(places),
         "assumed_households_per_km2": float(ss[K.ASSUMED_DENSITY]),
+        "min_unit_area_m2": float(ss[K.MIN_UNIT_AREA]),
         "green_below": float(ss[K.GREEN_BELOW]),
         "red_from": float(ss[K.RED_FROM]),
         "high_risk_line": float(ss[K.HIGH_RISK_LINE]),
@@ -491,6 +494,14 @@ def draw(index: Index) -> Design | None:
             key=K.ASSUMED_DENSITY,
             disabled=index.has_households,
             help=helptext("assumed_households_per_km2"),
+        )
+        st.number_input(
+            "Smallest adaptive unit (m²)",
+            min_value=1.0,
+            max_value=10_000_000.0,
+            step=1000.0,
+            key=K.MIN_UNIT_AREA,
+            help=helptext("min_unit_area_m2"),
         )
         st.number_input(
             "Green below score",

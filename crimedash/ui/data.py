@@ -21,6 +21,7 @@ from crimedash import schema as S
 from crimedash import workspace
 from crimedash.errors import ColumnMappingError, CrimedashError
 from crimedash.load import ColumnMapping
+from crimedash.textsafe import csv_bytes, markdown_text
 from crimedash.ui import state as K
 
 SAMPLE_KEY = "sample"
@@ -260,10 +261,12 @@ def page(data: D.Dataset) -> None:
     """The Data tab: what is loaded, its rejected rows, and uploads."""
     ss = st.session_state
     summary = data.loaded.summary()
-    st.markdown(f"**Loaded:** {ss.get(K.DATASET_LABEL, SAMPLE_LABEL)}")
+    label = markdown_text(ss.get(K.DATASET_LABEL, SAMPLE_LABEL), inline=True)  # file names
+    st.markdown(f"**Loaded:** {label}")
     cols = st.columns(4)
     cols[0].metric("Incidents kept", f"{summary['rows_kept']:,}")
-    cols[1].metric("Rows rejected", f"{summary['rows_rejected']:,}")
+    rejected = data.rejected_summary()  # every input: incidents, households, areas
+    cols[1].metric("Rows rejected", f"{rejected['rejected_rows']:,}")
     precision = summary["time_precision"]
     cols[2].metric("Times given to the", "minute" if precision == "timestamp" else precision)
     cols[3].metric("Households layer", "loaded" if data.index.has_households else "none")
@@ -277,19 +280,20 @@ def page(data: D.Dataset) -> None:
             "No households layer: household counts are an assumption (¶19). "
             "Upload address points or areas with a households column to replace it."
         )
-    if summary["rows_rejected"]:
-        with st.expander(f"Rejected rows ({summary['rows_rejected']:,}) and why"):
+    if rejected["rejected_rows"]:
+        by_input = ", ".join(f"{k}: {n:,}" for k, n in rejected["rejected_by_input"].items() if n)
+        with st.expander(f"Rejected rows ({rejected['rejected_rows']:,}; {by_input}) and why"):
             st.dataframe(
                 {
-                    "reason": list(summary["rejected_by_reason"]),
-                    "rows": list(summary["rejected_by_reason"].values()),
+                    "reason": list(rejected["rejected_by_reason"]),
+                    "rows": list(rejected["rejected_by_reason"].values()),
                 },
                 hide_index=True,
             )
-            st.dataframe(data.loaded.rejected.head(2000), hide_index=True, width="stretch")
+            st.dataframe(data.rejected.head(2000), hide_index=True, width="stretch")
             st.download_button(
                 "Download the rejected rows (CSV)",
-                data.loaded.rejected_csv(),
+                csv_bytes(data.rejected),
                 file_name="rejected_rows.csv",
                 mime="text/csv",
             )

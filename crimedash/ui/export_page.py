@@ -18,7 +18,14 @@ from crimedash.dataset import Dataset
 from crimedash.design import Design
 from crimedash.designlog import DesignLog
 from crimedash.errors import CrimedashError
-from crimedash.export import Approval, data_fingerprint, explain, export_bundle, zip_path
+from crimedash.export import (
+    Approval,
+    data_fingerprint,
+    explain,
+    export_bundle,
+    review_zip_path,
+    zip_path,
+)
 from crimedash.index import Index
 from crimedash.risk import Assessment
 from crimedash.ui import controls
@@ -37,7 +44,8 @@ EXPLANATION = "export_explanation"
 NEXT_REVIEW = "export_next_review"
 SUBMIT = "export_submit"
 RESULT = "export_result"  # the last export of this session: design, folder, zip name
-DOWNLOAD = "export_download"
+DOWNLOAD = "export_download"  # the publication zip: public/ only
+DOWNLOAD_REVIEW = "export_download_review"  # the review record: never published
 HISTORY_PICK = "export_history_pick"
 RELOAD = "export_reload"
 
@@ -154,7 +162,7 @@ def _submit(
         if approval.decision == "reject":
             if log is not None:
                 design_id = log.record_assessment(design, assessment, fingerprint)
-                log.record_approval(design_id, approval, None)
+                log.record_approval(design_id, approval.to_dict(), None)
             st.info(f"The rejection by {approval.reviewer} is recorded; nothing was exported.")
             return
         with st.spinner("Writing the bundle and its report..."):
@@ -190,26 +198,39 @@ def _last_result(design: Design) -> None:
     if not result or result["design"] != design.fingerprint():
         return
     folder = Path(result["folder"])
-    archive = zip_path(folder)
+    archive, record = zip_path(folder), review_zip_path(folder)
     if not archive.exists():
         return
-    st.success(f"Exported to {folder}. Publish only its public/ folder.")
+    st.success(
+        f"Exported to {folder}. Publish only the public files: the first zip holds nothing else."
+    )
     st.download_button(
-        "Download the bundle (zip)",
+        "Download the public files to publish (zip)",
         archive.read_bytes(),
         file_name=archive.name,
         mime="application/zip",
         key=DOWNLOAD,
         type="primary",
     )
+    if record.exists():
+        st.download_button(
+            "Download the review record: NOT for publication (zip)",
+            record.read_bytes(),
+            file_name=record.name,
+            mime="application/zip",
+            key=DOWNLOAD_REVIEW,
+            help="The manifest (with the secret noise seed), the report and the rejected "
+            "rows: keep them with the publisher, never on the public site.",
+        )
 
 
 def _history(log: DesignLog, index: Index, fingerprint: str) -> None:
     ss = st.session_state
     st.subheader("Past designs")
     st.caption(f"Every export and decision is kept in the design log: {log.path}")
-    try:
+    try:  # a row edited outside crimedash is a message, not a traceback
         records = log.list(limit=200)
+        designs = {r.id: r.design for r in records}
     except CrimedashError as exc:
         st.error(str(exc))
         return
@@ -235,9 +256,9 @@ def _history(log: DesignLog, index: Index, fingerprint: str) -> None:
                     "score": round(r.score, 1),
                     "verdict": r.verdict,
                     "status": r.status,
-                    "unit": r.design.spatial.describe(),
-                    "updated": controls.FREQUENCY_WORDS[r.design.frequency],
-                    "counts": controls.COUNT_WORDS[r.design.counts],
+                    "unit": designs[r.id].spatial.describe(),
+                    "updated": controls.FREQUENCY_WORDS[designs[r.id].frequency],
+                    "counts": controls.COUNT_WORDS[designs[r.id].counts],
                     "data": "this data" if r.data_fingerprint == fingerprint else "OTHER DATA",
                 }
                 for r in shown

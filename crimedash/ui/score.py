@@ -11,6 +11,7 @@ from crimedash import viz
 from crimedash.design import Design
 from crimedash.index import Index
 from crimedash.risk import ATTACKER_LABELS, Assessment
+from crimedash.textsafe import markdown_text
 from crimedash.ui import controls
 from crimedash.ui import state as K
 
@@ -116,8 +117,8 @@ def what_ifs(index: Index, design: Design, a: Assessment) -> None:
         new = Design.from_dict({**design.to_dict(), **w["design"]})
         c1, c2 = st.columns([3, 1], vertical_alignment="center")
         c1.markdown(
-            f"{w['label']}: **{w['score']:.1f}** ({w['delta']:+.1f})  \n"
-            f":gray[cost: {w['cost_text']}]"
+            f"{markdown_text(w['label'], inline=True)}: **{w['score']:.1f}** "
+            f"({w['delta']:+.1f})  \n:gray[cost: {markdown_text(w['cost_text'], inline=True)}]"
         )
         c2.button(
             "Apply",
@@ -142,7 +143,8 @@ def details(a: Assessment) -> None:
             )
         st.dataframe(drivers, hide_index=True, width="stretch", height=260)
     st.markdown("**Findings**")
-    st.markdown("\n".join(f"- {f}" for f in a.findings))
+    # findings name groups and areas from the data or a shared link: shown as text
+    st.markdown("\n".join(f"- {markdown_text(f, inline=True)}" for f in a.findings))
     if a.assumptions:
         st.markdown("**Assumptions**")
         for text in a.assumptions:
