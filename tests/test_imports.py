@@ -21,9 +21,6 @@ KNOWN_CIRCLES: dict[frozenset[str], str] = {
     frozenset({"crimedash.risk", "crimedash.advice"}): (
         "issue 10 (score): an assessment that composes the model and the advice from above"
     ),
-    frozenset({"crimedash.designlog", "crimedash.export"}): (
-        "issue 13 (hostile): the log stores records and imports no exporter"
-    ),
 }
 
 
