@@ -5,7 +5,7 @@ UV     := $(VENV)/bin/uv
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8501
 
-.PHONY: run test install lint format bench bench-national bench-store mutants clean
+.PHONY: run test install lint format bench bench-national bench-store mutants clean screenshots
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -67,3 +67,7 @@ mutants: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist mutants
+
+# Screenshots for docs/screenshots/ (needs Chromium; real police.uk files beside the project)
+screenshots: install
+	$(PY) docs/screenshots.py

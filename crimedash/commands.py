@@ -148,12 +148,13 @@ def design_from_args(args: argparse.Namespace) -> Design:
         if not changes.get("min_count") and not base.min_count:
             changes["min_count"] = 3
     if "time_precision" not in changes and "frequency" in changes and not args.design:
-        # a release interval implies showing no finer time than it, unless asked
-        from crimedash.design import FREQUENCY_LEVEL, TIME_LEVELS
+        # a release interval implies showing no finer time than it, unless asked (the
+        # app's frequency control applies the same rule)
+        from crimedash.design import precision_for_frequency
 
-        level = FREQUENCY_LEVEL[changes["frequency"]]
-        if TIME_LEVELS.index(level) > TIME_LEVELS.index(base.time_precision):
-            changes["time_precision"] = level
+        changes["time_precision"] = precision_for_frequency(
+            changes["frequency"], base.time_precision
+        )
     return Design.from_dict({**base.to_dict(), **changes}) if changes else base
 
 
@@ -524,7 +525,7 @@ def _configure_export(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--log",
         metavar="PATH",
-        help="design log file (default: $CRIMEDASH_LOG or the user data folder)",
+        help="design log file (default: $CRIMEDASH_LOG, else designs.sqlite3 in $CRIMEDASH_WORKSPACE or ./.crimedash/)",
     )
     p.add_argument("--no-log", action="store_true", help="do not record in the design log")
     p.add_argument("--out", required=True, metavar="DIR", help="bundle folder to create")
@@ -613,7 +614,7 @@ def _configure_designs(p: argparse.ArgumentParser) -> None:
         q.add_argument(
             "--log",
             metavar="PATH",
-            help="design log file (default: $CRIMEDASH_LOG or the user data folder)",
+            help="design log file (default: $CRIMEDASH_LOG, else designs.sqlite3 in $CRIMEDASH_WORKSPACE or ./.crimedash/)",
         )
         q.add_argument("--json", action="store_true", help="print JSON")
 
