@@ -124,9 +124,9 @@ def test_the_json_score_is_the_assessments_score(capsys):
     a score of 2 for every design, and no test noticed)."""
     from pathlib import Path
 
+    from crimedash.assessment import assess
     from crimedash.dataset import load_dataset
     from crimedash.design import Design
-    from crimedash.risk import assess
 
     generic = str(Path(__file__).parent / "data" / "load" / "generic.csv")
     a = assess(load_dataset([generic]).index, Design(), with_what_ifs=False)

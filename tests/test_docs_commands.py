@@ -27,6 +27,18 @@ SHELL_FENCE = re.compile(r"^```(?:sh|bash|shell|console)\s*\n(.*?)^```", re.MULT
 NOT_RUN = {
     "make run": "serves the app until stopped; tests/test_browser.py drives the same app",
     "make test": "is this suite",
+    # benchmarks take minutes on national-shaped data; `make bench` is how they run
+    "make bench-national": "a benchmark at 1M and 5M rows (minutes); not a test",
+    "make bench BENCH_5M=5000000": "a benchmark at 1M and 5M rows (minutes); not a test",
+    ".venv/bin/python benchmarks/national.py --rows 5000000 --kinds h3:8,grid:500": (
+        "a benchmark at 5M rows (minutes); not a test"
+    ),
+    ".venv/bin/python benchmarks/profile_change.py --rows 5000000 --kind h3:8": (
+        "a profile at 5M rows (minutes); not a test"
+    ),
+    ".venv/bin/python benchmarks/store.py --rows 5000000": (
+        "builds a 5M-row store (minutes); tests/test_store.py tests the store on small files"
+    ),
 }
 
 pytestmark = pytest.mark.xdist_group("docs_commands")

@@ -118,8 +118,8 @@ def test_a_missing_reviewer_is_said_in_the_apps_words(log_path: Path) -> None:
 
 
 def test_designs_made_on_other_data_are_hidden_and_need_a_confirmation(log_path: Path) -> None:
+    from crimedash.assessment import assess
     from crimedash.design import Design
-    from crimedash.risk import assess
     from crimedash.ui import data
 
     log = DesignLog(log_path)
