@@ -54,6 +54,7 @@ def add_design_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--min-count", type=int, help=_help("min_count"))
     g.add_argument("--epsilon", type=float, help=_help("epsilon"))
     g.add_argument("--noise-seed", type=int, help=_help("noise_seed"))
+    g.add_argument("--epsilon-budget", type=float, help=_help("epsilon_budget"))
     g.add_argument("--references", choices=REFERENCE_MODES, help=_help("references"))
     g.add_argument("--acknowledge", nargs="+", help=_help("acknowledge"))
 
@@ -72,6 +73,7 @@ def design_from_args(args: argparse.Namespace) -> Design:
         "min_count",
         "epsilon",
         "noise_seed",
+        "epsilon_budget",
         "references",
         "acknowledge",
     ):
@@ -90,6 +92,22 @@ def design_from_args(args: argparse.Namespace) -> Design:
         if TIME_LEVELS.index(level) > TIME_LEVELS.index(base.time_precision):
             changes["time_precision"] = level
     return Design.from_dict({**base.to_dict(), **changes}) if changes else base
+
+
+def add_plan_arguments(p: argparse.ArgumentParser) -> None:
+    """The release plan: the other products published with the design (¶34)."""
+    p.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="DESIGN.json",
+        help="another product published from the same data (repeatable): the privacy "
+        "budget is spent over all of them",
+    )
+
+
+def also_from_args(args: argparse.Namespace) -> list[Design]:
+    return [Design.from_json(_read_design_file(path)) for path in args.also]
 
 
 def _read_design_file(path: str) -> str:
@@ -120,19 +138,25 @@ def dataset_from_args(args: argparse.Namespace, *, quiet: bool = False):
 def _configure_assess(p: argparse.ArgumentParser) -> None:
     add_data_arguments(p)
     add_design_arguments(p)
+    add_plan_arguments(p)
     p.add_argument("--json", action="store_true", help="print the assessment as JSON")
     p.add_argument("--no-what-ifs", action="store_true", help="skip factors and what-ifs")
 
 
 @register("assess", "Score a map design's identifiability on a data set.", _configure_assess)
 def cmd_assess(args: argparse.Namespace) -> int:
+    from crimedash.plan import Plan, budget
     from crimedash.risk import assess
 
     design = design_from_args(args)
+    spend = budget(Plan((design, *also_from_args(args))))
     ds = dataset_from_args(args, quiet=args.json)
     a = assess(ds.index, design, with_what_ifs=not args.no_what_ifs, rejected_rows=ds.rejected_rows)
+    if spend.noisy:
+        a.findings.insert(0, spend.sentence())
     if args.json:
         out = a.to_dict()
+        out["budget"] = spend.to_dict()
         out.update(ds.rejected_summary())  # every input's rejected rows, by input and reason
         out["data_precision"] = str(ds.index.data_precision)
         out["inputs"] = ds.inputs
@@ -300,6 +324,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def _configure_export(p: argparse.ArgumentParser) -> None:
     add_data_arguments(p)
     add_design_arguments(p)
+    add_plan_arguments(p)
     g = p.add_argument_group("approval")
     g.add_argument("--approved-by", required=True, metavar="NAME", help="the approving reviewer")
     g.add_argument("--role", default="", help="the reviewer's role (e.g. data protection officer)")
@@ -317,6 +342,13 @@ def _configure_export(p: argparse.ArgumentParser) -> None:
         help="what the map shows, for the public (¶23; default: written from the design)",
     )
     g.add_argument("--next-review", metavar="DATE", help="YYYY-MM-DD (default: a year from today)")
+    g.add_argument(
+        "--series",
+        default="",
+        metavar="NAME",
+        help="the series this release belongs to (e.g. 'monthly burglary map'): its earlier "
+        "approved releases in the design log count as public (default: the input files)",
+    )
     p.add_argument(
         "--design-id",
         type=int,
@@ -358,6 +390,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         justification=args.justification,
         rationale=args.rationale,
         explanation=args.explanation,
+        series=args.series,
         **({"next_review": args.next_review} if args.next_review else {}),
     )
     log = None if args.no_log else DesignLog(args.log)
@@ -380,6 +413,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         assessed_fingerprint=assessed,
         log=log,
         overwrite=args.overwrite,
+        also=also_from_args(args),
     )
     manifest = json.loads((out / REVIEW_DIR / MANIFEST).read_text())
     a = manifest["assessment"]
@@ -388,6 +422,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     )
     for f in manifest["public_files"]:
         print(f"  {f['path']:<28} sha256 {f['sha256'][:16]}")
+    print(
+        f"Series {manifest['release_plan']['series']}: {manifest['release_plan']['budget']['sentence']}"
+    )
     print(f"To publish (public/ only): {zip_path(out)}")
     print(
         f"Review record, NOT for publication (manifest with the noise seed, report): "
