@@ -78,7 +78,7 @@ def test_the_log_knows_what_the_series_published(sample_dataset, tmp_path: Path)
     assert mq["release_plan"]["budget"]["spent"] == 2.0  # quarterly 1 + monthly 1 (+0 + 0)
     assert "Privacy budget" in (q / "review" / "report.md").read_text()
     weekly = MONTHLY.with_(frequency="weekly", time_precision="week", epsilon=1.5)
-    with pytest.raises(ExportError, match="epsilon 3.5 spent .* limit of 3"):
+    with pytest.raises(ExportError, match=r"epsilon 3\.5 spent .* limit of 3"):
         export_bundle(sample_dataset, weekly, APPROVAL, tmp_path / "w", log=log)
     assert not (tmp_path / "w").exists()  # refused before anything was written
     # another series starts its own budget
