@@ -154,9 +154,18 @@ def cmd_assess(args: argparse.Namespace) -> int:
     a = assess(ds.index, design, with_what_ifs=not args.no_what_ifs, rejected_rows=ds.rejected_rows)
     if spend.noisy:
         a.findings.insert(0, spend.sentence())
+    together = None
+    if args.also:
+        from crimedash.differencing import differencing
+        from crimedash.layer import apply_design
+
+        layers = [apply_design(ds.index, d) for d in (design, *also_from_args(args))]
+        together = differencing(ds.index, layers)
+        a.findings.insert(0, together.sentence())
     if args.json:
         out = a.to_dict()
         out["budget"] = spend.to_dict()
+        out["differencing"] = together.to_dict() if together else None
         out.update(ds.rejected_summary())  # every input's rejected rows, by input and reason
         out["data_precision"] = str(ds.index.data_precision)
         out["inputs"] = ds.inputs

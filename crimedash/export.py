@@ -56,6 +56,7 @@ import numpy as np
 
 from crimedash import __version__, textsafe
 from crimedash.design import Design
+from crimedash.differencing import differencing
 from crimedash.errors import DesignLogError, ExportError
 from crimedash.layer import TOTAL_GROUP, PublicLayer, apply_design
 from crimedash.plan import Plan, budget, series_products
@@ -521,8 +522,19 @@ def export_bundle(
     _check_target(out_dir, overwrite)
 
     assessment = assess(dataset.index, design, rejected_rows=dataset.rejected_rows)
-    approval.check(assessment, today=today)
     layer = apply_design(dataset.index, design)
+    # the other products and earlier releases, rebuilt from these files: an attacker
+    # holds all of them (¶34)
+    others = [apply_design(dataset.index, d) for d in plan.products[1:] if d != design]
+    combined = differencing(dataset.index, [layer, *others])
+    if combined.proven_cells and not approval.justification:
+        raise ExportError(
+            f"{combined.sentence()} Suppression does not hide them once the series is read "
+            "as a whole",
+            hint="publish the products at the same threshold and windows, drop one of them, "
+            "or give a justification (--justification TEXT) for publishing anyway",
+        )
+    approval.check(assessment, today=today)
     if not approval.explanation:  # the record keeps the exact words the public reads
         approval = replace(approval, explanation=explain(design, layer))
     files = public_files(dataset, design, approval, layer)
@@ -537,6 +549,7 @@ def export_bundle(
         "series": plan.series,
         "products": [d.to_dict() for d in plan.products],
         "budget": spend.to_dict(),
+        "differencing": combined.to_dict(),
     }
     from crimedash import report
 

@@ -84,3 +84,29 @@ def test_the_log_knows_what_the_series_published(sample_dataset, tmp_path: Path)
     # another series starts its own budget
     other = Approval(**{**APPROVAL.to_dict(), "series": "weekly map"})
     export_bundle(sample_dataset, weekly, other, tmp_path / "w2", log=log)
+
+
+def test_export_refuses_a_release_that_proves_what_the_series_suppressed(
+    sample_dataset, tmp_path: Path
+):
+    """Output areas monthly min 3 is public; the same data quarterly min 3 would prove
+    some suppressed monthly cells, so it needs the reviewer's justification, and the
+    review record says what the combination reveals."""
+    log = DesignLog(tmp_path / "log.sqlite3")
+    monthly = Design(granularity="areas:output_areas", min_count=3)
+    quarterly = monthly.with_(frequency="quarterly", time_precision="quarter")
+    export_bundle(sample_dataset, monthly, APPROVAL, tmp_path / "m", log=log)
+    silent = Approval(**{**APPROVAL.to_dict(), "justification": ""})
+    with pytest.raises(ExportError, match="cells this design leaves out are proven non-empty"):
+        export_bundle(sample_dataset, quarterly, silent, tmp_path / "q", log=log)
+    with pytest.raises(ExportError, match="proven non-empty"):  # --also without the log
+        export_bundle(sample_dataset, monthly, silent, tmp_path / "q", also=[quarterly])
+    out = export_bundle(sample_dataset, quarterly, APPROVAL, tmp_path / "q", log=log)
+    m = json.loads((out / "review" / MANIFEST).read_text())
+    diff = m["release_plan"]["differencing"]
+    assert diff["products"] == 2 and diff["proven_cells"] > 0
+    assert diff["sentence"] in (out / "review" / "report.md").read_text()
+    # a new series holds only its own releases
+    fresh = Approval(**{**silent.to_dict(), "series": "quarterly only"})
+    with pytest.raises(ExportError, match="verdict is"):
+        export_bundle(sample_dataset, quarterly, fresh, tmp_path / "q2", log=log)
