@@ -1,13 +1,17 @@
-"""CLI subcommands: each parses its arguments, calls the core, and prints the answer."""
+"""CLI subcommands: each parses its arguments, calls the core, and prints the answer.
+
+Each subcommand is a function `cmd_NAME(args) -> int` registered in `COMMANDS` with the
+function that adds its arguments; `crimedash.cli` builds the parser from `COMMANDS`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from crimedash.cli import register
 from crimedash.design import (
     COUNT_MODES,
     FREQUENCIES,
@@ -18,15 +22,52 @@ from crimedash.design import (
 )
 from crimedash.textsafe import terminal_text
 
+Handler = Callable[[argparse.Namespace], int]
+Configure = Callable[[argparse.ArgumentParser], None]
+
+# name -> (help, configure, handler); filled in by the register() calls below.
+COMMANDS: dict[str, tuple[str, Configure, Handler]] = {}
+
+
+def register(name: str, help: str, configure: Configure) -> Callable[[Handler], Handler]:
+    """Add a subcommand to COMMANDS (used as a decorator on its handler)."""
+
+    def deco(fn: Handler) -> Handler:
+        COMMANDS[name] = (help, configure, fn)
+        return fn
+
+    return deco
+
 
 # --- shared by assess and export: the design as options ---------------------------------
 def _help(name: str) -> str:
+    """A setting's help from the settings table, with its default when it has one
+    (an empty tuple or None is no default worth printing: "(default: ())" says nothing)."""
     s = SETTINGS_BY_NAME[name]
+    if s.default is None or s.default == ():
+        return s.help
     return f"{s.help} (default: {s.default})"
+
+
+def add_progress_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show loading progress on stderr (default: only when stderr is a terminal)",
+    )
+
+
+def show_progress(args: argparse.Namespace) -> bool:
+    """Progress lines are for a person watching: on a terminal, or when asked; never
+    mixed into a log file or a pipe unless --progress says so."""
+    asked = getattr(args, "progress", None)
+    return sys.stderr.isatty() if asked is None else asked
 
 
 def add_data_arguments(p: argparse.ArgumentParser) -> None:
     """Incidents and context layers, as every data-taking subcommand reads them."""
+    add_progress_argument(p)
     p.add_argument("incidents", nargs="+", help="incident files, folders or police.uk zips")
     p.add_argument("--households", help="households: address points or polygons")
     p.add_argument(
@@ -120,16 +161,20 @@ def _read_design_file(path: str) -> str:
 
 
 def dataset_from_args(args: argparse.Namespace, *, quiet: bool = False):
+    """The data set the arguments name; progress on stderr when `show_progress` says so
+    (`quiet` turns it off regardless, e.g. under --json unless --progress is given)."""
     from crimedash.dataset import load_dataset
 
+    shown = show_progress(args) and not (quiet and getattr(args, "progress", None) is not True)
+
     def progress(f: float, msg: str) -> None:
-        if not quiet:
+        if shown:
             print(f"\r[{f:4.0%}] {msg:<60}", end="", file=sys.stderr, flush=True)
 
     ds = load_dataset(
         args.incidents, households=args.households, areas=args.areas or None, progress=progress
     )
-    if not quiet:
+    if shown:
         print(file=sys.stderr)
     return ds
 
@@ -290,6 +335,7 @@ def render_load_summary(s: dict) -> str:
         )
     for name, why in s["skipped_files"]:
         lines.append(f"Skipped {_printable(name)}: {_printable(why)}")
+    lines += [f"Finding: {_printable(f)}" for f in s.get("findings", [])]
     return "\n".join(lines)
 
 

@@ -48,7 +48,11 @@ REASON_MISSING_DATE = "missing date"
 REASON_LINE_TOO_LONG = "line too long"
 REASON_MALFORMED = "malformed row"
 REASON_NOT_A_POINT = "geometry is not a point"
-REASON_BAD_COUNT = "unparsable or negative count"
+REASON_BAD_COUNT = "unparsable, negative or fractional count"
+REASON_IMPLAUSIBLE_COUNT = "implausible count (more than 20,000 households in one place)"
+REASON_INVALID_GEOMETRY = "invalid geometry that make_valid cannot repair"
+REASON_UNSAFE_MEMBER = "zip member with an unsafe name"
+REASON_UNDECODABLE = "text neither UTF-8 nor Windows-1252"
 
 # --- households and areas (context layers) --------------------------------------------
 HOUSEHOLDS = "households"

@@ -11,7 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-# beside the repo; a git worktree elsewhere can point at it with CRIMEDASH_REAL_DATA
+# Beside the repo (/work/main -> /work/shared), or wherever CRIMEDASH_REAL_DATA points (a
+# worktree elsewhere); never copied into the project.
 REAL_DATA = Path(os.environ.get("CRIMEDASH_REAL_DATA") or ROOT.parent / "shared" / "data" / "real")
 
 
@@ -20,7 +21,8 @@ def real_data() -> Path:
     """The real police.uk files beside the project (never copied into it)."""
     if not REAL_DATA.is_dir():
         pytest.skip(
-            f"real police.uk data not found at {REAL_DATA} (shared/ is not beside the repo)"
+            f"real police.uk data not found at {REAL_DATA} (shared/ is not beside the repo; "
+            "set CRIMEDASH_REAL_DATA to its path)"
         )
     return REAL_DATA
 

@@ -310,10 +310,21 @@ def test_location_table_records_only_changes():
     assert controls.location_fields(table) == {"location_weights": (("public_space", 0.0),)}
 
 
-def test_every_design_field_has_a_control():
+def test_every_design_field_has_a_control_the_page_draws(app):
+    """Each design field names the widgets that set it, and the page really draws each
+    of them: a widget key in FIELD_CONTROLS that no widget uses (a renamed or removed
+    control) fails here, not silently in the link and reload code that relies on it.
+    Table editors are keyed `<key>_<version>`, so those are found by their prefix."""
     from dataclasses import fields
 
     assert set(controls.FIELD_CONTROLS) == {f.name for f in fields(Design) if f.init}
+    drawn = {str(k) for k in app.session_state}
+    for field, keys in controls.FIELD_CONTROLS.items():
+        assert keys, f"{field} has no control"
+        for key in keys:
+            assert key in drawn or any(d.startswith(f"{key}_") for d in drawn), (
+                f"{field}: the page draws no widget keyed {key!r}"
+            )
 
 
 def test_sample_incident_columns_are_numbers():

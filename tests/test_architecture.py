@@ -31,8 +31,12 @@ def test_core_never_imports_streamlit(path):
 
 def test_column_names_live_in_schema():
     """Canonical column names are spelt once, in schema.py."""
+    # The column mapping's fields are named after the columns they fill, and the sample
+    # city writes source files whose headers happen to use the same words.
+    allowed = {"schema.py", "load/mapping.py"}
     for path in CORE:
-        if path.name in ("schema.py", "sample.py", "load.py"):
+        rel = path.relative_to(PACKAGE)
+        if str(rel) in allowed or rel.parts[0] == "sample":
             continue
         text = path.read_text()
         for literal in ('"occurred_at"', '"location_type"', '"incident_id"'):

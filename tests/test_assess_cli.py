@@ -108,11 +108,11 @@ def test_assess_real_police_uk_files(capsys, real_data, relative):
         (["--references", "full"], "full references"),
     ],
 )
-def test_bad_designs_exit_2_with_a_message(capsys, args, message):
-    assert main(["assess", str(sample_paths()["incidents"]), *args]) == 2
+def test_bad_designs_exit_1_with_a_message(capsys, args, message):
+    assert main(["assess", str(sample_paths()["incidents"]), *args]) == 1
     assert message in capsys.readouterr().err
 
 
-def test_missing_file_exits_2(capsys, tmp_path):
-    assert main(["assess", str(tmp_path / "nope.csv")]) == 2
+def test_missing_file_exits_1(capsys, tmp_path):
+    assert main(["assess", str(tmp_path / "nope.csv")]) == 1
     assert "nope.csv" in capsys.readouterr().err

@@ -1072,11 +1072,11 @@ def test_cli_export_writes_the_bundle_and_logs_it(inputs, tmp_path: Path, capsys
     assert "noise_seed" not in capsys.readouterr().out
 
 
-def test_cli_export_refuses_with_the_reason_and_exit_2(inputs, tmp_path: Path, capsys) -> None:
+def test_cli_export_refuses_with_the_reason_and_exit_1(inputs, tmp_path: Path, capsys) -> None:
     design = tmp_path / "red.json"
     design.write_text(Design(**RED).to_json())
     code = main(_cli(inputs, tmp_path / "out", "--design", str(design), "--no-log"))
-    assert code == 2
+    assert code == 1  # a refusal; 2 is for a command line that is itself wrong
     assert "needs a justification" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
@@ -1093,7 +1093,7 @@ def test_cli_export_of_a_logged_design_refuses_drifted_inputs(
     changed.write_text(inputs["incidents"].read_text().replace("BAD0", "BAD0-edited"))
     args = _cli(inputs, tmp_path / "out", "--design-id", str(design_id), "--log", str(log.path))
     args[1] = str(changed)
-    assert main([*args, "--justification", "x"]) == 2
+    assert main([*args, "--justification", "x"]) == 1
     assert "changed since the design was assessed" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
     args[1] = str(inputs["incidents"])  # the files it was assessed on: exported
@@ -1107,4 +1107,4 @@ def test_cli_export_needs_the_approval_options(inputs, tmp_path: Path, capsys) -
         main(args[:i] + args[i + 2 :])
     assert info.value.code == 2
     assert "--contact" in capsys.readouterr().err
-    assert main([*_cli(inputs, tmp_path / "out"), "--contact", "not-an-email", "--no-log"]) == 2
+    assert main([*_cli(inputs, tmp_path / "out"), "--contact", "not-an-email", "--no-log"]) == 1

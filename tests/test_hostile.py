@@ -40,7 +40,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crimedash import schema as S
-from crimedash.cli import main
+from crimedash.cli import EXIT_REFUSED, main
 from crimedash.dataset import load_dataset
 from crimedash.design import Design
 from crimedash.designlog import DesignLog
@@ -210,7 +210,7 @@ def test_a_setting_out_of_its_range_is_refused_before_scoring(
     design = tmp_path / "design.json"
     design.write_text(text)
     code, out, err = _cli(capsys, "assess", inputs["incidents"], "--design", design, "--json")
-    assert code == 2, out
+    assert code == EXIT_REFUSED, out
     assert out == ""  # no score was printed
     assert re.search(message, err), err
 
@@ -219,7 +219,7 @@ def test_the_cli_refuses_an_infinite_epsilon(inputs, capsys) -> None:
     code, out, err = _cli(
         capsys, "assess", inputs["incidents"], "--counts", "noise", "--epsilon", "inf"
     )
-    assert (code, out) == (2, "")
+    assert (code, out) == (EXIT_REFUSED, "")
     assert "epsilon must be greater than 0, at most 100; got inf" in err
 
 
@@ -483,7 +483,7 @@ def test_a_damaged_log_is_refused_and_never_replaced(
     with pytest.raises(DesignLogError, match=message):
         DesignLog(path)
     code, _, err = _cli(capsys, "designs", "list", "--log", path)
-    assert code == 2 and "restore it from a backup" in err
+    assert code == EXIT_REFUSED and "restore it from a backup" in err
     assert path.read_bytes() == before  # refused, not replaced by a new empty log
 
 
@@ -501,7 +501,7 @@ def test_an_export_with_a_truncated_log_writes_nothing(inputs, tmp_path: Path, c
         "--out",
         tmp_path / "b",
     )
-    assert code == 2 and "is empty (0 bytes)" in err
+    assert code == EXIT_REFUSED and "is empty (0 bytes)" in err
     assert not (tmp_path / "b").exists()
 
 
@@ -533,7 +533,7 @@ def test_designs_verify_finds_an_edit_made_with_the_sqlite3_shell(
     con.commit()
     con.close()
     code, out, err = _cli(capsys, "designs", "verify", "--log", path)
-    assert code == 2
+    assert code == EXIT_REFUSED
     assert found in err
 
 
@@ -667,7 +667,7 @@ def test_a_log_row_with_unreadable_json_gives_a_message(
     con.close()
     args = ["designs", action, "--log", path, "--json"] + (["1"] if action == "show" else [])
     code, _, err = _cli(capsys, *args)
-    assert code == 2
+    assert code == EXIT_REFUSED
     assert message in err and "is not readable JSON" in err and "designs verify" in err
 
 

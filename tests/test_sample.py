@@ -300,14 +300,26 @@ def test_each_street_snap_point_covers_at_least_eight_addresses():
     assert (cover[snaps.kind != S.SnapKind.HOMES] == 0).all()
 
 
-def test_sample_paths_point_into_the_package_checkout():
-    paths = S.sample_paths()
-    assert set(paths) == {
+def test_sample_paths_name_the_committed_files_and_follow_a_root(committed, tmp_path):
+    """Each key of sample_paths() names the committed file that holds what the key says
+    (headers and layers checked, not just the names), and a root moves them all."""
+    assert set(committed) == {
         "incidents",
         "households",
         "output_areas",
         "neighbourhoods",
         "police_uk_dir",
     }
-    assert all(p.parent == S.SAMPLE_DIR for p in paths.values())
-    assert Path(S.__file__).resolve().parent.parent / "sample_data" == S.SAMPLE_DIR
+    header = committed["incidents"].read_text(encoding="utf-8").split("\n", 1)[0]
+    assert tuple(header.split(",")) == S.SAMPLE_INCIDENT_COLUMNS
+    header = committed["households"].read_text(encoding="utf-8").split("\n", 1)[0]
+    assert tuple(header.split(",")) == S.HOUSEHOLD_COLUMNS
+    for layer in ("output_areas", "neighbourhoods"):
+        gdf = gpd.read_file(committed[layer])
+        assert (gdf.geom_type == "Polygon").all() and gdf[schema.AREA_CODE].is_unique
+    months = sorted(p.name for p in committed["police_uk_dir"].iterdir())
+    assert len(months) == 24 and all(m.endswith(S.POLICE_UK_SUFFIX) for m in months)
+    moved = S.sample_paths(tmp_path)
+    assert {k: p.relative_to(tmp_path) for k, p in moved.items()} == {
+        k: p.relative_to(S.SAMPLE_DIR) for k, p in committed.items()
+    }

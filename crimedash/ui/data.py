@@ -233,6 +233,8 @@ def page(data: D.Dataset) -> None:
         st.info(
             "Files skipped: " + "; ".join(f"{n} ({why})" for n, why in summary["skipped_files"])
         )
+    for finding in summary.get("findings", []):
+        st.warning(finding)
 
     st.subheader("Load your own data")
     st.file_uploader(

@@ -1,0 +1,206 @@
+"""Loading incidents: sources -> sniff -> read -> validate -> one LoadResult."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from crimedash import schema
+from crimedash.errors import CrimedashError, InputError
+from crimedash.load.mapping import ColumnMapping, Resolver, resolve_mapping
+from crimedash.load.plausible import far_from_the_rest
+from crimedash.load.readers import read_table
+from crimedash.load.result import FileSummary, LoadResult
+from crimedash.load.sniff import detect_format
+from crimedash.load.sources import PathOrUpload, Source, as_items, expand
+from crimedash.load.table import WHOLE_ROW, rejections
+from crimedash.load.validate import Part, validate_incidents
+from crimedash.schema import TimePrecision
+
+__all__ = ["ProgressFn", "load_incidents"]
+
+
+ProgressFn = Callable[[float, str], None]
+
+
+def load_incidents(
+    paths: Sequence[PathOrUpload] | PathOrUpload,
+    *,
+    mapping: ColumnMapping | None = None,
+    progress: ProgressFn | None = None,
+) -> LoadResult:
+    """Load incident files (police.uk downloads, force extracts, GIS files) into the
+    canonical schema, rejecting bad rows with their reasons.
+
+    `paths` items are files, folders, zips, or `(name, bytes)` uploads. `mapping`
+    overrides the automatic column mapping (for every file). `progress(fraction,
+    message)` is called as files are read. Raises InputError (or ColumnMappingError)
+    for a file that cannot be used at all.
+    """
+    skipped: list[tuple[str, str]] = []
+    sources: list[Source] = []
+    for item in as_items(paths):
+        sources.extend(expand(item, skipped))
+    if not sources:
+        raise InputError(
+            "no incident files were given",
+            hint="give one or more CSV, GeoJSON, GeoPackage or Parquet files, a folder or "
+            "a police.uk zip",
+        )
+    id_prefixes = _id_prefixes([s.name for s in sources])
+    seen: dict[str, str] = {}
+    parts: list[Part] = []
+    summaries: list[FileSummary] = []
+    for i, source in enumerate(sources):
+        if progress is not None:
+            progress(i / len(sources), f"Reading {source.name}")
+        data = source.read()
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in seen:  # the same bytes twice (a file given twice) would double count
+            skipped.append((source.name, f"identical to {seen[digest]}, loaded once"))
+            continue
+        seen[digest] = source.name
+        if source.unsafe is not None:
+            part, fmt = _unsafe_part(source, data), "unsafe"
+            parts.append(part)
+            summaries.append(
+                FileSummary(source.name, digest, part.rows_read, 0, len(part.rejected), fmt)
+            )
+            continue
+        fmt = detect_format(source, data)
+        table, used = read_table(fmt, source, data, _incident_resolver(source.name, mapping))
+        del data
+        part = validate_incidents(table, used, source.name, id_prefixes[source.name])
+        parts.append(part)
+        summaries.append(
+            FileSummary(
+                name=source.name,
+                sha256=digest,
+                rows_read=part.rows_read,
+                rows_kept=part.incidents.num_rows,
+                rows_rejected=len(part.rejected),
+                format=table.fmt,
+                encoding=table.encoding,
+                time_precision=part.precision,
+                mapping=used,
+            )
+        )
+    if progress is not None:
+        progress(1.0, "Done")
+
+    incidents = pa.concat_tables([p.incidents for p in parts]).to_pandas()
+    incidents = _canonical_frame(incidents)
+    rejected = pd.concat([p.rejected for p in parts], ignore_index=True)
+    rejected = rejected.astype({schema.REJ_ROW: "int64"})
+    precisions = [p.precision for p in parts if p.precision is not None]
+    precision = max(precisions, key=lambda p: p.rank) if precisions else TimePrecision.MONTH
+    findings = [
+        f"{f.name}: {text}" for f, p in zip(summaries, parts, strict=True) for text in p.findings
+    ]
+    far = _far_from_the_rest(incidents)
+    findings += [far] if far else []
+    unrecognised: dict[str, int] = {}
+    for p in parts:
+        for value, count in p.unrecognised_location.items():
+            unrecognised[value] = unrecognised.get(value, 0) + count
+    return LoadResult(
+        incidents=incidents,
+        rejected=rejected[list(schema.REJECTED_COLUMNS)],
+        time_precision=precision,
+        files=tuple(summaries),
+        skipped_files=tuple(skipped),
+        unrecognised_location_types=unrecognised,
+        findings=tuple(findings),
+    )
+
+
+def _far_from_the_rest(incidents: pd.DataFrame) -> str | None:
+    """The outlier finding over every file at once (one swapped row among 24 months)."""
+    n = len(incidents)
+    if n < 20:
+        return None
+    lon = incidents[schema.LONGITUDE].to_numpy()
+    lat = incidents[schema.LATITUDE].to_numpy()
+
+    def where(i: int) -> str:
+        row = incidents.iloc[i]
+        return f"{row[schema.SOURCE_FILE]} row {row[schema.SOURCE_ROW]}"
+
+    return far_from_the_rest(lon, lat, where)
+
+
+def _unsafe_part(source: Source, data: bytes) -> Part:
+    """Every row of a zip member with an unsafe name, rejected with that reason.
+
+    The member is read like any other file only to count its rows (with no column
+    mapped, so nothing in it is trusted); if even that fails, its non-blank lines after
+    the first are counted.
+    """
+    reason = f"{schema.REASON_UNSAFE_MEMBER} ({source.unsafe})"
+
+    def count_only(columns: list[str], sample: pd.DataFrame, has_geometry: bool):
+        return ColumnMapping(), columns[:1]
+
+    try:
+        table, _ = read_table(detect_format(source, data), source, data, count_only)
+        rows = table.rows_read
+    except CrimedashError:
+        rows = max(sum(1 for line in data.splitlines() if line.strip()) - 1, 0)
+    numbers = np.arange(1, rows + 1, dtype="int64")
+    rejected = rejections(source.name, numbers, WHOLE_ROW, [""] * rows, reason)
+    return Part(_INCIDENT_SCHEMA.empty_table(), rejected, None, {}, rows)
+
+
+# The Arrow types validate_incidents gives the canonical columns (for a part with none).
+_INCIDENT_SCHEMA = pa.schema(
+    [
+        (schema.INCIDENT_ID, pa.string()),
+        (schema.REFERENCE, pa.string()),
+        (schema.OCCURRED_AT, pa.timestamp("ns")),
+        (schema.CATEGORY, pa.string()),
+        (schema.LATITUDE, pa.float64()),
+        (schema.LONGITUDE, pa.float64()),
+        (schema.LOCATION_TYPE, pa.string()),
+        (schema.SOURCE_FILE, pa.string()),
+        (schema.SOURCE_ROW, pa.int64()),
+    ]
+)
+
+
+def _id_prefixes(names: Sequence[str]) -> dict[str, str]:
+    """File base names for derived ids (portable across machines), full names where two
+    inputs share a base name."""
+    base = [Path(n).name for n in names]
+    return {n: b if base.count(b) == 1 else n for n, b in zip(names, base, strict=True)}
+
+
+def _incident_resolver(name: str, explicit: ColumnMapping | None) -> Resolver:
+    def resolve(
+        columns: list[str], sample: pd.DataFrame, has_geometry: bool
+    ) -> tuple[ColumnMapping, list[str]]:
+        mapping = resolve_mapping(columns, sample, explicit, name, has_geometry=has_geometry)
+        return mapping, list(dict.fromkeys(col for _, col in mapping.items()))
+
+    return resolve
+
+
+def _canonical_frame(df: pd.DataFrame) -> pd.DataFrame:
+    df = df[list(schema.INCIDENT_COLUMNS)]
+    return df.astype(
+        {
+            schema.INCIDENT_ID: "str",
+            schema.REFERENCE: pd.StringDtype("pyarrow"),
+            schema.OCCURRED_AT: "datetime64[ns]",
+            schema.CATEGORY: "str",
+            schema.LATITUDE: "float64",
+            schema.LONGITUDE: "float64",
+            schema.LOCATION_TYPE: "str",
+            schema.SOURCE_FILE: "str",
+            schema.SOURCE_ROW: "int64",
+        }
+    )

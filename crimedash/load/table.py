@@ -1,0 +1,142 @@
+"""A parsed table before validation, and the rejected-rows frame every stage adds to.
+
+Readers produce a `Table` (columns as pyarrow arrays plus the source row of each
+record); validators turn row problems into `REJECTED_COLUMNS` rows through `Rejector`,
+so every stage counts what it drops in the same shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from crimedash import schema
+
+__all__ = [
+    "MAX_VALUE_CHARS",
+    "WHOLE_ROW",
+    "Column",
+    "Rejector",
+    "Table",
+    "as_text",
+    "empty_rejected",
+    "rejections",
+    "repeat",
+    "sorted_rejections",
+]
+
+
+# Rejected values are kept to this many characters so a 5 MB line stays readable.
+MAX_VALUE_CHARS = 200
+WHOLE_ROW = ""  # the `column` of a rejection that concerns the row, not one field
+
+
+@dataclass
+class Table:
+    """Columns as pyarrow arrays (strings from CSV; typed from Parquet/GeoJSON)."""
+
+    columns: list[str]  # every column of the source, for mapping and messages
+    arrays: dict[str, pa.Array]  # the columns that were read
+    rows: np.ndarray  # 1-based source row of each record
+    rows_read: int  # records in the source, including those rejected while reading
+    rejected: list[pd.DataFrame] = field(default_factory=list)
+    geometry: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # lon, lat, problem
+    encoding: str | None = None
+    fmt: str = "csv"
+    # What the reader noticed and did that a person should know (e.g. mixed encodings).
+    findings: list[str] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.rows)
+
+
+def rejections(
+    file: str, rows: np.ndarray, column: str | Sequence[str], values: Any, reason: str
+) -> pd.DataFrame:
+    """A REJECTED_COLUMNS frame; values are truncated to MAX_VALUE_CHARS."""
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        values = pc.utf8_slice_codeunits(as_text(values), 0, MAX_VALUE_CHARS).to_pylist()
+    else:
+        values = [str(v)[:MAX_VALUE_CHARS] for v in values]
+    n = len(rows)
+    return pd.DataFrame(
+        {
+            schema.REJ_FILE: pd.Series([file] * n, dtype="str"),
+            schema.REJ_ROW: np.asarray(rows, dtype="int64"),
+            schema.REJ_COLUMN: pd.Series(
+                [column] * n if isinstance(column, str) else list(column), dtype="str"
+            ),
+            schema.REJ_VALUE: pd.Series(values, dtype="str"),
+            schema.REJ_REASON: pd.Series([reason] * n, dtype="str"),
+        }
+    )
+
+
+def empty_rejected() -> pd.DataFrame:
+    return rejections("", np.array([], dtype="int64"), "", [], "")
+
+
+Column = pa.Array | pa.ChunkedArray  # pyarrow's CSV reader returns one chunk per block
+
+
+def as_text(arr: Column) -> Column:
+    """Any column as strings, nulls as '' (no copy when it already is)."""
+    if not pa.types.is_string(arr.type):
+        arr = pc.cast(arr, pa.string())
+    return pc.fill_null(arr, "") if arr.null_count else arr
+
+
+def repeat(value: str, n: int) -> pa.Array:
+    """A string array of one value n times, without a Python list of n items."""
+    return pa.array([value], pa.string()).take(np.zeros(n, dtype=np.int32))
+
+
+def sorted_rejections(rejected: list[pd.DataFrame]) -> pd.DataFrame:
+    """One file's rejections in row order."""
+    if not rejected:
+        return empty_rejected()
+    out = pd.concat(rejected, ignore_index=True)
+    return out.sort_values(schema.REJ_ROW, kind="stable", ignore_index=True)
+
+
+class Rejector:
+    """One file's rejections: at most one per row, and the first problem found wins.
+
+    Every validator (incident locations and dates, household locations and counts)
+    rejects through one of these, so "kept + rejected == read" is kept in one place
+    rather than by each caller filtering out rows an earlier check already rejected.
+    """
+
+    def __init__(self, name: str, rows: np.ndarray, rejected: Sequence[pd.DataFrame] = ()) -> None:
+        self.name = name
+        self.rows = rows  # 1-based source row of each record
+        self.failed = np.zeros(len(rows), dtype=bool)
+        self._frames = list(rejected)
+
+    def reject(self, mask: np.ndarray, column: str, values: Any, reason: str) -> None:
+        """Reject the rows in `mask` not already rejected, quoting their `values`."""
+        new = mask & ~self.failed
+        if not new.any():
+            return
+        idx = np.flatnonzero(new)
+        if isinstance(values, pa.Array | pa.ChunkedArray):
+            vals: Any = values.take(pa.array(idx))
+        else:
+            vals = np.asarray(values, dtype=object)[idx]
+        self._frames.append(rejections(self.name, self.rows[idx], column, vals, reason))
+        self.failed |= new
+
+    @property
+    def kept(self) -> np.ndarray:
+        return ~self.failed
+
+    def frame(self) -> pd.DataFrame:
+        """Every rejection so far, in row order (REJECTED_COLUMNS)."""
+        return sorted_rejections(self._frames)

@@ -1,0 +1,193 @@
+"""The sample city: a fictional English town with its homes, areas and two years of crime.
+
+The app starts on this city and the tests and benchmarks use it, so it has to look like a
+real place rather than uniform noise: a centre of flats, terraced streets, suburbs,
+villages and farms, places where nobody lives, and crime with the hot spots, rhythms and
+repeat locations an analyst would recognise, including the rare sensitive cases in quiet
+streets that the guidance worries about.
+
+One seeded numpy Generator drives everything, and nothing depends on the clock, so the
+same seed and scale give byte-identical files. Geometry is built in metres on a local
+transverse Mercator projection centred on the town, and turned into WGS84 rounded to six
+decimals (about 0.1 m) once, so every file agrees on every coordinate.
+
+`scale` shrinks or grows the town's area (street spacing and house widths stay real), so
+households and incidents grow in proportion to it.
+
+The package follows the order the city is made in: `constants` (its fixed facts),
+`plan` (the vocabulary of a town plan), `geometry` and `streets` (shapes and street
+grids in metres), `town` (the town and its people), `areas` (output areas and
+neighbourhoods), `snaps` (police.uk's anonymous map points), `crimes` (what happens
+where and when), `police_uk` (the police.uk writer) and `write` (the files).
+"""
+
+from __future__ import annotations
+
+from crimedash.sample.areas import Areas, build_areas
+from crimedash.sample.constants import (
+    CENTRE_LAT,
+    CENTRE_LON,
+    CITY_NAME,
+    COORD_DECIMALS,
+    DEFAULT_SEED,
+    FILE_NAMES,
+    FORCE_NAME,
+    HOUSEHOLD_COLUMNS,
+    INCIDENTS_PER_HOUSEHOLD,
+    LOCAL_CRS,
+    MAX_SCALE,
+    NEIGHBOURHOOD_MAX_HOUSEHOLDS,
+    NEIGHBOURHOOD_MIN_HOUSEHOLDS,
+    NO_LOCATION_SHARE,
+    OA_MAX_HOUSEHOLDS,
+    OA_MIN_HOUSEHOLDS,
+    OA_TARGET_HOUSEHOLDS,
+    PERIOD_END,
+    PERIOD_START,
+    POLICE_UK_SUFFIX,
+    PUK_CONTEXT,
+    PUK_CRIME_ID,
+    PUK_CRIME_TYPE,
+    PUK_FALLS_WITHIN,
+    PUK_LATITUDE,
+    PUK_LOCATION,
+    PUK_LONGITUDE,
+    PUK_LSOA_CODE,
+    PUK_LSOA_NAME,
+    PUK_MONTH,
+    PUK_NO_LOCATION,
+    PUK_ON_OR_NEAR,
+    PUK_OUTCOME,
+    PUK_REPORTED_BY,
+    README_NAME,
+    SAMPLE_DIR,
+    SAMPLE_INCIDENT_COLUMNS,
+    SNAP_MIN_ADDRESSES,
+    SNAP_TARGET_ADDRESSES,
+    check_scale,
+    sample_paths,
+)
+from crimedash.sample.crimes import (
+    CATEGORY_MIX,
+    COMPONENTS,
+    PLACE_LOCATION_TYPE,
+    Component,
+    Draw,
+    Place,
+    Rhythm,
+    draw_incidents,
+    generate_incidents_frame,
+    incidents_frame,
+)
+from crimedash.sample.plan import (
+    CENTRE_NAMES,
+    INNER_STYLES,
+    MEAN_HOUSEHOLD_SIZE,
+    N_ARTERIALS,
+    PARK_TEXT,
+    PLACE_TEXT,
+    R_BOUNDARY,
+    R_CENTRE,
+    R_INNER,
+    R_RING,
+    R_SUBURB,
+    STREET_STEMS,
+    STREET_SUFFIXES,
+    STYLES,
+    SUBURB_STYLES,
+    Addresses,
+    City,
+    HomeStyle,
+    VenueKind,
+    Venues,
+    Zone,
+)
+from crimedash.sample.police_uk import ASB, OUTCOMES, police_uk_frame
+from crimedash.sample.snaps import SnapKind, SnapPoints, build_snap_points
+from crimedash.sample.town import build_city
+from crimedash.sample.write import generate_sample
+
+__all__ = [
+    "ASB",
+    "CATEGORY_MIX",
+    "CENTRE_LAT",
+    "CENTRE_LON",
+    "CENTRE_NAMES",
+    "CITY_NAME",
+    "COMPONENTS",
+    "COORD_DECIMALS",
+    "DEFAULT_SEED",
+    "FILE_NAMES",
+    "FORCE_NAME",
+    "HOUSEHOLD_COLUMNS",
+    "INCIDENTS_PER_HOUSEHOLD",
+    "INNER_STYLES",
+    "LOCAL_CRS",
+    "MAX_SCALE",
+    "MEAN_HOUSEHOLD_SIZE",
+    "NEIGHBOURHOOD_MAX_HOUSEHOLDS",
+    "NEIGHBOURHOOD_MIN_HOUSEHOLDS",
+    "NO_LOCATION_SHARE",
+    "N_ARTERIALS",
+    "OA_MAX_HOUSEHOLDS",
+    "OA_MIN_HOUSEHOLDS",
+    "OA_TARGET_HOUSEHOLDS",
+    "OUTCOMES",
+    "PARK_TEXT",
+    "PERIOD_END",
+    "PERIOD_START",
+    "PLACE_LOCATION_TYPE",
+    "PLACE_TEXT",
+    "POLICE_UK_SUFFIX",
+    "PUK_CONTEXT",
+    "PUK_CRIME_ID",
+    "PUK_CRIME_TYPE",
+    "PUK_FALLS_WITHIN",
+    "PUK_LATITUDE",
+    "PUK_LOCATION",
+    "PUK_LONGITUDE",
+    "PUK_LSOA_CODE",
+    "PUK_LSOA_NAME",
+    "PUK_MONTH",
+    "PUK_NO_LOCATION",
+    "PUK_ON_OR_NEAR",
+    "PUK_OUTCOME",
+    "PUK_REPORTED_BY",
+    "README_NAME",
+    "R_BOUNDARY",
+    "R_CENTRE",
+    "R_INNER",
+    "R_RING",
+    "R_SUBURB",
+    "SAMPLE_DIR",
+    "SAMPLE_INCIDENT_COLUMNS",
+    "SNAP_MIN_ADDRESSES",
+    "SNAP_TARGET_ADDRESSES",
+    "STREET_STEMS",
+    "STREET_SUFFIXES",
+    "STYLES",
+    "SUBURB_STYLES",
+    "Addresses",
+    "Areas",
+    "City",
+    "Component",
+    "Draw",
+    "HomeStyle",
+    "Place",
+    "Rhythm",
+    "SnapKind",
+    "SnapPoints",
+    "VenueKind",
+    "Venues",
+    "Zone",
+    "build_areas",
+    "build_city",
+    "build_snap_points",
+    "check_scale",
+    "draw_incidents",
+    "generate_incidents_frame",
+    "generate_sample",
+    "incidents_frame",
+    "police_uk_frame",
+    "sample_paths",
+]

@@ -1,0 +1,117 @@
+"""No import circles in crimedash: data flows one way (load -> index -> design -> layer
+-> score -> export), and a module that imports one that imports it back has lost that.
+
+The graph is read from the source: every `import` anywhere in a module, lazy ones and
+those only for type checkers included, since each is still a dependency (a log that
+names the exporter's types depends on the exporter). Circles still being taken apart are listed in KNOWN_CIRCLES with the
+issue that removes them; an entry whose circle is gone fails the test too, so the list
+is emptied as the work lands.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "crimedash"
+
+# Each entry: the modules of one circle -> who removes it.
+KNOWN_CIRCLES: dict[frozenset[str], str] = {
+    frozenset({"crimedash.risk", "crimedash.advice"}): (
+        "issue 10 (score): an assessment that composes the model and the advice from above"
+    ),
+    frozenset({"crimedash.designlog", "crimedash.export"}): (
+        "issue 13 (hostile): the log stores records and imports no exporter"
+    ),
+}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
+    return [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)]
+
+
+def imported_modules(name: str, path: Path) -> set[str]:
+    """The crimedash modules `name` imports (a package's __init__ counts as the package)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in _imports(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        else:
+            base = node.module or ""
+            if node.level:
+                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{anchor}.{base}" if base else anchor
+            # `from crimedash import schema` imports the module crimedash.schema.
+            targets = [
+                f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base for a in node.names
+            ]
+        found.update(t for t in targets if t in MODULES and t != name)
+    return found
+
+
+def graph() -> dict[str, set[str]]:
+    return {name: imported_modules(name, path) for name, path in MODULES.items()}
+
+
+def circles(edges: dict[str, set[str]]) -> set[frozenset[str]]:
+    """Strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: set[frozenset[str]] = set()
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(edges[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = set()
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.add(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.add(frozenset(component))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_the_graph_is_read_from_real_imports():
+    """Guards the test below against reading nothing: known one-way edges are found."""
+    edges = graph()
+    assert "crimedash.load" in edges["crimedash.dataset"]
+    assert "crimedash.schema" in edges["crimedash.index"]  # `from crimedash import schema`
+    assert "crimedash.commands" in edges["crimedash.cli"]  # a lazy import counts
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == {frozenset({"a", "b", "c"})}
+
+
+def test_no_import_circles():
+    found = circles(graph())
+    new = [sorted(c) for c in found if c not in KNOWN_CIRCLES]
+    assert not new, f"import circles: {new}; make data flow one way (see STYLE.md)"
+    gone = [f"{sorted(c)} ({why})" for c, why in KNOWN_CIRCLES.items() if c not in found]
+    assert not gone, f"these circles are gone; remove them from KNOWN_CIRCLES: {gone}"
