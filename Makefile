@@ -37,6 +37,7 @@ format: install
 bench: install
 	$(PY) benchmarks/load.py --rows 1000000
 	$(PY) benchmarks/engine.py --rows 1000000
+	$(PY) benchmarks/attack.py --rows 1000000
 	$(PY) benchmarks/designlog.py --designs 2000 --assessment-kb 50
 
 clean:

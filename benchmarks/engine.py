@@ -157,7 +157,7 @@ def main(argv=None) -> int:
     placement = h3_placement(index, 9, max(1, args.repeat // 2))
     say(f"placing points at H3 resolution 9: {placement}")
     t = time.perf_counter()
-    from crimedash.risk import assess
+    from crimedash.assessment import assess
 
     assess(index, DESIGNS[0])
     assess_s = time.perf_counter() - t

@@ -4,6 +4,9 @@ privacy-utility frontier over a sweep of designs.
 
 Every number here comes from evaluating other designs with `risk.evaluate`; nothing
 is estimated separately, so a what-if's score is exactly what the design would get.
+A what-if is offered only if the simulated attack on it gets no more than on the
+current design (`exposes_more`), so a suggestion never steers toward a map that gives
+more away even where the score would fall.
 """
 
 from __future__ import annotations
@@ -250,7 +253,7 @@ def what_ifs(index: Index, design: Design, ev: Evaluation, top: int = 5) -> list
         if tried is None:
             continue
         alt_design, alt = tried
-        if alt.score >= ev.score - 0.05:
+        if alt.score >= ev.score - 0.05 or exposes_more(alt, ev):
             continue
         u = utility(index, alt)
         rows.append(
@@ -263,6 +266,7 @@ def what_ifs(index: Index, design: Design, ev: Evaluation, top: int = 5) -> list
                 "score": round(alt.score, 1),
                 "delta": round(alt.score - ev.score, 1),
                 "linkable": round(alt.linkable, 2),
+                "certain_share": round(_certain(alt), 4),
                 "cost": {
                     "share_published": round(u["share_published"] - base_u["share_published"], 4),
                     "median_unit_km2": round(u["median_unit_km2"], 4),
@@ -274,6 +278,21 @@ def what_ifs(index: Index, design: Design, ev: Evaluation, top: int = 5) -> list
         )
     rows.sort(key=lambda r: (r["score"], r["label"]))
     return rows[:top]
+
+
+def _certain(ev: Evaluation) -> float:
+    return ev.attack.certain_share_weighted if ev.attack is not None else 0.0
+
+
+def _narrowed(ev: Evaluation) -> float:
+    return ev.attack.register_share(10) if ev.attack is not None else 0.0
+
+
+def exposes_more(alt: Evaluation, ev: Evaluation) -> bool:
+    """Whether the simulated attack gets more from `alt` than from `ev`: more incidents
+    whose group a neighbour proves, or more narrowed to 10 households or fewer. A
+    suggestion must never move there, whatever its score."""
+    return _certain(alt) > _certain(ev) + 1e-9 or _narrowed(alt) > _narrowed(ev) + 1e-9
 
 
 def _cost_text(before: dict, after: dict) -> str:
@@ -396,6 +415,7 @@ def frontier(index: Index, design: Design) -> pd.DataFrame:
                     "frequency": freq,
                     "score": alt.score,
                     "linkable": alt.linkable,
+                    "certain_share": _certain(alt),
                     **u,
                 }
             )

@@ -207,6 +207,9 @@ _ALIASES = {
     "weapons": "possession_of_weapons",
 }
 _LOOKUP.update({_key(k): v for k, v in _ALIASES.items()})
+# police.uk's "Public order" hides hate crime (¶20), so the words mean the broad type
+# (weighted 0.9); only the exact code "public_order" means the fine category.
+_LOOKUP[_key("Public order")] = "Public order"
 
 
 def canonical_category(text: str) -> tuple[str, bool]:
@@ -215,6 +218,8 @@ def canonical_category(text: str) -> tuple[str, bool]:
     Returns (category, recognised). Keeping unknown text (rather than rejecting the row)
     follows the rule that nothing is dropped; the loader counts unrecognised values.
     """
+    if text in BY_CODE and text == text.strip() and "_" in text:
+        return text, True  # a fine category's exact code
     code = _LOOKUP.get(_key(text))
     return (code, True) if code is not None else (text.strip(), False)
 

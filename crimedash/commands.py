@@ -190,8 +190,8 @@ def _configure_assess(p: argparse.ArgumentParser) -> None:
 
 @register("assess", "Score a map design's identifiability on a data set.", _configure_assess)
 def cmd_assess(args: argparse.Namespace) -> int:
+    from crimedash.assessment import assess
     from crimedash.plan import Plan, budget
-    from crimedash.risk import assess
 
     design = design_from_args(args)
     spend = budget(Plan((design, *also_from_args(args))))
@@ -267,6 +267,85 @@ def render_assessment(
         lines += ["", "Assumptions and notes:"] + [f"  - {x}" for x in a.assumptions]
     # group names, area codes and categories come from the data or a design file
     return "\n".join(terminal_text(line) for line in lines)
+
+
+# --- attack -----------------------------------------------------------------------------
+def _configure_attack(p: argparse.ArgumentParser) -> None:
+    add_data_arguments(p)
+    add_design_arguments(p)
+    p.add_argument(
+        "--partial",
+        action="store_true",
+        help="the data is not all recorded crime (a one-category extract, say): the "
+        "neighbour's denominator comes from the attendance rate",
+    )
+    p.add_argument(
+        "--attendance-rate", type=float, help=_help("attendance_rate").replace("%", "%%")
+    )
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument(
+        "--ladder",
+        action="store_true",
+        help="ignore the design options: score and attack the agreement ladder of designs "
+        "and print the table docs/identifiability.md quotes",
+    )
+
+
+@register(
+    "attack",
+    "Attack a design's public layer as exported: what a register linker and a neighbour get.",
+    _configure_attack,
+)
+def cmd_attack(args: argparse.Namespace) -> int:
+    from crimedash.risk import evaluate, verdict
+
+    ds = dataset_from_args(args, quiet=args.json)
+    if args.ladder:
+        from crimedash.ladder import agreement, agreement_markdown
+
+        rows = agreement(ds.index)
+        print(json.dumps(rows, indent=2) if args.json else agreement_markdown(rows), end="")
+        return 0
+    design = design_from_args(args)
+    changes = {}
+    if args.partial:
+        changes["all_recorded_crime"] = False
+    if args.attendance_rate is not None:
+        changes["attendance_rate"] = args.attendance_rate
+    if changes:
+        design = Design.from_dict({**design.to_dict(), **changes})
+    ev = evaluate(ds.index, design)
+    result = ev.attack
+    if args.json:
+        out = result.to_dict()
+        out["score"] = round(ev.score, 2)
+        out["verdict"] = verdict(ev)
+        out["design"] = design.to_dict(public=True)
+        print(json.dumps(out, indent=2))
+        return 0
+    print(
+        f"Identifiability score {ev.score:.1f} ({verdict(ev).upper()}) beside the attack: "
+        f"certain disclosures {result.certain_share_weighted:.1%} (sensitivity-weighted)"
+    )
+    print(f"Design: {design.spatial.describe()}, {design.frequency}, {design.counts} counts")
+    print()
+    for sentence in result.sentences:
+        print(f"- {sentence}")
+    print()
+    print(f"  {'group':<32} {'at homes':>9} {'certain':>8} {'Bayes':>7} {'<=10 hh':>8}")
+    for row in result.by_group:
+        print(
+            f"  {row['name']:<32} {row['homes']:>9,} {row['certain']:>8,} {row['bayes']:>7,} "
+            f"{row['register_10']:>8,}"
+        )
+    for k in sorted(result.register):
+        print(
+            f"Register linker, units of at most {k} households: {result.register[k]:,} "
+            f"({result.register_share(k):.1%})"
+        )
+    for note in result.notes:
+        print(f"Note: {note}")
+    return 0
 
 
 # --- load -------------------------------------------------------------------------------

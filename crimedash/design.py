@@ -56,7 +56,11 @@ DEFAULT_LOCATION_WEIGHTS: dict[str, float] = {
     LocationType.PUBLIC_SPACE: 0.1,  # ¶28: car parks, parks, streets: least
 }
 
-DEFAULT_BANDS = (1, 3, 6, 11, 21, 51)  # shown as "1 to 2", "3 to 5", ... "51 or more"
+DEFAULT_BANDS = (1, 3, 6, 11, 21, 51)
+# Police attendances per household per month when the data is a partial extract: all
+# recorded crime in England and Wales (about 6.6 million a year, about 25 million
+# households) is 0.022; rounded down, since fewer visits make each one easier to place.
+ATTENDANCE_RATE = 0.02  # shown as "1 to 2", "3 to 5", ... "51 or more"
 
 
 @dataclass(frozen=True)
@@ -231,6 +235,44 @@ SETTINGS: tuple[Setting, ...] = (
         "red_from", 50.0, "0-100", "Scores from this are red; between is amber.", low=0, high=100
     ),
     Setting(
+        "all_recorded_crime",
+        True,
+        "true or false",
+        "Whether the data holds every crime recorded in the area (a police.uk "
+        "all-category download does). If not (a burglary-only extract, say), a neighbour "
+        "who saw the police cannot assume the visit is in the data, and the attendance "
+        "rate below stands in for all police visits (¶34, ¶38).",
+    ),
+    Setting(
+        "attendance_rate",
+        ATTENDANCE_RATE,
+        "greater than 0",
+        "Police attendances per household per month, used only when the data is not all "
+        "recorded crime. Default: recorded crime in England and Wales, about 6.6 million "
+        "a year over about 25 million households (0.022), rounded down, the cautious side.",
+        low=0,
+        high=1000,
+        low_open=True,
+    ),
+    Setting(
+        "certain_line",
+        0.01,
+        "0-1",
+        "Green only while the share of incidents at homes (weighted by sensitivity) whose "
+        "crime group a neighbour can prove from the published layer stays below this.",
+        low=0,
+        high=1,
+    ),
+    Setting(
+        "min_households",
+        10.0,
+        "0 or more",
+        "Green only while no published non-empty cell lies in a unit of fewer households "
+        "than this (¶19, ¶21): such a cell narrows an incident to a handful of homes.",
+        low=0,
+        high=1_000_000,
+    ),
+    Setting(
         "high_risk_line",
         0.5,
         "greater than 0, at most 1",
@@ -273,6 +315,9 @@ NUMERIC_SETTINGS = (
     "high_risk_line",
     "noise_seed",
     "min_unit_area_m2",
+    "attendance_rate",
+    "certain_line",
+    "min_households",
 )
 
 
@@ -391,6 +436,10 @@ class Design:
     sensitivity: tuple[tuple[str, float], ...] = ()
     location_weights: tuple[tuple[str, float], ...] = ()
     assumed_households_per_km2: float = 1500.0
+    all_recorded_crime: bool = True
+    attendance_rate: float = ATTENDANCE_RATE
+    certain_line: float = 0.01
+    min_households: float = 10.0
     min_unit_area_m2: float = DEFAULT_MIN_UNIT_AREA_M2
     green_below: float = 20.0
     red_from: float = 50.0
@@ -417,6 +466,10 @@ class Design:
             set_(self, name, _number(name, getattr(self, name)))
         if not isinstance(self.totals, bool):
             raise DesignError(f"totals must be true or false; got {self.totals!r}")
+        if not isinstance(self.all_recorded_crime, bool):
+            raise DesignError(
+                f"all_recorded_crime must be true or false; got {self.all_recorded_crime!r}"
+            )
         self._validate()
 
     # -- validation -------------------------------------------------------------------

@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from crimedash import __version__, textsafe
+from crimedash.assessment import assess
 from crimedash.design import Design
 from crimedash.differencing import differencing
 from crimedash.errors import DesignLogError, ExportError
@@ -75,7 +76,7 @@ from crimedash.public import (
     public_tables,
     units_geojson,
 )
-from crimedash.risk import Assessment, assess
+from crimedash.risk import Assessment
 
 if TYPE_CHECKING:
     from crimedash.dataset import Dataset

@@ -210,6 +210,7 @@ class Atoms:
     rwin: np.ndarray  # int64 risk window code
     dwin: np.ndarray  # int64 display window code
     slot: np.ndarray  # int64 group code; == n_groups for hidden categories
+    cat: np.ndarray  # category code (the attack simulation reports by category)
     loc: np.ndarray  # int64 location type code
     n: np.ndarray  # int64 incidents
     n_ref: np.ndarray  # int64 incidents with a reference number
@@ -332,6 +333,7 @@ def apply_design(index: Index, design: Design) -> PublicLayer:
         rwin=base.rwin,
         dwin=base.rwin,
         slot=slot_of_category[base.cat],
+        cat=base.cat,
         loc=base.loc,
         n=base.n,
         n_ref=base.n_ref(index) if want_refs else np.zeros(len(base.n), dtype=np.int64),

@@ -208,6 +208,10 @@ def document(manifest: dict[str, Any], figures: set[str], warnings: list[str]) -
                 ),
                 ("Incidents loaded", f"{a['incidents']:,}"),
                 ("Incidents published", f"{a['published_incidents']:,}"),
+                (
+                    "Certain disclosures (simulated attack, sensitivity-weighted)",
+                    _pct(a.get("certain_share_weighted", 0.0)),
+                ),
                 ("Expected linkable incidents", f"{a['linkable_incidents']:,.1f}"),
                 (
                     f"Share at or above the high-risk line ({design['high_risk_line']:g})",
@@ -248,6 +252,12 @@ def document(manifest: dict[str, Any], figures: set[str], warnings: list[str]) -
     ]
     if a["assumptions"]:
         blocks += [Heading("Assumptions", 3), Bullets(tuple(a["assumptions"]))]
+    attack = a.get("attack") or {}
+    if attack.get("sentences"):
+        blocks += [
+            Heading("What an attacker gets (simulated on the published layer)", 3),
+            Bullets(tuple(attack["sentences"]) + tuple(a.get("gates", ()))),
+        ]
 
     blocks += [
         Heading("The design"),

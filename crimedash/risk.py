@@ -32,11 +32,18 @@ import numpy as np
 import pandas as pd
 
 from crimedash import schema as S
+from crimedash.attack import AttackResult, dp_posterior_bound, outcome, summarise
 from crimedash.design import DEFAULT_LOCATION_WEIGHTS, Design
 from crimedash.errors import CrimedashError
-from crimedash.index import Index, window_label
+from crimedash.index import Index
 from crimedash.layer import PublicLayer, apply_design
 
+__all__ = ["dp_posterior_bound"]  # re-exported: the model's callers import it from here
+
+# The neighbour's gain g in [0, 1] counts as g**GAIN_POWER: a proof (g = 1) counts in
+# full, a nudge of the odds far less. Any power >= 1 keeps the exact-count score monotone
+# under coarsening (the perspective of a convex function is subadditive; see the docs).
+GAIN_POWER = 3
 ATTACKERS = ("register", "neighbour", "reference")
 ATTACKER_LABELS = {
     "register": "Register linker (¶10, ¶21, ¶36)",
@@ -56,14 +63,6 @@ RISK_MATRIX = (
     ("low", "medium", "high"),  # possible
     ("medium", "high", "high"),  # probable
 )
-
-
-def dp_posterior_bound(prior: np.ndarray | float, epsilon: float) -> np.ndarray:
-    """Largest posterior an attacker with prior p can reach from an epsilon-DP release:
-    p e^eps / (1 - p + p e^eps)."""
-    p = np.asarray(prior, dtype=float)
-    e = np.exp(epsilon)
-    return p * e / (1.0 - p + p * e)
 
 
 @dataclass(frozen=True)
@@ -89,6 +88,7 @@ class Evaluation:
     attacker_scores: dict[str, float]  # A_k * 100
     linkable: float  # expected number of linkable incidents, sum of r
     households_assumed: bool
+    attack: AttackResult | None = None  # the simulated attackers on the same layer
 
     @property
     def published(self) -> np.ndarray:
@@ -96,7 +96,8 @@ class Evaluation:
 
 
 def evaluate(index: Index, design: Design, layer: PublicLayer | None = None) -> Evaluation:
-    """Score a design: the public layer plus each incident's identifiability."""
+    """Score a design: the public layer plus each incident's identifiability, built on
+    what the layer proves (the attack simulation's intervals: one source of truth)."""
     layer = layer or apply_design(index, design)
     at = layer.atoms
     units = layer.units
@@ -108,22 +109,39 @@ def evaluate(index: Index, design: Design, layer: PublicLayer | None = None) -> 
     kappa = at.kappa
     gs = np.append(layer.grouping.group_sensitivity, 0.0)
     s = np.where(shown, gs[np.minimum(at.slot, len(gs) - 1)], 0.0)
-    eps = design.epsilon if design.counts == "noise" else None
+    out = outcome(index, attacked_layers(index, layer))
+    if layer.risk_level == "timestamp" and layer.display_level != "timestamp":
+        # real-time updates: each one adds a single incident, so differencing two
+        # updates proves its group in its unit (¶34)
+        every = at.shown & at.inside
+        out = replace(
+            out,
+            proven=every,
+            certain=every.copy(),
+            posterior=np.where(every, 1.0, 0.0),
+            proven_share=np.where(every, 1.0, 0.0),
+        )
 
-    # 1. register linker: 1 / H (at least one household: a place where nobody lives
-    #    still points at whoever runs it)
+    # 1. register linker: 1 / H for an incident whose cell the layer proves non-empty
+    #    (at least one household: a place where nobody lives points at whoever runs it)
     h = np.append(np.maximum(units.households, 1.0), 1.0)
-    rho1 = np.where(shown, 1.0 / h[at.unit], 0.0)
-    if eps is not None:
-        rho1 = np.minimum(rho1, dp_posterior_bound(1.0 / max(h[:-1].sum(), 1.0), eps))
-    r1 = m * kappa * rho1
+    #    and what it links is the group, which says only (1 - prior) more than "a crime"
+    informative = np.where(shown, np.clip(1.0 - out.prior, 0.0, 1.0), 0.0)
+    rho1 = np.where(shown & out.proven, informative / h[at.unit], 0.0)
+    if design.counts == "noise":
+        total = max(index.total_households, 1.0)  # the register, whatever the units
+        rho1 = informative * dp_posterior_bound(1.0 / total, design.epsilon)
+    r1 = m * rho1
 
-    # 2. neighbour: confirmed location-weighted incidents of the group / all recorded
-    rho2 = _neighbour(layer, m)
-    if eps is not None:
-        prior = np.bincount(at.slot, weights=at.n, minlength=at.n_groups + 1) / max(index.n, 1)
-        rho2 = np.minimum(rho2, np.where(shown, dp_posterior_bound(prior[at.slot], eps), 0.0))
-    r2 = m * kappa * rho2
+    # 2. neighbour: what the map adds to the wider area's group mix: the share of the
+    #    unit and window the layer proves the right group holds (1 where it proves the
+    #    group), above the prior
+    gain = np.where(
+        shown & (out.prior < 1.0),
+        np.maximum(out.proven_share - out.prior, 0.0) / np.maximum(1.0 - out.prior, 1e-12),
+        0.0,
+    )
+    r2 = m * gain**GAIN_POWER
 
     # 3. reference linker: only for incidents the map publishes with a reference; rows
     #    are split so every incident of a row has the same r
@@ -169,27 +187,24 @@ def evaluate(index: Index, design: Design, layer: PublicLayer | None = None) -> 
         attacker_scores={k: 100.0 * v for k, v in a.items()},
         linkable=float((n * r).sum()),
         households_assumed=units.households_assumed,
+        attack=summarise(
+            index,
+            out,
+            shown_level=layer.display_level if layer.risk_level != layer.display_level else None,
+        ),
     )
 
 
-def _neighbour(layer: PublicLayer, m: np.ndarray) -> np.ndarray:
-    """rho_2 per atom: C / M, with C the confirmed location-weighted incidents of the
-    atom's group in its (unit, window) and M all recorded there, published or not.
-    Both sums are one bincount over dense (unit, window[, group]) codes."""
-    at = layer.atoms
-    shown = at.shown
-    if layer.risk_level == "timestamp":
-        # real time: every update is one incident, so its window holds only itself
-        return np.where(shown & (m > 0), at.kappa, 0.0)
-    weight = at.n * m
-    all_m = np.bincount(at.uwr, weights=weight * at.inside, minlength=at.n_uw)
-    slots = at.n_groups + 1
-    gid_g = at.uwr * slots + at.slot
-    conf = np.bincount(gid_g, weights=weight * at.kappa * shown, minlength=at.n_uw * slots)
-    tot = all_m[at.uwr]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rho = np.where(shown & (tot > 0), conf[gid_g] / tot, 0.0)
-    return np.minimum(rho, 1.0)
+def attacked_layers(index: Index, layer: PublicLayer) -> list[PublicLayer]:
+    """The products an attacker holds once every release of `layer` is out. Releases
+    more frequent than the time shown difference into the release window (¶34: a
+    monthly map updated weekly reveals each week), so the attacker holds the layer as
+    it would be at the release window. Its atoms are the layer's own (both are counted
+    at the release window), so the outcome lines up with the layer's rows."""
+    if layer.risk_level in (layer.display_level, "timestamp"):
+        return [layer]
+    design = layer.design.with_(time_precision=layer.risk_level)
+    return [apply_design(index, design)]
 
 
 def unit_risk(ev: Evaluation, window_key: int | None = None) -> pd.DataFrame:
@@ -243,6 +258,14 @@ class Assessment:
     utility: dict[str, float] = field(default_factory=dict)
     findings: list[str] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
+    attack: dict[str, Any] = field(default_factory=dict)  # AttackResult.to_dict()
+    gates: list[str] = field(default_factory=list)  # why a green score is held at amber
+
+    @property
+    def certain_share(self) -> float:
+        """Sensitivity-weighted share of incidents at homes whose crime group a neighbour
+        can prove from the layer: shown beside the score."""
+        return float(self.attack.get("certain_share_weighted", 0.0))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -265,16 +288,52 @@ class Assessment:
             },
             "findings": self.findings,
             "assumptions": self.assumptions,
+            "attack": self.attack,
+            "certain_share_weighted": round(self.certain_share, 4),
+            "gates": self.gates,
             "design": self.design.to_dict(public=True),
         }
 
 
 SENTENCE = (
     "The score is the chance that at least one of three attackers (a register linker, a "
-    "neighbour, a reference-number linker) can tie a typical published incident to its "
-    "household, weighting incidents by the sensitivity of their crime and how private "
-    "their place is; 0 means no published incident can be linked, 100 that every one can."
+    "neighbour, a reference-number linker) learns from the map, beyond what they knew "
+    "without it, which household a typical incident happened at or what crime it was, "
+    "weighting incidents by the sensitivity of their crime and how private their place "
+    "is; 0 means the map adds nothing, 100 that it gives every incident away."
 )
+
+
+def verdict(ev: Evaluation) -> str:
+    """The verdict gates on the tail as well as the average: green only while the
+    simulated certain disclosures stay under the design's line and no proven non-empty
+    cell lies in a unit below its household line; otherwise at least amber."""
+    design = ev.layer.design
+    v = verdict_for(ev.score, design)
+    if v == "green" and ev.attack is not None and gate_reasons(ev):
+        return "amber"
+    return v
+
+
+def gate_reasons(ev: Evaluation) -> list[str]:
+    """Why a design that scores green is held at amber (empty: nothing holds it)."""
+    design = ev.layer.design
+    a = ev.attack
+    out = []
+    if a is None:
+        return out
+    if a.certain_share_weighted >= design.certain_line:
+        out.append(
+            f"a neighbour can prove the crime group of {a.certain_share_weighted:.1%} of "
+            f"incidents at homes (sensitivity-weighted), at or above the line of "
+            f"{design.certain_line:.1%}"
+        )
+    if a.small_unit_cells:
+        out.append(
+            f"{a.small_unit_cells:,} published cells are proven non-empty in units of fewer "
+            f"than {design.min_households:g} households (¶19, ¶21)"
+        )
+    return out
 
 
 def verdict_for(score: float, design: Design) -> str:
@@ -354,72 +413,3 @@ def drivers(index: Index, ev: Evaluation, top: int = 10) -> pd.DataFrame:
         },
         columns=cols,
     )
-
-
-def assess(
-    index: Index,
-    design: Design,
-    *,
-    with_what_ifs: bool = True,
-    rejected_rows: int = 0,
-) -> Assessment:
-    """The full assessment of a design: score, verdict, breakdown, factors, what-ifs,
-    utility and findings. Everything the app shows and the report prints."""
-    from crimedash import advice  # factors and what-ifs evaluate other designs
-
-    ev = evaluate(index, design)
-    layer = ev.layer
-    pub = ev.published & ev.shown
-    high = (
-        float(ev.n[pub & (ev.r >= design.high_risk_line)].sum() / ev.n[pub].sum())
-        if pub.any()
-        else 0.0
-    )
-    worst = _worst_case(index, ev)
-    assumptions = []
-    if ev.households_assumed:
-        assumptions.append(
-            f"No households layer is loaded: every unit is assumed to hold "
-            f"{design.assumed_households_per_km2:,.0f} households per km² (¶19). Load "
-            f"address points or areas with a households column to replace this."
-        )
-    assumptions.extend(layer.notes)
-    a = Assessment(
-        design=design,
-        score=ev.score,
-        verdict=verdict_for(ev.score, design),
-        sentence=SENTENCE,
-        incidents=index.n,
-        shown_incidents=layer.shown_incidents,
-        published_incidents=layer.published_incidents,
-        linkable_incidents=ev.linkable,
-        high_risk_share=high,
-        worst_case=worst,
-        attackers=ev.attacker_scores,
-        matrix=matrix(ev),
-        drivers=drivers(index, ev),
-        utility=advice.utility(index, ev),
-        assumptions=assumptions,
-    )
-    factors = advice.factors(index, design, ev) if with_what_ifs else []
-    what_ifs = advice.what_ifs(index, design, ev) if with_what_ifs else []
-    findings = advice.findings(index, ev, rejected_rows=rejected_rows)
-    return replace(a, factors=factors, what_ifs=what_ifs, findings=findings)
-
-
-def _worst_case(index: Index, ev: Evaluation) -> dict[str, Any]:
-    pub = np.flatnonzero(ev.published & ev.shown)
-    if not len(pub):
-        return {"r": 0.0}
-    i = pub[np.lexsort((-ev.sensitivity[pub], -ev.r[pub]))[0]]
-    layer = ev.layer
-    parts = {k: float(v[i]) for k, v in ev.parts.items()}
-    return {
-        "r": round(float(ev.r[i]), 4),
-        "unit": layer.units.labels(index, np.array([ev.unit[i]]))[0],
-        "window": window_label(layer.display_level, int(ev.dwin[i] + layer.display_origin)),
-        "group": layer.grouping.groups[int(ev.slot[i])],
-        "households": round(float(layer.units.households[ev.unit[i]]), 1),
-        S.LOCATION_TYPE: index.location_types[int(ev.loc[i])],
-        "main_attacker": max(parts, key=parts.get),
-    }

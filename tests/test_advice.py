@@ -59,3 +59,21 @@ def test_frontier_marks_efficient_designs(index):
     for _, row in eff.iterrows():  # nothing is both lower-risk and more detailed
         better = df[(df["score"] < row["score"]) & (df["detail"] > row["detail"])]
         assert better.empty
+
+
+def test_no_what_if_moves_to_a_design_the_attack_shows_exposes_more(sample_dataset):
+    """On the sample city, from designs analysts end up with, every suggestion lowers
+    the score and the simulation gets no more from it (certain or narrowed)."""
+    from crimedash.advice import exposes_more
+
+    index = sample_dataset.index
+    for design in (
+        Design(granularity="h3:10", min_count=3),
+        Design(granularity="adaptive:8", frequency="weekly", time_precision="week"),
+        Design(granularity="areas:output_areas", counts="banded"),
+    ):
+        ev = evaluate(index, design)
+        for row in what_ifs(index, design, ev):
+            alt = evaluate(index, Design.from_dict({**design.to_dict(), **row["changes"]}))
+            assert not exposes_more(alt, ev), row["label"]
+            assert alt.attack.certain_share_weighted <= ev.attack.certain_share_weighted

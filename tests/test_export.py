@@ -39,6 +39,7 @@ from pyproj import CRS, Transformer
 from crimedash import categories as C
 from crimedash import export
 from crimedash import schema as S
+from crimedash.assessment import assess
 from crimedash.cli import main
 from crimedash.dataset import load_dataset
 from crimedash.design import Design
@@ -66,7 +67,6 @@ from crimedash.public import (
     UNITS_GEOJSON,
     UNITS_PARQUET,
 )
-from crimedash.risk import assess
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 918273645  # distinctive, so the scan can look for it
@@ -79,7 +79,8 @@ APPROVAL = Approval(
     justification="The synthetic test data is dense; publishing is needed for the test.",
     next_review=date(2099, 1, 1),
 )
-GREEN = {"green_below": 100.0, "red_from": 100.0}  # any score under 100 is green
+# any score under 100 is green, and the tail gates (certain share, small units) are off
+GREEN = {"green_below": 100.0, "red_from": 100.0, "certain_line": 1.0, "min_households": 0.0}
 RED = {"green_below": 0.0, "red_from": 0.0}  # any score is red
 
 STREETS = ("Zebra Crescent", "Quagga Mews", "Okapi Row", "Ibex Terrace")

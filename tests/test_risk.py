@@ -12,40 +12,44 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crimedash import schema as S
+from crimedash.assessment import assess
 from crimedash.design import Design
 from crimedash.index import drawn_cells, h3_parent, index_incidents
-from crimedash.risk import assess, dp_posterior_bound, evaluate
+from crimedash.risk import dp_posterior_bound, evaluate
 
 PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 seeds = st.integers(0, 2**31 - 1)
 
 
 def test_worked_example():
-    """One H3 res-8 unit holding one address point of 10 households; in January two
-    residential domestic-abuse incidents and one shoplifting in a public space.
+    """One H3 res-8 unit holding one address point of 10 households. January: two
+    residential domestic-abuse incidents and one shoplifting in a public space;
+    February: one shoplifting in a public space. Exact counts with totals.
 
-    m: residential 1, public space 0.1; s: Violence and sexual offences 1.0, Shoplifting 0.1
-    Register:  rho1 = 1/10 for each -> r1 = 0.1, 0.1, 0.1*0.1 = 0.01
-    Neighbour: recorded weight M = 1 + 1 + 0.1 = 2.1; confirmed VSO = 2, shop = 0.1
-               r2 = 1*2/2.1 = 0.95238 (x2), 0.1*0.1/2.1 = 0.00476
-    D = sum(s*m) = 1 + 1 + 0.1*0.1 = 2.01
-    A1 = (0.1 + 0.1 + 0.1*0.01)/2.01 = 0.1
-    A2 = (0.95238*2 + 0.1*0.00476)/2.01 = 0.94788
-    score = 100 * (1 - 0.9 * (1 - 0.94788)) = 95.31
+    Prior (the area's group mix): VSO 2/4 = 0.5, Shoplifting 0.5.
+    m: residential 1, public space 0.1; s: VSO 1.0 (domestic abuse), Shoplifting 0.1.
+    Neighbour: January proves VSO 2, Shoplifting 1, so P(VSO) = 2/3, gain
+      (2/3 - 1/2) / (1 - 1/2) = 1/3, counted cubed: 1/27; P(Shoplifting) = 1/3 < prior:
+      no gain. February proves Shoplifting 1 and VSO 0: certain, gain 1.
+    Register: proven non-empty, 1/H = 1/10, times what the group says: 1 - prior = 0.5.
+    D = sum(s*m) = 2*1*1 + 0.1*0.1 + 0.1*0.1 = 2.02
+    A1 = (2*0.05 + 0.1*0.1*0.05 + 0.1*0.1*0.05)/2.02 = 0.05
+    A2 = (2/27 + 0.1*0.1*1)/2.02 = 0.041621
+    score = 100 * (1 - 0.95 * (1 - 0.041621)) = 8.954
     """
     frame = pd.DataFrame(
         {
-            S.INCIDENT_ID: ["a", "b", "c"],
-            S.REFERENCE: [None, None, None],
+            S.INCIDENT_ID: ["a", "b", "c", "d"],
+            S.REFERENCE: [None, None, None, None],
             S.OCCURRED_AT: pd.to_datetime(
-                ["2024-01-03 10:00", "2024-01-09 23:00", "2024-01-20 12:00"]
+                ["2024-01-03 10:00", "2024-01-09 23:00", "2024-01-20 12:00", "2024-02-02 09:00"]
             ),
-            S.CATEGORY: ["domestic_abuse", "domestic_abuse", "shoplifting"],
-            S.LATITUDE: [52.95, 52.95001, 52.95002],
-            S.LONGITUDE: [-1.15, -1.15, -1.15001],
-            S.LOCATION_TYPE: ["residential", "residential", "public_space"],
+            S.CATEGORY: ["domestic_abuse", "domestic_abuse", "shoplifting", "shoplifting"],
+            S.LATITUDE: [52.95, 52.95001, 52.95002, 52.95002],
+            S.LONGITUDE: [-1.15, -1.15, -1.15001, -1.15001],
+            S.LOCATION_TYPE: ["residential", "residential", "public_space", "public_space"],
             S.SOURCE_FILE: "t.csv",
-            S.SOURCE_ROW: [1, 2, 3],
+            S.SOURCE_ROW: [1, 2, 3, 4],
         }
     )
     hh = gpd.GeoDataFrame(
@@ -54,19 +58,22 @@ def test_worked_example():
     index = index_incidents(frame, households=hh)
     ev = evaluate(index, Design(granularity="h3:8", frequency="monthly"))
     assert ev.layer.units.n == 1
-    # rows: incidents with equal chances travel together
-    rows = {ev.layer.grouping.groups[g]: i for i, g in enumerate(ev.slot)}
-    shop, vso = rows["Shoplifting"], rows["Violence and sexual offences"]
-    assert (ev.n[shop], ev.n[vso]) == (1, 2)
-    assert ev.parts["register"][[shop, vso]] == pytest.approx([0.01, 0.1])
-    assert ev.parts["neighbour"][[shop, vso]] == pytest.approx([0.01 / 2.1, 2 / 2.1])
-    assert ev.attacker_scores["register"] == pytest.approx(10.0)
-    assert ev.attacker_scores["neighbour"] == pytest.approx(
-        100 * (2 * 2 / 2.1 + 0.1 * 0.01 / 2.1) / 2.01
-    )
-    assert ev.score == pytest.approx(95.31, abs=0.01)
-    # r = 1 - (1 - r1)(1 - r2): the combined chance per incident
-    assert ev.r[vso] == pytest.approx(1 - 0.9 * (1 - 2 / 2.1))
+    rows = {
+        (ev.layer.grouping.groups[g], int(w)): i
+        for i, (g, w) in enumerate(zip(ev.slot, ev.dwin, strict=True))
+    }
+    jan = min(w for _, w in rows)
+    vso = rows[("Violence and sexual offences", jan)]
+    shop_jan, shop_feb = rows[("Shoplifting", jan)], rows[("Shoplifting", jan + 1)]
+    assert ev.n[vso] == 2
+    assert ev.parts["register"][[vso, shop_jan, shop_feb]] == pytest.approx([0.05, 0.005, 0.005])
+    assert ev.parts["neighbour"][[vso, shop_jan, shop_feb]] == pytest.approx([1 / 27, 0, 0.1])
+    assert ev.attacker_scores["register"] == pytest.approx(5.0)
+    assert ev.attacker_scores["neighbour"] == pytest.approx(100 * (2 / 27 + 0.01) / 2.02)
+    assert ev.score == pytest.approx(8.954, abs=0.001)
+    # the attack: two incidents at homes, neither's group proven (January holds both groups)
+    assert (ev.attack.homes, ev.attack.certain) == (2, 0)
+    assert ev.attack.register[10] == 2
 
 
 def test_dp_bound_worked_example():
@@ -281,3 +288,60 @@ def test_assessment_has_everything_a_reviewer_reads():
     assert sum(row["incidents"] for row in d["matrix"]) == a.published_incidents
     freq = next(f for f in a.factors if f["factor"] == "frequency")
     assert "weekly instead of daily" in freq["text"]
+
+
+@PROPERTY
+@given(
+    seed=seeds,
+    res=st.integers(7, 11),
+    control=st.sampled_from(
+        [{"counts": "banded"}, {"counts": "banded", "bands": (1, 5, 20)}, {"counts": "exact"}]
+    ),
+)
+def test_coarser_h3_never_raises_the_score_with_bands_fixed(seed, res, control):
+    index = make_index(seed)
+    finer = _score(index, granularity=f"h3:{res}", **control)
+    assert _score(index, granularity=f"h3:{res - 1}", **control) <= finer + 1e-9
+
+
+@PROPERTY
+@given(seed=seeds, res=st.integers(6, 8), eps=st.sampled_from([0.5, 1.0, 2.0]))
+def test_coarser_space_or_time_never_raises_the_score_with_noise_fixed(seed, res, eps):
+    index = make_index(seed)
+    kw = {"counts": "noise", "epsilon": eps}
+    finer = _score(index, granularity=f"h3:{res}", **kw)
+    assert _score(index, granularity=f"h3:{res - 1}", **kw) <= finer + 1e-9
+    weekly = _score(index, granularity=f"h3:{res}", frequency="weekly", time_precision="week", **kw)
+    assert finer <= weekly + 1e-9
+
+
+@PROPERTY
+@given(seed=seeds, control=st.sampled_from([{}, {"min_count": 3}, {"counts": "banded"}]))
+def test_more_households_never_raise_the_score_with_control_fixed(seed, control):
+    rng = np.random.default_rng(seed)
+    frame = incidents_frame(rng, 60)
+    hh = households_frame(rng, 50)
+    more = pd.concat([hh, households_frame(rng, 50)], ignore_index=True)
+    d = Design(granularity="h3:10", **control)
+    a = evaluate(index_incidents(frame, households=hh), d).score
+    b = evaluate(index_incidents(frame, households=more), d).score
+    assert b <= a + 1e-9
+
+
+def test_a_partial_extract_is_read_against_every_police_visit():
+    """A burglary-only extract: read as all recorded crime, a map of one group tells a
+    neighbour nothing (every visit in the data was a burglary, prior 1, score 0). Read
+    as a partial extract in a town whose police attend 0.1 times per household a month,
+    the neighbour's prior is burglaries over all visits (about 200 of 700), so a unit
+    and month proven to hold burglaries adds something."""
+    rng = np.random.default_rng(3)
+    frame = incidents_frame(rng, 200)
+    frame[S.CATEGORY] = "burglary_residential"
+    frame[S.LOCATION_TYPE] = "residential"
+    index = index_incidents(frame, households=households_frame(rng, 400))
+    whole = evaluate(index, Design(granularity="h3:9")).score
+    partial = Design(granularity="h3:9", all_recorded_crime=False, attendance_rate=0.1)
+    ev = evaluate(index, partial)
+    assert whole == pytest.approx(0.0, abs=1e-9)
+    assert ev.score > 0
+    assert any("not all recorded crime" in note for note in ev.attack.notes)

@@ -16,9 +16,10 @@ from enginekit import incidents_frame, make_index
 from crimedash import schema as S
 from crimedash import viz
 from crimedash.advice import frontier
+from crimedash.assessment import assess
 from crimedash.design import Design
 from crimedash.layer import TOTAL_GROUP, apply_design
-from crimedash.risk import assess, evaluate
+from crimedash.risk import evaluate
 
 GRANULARITIES = ["h3:8", "grid:500", "areas:fine", "adaptive:8"]
 

@@ -12,6 +12,7 @@ import pydeck as pdk
 import streamlit as st
 
 from crimedash import advice, risk, viz
+from crimedash import assessment as assessment_
 from crimedash.design import Design
 from crimedash.index import Index
 
@@ -25,7 +26,7 @@ def _evaluation(fingerprint: str, design_json: str, _index: Index, _design: Desi
 
 @st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
 def _assessment(fingerprint: str, design_json: str, rejected: int, _index: Index, _design: Design):
-    return risk.assess(_index, _design, rejected_rows=rejected)
+    return assessment_.assess(_index, _design, rejected_rows=rejected)
 
 
 @st.cache_resource(max_entries=8, show_spinner="Sweeping designs for the frontier...")

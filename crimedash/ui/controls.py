@@ -106,6 +106,10 @@ FIELD_CONTROLS: dict[str, tuple[str, ...]] = {
     "green_below": (K.GREEN_BELOW,),
     "red_from": (K.RED_FROM,),
     "high_risk_line": (K.HIGH_RISK_LINE,),
+    "all_recorded_crime": (K.ALL_RECORDED,),
+    "attendance_rate": (K.ATTENDANCE_RATE,),
+    "certain_line": (K.CERTAIN_LINE,),
+    "min_households": (K.MIN_HOUSEHOLDS,),
     "acknowledge": (K.ACK_PINS, K.ACK_REFERENCES),
 }
 
@@ -148,6 +152,10 @@ def widget_values(design: Design, index: Index) -> dict[str, Any]:
         K.GREEN_BELOW: design.green_below,
         K.RED_FROM: design.red_from,
         K.HIGH_RISK_LINE: design.high_risk_line,
+        K.ALL_RECORDED: design.all_recorded_crime,
+        K.ATTENDANCE_RATE: design.attendance_rate,
+        K.CERTAIN_LINE: design.certain_line,
+        K.MIN_HOUSEHOLDS: design.min_households,
     }
     return values
 
@@ -265,6 +273,10 @@ def fields_from_widgets(ss: Any, categories: pd.DataFrame, places: pd.DataFrame)
         "green_below": float(ss[K.GREEN_BELOW]),
         "red_from": float(ss[K.RED_FROM]),
         "high_risk_line": float(ss[K.HIGH_RISK_LINE]),
+        "all_recorded_crime": bool(ss[K.ALL_RECORDED]),
+        "attendance_rate": float(ss[K.ATTENDANCE_RATE]),
+        "certain_line": float(ss[K.CERTAIN_LINE]),
+        "min_households": float(ss[K.MIN_HOUSEHOLDS]),
     }
 
 
@@ -524,6 +536,38 @@ def draw(index: Index) -> Design | None:
             step=0.05,
             key=K.HIGH_RISK_LINE,
             help=helptext("high_risk_line"),
+        )
+        st.number_input(
+            "Green only while certain disclosures stay below (share)",
+            0.0,
+            1.0,
+            step=0.005,
+            format="%.3f",
+            key=K.CERTAIN_LINE,
+            help=helptext("certain_line"),
+        )
+        st.number_input(
+            "Green only with no published cell in units under (households)",
+            0.0,
+            10_000.0,
+            step=1.0,
+            key=K.MIN_HOUSEHOLDS,
+            help=helptext("min_households"),
+        )
+        st.checkbox(
+            "The data holds all recorded crime (a police.uk all-category download does)",
+            key=K.ALL_RECORDED,
+            help=helptext("all_recorded_crime"),
+        )
+        st.number_input(
+            "Police attendances per household per month (partial extracts only)",
+            0.001,
+            10.0,
+            step=0.005,
+            format="%.3f",
+            key=K.ATTENDANCE_RATE,
+            disabled=bool(ss.get(K.ALL_RECORDED, True)),
+            help=helptext("attendance_rate"),
         )
 
     try:

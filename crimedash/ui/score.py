@@ -64,8 +64,30 @@ def apply(design: Design, index: Index) -> None:
     controls.seed(design, index)
 
 
+CERTAIN_LABEL = "Certain disclosures (simulated attack)"
+
+
+def attack_view(a: Assessment) -> None:
+    """The simulated attack beside the score: the share of incidents at homes whose crime
+    group a neighbour can prove from the layer, and the sentences a reviewer reads."""
+    if not a.attack:
+        return
+    st.metric(
+        CERTAIN_LABEL,
+        f"{a.certain_share:.1%}",
+        help="Sensitivity-weighted share of incidents at homes whose crime group a "
+        "neighbour who saw the police call can prove from the published layer alone "
+        f"(green needs it below {a.design.certain_line:.0%}).",
+    )
+    for gate in a.gates:
+        st.caption(f":orange[Held at amber: {gate}.]")
+    with st.expander("What an attacker gets from this map", expanded=False):
+        st.markdown("\n".join(f"- {s}" for s in a.attack.get("sentences", [])))
+
+
 def panel(index: Index, design: Design, a: Assessment, delta: float | None) -> None:
     headline(a, delta)
+    attack_view(a)
     st.caption(a.sentence)
     c1, c2, c3 = st.columns(3)
     c1.metric(

@@ -51,6 +51,10 @@ MIN_UNIT_AREA = "min_unit_area_m2"
 GREEN_BELOW = "green_below"
 RED_FROM = "red_from"
 HIGH_RISK_LINE = "high_risk_line"
+ALL_RECORDED = "all_recorded_crime"
+ATTENDANCE_RATE = "attendance_rate"
+CERTAIN_LINE = "certain_line"
+MIN_HOUSEHOLDS = "min_households"
 DESIGN_UPLOAD = "design_upload"
 
 # --- the design being looked at ------------------------------------------------------------

@@ -1,0 +1,110 @@
+"""The assessment a reviewer reads: the model's score and the simulated attack
+(`crimedash.risk`) composed with the advice that evaluates other designs
+(`crimedash.advice`). Kept apart so the model never imports the advice and the advice
+never imports back: both sit below this module."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from crimedash import advice
+from crimedash import schema as S
+from crimedash.design import Design
+from crimedash.index import Index, window_label
+from crimedash.risk import (
+    SENTENCE,
+    Assessment,
+    Evaluation,
+    drivers,
+    evaluate,
+    gate_reasons,
+    matrix,
+    verdict,
+    verdict_for,
+)
+
+__all__ = ["assess", "verdict"]
+
+
+def assess(
+    index: Index,
+    design: Design,
+    *,
+    with_what_ifs: bool = True,
+    rejected_rows: int = 0,
+) -> Assessment:
+    """The full assessment of a design: score, verdict, breakdown, factors, what-ifs,
+    utility and findings. Everything the app shows and the report prints."""
+    ev = evaluate(index, design)
+    layer = ev.layer
+    pub = ev.published & ev.shown
+    high = (
+        float(ev.n[pub & (ev.r >= design.high_risk_line)].sum() / ev.n[pub].sum())
+        if pub.any()
+        else 0.0
+    )
+    worst = _worst_case(index, ev)
+    assumptions = []
+    if ev.households_assumed:
+        assumptions.append(
+            f"No households layer is loaded: every unit is assumed to hold "
+            f"{design.assumed_households_per_km2:,.0f} households per km² (¶19). Load "
+            f"address points or areas with a households column to replace this."
+        )
+    assumptions.extend(layer.notes)
+    if not design.all_recorded_crime:
+        assumptions.append(
+            "The data is not all recorded crime in the area, so a neighbour who saw the "
+            "police cannot assume the visit is in it: the neighbour's denominator is all "
+            f"police attendances, taken as {design.attendance_rate:g} per household per "
+            "month (an editable assumption; see docs/identifiability.md)."
+        )
+    gates = gate_reasons(ev)
+    a = Assessment(
+        design=design,
+        score=ev.score,
+        verdict=verdict(ev),
+        sentence=SENTENCE,
+        incidents=index.n,
+        shown_incidents=layer.shown_incidents,
+        published_incidents=layer.published_incidents,
+        linkable_incidents=ev.linkable,
+        high_risk_share=high,
+        worst_case=worst,
+        attackers=ev.attacker_scores,
+        matrix=matrix(ev),
+        drivers=drivers(index, ev),
+        utility=advice.utility(index, ev),
+        assumptions=assumptions,
+        attack=ev.attack.to_dict() if ev.attack is not None else {},
+        gates=gates,
+    )
+    factors = advice.factors(index, design, ev) if with_what_ifs else []
+    what_ifs = advice.what_ifs(index, design, ev) if with_what_ifs else []
+    findings = advice.findings(index, ev, rejected_rows=rejected_rows)
+    if gates and verdict_for(ev.score, design) == "green":
+        findings.insert(
+            0, "The score is green but the verdict is held at amber: " + "; ".join(gates) + "."
+        )
+    return replace(a, factors=factors, what_ifs=what_ifs, findings=findings)
+
+
+def _worst_case(index: Index, ev: Evaluation) -> dict[str, Any]:
+    pub = np.flatnonzero(ev.published & ev.shown)
+    if not len(pub):
+        return {"r": 0.0}
+    i = pub[np.lexsort((-ev.sensitivity[pub], -ev.r[pub]))[0]]
+    layer = ev.layer
+    parts = {k: float(v[i]) for k, v in ev.parts.items()}
+    return {
+        "r": round(float(ev.r[i]), 4),
+        "unit": layer.units.labels(index, np.array([ev.unit[i]]))[0],
+        "window": window_label(layer.display_level, int(ev.dwin[i] + layer.display_origin)),
+        "group": layer.grouping.groups[int(ev.slot[i])],
+        "households": round(float(layer.units.households[ev.unit[i]]), 1),
+        S.LOCATION_TYPE: index.location_types[int(ev.loc[i])],
+        "main_attacker": max(parts, key=parts.get),
+    }
