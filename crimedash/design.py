@@ -187,7 +187,7 @@ SETTINGS: tuple[Setting, ...] = (
         "greater than 0, at most 100",
         "Total privacy loss allowed per incident over every noisy product and release of "
         "the series (epsilons add up; a release that repeats the same cells with the same "
-        "key costs nothing). The assessment warns at 80%; the export refuses beyond it.",
+        "key costs nothing). The assessment warns from four fifths of it; the export refuses beyond it.",
         low=0,
         high=100,
         low_open=True,
