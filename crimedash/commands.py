@@ -282,6 +282,7 @@ def _configure_attack(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--attendance-rate", type=float, help=_help("attendance_rate").replace("%", "%%")
     )
+    add_plan_arguments(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument(
         "--ladder",
@@ -316,8 +317,21 @@ def cmd_attack(args: argparse.Namespace) -> int:
         design = Design.from_dict({**design.to_dict(), **changes})
     ev = evaluate(ds.index, design)
     result = ev.attack
+    together = spend = None
+    if args.also:  # the release plan: the other products are read with this one (¶34)
+        from crimedash.differencing import differencing
+        from crimedash.layer import apply_design
+        from crimedash.plan import Plan, budget
+
+        also = also_from_args(args)
+        spend = budget(Plan((design, *also)))
+        layers = [apply_design(ds.index, d) for d in (design, *also)]
+        together = differencing(ds.index, layers)
     if args.json:
         out = result.to_dict()
+        if together is not None:
+            out["differencing"] = together.to_dict()
+            out["budget"] = spend.to_dict()
         out["score"] = round(ev.score, 2)
         out["verdict"] = verdict(ev)
         out["design"] = design.to_dict(public=True)
@@ -331,6 +345,10 @@ def cmd_attack(args: argparse.Namespace) -> int:
     print()
     for sentence in result.sentences:
         print(f"- {sentence}")
+    if together is not None:
+        print(f"- {together.sentence()}")
+        if spend.noisy:
+            print(f"- {spend.sentence()}")
     print()
     print(f"  {'group':<32} {'at homes':>9} {'certain':>8} {'Bayes':>7} {'<=10 hh':>8}")
     for row in result.by_group:

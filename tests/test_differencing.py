@@ -111,3 +111,26 @@ def test_sample_city_output_areas_monthly_plus_quarterly(sample_dataset):
     assert both.suppressed_homes == alone.suppressed_homes > 0
     assert 0.02 < both.proven_share < 0.2
     assert both.exact_homes <= both.proven_homes
+
+
+def test_cli_attack_reads_the_also_products_together(tmp_path, capsys):
+    """`crimedash attack ... --also quarterly.json` says what the two products prove."""
+    import json
+    from pathlib import Path
+
+    from crimedash.cli import main
+
+    root = Path(__file__).resolve().parents[1] / "sample_data"
+    quarterly = tmp_path / "quarterly.json"
+    quarterly.write_text(
+        Design(granularity="areas:output_areas", min_count=3, frequency="quarterly",
+               time_precision="quarter").to_json()
+    )  # fmt: skip
+    args = ["attack", str(root / "incidents.csv"), "--households", str(root / "households.csv")]
+    args += ["--areas", str(root / "output_areas.geojson"), "--granularity", "areas:output_areas"]
+    args += ["--min-count", "3", "--also", str(quarterly), "--json"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["differencing"]["products"] == 2
+    assert out["differencing"]["proven_homes"] > 0
+    assert out["budget"]["noisy"] is False
