@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +23,30 @@ from crimedash.design import (
     Design,
 )
 from crimedash.textsafe import terminal_text
+
+__all__ = [
+    "COMMANDS",
+    "Configure",
+    "Handler",
+    "add_data_arguments",
+    "add_design_arguments",
+    "add_progress_argument",
+    "app_script",
+    "cmd_app",
+    "cmd_assess",
+    "cmd_attack",
+    "cmd_designs",
+    "cmd_export",
+    "cmd_load",
+    "cmd_sample",
+    "cmd_store",
+    "dataset_from_args",
+    "design_from_args",
+    "register",
+    "render_assessment",
+    "render_load_summary",
+    "show_progress",
+]
 
 Handler = Callable[[argparse.Namespace], int]
 Configure = Callable[[argparse.ArgumentParser], None]
@@ -126,12 +152,13 @@ def design_from_args(args: argparse.Namespace) -> Design:
         if not changes.get("min_count") and not base.min_count:
             changes["min_count"] = 3
     if "time_precision" not in changes and "frequency" in changes and not args.design:
-        # a release interval implies showing no finer time than it, unless asked
-        from crimedash.design import FREQUENCY_LEVEL, TIME_LEVELS
+        # a release interval implies showing no finer time than it, unless asked (the
+        # app's frequency control applies the same rule)
+        from crimedash.design import precision_for_frequency
 
-        level = FREQUENCY_LEVEL[changes["frequency"]]
-        if TIME_LEVELS.index(level) > TIME_LEVELS.index(base.time_precision):
-            changes["time_precision"] = level
+        changes["time_precision"] = precision_for_frequency(
+            changes["frequency"], base.time_precision
+        )
     return Design.from_dict({**base.to_dict(), **changes}) if changes else base
 
 
@@ -436,6 +463,55 @@ def render_load_summary(s: dict) -> str:
     return "\n".join(lines)
 
 
+# --- app --------------------------------------------------------------------------------
+def app_script() -> Path:
+    """The app's Streamlit script: inside the package when installed from a wheel (see
+    pyproject's force-include), at the repository root in a checkout."""
+    package = Path(__file__).resolve().parent
+    for script in (package / "app.py", package.parent / "app.py"):
+        if script.is_file():
+            return script
+    from crimedash.errors import CrimedashError
+
+    raise CrimedashError(
+        "cannot find the app's script (app.py) beside or inside the crimedash package",
+        hint="reinstall crimedash, or run `streamlit run app.py` in a checkout",
+    )
+
+
+def _configure_app(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("PORT") or 8501),
+        help="the port to serve on (default: $PORT, else 8501)",
+    )
+    p.add_argument("--headless", action="store_true", help="do not open a browser (on a server)")
+    p.add_argument(
+        "streamlit_options",
+        nargs=argparse.REMAINDER,
+        help="further options for `streamlit run`, after --: e.g. -- --theme.base dark",
+    )
+
+
+@register("app", "Serve the dashboard (on the sample city until data is loaded).", _configure_app)
+def cmd_app(args: argparse.Namespace) -> int:
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_script()),
+        "--server.port",
+        str(args.port),
+        "--browser.gatherUsageStats",
+        "false",
+        *(["--server.headless", "true"] if args.headless else []),
+        *[o for o in args.streamlit_options if o != "--"],
+    ]
+    return subprocess.call(command)
+
+
 # --- sample -----------------------------------------------------------------------------
 def _configure_sample(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write the files into")
@@ -510,7 +586,7 @@ def _configure_export(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--log",
         metavar="PATH",
-        help="design log file (default: $CRIMEDASH_LOG or the user data folder)",
+        help="design log file (default: $CRIMEDASH_LOG, else designs.sqlite3 in $CRIMEDASH_WORKSPACE or ./.crimedash/)",
     )
     p.add_argument("--no-log", action="store_true", help="do not record in the design log")
     p.add_argument("--out", required=True, metavar="DIR", help="bundle folder to create")
@@ -604,7 +680,7 @@ def _configure_designs(p: argparse.ArgumentParser) -> None:
         q.add_argument(
             "--log",
             metavar="PATH",
-            help="design log file (default: $CRIMEDASH_LOG or the user data folder)",
+            help="design log file (default: $CRIMEDASH_LOG, else designs.sqlite3 in $CRIMEDASH_WORKSPACE or ./.crimedash/)",
         )
         q.add_argument("--json", action="store_true", help="print JSON")
 
@@ -678,4 +754,47 @@ def cmd_designs(args: argparse.Namespace) -> int:
             + (f" ({t(ap.role)})" if ap.role else "")
             + (f" -> {t(ap.bundle_path)}" if ap.bundle_path else "")
         )
+    return 0
+
+
+# --- store ------------------------------------------------------------------------------
+def _configure_store(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="action", required=True)
+    b = sub.add_parser(
+        "build",
+        help="read incident files in batches into a Parquet store partitioned by month",
+        description="Read incident files (police.uk CSVs, folders, zips) one batch at a "
+        "time, with the loader's rules, into a Parquet store: memory of one batch, not "
+        "of the whole data set. Rejected rows are written beside it.",
+    )
+    b.add_argument("files", nargs="+", help="incident files, folders or police.uk zips")
+    b.add_argument("--out", required=True, metavar="DIR", help="the store's folder (replaced)")
+    b.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="say which column holds a field (as for `crimedash load`)",
+    )
+    b.add_argument("--json", action="store_true", help="print the manifest as JSON")
+
+
+@register("store", "Build an on-disk incident store for data too big to load.", _configure_store)
+def cmd_store(args: argparse.Namespace) -> int:
+    from crimedash.load import ColumnMapping
+    from crimedash.store import build_store
+
+    mapping = ColumnMapping.parse(args.map) if args.map else None
+    summary = build_store(args.files, args.out, mapping=mapping)
+    if args.json:
+        print(json.dumps(summary.to_dict(), indent=2))
+        return 0
+    print(
+        f"Stored {len(summary.files)} files in {args.out}: {summary.rows_read:,} rows read, "
+        f"{summary.rows_kept:,} kept, {summary.rows_rejected:,} rejected "
+        f"(rejected rows in {Path(args.out) / 'rejected'}); months "
+        f"{summary.months[0]} to {summary.months[-1]}."
+    )
+    for name, why in summary.skipped:
+        print(f"  skipped {_printable(name)}: {why}")
     return 0

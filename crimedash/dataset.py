@@ -18,6 +18,8 @@ from crimedash import schema
 from crimedash.index import Index, Progress, index_incidents
 from crimedash.load import ColumnMapping, LoadResult, load_areas, load_households, load_incidents
 
+__all__ = ["Dataset", "Source", "layer_name", "load_dataset", "sample_dataset"]
+
 Source = str | Path | tuple[str, bytes]
 REJ_INPUT = "input"  # which input a rejected row came from: incidents, households, areas
 

@@ -49,6 +49,16 @@ FREQUENCY_LEVEL = {
     "quarterly": "quarter",
 }
 
+
+def precision_for_frequency(frequency: str, time_precision: str) -> str:
+    """The time shown once a release frequency is chosen: the chosen precision, or the
+    release interval when that is coarser (a quarterly map shows quarters, ¶34). The
+    app's frequency control and the CLI's --frequency both apply this one rule."""
+    level = FREQUENCY_LEVEL[frequency]
+    coarser = TIME_LEVELS.index(level) > TIME_LEVELS.index(time_precision)
+    return level if coarser else time_precision
+
+
 DEFAULT_LOCATION_WEIGHTS: dict[str, float] = {
     LocationType.RESIDENTIAL: 1.0,  # ¶26: a home points at its occupants
     LocationType.UNKNOWN: 1.0,  # unknown is treated as a home: the cautious choice
@@ -115,7 +125,9 @@ SETTINGS: tuple[Setting, ...] = (
         "time_precision",
         "month",
         ", ".join(TIME_PRECISIONS),
-        "The finest time shown for an incident (¶34). Never finer than the data has.",
+        "The finest time shown for an incident (¶34). Never finer than the data has. "
+        "Choosing a frequency coarser than the time shown raises it to the release "
+        "interval (quarterly releases show quarters) unless a precision is also chosen.",
     ),
     Setting(
         "categories",

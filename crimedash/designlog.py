@@ -23,7 +23,8 @@ The log stores plain records: it imports no exporter (an approval is recorded as
 plain data of `Approval.to_dict()`).
 
 Where: `DesignLog(path)`, else the `CRIMEDASH_LOG` environment variable, else
-`designs.sqlite3` in the user's data folder (platformdirs).
+`designs.sqlite3` in the workspace (`$CRIMEDASH_WORKSPACE`, else `.crimedash/` in the
+folder crimedash runs from; see `crimedash.workspace`).
 """
 
 from __future__ import annotations
@@ -116,13 +117,14 @@ _APPROVAL_ROW = "id, design_id, created_at, reviewer, role, decision, approval_j
 
 
 def default_path() -> Path:
-    """The log's file: $CRIMEDASH_LOG if set, else the user's data folder."""
+    """The log's file: $CRIMEDASH_LOG if set, else the workspace's (one log per project
+    folder or $CRIMEDASH_WORKSPACE, not one shared by every clone of an OS user)."""
     env = os.environ.get(ENV_VAR, "").strip()
     if env:
         return Path(env).expanduser()
-    import platformdirs
+    from crimedash import workspace
 
-    return platformdirs.user_data_path("crimedash", appauthor=False) / FILE_NAME
+    return workspace.root() / FILE_NAME
 
 
 def _now() -> str:

@@ -7,6 +7,15 @@ what they already know (as h3-py does with `H3ValueError(H3BaseException, ValueE
 
 from __future__ import annotations
 
+__all__ = [
+    "ColumnMappingError",
+    "CrimedashError",
+    "DesignError",
+    "DesignLogError",
+    "ExportError",
+    "InputError",
+]
+
 
 class CrimedashError(Exception):
     """Base of every error crimedash raises on purpose; its message is for the user."""

@@ -696,10 +696,6 @@ def _json_bytes(data: Any) -> bytes:
     return (json.dumps(_plain(data), indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 # --- writing: all or nothing ---------------------------------------------------------------
 def _write_file(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -234,7 +234,7 @@ class Atoms:
 @dataclass(frozen=True)
 class PublicLayer:
     """What a design publishes, plus the atoms the score is computed from (which are
-    internal: only `frame()`, `geoframe()` and `references` are public)."""
+    internal: only `frame()` and `references` are public)."""
 
     design: Design
     units: Units
@@ -286,15 +286,6 @@ class PublicLayer:
                 S.SHOWN_LABEL: self.cell_label,
             }
         )
-
-    def geoframe(self, index: Index):
-        """The public table with each unit's shape (WGS84), for GeoJSON and GeoParquet."""
-        import geopandas as gpd
-
-        frame = self.frame(index)
-        uniq_units, inv = np.unique(self.cell_unit, return_inverse=True)
-        geoms = self.units.geometries(index, uniq_units)
-        return gpd.GeoDataFrame(frame, geometry=list(geoms[inv]) if len(inv) else [], crs=S.WGS84)
 
     def windows(self) -> list[int]:
         return sorted(set(self.cell_window.tolist()))

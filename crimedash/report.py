@@ -14,13 +14,15 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
+from crimedash.categories import label
 from crimedash.design import SETTINGS
 from crimedash.index import Index
 from crimedash.layer import PublicLayer
 from crimedash.risk import ATTACKER_LABELS, Assessment
 from crimedash.textsafe import html_text, markdown_text
 
-VERDICT_COLOURS = {"green": "#1a9850", "amber": "#e08214", "red": "#b2182b"}
+# White bold text on these keeps WCAG AA contrast (4.5:1), on a screen and a projector.
+VERDICT_COLOURS = {"green": "#1a7431", "amber": "#a35200", "red": "#b2182b"}
 ATTACKER_WHY = {
     "register": "Holds the electoral register or an address list (¶10, ¶36): for an "
     "incident in a unit of H households, the chance of picking the right home is 1/H.",
@@ -164,6 +166,16 @@ def _release_plan(plan: dict[str, Any] | None) -> list[Block]:
     ]
 
 
+def _setting_value(name: str, value: Any) -> str:
+    """A design setting for the reviewer: "all categories shown", not "none", when no
+    category is left out (the design stores that as no list at all)."""
+    if name == "categories":
+        if value is None:
+            return "all categories shown"
+        return ", ".join(label(c) for c in value) or "no categories shown"
+    return _fmt(value)
+
+
 def document(manifest: dict[str, Any], figures: set[str], warnings: list[str]) -> list[Block]:
     """The report as blocks, from the manifest alone (so the report says exactly what
     the review record holds)."""
@@ -264,7 +276,7 @@ def document(manifest: dict[str, Any], figures: set[str], warnings: list[str]) -
         Table(
             ("Setting", "Value", "Why it matters"),
             tuple(
-                (s.name, _fmt(design.get(s.name)), s.help)
+                (s.name, _setting_value(s.name, design.get(s.name)), s.help)
                 for s in SETTINGS
                 if s.name != "noise_seed"
             ),

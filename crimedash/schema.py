@@ -8,6 +8,52 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+__all__ = [
+    "AREA_CODE",
+    "BRITISH_NATIONAL_GRID",
+    "CATEGORY",
+    "GEOMETRY",
+    "GROUP",
+    "H3_ID",
+    "HOUSEHOLDS",
+    "INCIDENT_COLUMNS",
+    "INCIDENT_ID",
+    "LATITUDE",
+    "LOCATION_TYPE",
+    "LOCATION_TYPES",
+    "LONGITUDE",
+    "OCCURRED_AT",
+    "POLICE_UK_COLUMNS",
+    "REASON_BAD_COORDINATE",
+    "REASON_BAD_COUNT",
+    "REASON_BAD_DATE",
+    "REASON_LINE_TOO_LONG",
+    "REASON_MALFORMED",
+    "REASON_MISSING_DATE",
+    "REASON_NOT_A_POINT",
+    "REASON_NO_LOCATION",
+    "REASON_OUT_OF_RANGE",
+    "REFERENCE",
+    "REJECTED_COLUMNS",
+    "REJ_COLUMN",
+    "REJ_FILE",
+    "REJ_REASON",
+    "REJ_ROW",
+    "REJ_VALUE",
+    "RESIDENTS",
+    "SHOWN",
+    "SHOWN_LABEL",
+    "SOURCE_FILE",
+    "SOURCE_ROW",
+    "UNIT",
+    "WGS84",
+    "WINDOW",
+    "WINDOW_END",
+    "WINDOW_START",
+    "LocationType",
+    "TimePrecision",
+]
+
 # --- incidents (the loader's output) -------------------------------------------------
 INCIDENT_ID = "incident_id"
 REFERENCE = "reference"
@@ -78,14 +124,13 @@ POLICE_UK_COLUMNS = (
 
 # --- the public layer (what would be published) ---------------------------------------
 UNIT = "unit"  # H3 id (hex string), grid square id, or area code
-WINDOW = "window"  # label of the release window, e.g. "2024-03" or "2024-W07"
+WINDOW = "window"  # label of the release window, e.g. "2024-03", "2024-Q1", "2024-03 days 08-14"
 GROUP = "group"  # category group shown on the map
 SHOWN = "count"  # the count as shown (after disclosure control)
 SHOWN_LABEL = "count_label"  # the count as text ("5 to 9" when banded)
 WINDOW_START = "window_start"  # first day (or minute) of the window, ISO 8601
 WINDOW_END = "window_end"  # last day (or minute) of the window, inclusive, ISO 8601
 H3_ID = "h3_id"  # an H3 design's cell id again, under the name kepler.gl looks for
-TRUE_COUNT = "true_count"  # internal only: never written to a public file
 
 WGS84 = "EPSG:4326"
 BRITISH_NATIONAL_GRID = "EPSG:27700"

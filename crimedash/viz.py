@@ -27,11 +27,14 @@ import h3
 import numpy as np
 import pandas as pd
 import pydeck as pdk
+import shapely
 
 from crimedash import geojson
 from crimedash import schema as S
+from crimedash.categories import label
+from crimedash.design import Design
 from crimedash.index import Index, cells_to_str, window_label
-from crimedash.layer import TOTAL_GROUP, PublicLayer
+from crimedash.layer import TOTAL_GROUP, PublicLayer, count_labels
 from crimedash.risk import (
     ATTACKER_LABELS,
     LIKELIHOODS,
@@ -47,13 +50,19 @@ MODES = ("units", "heat")
 
 # Colour-blind-safe sequential steps (matplotlib's perceptually uniform maps), light to
 # dark so that more crime reads as darker on a light page.
+# "public" and "risk" are the maps' own: every step keeps at least WCAG's 3:1 non-text
+# contrast against the page (no yellow on white, which a projector washes out), and the
+# two differ in hue (blue-green against orange-red) so "dark means more crime" and
+# "dark means riskier" cannot be confused.
 PALETTES: dict[str, tuple[str, ...]] = {
+    "public": ("#1f9e89", "#21818e", "#2c6a8e", "#3a528b", "#463681", "#481a6c", "#3b0150"),
+    "risk": ("#e6550d", "#d94801", "#cb181d", "#a50f15", "#800026", "#5c0120", "#3b0012"),
     "viridis": ("#fde725", "#90d743", "#35b779", "#21918c", "#31688e", "#443983", "#440154"),
     "cividis": ("#fee838", "#d3c064", "#a59c74", "#7c7b78", "#575c6d", "#233e6c", "#00224e"),
     "inferno": ("#fcffa4", "#fbb61a", "#ed6925", "#bc3754", "#781c6d", "#320a5e", "#000004"),
 }
-DEFAULT_PALETTE = "viridis"
-RISK_PALETTE = "inferno"
+DEFAULT_PALETTE = "public"
+RISK_PALETTE = "risk"
 # Risk classes of a unit's most exposed incident: the model's likelihood edges
 # (remote < 0.05 <= possible < 0.3 <= probable) with finer steps for reading the map.
 RISK_EDGES = (0.0, 0.01, 0.05, 0.1, 0.3, 0.5, 0.8)
@@ -61,9 +70,10 @@ NICE_EDGES = (1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000, 2000, 5000, 
 MAX_CLASSES = 7
 CONTEXT_RESOLUTION = 7  # faint hexagons (~5 km2) drawn when no area layer is loaded
 CONTEXT_COLOUR = [90, 90, 90, 140]
-MAP_HEIGHT_PX, MAP_WIDTH_PX = 520, 600  # what the dashboard gives a map
+MAP_HEIGHT_PX, MAP_WIDTH_PX = 520, 480  # what the dashboard gives a map (narrowest case)
 RISK_COLOURS = {"low": "#fde725", "medium": "#ed6925", "high": "#781c6d"}  # inferno steps
-VERDICT_COLOURS = {"green": "#1a9850", "amber": "#e08214", "red": "#b2182b"}
+# White bold text on these keeps WCAG AA contrast (4.5:1), on a screen and a projector.
+VERDICT_COLOURS = {"green": "#1a7431", "amber": "#a35200", "red": "#b2182b"}
 COORD_DECIMALS = 6  # ~0.1 m: more than enough to draw a unit's outline
 # Chart heights: Streamlit fits a chart's whole height (title and axes included) into
 # the height given, so rows get a fixed share plus room for the frame.
@@ -157,11 +167,14 @@ def map_view(
     window: str | None = None,
     group: str | None = None,
     palette: str = DEFAULT_PALETTE,
+    edges: list[int] | None = None,
 ) -> MapView:
     """The units of one release (window) and group with their shown counts and colours.
 
     `group=None` shows the 'All crime' total where the design publishes it, the only
     group when there is one, else the sum of the groups' shown counts (said in `note`).
+    `edges` fixes the class breaks (two compared maps share one colour scale); by
+    default they follow this layer's values (see `shared_edges`).
     """
     key = _window_key(layer, window)
     in_window = (
@@ -197,7 +210,8 @@ def map_view(
         {
             "code": layer.cell_unit[sel],
             "value": layer.cell_shown[sel],
-            "label": layer.cell_label[sel],
+            # label only the release shown, not every window's cells (millions at scale)
+            "label": count_labels(layer.design, layer.cell_shown[sel]),
         }
     )
     summed = bool(note)
@@ -209,13 +223,16 @@ def map_view(
             cells["label"] = "at least " + cells["label"]
     codes = cells["code"].to_numpy(np.int64)
     values = cells["value"].to_numpy(float)
-    edges = _edges(values, layer)
+    edges = list(edges) if edges is not None else _edges(values, layer)
     colours = palette_steps(palette, len(edges))
     cls = np.clip(
         np.searchsorted(np.asarray(edges, float), values, side="right") - 1, 0, len(edges) - 1
     )
     legend = pd.DataFrame({"label": _class_labels(edges), "colour": colours, "lower": edges})
 
+    rgba = np.empty(len(colours), dtype=object)  # one [r, g, b, a] list per class
+    for i, c in enumerate(colours):
+        rgba[i] = hex_to_rgba(c)
     units = layer.units
     lat, lon = units.centres(index, codes) if len(codes) else (np.empty(0), np.empty(0))
     frame = pd.DataFrame(
@@ -223,12 +240,14 @@ def map_view(
             S.UNIT: units.labels(index, codes),
             "value": values,
             "label": cells["label"].astype(str).to_numpy(),
-            "class": [legend["label"].iloc[c] for c in cls.tolist()],
-            "colour": [hex_to_rgba(colours[c]) for c in cls.tolist()],
+            # per class, then indexed: a per-unit lookup took seconds at 40k units
+            "class": legend["label"].to_numpy(dtype=object)[cls],
+            "colour": rgba[cls],
             "lat": np.round(lat, COORD_DECIMALS),
             "lon": np.round(lon, COORD_DECIMALS),
         }
     )
+    _add_words(frame, index, units, codes, lat, lon)
     kind = _add_shapes(frame, index, units, codes)
     return MapView(frame, legend, window_choice(layer, window), group, kind, note, codes)
 
@@ -245,17 +264,21 @@ def _add_shapes(frame: pd.DataFrame, index: Index, units, codes: np.ndarray) -> 
 
 def _rings(geoms: np.ndarray) -> list[list[list[list[float]]]]:
     """Each shape as a list of exterior rings ([[lon, lat], ...]); multipolygons keep
-    every part so one unit stays one row (one tooltip)."""
-    out = []
-    for geom in geoms:
-        parts = getattr(geom, "geoms", [geom]) if geom is not None else []
-        out.append(
-            [
-                np.round(np.asarray(p.exterior.coords)[:, :2], COORD_DECIMALS).tolist()
-                for p in parts
-                if not p.is_empty
-            ]
-        )
+    every part so one unit stays one row (one tooltip). Coordinates are taken for all
+    shapes at once (per-shape access took seconds for 50k grid squares)."""
+    geoms = np.asarray(geoms, dtype=object)
+    ok = np.array([g is not None for g in geoms], dtype=bool)
+    out: list[list] = [[] for _ in range(len(geoms))]
+    if not ok.any():
+        return out
+    parts, owner = shapely.get_parts(geoms[ok], return_index=True)
+    keep = ~shapely.is_empty(parts)
+    parts, owner = parts[keep], np.flatnonzero(ok)[owner[keep]]
+    xy, ring = shapely.get_coordinates(shapely.get_exterior_ring(parts), return_index=True)
+    xy = np.round(xy, COORD_DECIMALS).tolist()
+    bounds = np.r_[0, np.flatnonzero(np.diff(ring)) + 1, len(ring)].tolist()
+    for k, g in enumerate(owner.tolist()):
+        out[g].append(xy[bounds[k] : bounds[k + 1]])
     return out
 
 
@@ -266,31 +289,228 @@ def _explode(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.explode("polygon", ignore_index=True).dropna(subset=["polygon"])
 
 
-def _view_state(lat: np.ndarray, lon: np.ndarray) -> pdk.ViewState:
-    """A camera that fits the published units (never the incidents' own extent)."""
-    if not len(lat):
-        return pdk.ViewState(latitude=54.0, longitude=-2.0, zoom=5)
-    la0, la1, lo0, lo1 = float(lat.min()), float(lat.max()), float(lon.min()), float(lon.max())
-    span_lon = max(lo1 - lo0, 1e-3) * 1.2
-    span_lat = max(la1 - la0, 1e-3) * 1.2
-    mid = (la0 + la1) / 2
+# --- words a tooltip shows ------------------------------------------------------------
+def _name_column(frame: pd.DataFrame) -> str | None:
+    """The column of an area layer that holds place names (LSOA21NM, ward_name, name)."""
+    for col in frame.columns:
+        c = str(col).lower()
+        if col != S.GEOMETRY and (c.endswith(("nm", "name")) or c in ("name", "label")):
+            return col
+    return None
+
+
+def _area_names(index: Index, layer_name: str, ids: np.ndarray) -> list[str]:
+    area = index.areas[layer_name]
+    col = _name_column(area.frame)
+    codes = area.codes[ids]
+    if col is None:
+        return [str(c) for c in codes]
+    names = area.frame[col].astype(str).to_numpy()[ids]
+    return [f"{n} ({c})" if n and n != c else str(c) for n, c in zip(names, codes, strict=True)]
+
+
+def _latlon_words(lat: float, lon: float) -> str:
+    return f"around {abs(lat):.3f}° {'N' if lat >= 0 else 'S'}, {abs(lon):.3f}° {'E' if lon >= 0 else 'W'}"
+
+
+def place_names(index: Index, units, codes: np.ndarray, lat, lon) -> list[str]:
+    """A place a person can recognise for each unit: an area unit's own name, else the
+    loaded area that holds the unit's centre, else where its centre is in degrees.
+    Never the raw H3 or grid id alone."""
+    codes = np.asarray(codes, dtype=np.int64)
+    if not len(codes):
+        return []
+    if units.granularity.kind == "areas":
+        return _area_names(index, units.area_layer, codes)
+    fallback = [_latlon_words(a, b) for a, b in zip(lat, lon, strict=True)]
+    if not index.areas:
+        return fallback
+    name = min(index.areas, key=lambda n: index.areas[n].n)  # the layer named on the map
+    geoms = index.areas[name].frame.geometry.to_numpy()
+    pairs = shapely.STRtree(geoms).query(shapely.points(lon, lat), predicate="intersects")
+    hit = np.full(len(codes), -1)
+    hit[pairs[0][::-1]] = pairs[1][::-1]  # the first area when several hold the centre
+    out = list(fallback)
+    found = np.flatnonzero(hit >= 0)
+    for i, nm in zip(found, _area_names(index, name, hit[found]), strict=True):
+        out[i] = f"in {nm}"
+    return out
+
+
+def _km2_words(km2: float) -> str:
+    return f"{km2:,.0f} km²" if km2 >= 10 else f"{km2:.2f} km²" if km2 >= 0.1 else f"{km2:.3f} km²"
+
+
+def households_words(households: float, assumed: bool = False) -> str:
+    """'95 households' (never '95.0'); '(assumed)' when from a density, not a layer."""
+    n = round(float(households))
+    return f"{n:,} household{'' if n == 1 else 's'}" + (" (assumed)" if assumed else "")
+
+
+def _add_words(frame: pd.DataFrame, index: Index, units, codes, lat, lon) -> None:
+    """Tooltip text for each unit: its place, its size and its households (escaped)."""
+    codes = np.asarray(codes, dtype=np.int64)
+    frame["place"] = place_names(index, units, codes, lat, lon)
+    frame["size"] = [_km2_words(k) for k in units.area_km2[codes]]
+    frame["households"] = [
+        households_words(h, units.households_assumed) for h in units.households[codes]
+    ]
+    frame["unit_id"] = frame[S.UNIT]
+
+
+# --- where the camera looks ---------------------------------------------------------
+@dataclass(frozen=True)
+class Framing:
+    """Where a map opens: the box that holds most of what is drawn, and what lies far
+    outside it (reported, not fitted: one incident recorded in Wales must not shrink a
+    London map to a few pixels)."""
+
+    view_state: pdk.ViewState
+    bounds: tuple[float, float, float, float]  # lat0, lat1, lon0, lon1 of the opening view
+    far_units: int  # units whose centre is outside `bounds`
+    far_weight: float  # what they hold (incidents shown)
+    far_km: float  # how far the farthest one is from the box's centre
+
+
+FRAME_QUANTILE = 0.02  # the core of the data: its central 96% by weight ...
+FAR_SPANS = 1.5  # ... and a unit further than 1.5 core spans beyond it is "far"
+FRAME_PAD = 0.05  # the view holds every unit that is not far, plus 5% on each side
+MIN_SPAN_DEG = 0.01  # ~1 km: never zoom closer than this at opening
+
+
+def _wquantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
+    order = np.argsort(x, kind="stable")
+    cw = np.cumsum(w[order])
+    return float(x[order][min(np.searchsorted(cw, q * cw[-1]), len(x) - 1)])
+
+
+def framing(
+    lat: np.ndarray,
+    lon: np.ndarray,
+    weights: np.ndarray | None = None,
+    bounds: tuple[float, float, float, float] | None = None,
+    zoom_offset: float = 0.0,
+    nonce: int = 0,
+    height_px: int = MAP_HEIGHT_PX,
+) -> Framing:
+    """The opening view: every unit except the far-away ones (beyond 1.5 spans of the
+    weighted 2nd-98th percentile box of unit centres), unless `bounds` is given
+    (compared maps share one). `zoom_offset` comes from the zoom buttons; `nonce` from
+    the reset button (deck.gl re-applies a view only when its numbers change, so each
+    reset moves it by a hair)."""
+    lat = np.asarray(lat, float)
+    lon = np.asarray(lon, float)
+    w = np.ones(len(lat)) if weights is None else np.maximum(np.asarray(weights, float), 0.0)
+    if bounds is None:
+        if not len(lat):
+            return Framing(
+                pdk.ViewState(latitude=54.0, longitude=-2.0, zoom=5),
+                (49.9, 58.7, -6.4, 1.8),
+                0,
+                0.0,
+                0.0,
+            )
+        ww = np.maximum(w, 1e-9)
+        la0, la1 = _wquantile(lat, ww, FRAME_QUANTILE), _wquantile(lat, ww, 1 - FRAME_QUANTILE)
+        lo0, lo1 = _wquantile(lon, ww, FRAME_QUANTILE), _wquantile(lon, ww, 1 - FRAME_QUANTILE)
+        reach_la = max(la1 - la0, MIN_SPAN_DEG) * FAR_SPANS
+        reach_lo = max(lo1 - lo0, MIN_SPAN_DEG) * FAR_SPANS
+        near = (
+            (lat >= la0 - reach_la)
+            & (lat <= la1 + reach_la)
+            & (lon >= lo0 - reach_lo)
+            & (lon <= lo1 + reach_lo)
+        )
+        nla, nlo = lat[near], lon[near]
+        la0, la1, lo0, lo1 = nla.min(), nla.max(), nlo.min(), nlo.max()
+        pad_la = max(la1 - la0, MIN_SPAN_DEG) * FRAME_PAD
+        pad_lo = max(lo1 - lo0, MIN_SPAN_DEG) * FRAME_PAD
+        bounds = (
+            float(la0 - pad_la),
+            float(la1 + pad_la),
+            float(lo0 - pad_lo),
+            float(lo1 + pad_lo),
+        )
+    la0, la1, lo0, lo1 = bounds
+    far = (lat < la0) | (lat > la1) | (lon < lo0) | (lon > lo1)
+    mid_la, mid_lo = (la0 + la1) / 2, (lo0 + lo1) / 2
+    far_km = 0.0
+    if far.any():
+        dy = (lat[far] - mid_la) * 111.2
+        dx = (lon[far] - mid_lo) * 111.2 * math.cos(math.radians(mid_la))
+        far_km = float(np.hypot(dx, dy).max())
+    span_lon = max(lo1 - lo0, MIN_SPAN_DEG)
+    span_lat = max(la1 - la0, MIN_SPAN_DEG)
     # deck.gl's Web Mercator world is 512 px wide at zoom 0
     z_lon = math.log2(MAP_WIDTH_PX * 360 / (512 * span_lon))
-    z_lat = math.log2(MAP_HEIGHT_PX * 360 * math.cos(math.radians(mid)) / (512 * span_lat))
-    zoom = max(3.0, min(16.0, min(z_lon, z_lat)))
-    return pdk.ViewState(
-        latitude=round(mid, 4), longitude=round((lo0 + lo1) / 2, 4), zoom=round(zoom, 2)
+    z_lat = math.log2(height_px * 360 * math.cos(math.radians(mid_la)) / (512 * span_lat))
+    zoom = max(3.0, min(16.0, min(z_lon, z_lat))) + zoom_offset
+    hair = 1e-7 * (nonce % 2)
+    view = pdk.ViewState(
+        latitude=round(mid_la, 4) + hair,
+        longitude=round(mid_lo, 4) + hair,
+        zoom=round(max(1.0, min(18.0, zoom)), 2) + hair,
+        min_zoom=1,
+        max_zoom=18,
+    )
+    return Framing(view, bounds, int(far.sum()), float(w[far].sum()), far_km)
+
+
+def union_bounds(*bounds: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """One box holding several (two compared maps open on the same extent)."""
+    return (
+        min(b[0] for b in bounds),
+        max(b[1] for b in bounds),
+        min(b[2] for b in bounds),
+        max(b[3] for b in bounds),
     )
 
 
+def metres_per_pixel(view: pdk.ViewState) -> float:
+    return 40_075_016.7 * math.cos(math.radians(view.latitude)) / (512 * 2**view.zoom)
+
+
+def scale_note(view: pdk.ViewState, unit_km2: float | None = None) -> str:
+    """A scale bar in words for the opening view (deck.gl draws none without tiles)."""
+    m = metres_per_pixel(view) * 100
+    nice = min((1, 2, 5), key=lambda k: abs(math.log10(m / (k * 10 ** math.floor(math.log10(m))))))
+    bar = nice * 10 ** math.floor(math.log10(m))
+    length = f"{bar / 1000:g} km" if bar >= 1000 else f"{bar:g} m"
+    px = round(bar / metres_per_pixel(view))
+    text = f"Scale at the opening view: {px} pixels ≈ {length}."
+    if unit_km2:
+        text += f" A typical unit covers {_km2_words(unit_km2)}."
+    return text
+
+
+def far_note(f: Framing, what: str = "incidents shown") -> str:
+    """The far-away units as a finding (empty when there are none)."""
+    if not f.far_units:
+        return ""
+    return (
+        f"{f.far_units:,} unit{'s' if f.far_units != 1 else ''} holding {f.far_weight:,.0f} "
+        f"{what} lie{'s' if f.far_units == 1 else ''} outside this view, up to "
+        f"{f.far_km:,.0f} km from its centre (recorded far from the rest of the data). "
+        "Zoom out to see them, or read them in the Table view."
+    )
+
+
+# --- layers ---------------------------------------------------------------------------
+CONTEXT_MAX_SHAPES = 400  # coarser context hexagons beyond this
+CONTEXT_LABEL_MAX = 30  # area names drawn (the largest areas')
+SMALL_UNIT_PX = 4.0  # units narrower than this at opening are also drawn as dots
+
+
 def context_layers(index: Index, lat: np.ndarray, lon: np.ndarray) -> list[pdk.Layer]:
-    """A light stand-in for a base map: the outlines of the coarsest loaded area layer,
-    or, with no areas, the coarse hexagons that hold the published units."""
+    """A light stand-in for a base map: the outlines of the coarsest loaded area layer
+    with their names, or, with no areas, coarse hexagons that hold the published units
+    (coarser still when there are many, so a national map is not a grey mesh)."""
     if index.areas:
         name = min(index.areas, key=lambda n: index.areas[n].n)
-        rings = _rings(index.areas[name].frame.geometry.to_numpy())
+        area = index.areas[name]
+        rings = _rings(area.frame.geometry.to_numpy())
         data = pd.DataFrame({"polygon": [r for parts in rings for r in parts], "name": name})
-        return [
+        layers = [
             pdk.Layer(
                 "PolygonLayer",
                 data=data,
@@ -303,15 +523,43 @@ def context_layers(index: Index, lat: np.ndarray, lon: np.ndarray) -> list[pdk.L
                 pickable=False,
             )
         ]
+        if area.n:
+            # name the largest areas only: small central ones would pile their names up
+            ids = np.sort(np.argsort(-area.area_km2, kind="stable")[:CONTEXT_LABEL_MAX])
+            pts = shapely.point_on_surface(area.frame.geometry.to_numpy()[ids])
+            names = _area_names(index, name, ids)
+            layers.append(
+                pdk.Layer(
+                    "TextLayer",
+                    data=pd.DataFrame(
+                        {
+                            "name": names,
+                            "lon": np.round(shapely.get_x(pts), 4),
+                            "lat": np.round(shapely.get_y(pts), 4),
+                        }
+                    ),
+                    id="context-names",
+                    get_position=["lon", "lat"],
+                    get_text="name",
+                    get_size=11,
+                    get_color=[40, 40, 40, 230],
+                    background=True,
+                    get_background_color=[255, 255, 255, 170],
+                    pickable=False,
+                )
+            )
+        return layers
     if not len(lat):
         return []
-    hexes = sorted(
-        {h3.latlng_to_cell(a, b, CONTEXT_RESOLUTION) for a, b in zip(lat, lon, strict=True)}
-    )
+    cells = {h3.latlng_to_cell(a, b, CONTEXT_RESOLUTION) for a, b in zip(lat, lon, strict=True)}
+    res = CONTEXT_RESOLUTION
+    while len(cells) > CONTEXT_MAX_SHAPES and res > 3:
+        res -= 2
+        cells = {h3.cell_to_parent(c, res) for c in cells}
     return [
         pdk.Layer(
             "H3HexagonLayer",
-            data=pd.DataFrame({"hex": hexes}),
+            data=pd.DataFrame({"hex": sorted(cells)}),
             id="context-hexagons",
             get_hexagon="hex",
             filled=False,
@@ -343,42 +591,83 @@ def deck_data(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _unit_layer(view: MapView, layer_id: str) -> pdk.Layer:
+def _unit_px(view: pdk.ViewState, km2: np.ndarray) -> float:
+    """How wide a typical unit is on screen at the opening view, in pixels."""
+    if not len(km2):
+        return 0.0
+    return math.sqrt(float(np.median(km2))) * 1000 / metres_per_pixel(view)
+
+
+def _unit_layer(view: MapView, layer_id: str, unit_px: float = 100.0) -> list[pdk.Layer]:
+    """The units' fills. When units are only a few pixels wide at the opening view (a
+    national month of small hexagons), outlines would hide the fills, so units are drawn
+    without them and each also gets a dot at its centre that keeps a visible size."""
+    small = unit_px < SMALL_UNIT_PX
     common = dict(
         id=layer_id,
         pickable=True,
-        stroked=True,
+        stroked=not small,
         filled=True,
         get_fill_color="colour",
         get_line_color=[255, 255, 255, 160],
         line_width_min_pixels=0.5,
         auto_highlight=True,
     )
+    data = view.units.drop(columns=["lat", "lon"])
     if view.kind == "h3":
-        return pdk.Layer(
-            "H3HexagonLayer",
-            data=deck_data(view.units.drop(columns=["lat", "lon"])),
-            get_hexagon="hex",
-            extruded=False,
-            **common,
+        layers = [
+            pdk.Layer(
+                "H3HexagonLayer", data=deck_data(data), get_hexagon="hex", extruded=False, **common
+            )
+        ]
+    else:
+        layers = [
+            pdk.Layer(
+                "PolygonLayer", data=deck_data(_explode(data)), get_polygon="polygon", **common
+            )
+        ]
+    if small:
+        dots = view.units.drop(columns=[c for c in ("hex", "polygon") if c in view.units])
+        layers.append(
+            pdk.Layer(
+                "ScatterplotLayer",
+                data=deck_data(dots),
+                id=f"{layer_id}-dots",
+                get_position=["lon", "lat"],
+                get_fill_color="colour",
+                get_radius=1,
+                radius_min_pixels=2.5,
+                radius_max_pixels=2.5,
+                pickable=True,
+                auto_highlight=True,
+            )
         )
-    return pdk.Layer(
-        "PolygonLayer",
-        data=deck_data(_explode(view.units.drop(columns=["lat", "lon"]))),
-        get_polygon="polygon",
-        **common,
-    )
+    return layers
+
+
+# Wheel zoom in small steps, keyboard zoom and pan (arrows, +/-), no rotation.
+CONTROLLER = {
+    "scrollZoom": {"speed": 0.004, "smooth": False},
+    "keyboard": True,
+    "doubleClickZoom": True,
+    "dragRotate": False,
+    "touchRotate": False,
+}
 
 
 def _deck(layers: list[pdk.Layer], view_state: pdk.ViewState, tooltip: Any) -> pdk.Deck:
     return pdk.Deck(
         layers=layers,
         initial_view_state=view_state,
+        views=[pdk.View(type="MapView", controller=CONTROLLER)],
         # No tiles. Leave map_style at pydeck's "__MAP_STYLE__" sentinel: Streamlit reads
         # it as "no base map", whereas map_style=None makes it fetch Carto's style.
         map_provider=None,
         tooltip=tooltip,
     )
+
+
+TOOLTIP_STYLE = {"backgroundColor": "#222", "color": "white", "fontSize": "14px"}
 
 
 def public_deck(
@@ -388,25 +677,34 @@ def public_deck(
     mode: str = "units",
     palette: str = DEFAULT_PALETTE,
     group: str | None = None,
+    edges: list[int] | None = None,
+    bounds: tuple[float, float, float, float] | None = None,
+    zoom_offset: float = 0.0,
+    nonce: int = 0,
+    height_px: int = MAP_HEIGHT_PX,
 ) -> pdk.Deck:
     """The public map of one release: units coloured by shown count ("units"), or a
-    smooth heat map from unit centres weighted by shown counts ("heat")."""
+    smooth heat map from unit centres weighted by shown counts ("heat"). `edges` and
+    `bounds` fix the colour scale and the extent (for comparing two designs fairly)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
-    view = map_view(index, layer, window, group, palette)
+    view = map_view(index, layer, window, group, palette, edges=edges)
     lat, lon = view.units["lat"].to_numpy(), view.units["lon"].to_numpy()
-    view_state = _view_state(lat, lon)
+    view_state = framing(
+        lat, lon, view.units["value"].to_numpy(), bounds, zoom_offset, nonce, height_px
+    ).view_state
     layers = context_layers(index, lat, lon)
+    km2 = layer.units.area_km2[view.codes] if len(view.codes) else np.ones(1)
     if mode == "units":
-        layers.append(_unit_layer(view, "public-units"))
+        layers += _unit_layer(view, "public-units", _unit_px(view_state, km2))
+        what = html_text(f"{view.group}, {view.window}")
         tooltip = {
-            "html": f"<b>{{unit}}</b><br/>{{label}} ({html_text(view.group)}, "
-            f"{html_text(view.window)})",
-            "style": {"backgroundColor": "#222", "color": "white", "fontSize": "13px"},
+            "html": f"<b>{{place}}</b><br/>Incidents shown: {{label}} ({what})"
+            "<br/>Unit: {size}, {households}<br/><small>Unit id {unit_id}</small>",
+            "style": TOOLTIP_STYLE,
         }
     else:
         heat = view.units[["lat", "lon", "value"]]
-        km2 = layer.units.area_km2[view.codes] if len(view.codes) else np.ones(1)
         layers.append(
             pdk.Layer(
                 "HeatmapLayer",
@@ -426,11 +724,28 @@ def public_deck(
     return _deck(layers, view_state, tooltip)
 
 
+def shared_edges(index: Index, layers: list[PublicLayer], window: str | None = None) -> list[int]:
+    """One set of class breaks for several designs' maps: from the largest value any of
+    them shows (banded designs keep their bands when all share them)."""
+    bands = {tuple(ly.design.bands) for ly in layers if ly.design.counts == "banded"}
+    if len(bands) == 1 and all(ly.design.counts == "banded" for ly in layers):
+        return list(next(iter(bands)))
+    vmax = 1.0
+    for ly in layers:
+        v = map_view(index, ly, window if window in (None, ALL_WINDOWS) else None).units["value"]
+        if len(v):
+            vmax = max(vmax, float(v.max()))
+    edges = [e for e in NICE_EDGES if e <= vmax]
+    if len(edges) > MAX_CLASSES:
+        pick = np.linspace(0, len(edges) - 1, MAX_CLASSES).round().astype(int)
+        edges = [edges[i] for i in sorted(set(pick.tolist()))]
+    return edges
+
+
 def _heat_radius(unit_km2: float, view: pdk.ViewState) -> int:
     """Heat kernel radius in pixels: about two units across at the opening zoom, so the
     smoothing never claims more precision than the units have."""
-    metres_per_px = 40_075_016.7 * math.cos(math.radians(view.latitude)) / (512 * 2**view.zoom)
-    return int(np.clip(2.0 * math.sqrt(unit_km2) * 1000 / metres_per_px, 10, 250))
+    return int(np.clip(2.0 * math.sqrt(unit_km2) * 1000 / metres_per_pixel(view), 10, 250))
 
 
 def legend(view: MapView) -> pd.DataFrame:
@@ -438,21 +753,23 @@ def legend(view: MapView) -> pd.DataFrame:
     return view.legend[["label", "colour"]].copy()
 
 
-def legend_markdown(view: MapView) -> str:
-    """The map key as markdown with coloured squares (no images, works offline)."""
-    return key_markdown(view.legend, f"{view.group}, {view.window} (incidents shown)")
+def legend_markdown(view: MapView, inline: bool = True) -> str:
+    """The map key as markdown with coloured squares (no images, works offline); on
+    one line under the map by default, so it stays on screen with the map."""
+    return key_markdown(view.legend, f"{view.group}, {view.window} (incidents shown)", inline)
 
 
-def key_markdown(legend: pd.DataFrame, title: str) -> str:
+def key_markdown(legend: pd.DataFrame, title: str, inline: bool = False) -> str:
     """Any key (label, colour rows) as markdown with coloured squares."""
     rows = [
-        f"<span style='display:inline-block;width:14px;height:14px;background:{c};"
-        f"border:1px solid #888;margin-right:6px;vertical-align:middle'></span>"
-        f"{markdown_text(lab, inline=True)}"
+        f"<span style='white-space:nowrap'><span style='display:inline-block;width:14px;"
+        f"height:14px;background:{c};border:1px solid #555;margin-right:6px;"
+        f"vertical-align:middle'></span>{markdown_text(lab, inline=True)}</span>"
         for lab, c in zip(legend["label"], legend["colour"], strict=True)
     ]
+    sep = " &nbsp; " if inline else "<br/>"
     # shown with HTML allowed: the title holds a group name, so it is escaped
-    return f"**{markdown_text(title, inline=True)}**<br/>" + "<br/>".join(rows)
+    return f"**{markdown_text(title, inline=True)}**<br/>" + sep.join(rows)
 
 
 def legend_chart(view: MapView) -> alt.Chart:
@@ -504,7 +821,8 @@ def describe_map(index: Index, layer: PublicLayer, view: MapView) -> str:
         if code < 0
     ]
     if hidden:
-        left_out.append(f"categories not shown: {markdown_text(', '.join(hidden), inline=True)}")
+        words = ", ".join(label(c) for c in hidden)
+        left_out.append(f"these categories: {markdown_text(words, inline=True)}")
     if d.min_count:
         left_out.append(
             f"cells with fewer than {d.min_count} incidents ({layer.suppressed_cells:,} "
@@ -525,10 +843,17 @@ def _level_words(level: str) -> str:
 
 
 # --- the risk view ------------------------------------------------------------------------
-def risk_deck(index: Index, evaluation: Evaluation, window: str | None = None) -> pdk.Deck:
+def risk_deck(
+    index: Index,
+    evaluation: Evaluation,
+    window: str | None = None,
+    zoom_offset: float = 0.0,
+    nonce: int = 0,
+    height_px: int = MAP_HEIGHT_PX,
+) -> pdk.Deck:
     """The same units coloured by identifiability, with a tooltip saying why: the
-    households in the unit, its published incidents in the window, the group and the
-    attacker that matter most."""
+    place, the unit's size and households, its published incidents in the window, the
+    group and the attacker that matter most."""
     layer = evaluation.layer
     units = layer.units
     per = unit_risk(evaluation, None if window == ALL_WINDOWS else _window_key(layer, window))
@@ -536,14 +861,12 @@ def risk_deck(index: Index, evaluation: Evaluation, window: str | None = None) -
     colours = palette_steps(RISK_PALETTE, len(RISK_EDGES))
     cls = np.clip(np.searchsorted(RISK_EDGES, per["r"].to_numpy(float), side="right") - 1, 0, None)
     lat, lon = units.centres(index, codes) if len(codes) else (np.empty(0), np.empty(0))
-    hh_word = " (assumed)" if units.households_assumed else ""
     groups = np.array(layer.grouping.groups, dtype=object)
     frame = pd.DataFrame(
         {
             S.UNIT: units.labels(index, codes),
             "r": per["r"].round(3).to_numpy(),
             "incidents": per["incidents"].astype(int).to_numpy(),
-            "households": [f"{h:,.0f}{hh_word}" for h in units.households[codes]],
             "group": groups[per["group"].to_numpy(int)] if len(codes) else [],
             "attacker": [ATTACKER_LABELS[a] for a in per["attacker"]],
             "colour": [hex_to_rgba(colours[c], 210) for c in cls.tolist()],
@@ -551,16 +874,76 @@ def risk_deck(index: Index, evaluation: Evaluation, window: str | None = None) -
             "lon": np.round(lon, COORD_DECIMALS),
         }
     )
+    _add_words(frame, index, units, codes, lat, lon)
     kind = _add_shapes(frame, index, units, codes)
     view = MapView(frame, risk_legend(), window_choice(layer, window), "", kind, "", codes)
-    layers = [*context_layers(index, lat, lon), _unit_layer(view, "risk-units")]
+    view_state = framing(
+        lat, lon, frame["incidents"].to_numpy(), None, zoom_offset, nonce, height_px
+    ).view_state
+    km2 = units.area_km2[codes] if len(codes) else np.ones(1)
+    layers = [
+        *context_layers(index, lat, lon),
+        *_unit_layer(view, "risk-units", _unit_px(view_state, km2)),
+    ]
     tooltip = {
-        "html": "<b>{unit}</b><br/>Most exposed incident: chance {r} of being linked"
-        "<br/>Households: {households}<br/>Published incidents in the window: {incidents}"
-        "<br/>Group: {group}<br/>Main attacker: {attacker}",
-        "style": {"backgroundColor": "#222", "color": "white", "fontSize": "13px"},
+        "html": "<b>{place}</b><br/>Most exposed incident: chance {r} of being linked"
+        "<br/>Unit: {size}, {households}<br/>Published incidents in the window: {incidents}"
+        "<br/>Group: {group}<br/>Main attacker: {attacker}<br/><small>Unit id {unit_id}</small>",
+        "style": TOOLTIP_STYLE,
     }
-    return _deck(layers, _view_state(lat, lon), tooltip)
+    return _deck(layers, view_state, tooltip)
+
+
+def trend_chart(frame: pd.DataFrame, unit: str, group: str, place: str = "") -> alt.Chart:
+    """One unit's shown count release by release (as police.uk shows for an area): the
+    public layer's own numbers, with a zero for releases where nothing was shown."""
+    windows = sorted(frame[S.WINDOW].unique())
+    mine = frame[(frame[S.UNIT] == unit) & (frame["group"] == group)]
+    counts = mine.groupby(S.WINDOW)["count"].sum().reindex(windows, fill_value=0)
+    data = pd.DataFrame({"release": windows, "shown": counts.to_numpy()})
+    title = f"{group} shown in {place or unit}, release by release"
+    return (
+        alt.Chart(data, title=alt.TitleParams(title, anchor="start"))
+        .mark_line(point=True, color=PALETTES[DEFAULT_PALETTE][3])
+        .encode(
+            x=alt.X("release:O", title="Release", sort=windows),
+            y=alt.Y("shown:Q", title="Incidents shown"),
+            tooltip=[alt.Tooltip("release:O"), alt.Tooltip("shown:Q", title="Shown")],
+        )
+        .properties(height=220)
+    )
+
+
+def small_cells(layer: PublicLayer) -> tuple[int, int]:
+    """Published cells (unit, window, group) that hold exactly one and exactly two
+    incidents: the ones an attacker looks at first (ARX reports them as 'uniques')."""
+    true = layer.cell_true[layer.cell_group >= 0]
+    return int((true == 1).sum()), int((true == 2).sum())
+
+
+def risk_histogram(evaluation: Evaluation) -> alt.Chart:
+    """How many published incidents have each chance of being linked (the score's
+    distribution, not only its mean), on the risk view's classes."""
+    ok = evaluation.published & evaluation.shown
+    r, n = evaluation.r[ok], evaluation.n[ok].astype(float)
+    cls = np.clip(np.searchsorted(RISK_EDGES, r, side="right") - 1, 0, len(RISK_EDGES) - 1)
+    legend = risk_legend()
+    counts = np.bincount(cls, weights=n, minlength=len(RISK_EDGES))
+    data = legend.assign(incidents=counts.round().astype(int), order=range(len(legend)))
+    return (
+        alt.Chart(data, title="Published incidents by their chance of being linked")
+        .mark_bar()
+        .encode(
+            x=alt.X("label:N", sort=alt.SortField("order"), title="Chance of being linked"),
+            y=alt.Y("incidents:Q", title="Incidents"),
+            color=alt.Color("colour:N", scale=None),
+            tooltip=[
+                alt.Tooltip("label:N", title="Chance"),
+                alt.Tooltip("incidents:Q", format=",", title="Incidents"),
+            ],
+        )
+        .properties(height=220)
+    )
 
 
 def risk_legend() -> pd.DataFrame:
@@ -677,9 +1060,18 @@ def frontier_chart(
     df = frontier_df.copy()
     if df.empty:
         return alt.Chart(pd.DataFrame({"x": []})).mark_point()
-    df["design"] = df["granularity"] + ", " + df["frequency"]
+    # plain words, not codes: "H3 hexagons at resolution 8, updated monthly"
+    words = {g: Design(granularity=g).spatial.describe() for g in df["granularity"].unique()}
+    df["design"] = df["granularity"].map(words) + ", updated " + df["frequency"]
+    # Detail is read as what it is: the typical published unit's size, on a log scale
+    # with small units at the top (the y of a point is minus log10 of its km²).
+    df["km2"] = 10 ** -df["detail"]
     x = alt.X("score:Q", scale=alt.Scale(domain=[0, 100]), title="Identifiability score")
-    y = alt.Y("detail:Q", title="Detail (smaller units are higher)")
+    y = alt.Y(
+        "km2:Q",
+        scale=alt.Scale(type="log", reverse=True),
+        title="Typical unit size, km² (log scale; smaller, more detailed units are higher)",
+    )
     base = alt.Chart(df)
     points = base.mark_circle(size=60, opacity=0.8).encode(
         x=x,
@@ -687,10 +1079,16 @@ def frontier_chart(
         color=alt.Color(
             "frequency:N",
             scale=alt.Scale(
-                domain=["weekly", "monthly", "quarterly"], range=["#35b779", "#31688e", "#440154"]
+                domain=["weekly", "monthly", "quarterly"], range=["#1f9e89", "#3a528b", "#3b0150"]
             ),
+            title="Updated",
         ),
-        tooltip=["design", alt.Tooltip("score:Q", format=".1f"), "median_unit_km2", "efficient"],
+        tooltip=[
+            alt.Tooltip("design:N", title="Design"),
+            alt.Tooltip("score:Q", format=".1f", title="Score"),
+            alt.Tooltip("km2:Q", format=".3g", title="Typical unit, km²"),
+            alt.Tooltip("efficient:N", title="On the frontier"),
+        ],
     )
     line = (
         alt.Chart(df[df["efficient"]])
@@ -700,9 +1098,9 @@ def frontier_chart(
     layers = [line, points]
     marks = []
     if current is not None:
-        marks.append({"score": current[0], "detail": current[1], "which": "current design"})
+        marks.append({"score": current[0], "km2": 10 ** -current[1], "which": "current design"})
     if pinned is not None:
-        marks.append({"score": pinned[0], "detail": pinned[1], "which": "pinned design"})
+        marks.append({"score": pinned[0], "km2": 10 ** -pinned[1], "which": "pinned design"})
     if marks:
         m = pd.DataFrame(marks)
         layers.append(

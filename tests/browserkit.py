@@ -39,8 +39,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(timeout: float = 120.0) -> Iterator[str]:
-    """`streamlit run app.py` on a free port; yields its URL; kills its process group."""
+def streamlit_server(timeout: float = 120.0, workspace: Path | None = None) -> Iterator[str]:
+    """`streamlit run app.py` on a free port; yields its URL; kills its process group.
+    The app's workspace (design log, kept uploads) is `workspace`, else a fresh
+    temporary folder: a test never writes into the project or another run's log."""
+    import tempfile
+
+    tmp = None
+    if workspace is None:
+        tmp = tempfile.TemporaryDirectory(prefix="crimedash-ws-")
+        workspace = Path(tmp.name)
+    env = {k: v for k, v in os.environ.items() if k != "CRIMEDASH_LOG"}
+    env["CRIMEDASH_WORKSPACE"] = str(workspace)
     port = free_port()
     venv_bin = Path(sys.executable).parent
     cmd = [
@@ -59,7 +69,7 @@ def streamlit_server(timeout: float = 120.0) -> Iterator[str]:
         "none",
     ]
     log = open(os.devnull, "wb")  # noqa: SIM115  (closed in finally)
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=log, start_new_session=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=log, start_new_session=True, env=env)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + timeout
@@ -81,6 +91,8 @@ def streamlit_server(timeout: float = 120.0) -> Iterator[str]:
         except (ProcessLookupError, subprocess.TimeoutExpired):
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
+        if tmp is not None:
+            tmp.cleanup()
 
 
 @contextmanager

@@ -357,3 +357,165 @@ def test_the_attack_sits_beside_the_score(app):
     assert certain == f"{promised.certain_share:.1%}"
     sentences = "\n".join(m.value for m in app.markdown)
     assert "a neighbour who saw the police call could prove" in sentences.lower()
+
+
+# --- issue 14: one rule for app and CLI, plain words, nothing lost ---------------------
+def test_quarterly_in_the_app_is_quarterly_in_the_cli(capsys):
+    """The same choice through both faces gives the same design and the same score:
+    choosing Quarterly raises the time shown to the quarter in both (one rule,
+    `design.precision_for_frequency`)."""
+    import json
+
+    from crimedash.cli import main
+    from crimedash.sample import sample_paths
+
+    at = start()
+    at.radio(key=K.FREQUENCY).set_value("quarterly").run()
+    no_errors(at)
+    assert at.radio(key=K.TIME_PRECISION).value == "quarter"
+    app_design, app_score = shown_design(at), score_of(at)
+
+    p = sample_paths()
+    args = ["assess", str(p["incidents"]), "--households", str(p["households"])]
+    args += ["--areas", str(p["output_areas"]), "--areas", str(p["neighbourhoods"])]
+    assert main([*args, "--frequency", "quarterly", "--no-what-ifs", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["design"]["frequency"] == "quarterly"
+    assert out["design"]["time_precision"] == app_design.time_precision == "quarter"
+    assert f"{out['score']:.1f}" == app_score
+
+
+def test_projector_mode_from_the_link_stays_in_the_link():
+    at = start({"projector": "1"})
+    no_errors(at)
+    assert at.toggle(key=K.PROJECTOR).value is True
+    assert at.query_params["projector"] == ["1"] or at.query_params["projector"] == "1"
+    # the verdict is a badge in AA colours, beside the score
+    assert any("cd-verdict" in m.value for m in at.markdown)
+    at.toggle(key=K.PROJECTOR).set_value(False).run()
+    assert "projector" not in at.query_params
+
+
+def _deck_view(at, i: int = 0) -> dict:
+    import json
+
+    return json.loads(at.get("deck_gl_json_chart")[i].proto.json)["initialViewState"]
+
+
+def test_zoom_buttons_move_the_view_and_reset_returns():
+    at = start()
+    opening = _deck_view(at)
+    at.button(key=K.ZOOM_IN).click().run()
+    assert _deck_view(at)["zoom"] == pytest.approx(opening["zoom"] + 1, abs=1e-3)
+    at.button(key=K.ZOOM_OUT).click().run()
+    at.button(key=K.ZOOM_OUT).click().run()
+    assert _deck_view(at)["zoom"] == pytest.approx(opening["zoom"] - 1, abs=1e-3)
+    at.button(key=K.ZOOM_RESET).click().run()
+    reset = _deck_view(at)
+    assert reset["zoom"] == pytest.approx(opening["zoom"], abs=1e-3)
+    # every number changes by a hair, so deck.gl re-applies the view after a pan
+    assert reset["longitude"] != opening["longitude"] and reset["zoom"] != opening["zoom"]
+
+
+def test_the_map_says_its_scale_and_words_not_codes(app):
+    captions = [c.value for c in app.caption]
+    assert any(c.startswith("Scale at the opening view:") and "km²" in c for c in captions)
+    at = start({"categories": '["anti_social_behaviour"]'})  # every other one left out
+    no_errors(at)
+    text = "\n".join(m.value for m in at.markdown)
+    assert "Not shown:" in text and "Residential burglary" in text
+    assert "burglary_residential" not in text and "shoplifting" not in text
+
+
+def test_compare_says_the_difference_in_words_on_one_scale():
+    at = start()
+    at.button(key=K.PIN_BUTTON).click().run()
+    at.slider(key=K.H3_RES).set_value(9).run()
+    no_errors(at)
+    said = next(m.value for m in at.markdown if m.value.startswith("**What differs:**"))
+    assert "H3 hexagons at resolution 9 instead of H3 hexagons at resolution 8" in said
+    assert "h3:" not in said
+    import json
+
+    decks = [json.loads(d.proto.json) for d in at.get("deck_gl_json_chart")[1:]]
+    assert len(decks) == 2
+    assert decks[0]["initialViewState"] == decks[1]["initialViewState"]  # one extent
+    colours = [
+        {tuple(r["colour"]) for ly in d["layers"] if ly["id"] == "public-units" for r in ly["data"]}
+        for d in decks
+    ]
+    from crimedash import viz
+
+    palette = {tuple(viz.hex_to_rgba(c)) for c in viz.PALETTES[viz.DEFAULT_PALETTE]}
+    assert colours[0] <= palette and colours[1] <= palette
+    keys = [m.value for m in at.markdown if "(incidents shown)" in m.value]
+    assert len(keys) >= 3  # the main map's key and one under each compared map
+    assert keys[-1].split("<br/>", 1)[1] == keys[-2].split("<br/>", 1)[1]  # one scale
+
+
+def test_an_upload_survives_a_refresh(monkeypatch, tmp_path):
+    """The files are kept in the workspace under their fingerprint; the URL names the
+    fingerprint; a new session (a refresh) with that URL loads them again."""
+    monkeypatch.setenv("CRIMEDASH_WORKSPACE", str(tmp_path))
+    from crimedash.sample import sample_paths
+    from crimedash.ui import data
+
+    month = sorted(sample_paths()["police_uk_dir"].glob("*.csv"))[0]
+    at = start()
+    at.session_state[K.INJECT_UPLOAD] = {"incidents": [(month.name, month.read_bytes())]}
+    at.run()
+    no_errors(at)
+    key = at.session_state[K.DATASET_KEY]
+    assert key.startswith(data.UPLOAD_PREFIX)
+    assert at.query_params["data"] in (key, [key])
+    assert (tmp_path / "uploads" / key.removeprefix(data.UPLOAD_PREFIX) / "manifest.json").exists()
+
+    same = start({"data": key})  # a refresh while the server still holds the data
+    assert same.session_state[K.DATASET_KEY] == key
+    assert month.name in same.session_state[K.DATASET_LABEL]  # named, not "the sample"
+
+    data._store().pop(key)  # as after a server restart: only the workspace has it
+    again = start({"data": key})
+    no_errors(again)
+    assert again.session_state[K.DATASET_KEY] == key
+    assert month.name in again.session_state[K.DATASET_LABEL]
+    assert any("again from the workspace" in i.value for i in again.info)
+
+
+def test_a_link_to_data_not_in_the_workspace_falls_back_and_says_so(monkeypatch, tmp_path):
+    monkeypatch.setenv("CRIMEDASH_WORKSPACE", str(tmp_path))
+    at = start({"data": "upload:0123456789abcdef0123"})
+    assert not at.exception
+    assert at.session_state[K.DATASET_KEY] == "sample"
+    assert any("not in this workspace" in i.value for i in at.info)
+    at = start({"data": "upload:../../etc"})  # never a path
+    assert not at.exception and at.session_state[K.DATASET_KEY] == "sample"
+
+
+def test_undo_and_redo_walk_the_designs_shown():
+    at = start()
+    at.radio(key=K.FREQUENCY).set_value("weekly").run()
+    at.slider(key=K.H3_RES).set_value(9).run()
+    assert shown_design(at) == Design(granularity="h3:9", frequency="weekly")
+    at.button(key=K.UNDO_BUTTON).click().run()
+    assert shown_design(at) == Design(frequency="weekly")
+    at.button(key=K.UNDO_BUTTON).click().run()
+    assert shown_design(at) == Design()
+    assert at.button(key=K.UNDO_BUTTON).disabled
+    at.button(key=K.REDO_BUTTON).click().run()
+    assert shown_design(at) == Design(frequency="weekly")
+    at.radio(key=K.COUNTS).set_value("rounded").run()  # a new change forgets the redo
+    assert at.button(key=K.REDO_BUTTON).disabled
+    no_errors(at)
+
+
+def test_a_picked_unit_shows_its_trend():
+    at = start()
+    pick = at.selectbox(key=K.TREND_UNIT)
+    assert pick.value is None and len(pick.options) > 1
+    assert all(o.startswith("in ") for o in pick.options[1:])  # the area holding it
+    charts = len(at.get("vega_lite_chart"))
+    pick.select_index(1).run()
+    no_errors(at)
+    assert len(at.get("vega_lite_chart")) == charts + 1
+    assert any("release by release" in c.proto.spec for c in at.get("vega_lite_chart"))

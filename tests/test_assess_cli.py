@@ -116,3 +116,21 @@ def test_bad_designs_exit_1_with_a_message(capsys, args, message):
 def test_missing_file_exits_1(capsys, tmp_path):
     assert main(["assess", str(tmp_path / "nope.csv")]) == 1
     assert "nope.csv" in capsys.readouterr().err
+
+
+def test_the_json_score_is_the_assessments_score(capsys):
+    """The printed numbers are the model's, rounded to two decimals, not a constant or a
+    coarser rounding (mutation testing found `round(score, 2)` could become `round(2)`,
+    a score of 2 for every design, and no test noticed)."""
+    from pathlib import Path
+
+    from crimedash.assessment import assess
+    from crimedash.dataset import load_dataset
+    from crimedash.design import Design
+
+    generic = str(Path(__file__).parent / "data" / "load" / "generic.csv")
+    a = assess(load_dataset([generic]).index, Design(), with_what_ifs=False)
+    assert round(a.score, 3) != round(a.score, 2)  # more decimals than shown: rounding shows
+    out = _assess(capsys, generic, "--no-what-ifs")
+    assert out["score"] == round(a.score, 2)
+    assert out["attackers"] == {k: round(v, 2) for k, v in a.attackers.items()}

@@ -6,6 +6,7 @@ the main views go to screenshots/ (git-ignored) for a person to look at."""
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
 
 import pytest
 from browserkit import (
@@ -31,14 +32,22 @@ SHOTS = ROOT / "screenshots"
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
+def server():
     pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    with streamlit_server() as url, chromium(tmp_path_factory.mktemp("chromium")) as pg:
+    with streamlit_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def page(server, tmp_path_factory):
+    url = server
+    with chromium(tmp_path_factory.mktemp("chromium")) as pg:
         requests: list[str] = []
         pg.on("request", lambda r: requests.append(r.url))
         pg.goto(url)
         pg.locator(MAP_CANVAS).first.wait_for(timeout=120_000)
         wait_idle(pg)
+        pg.app_url = url  # type: ignore[attr-defined]
         pg.outside_requests = [  # type: ignore[attr-defined]
             u for u in requests if not u.startswith((url, "data:", "blob:"))
         ]
@@ -143,3 +152,91 @@ def test_a_bad_upload_is_refused_in_the_browser(page):
     page.locator(MAP_CANVAS).first.wait_for(timeout=60_000)
     wait_idle(page)
     assert score_text(page) == before
+
+
+# --- issue 14: readable at workshop sizes, nothing lost on refresh ----------------------
+CLIPPED_JS = """() => {
+    const out = [];
+    for (const sel of ["[data-testid='stMetricValue']", "[data-testid='stMetricLabel']"]) {
+        for (const el of document.querySelectorAll(sel)) {
+            for (const e of [el, ...el.querySelectorAll('*')]) {
+                const cut = e.scrollWidth > e.clientWidth + 1
+                    && getComputedStyle(e).overflowX !== 'visible';
+                if (cut || (e.textContent || '').trim().endsWith('…')) out.push(el.textContent);
+            }
+        }
+    }
+    return out;
+}"""
+
+
+@contextmanager
+def open_page(page, width: int, height: int, query: str = ""):
+    """A new tab (a new session) at a size, once the map is drawn; the module's
+    browser is reused (Playwright's sync API allows one per thread)."""
+    pg = page.context.new_page()
+    try:
+        pg.set_viewport_size({"width": width, "height": height})
+        pg.goto(page.app_url + query)
+        pg.locator(MAP_CANVAS).first.wait_for(timeout=120_000)
+        wait_idle(pg)
+        pg.wait_for_timeout(800)
+        yield pg
+    finally:
+        pg.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1024, 768), (1280, 720), (1440, 900)])
+@pytest.mark.parametrize("projector", [False, True])
+def test_no_key_figure_is_cut_at_workshop_widths(page, width, height, projector):
+    with open_page(page, width, height, "?projector=1" if projector else "") as pg:
+        metrics = pg.locator("[data-testid='stMetricValue']")
+        assert metrics.count() >= 4
+        assert pg.evaluate(CLIPPED_JS) == []
+        SHOTS.mkdir(exist_ok=True)
+        mode = "projector" if projector else "normal"
+        pg.screenshot(path=str(SHOTS / f"width-{width}-{mode}.png"))
+
+
+def test_projector_mode_shows_map_score_and_verdict_without_scrolling(page):
+    with open_page(page, 1280, 720, "?projector=1") as pg:
+        for sel in (MAP_CANVAS, "[data-testid='stMetricValue']", ".cd-verdict"):
+            box = pg.locator(sel).first.bounding_box()
+            assert box is not None, sel
+            assert box["y"] >= 0 and box["y"] + box["height"] <= 720, (sel, box)
+            assert box["x"] + box["width"] <= 1280, (sel, box)
+        assert pg.evaluate("getComputedStyle(document.documentElement).fontSize") == "18px"
+        assert "projector=1" in pg.url
+
+
+def test_zoom_buttons_change_the_map(page):
+    with open_page(page, 1280, 900) as pg:
+        chart = pg.locator("[data-testid='stDeckGlJsonChart']").first
+        before = chart.screenshot()
+        pg.get_by_role("button", name="+ Zoom in").click()
+        wait_idle(pg)
+        pg.wait_for_timeout(1000)
+        assert chart.screenshot() != before
+        pg.get_by_role("button", name="Reset view").click()
+        wait_idle(pg)
+        assert map_colours(pg) > 10
+
+
+def test_an_upload_survives_a_refresh_in_the_browser(page):
+    from crimedash.sample import sample_paths
+
+    month = sorted(sample_paths()["police_uk_dir"].glob("*.csv"))[0]
+    with open_page(page, 1280, 900) as pg:
+        pg.get_by_role("tab", name="Data").click()
+        uploader = pg.locator("[data-testid='stFileUploader']").filter(has_text="Incidents:")
+        uploader.locator("input[type='file']").set_input_files(str(month))
+        uploader.locator("[data-testid='stFileChip']").first.wait_for()
+        wait_idle(pg)
+        pg.get_by_role("button", name="Load these files").click()
+        pg.wait_for_url("**data=upload*", timeout=120_000)
+        wait_idle(pg)
+        pg.reload()
+        pg.locator(MAP_CANVAS).first.wait_for(timeout=120_000)
+        wait_idle(pg)
+        assert "data=upload" in pg.url
+        pg.get_by_text(f"incidents from {month.name}").first.wait_for(timeout=60_000)

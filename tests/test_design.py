@@ -106,3 +106,26 @@ def test_settings_doc_is_generated_from_the_table():
 
     doc = Path(__file__).resolve().parents[1] / "docs" / "design-settings.md"
     assert doc.read_text() == settings_markdown(), "regenerate docs/design-settings.md"
+
+
+@pytest.mark.parametrize(
+    ("frequency", "precision", "shown"),
+    [
+        ("quarterly", "month", "quarter"),  # a quarterly map shows quarters (¶34)
+        ("monthly", "month", "month"),
+        ("weekly", "month", "month"),  # the time shown stays coarser than the interval
+        ("daily", "day", "day"),
+        ("quarterly", "day", "quarter"),
+        ("realtime", "week", "week"),
+    ],
+)
+def test_one_frequency_rule_for_app_and_cli(frequency, precision, shown):
+    from crimedash.design import precision_for_frequency
+
+    assert precision_for_frequency(frequency, precision) == shown
+
+
+def test_the_cli_help_says_what_frequency_does_to_the_time_shown():
+    from crimedash.design import SETTINGS_BY_NAME
+
+    assert "quarterly releases show quarters" in SETTINGS_BY_NAME["time_precision"].help

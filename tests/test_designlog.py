@@ -229,3 +229,14 @@ def test_a_kill_during_writes_leaves_a_sound_log(tmp_path: Path) -> None:
     log = DesignLog(path)  # and it can be written again
     assert len(log.list(limit=1000)) >= 20
     log.record_assessment(Design(granularity="h3:6"), ASSESSMENT, "after")
+
+
+def test_the_log_lives_in_the_workspace_not_the_users_folder(monkeypatch, tmp_path: Path) -> None:
+    """One log per project folder (or $CRIMEDASH_WORKSPACE), not one per OS user that
+    every clone shares."""
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setenv("CRIMEDASH_WORKSPACE", str(tmp_path / "ws"))
+    assert default_path() == tmp_path / "ws" / "designs.sqlite3"
+    monkeypatch.delenv("CRIMEDASH_WORKSPACE")
+    monkeypatch.chdir(tmp_path)
+    assert default_path() == tmp_path / ".crimedash" / "designs.sqlite3"

@@ -92,3 +92,49 @@ def test_a_rejection_is_recorded_and_a_past_design_reloads(log_path: Path) -> No
     assert not at.exception, [e.message for e in at.exception]
     assert any("Loaded design" in i.value for i in at.info)
     assert at.radio(key=K.FREQUENCY).value == record.design.frequency
+
+
+def test_the_form_is_cleared_when_the_design_changes(log_path: Path) -> None:
+    at = start()
+    fill(at, **{E.CONTACT: "call Sam"})  # refused (no email), but the form is submitted
+    at.text_area(key=E.RATIONALE).input("Residents asked for it.")
+    at.button(key=E.SUBMIT).click().run()
+    assert at.text_input(key=E.REVIEWER).value == "Sam Reviewer"
+    at.radio(key=K.FREQUENCY).set_value("quarterly").run()
+    assert not at.exception
+    assert at.text_input(key=E.REVIEWER).value == ""  # a decision belongs to one design
+    assert at.text_area(key=E.RATIONALE).value == ""
+    assert at.text_area(key=E.JUSTIFICATION).value == ""
+    assert at.text_input(key=E.PUBLISHER).value == "Ashbourne Vale Council"  # the org stays
+    assert any("design changed" in i.value for i in at.info)
+
+
+def test_a_missing_reviewer_is_said_in_the_apps_words(log_path: Path) -> None:
+    at = start()
+    fill(at, **{E.REVIEWER: ""}).button(key=E.SUBMIT).click().run()
+    errors = [e.value for e in at.error]
+    assert any("reviewer's name" in e for e in errors), errors
+    assert not any("--" in e for e in errors)  # no CLI option as a hint in the app
+
+
+def test_designs_made_on_other_data_are_hidden_and_need_a_confirmation(log_path: Path) -> None:
+    from crimedash.assessment import assess
+    from crimedash.design import Design
+    from crimedash.ui import data
+
+    log = DesignLog(log_path)
+    a = assess(data.sample().index, Design(frequency="weekly"))
+    other_id = log.record_assessment(Design(frequency="weekly"), a, "0" * 16)
+    at = start()
+    picks = [s for s in at.selectbox if s.key == E.HISTORY_PICK]
+    assert not picks  # only a design on other data is logged: nothing listed by default
+    assert any("No designs are logged for this data" in c.value for c in at.caption)
+
+    at.checkbox(key=E.SHOW_OTHER).check().run()
+    at.selectbox(key=E.HISTORY_PICK).set_value(other_id).run()
+    assert any("made and scored on other data" in w.value for w in at.warning)
+    assert at.button(key=E.RELOAD).disabled
+    at.checkbox(key=E.CONFIRM_OTHER).check().run()
+    at.button(key=E.RELOAD).click().run()
+    assert not at.exception
+    assert at.radio(key=K.FREQUENCY).value == "weekly"

@@ -118,6 +118,9 @@ def test_the_report_reads_as_a_privacy_impact_assessment(bundle: Path) -> None:
     findings = md.split("## Findings")[1].split("## What-ifs")[0]
     assert re.search(r"¶\d+", findings)  # findings cite the guidance
     assert str(SEED) not in md  # the seed stays in the manifest
+    design = md.split("## The design")[1]
+    # the design shows every category: said in words, not as "none"
+    assert re.search(r"categories\s*\|\s*all categories shown", design), design[:600]
 
 
 def test_the_html_fetches_nothing(bundle: Path) -> None:

@@ -121,9 +121,10 @@ def test_describe_map_names_unit_window_counts_and_what_is_left_out(index):
         "Not shown:",
         "fewer than 3",
         "¶22-23",
-        "anti_social_behaviour",
+        "Anti-social behaviour",  # the category's label, never its code
     ):
         assert words in text
+    assert "anti_social_behaviour" not in text
 
 
 @pytest.mark.parametrize("granularity", GRANULARITIES)
@@ -171,3 +172,226 @@ def test_static_map_has_one_feature_per_unit(index):
 def test_palettes_are_validated():
     with pytest.raises(ValueError, match="palette must be one of"):
         viz.palette_steps("rainbow", 3)
+
+
+def test_rings_keep_every_part_of_every_shape_in_order():
+    """Polygon rings for the map: one row per unit, every part of a multipolygon, nothing
+    for a missing or empty shape; the same coordinates shapely gives shape by shape."""
+    from shapely.geometry import MultiPolygon, Polygon, box
+
+    from crimedash.viz import _rings
+
+    shapes = [box(0, 0, 1, 1), None, MultiPolygon([box(0, 0, 1, 1), box(2, 2, 3, 3)]), Polygon()]
+    rings = _rings(np.array(shapes, dtype=object))
+    assert [len(r) for r in rings] == [1, 0, 2, 0]
+    assert rings[2][1] == [list(c) for c in box(2, 2, 3, 3).exterior.coords]
+    assert rings[0] == [[list(c) for c in box(0, 0, 1, 1).exterior.coords]]
+
+
+# --- issue 14: a map an analyst can read ----------------------------------------------
+def test_framing_reports_far_points_instead_of_fitting_them():
+    """A city of 200 unit centres and 5 recorded far away (as the City of London's
+    points in Wales): the view holds the city, the 5 are counted as a finding."""
+    rng = np.random.default_rng(3)
+    lat = np.r_[51.515 + rng.normal(0, 0.004, 200), [51.48, 52.1, 53.4, 51.6, 54.8]]
+    lon = np.r_[-0.09 + rng.normal(0, 0.006, 200), [-3.2, -4.0, -2.2, -4.99, -1.5]]
+    weights = np.r_[np.full(200, 80.0), np.ones(5)]
+    f = viz.framing(lat, lon, weights)
+    la0, la1, lo0, lo1 = f.bounds
+    assert la0 <= lat[:200].min() and la1 >= lat[:200].max()  # every city unit in view
+    assert lo0 <= lon[:200].min() and lo1 >= lon[:200].max()
+    assert lo0 > -0.2 and la1 < 51.6  # not stretched towards Wales
+    assert f.far_units == 5 and f.far_weight == 5.0
+    assert f.far_km > 300  # the farthest, in County Durham (~370 km away)
+    assert f.view_state.zoom > 11  # a city, not a country
+    assert "5 units holding 5 incidents shown" in viz.far_note(f)
+
+
+def test_a_compact_city_has_nothing_far(index):
+    layer = apply_design(index, Design())
+    view = viz.map_view(index, layer)
+    f = viz.framing(view.units["lat"], view.units["lon"], view.units["value"])
+    assert f.far_units == 0 and viz.far_note(f) == ""
+
+
+def test_tooltips_name_the_place_its_size_and_households_not_an_id_alone(index):
+    layer = apply_design(index, Design(granularity="h3:8"))
+    deck = viz.public_deck(index, layer)
+    html = deck._tooltip["html"]
+    assert html.startswith("<b>{place}</b>")  # the place first, the id only small below
+    for field in ("{place}", "{size}", "{households}", "{label}"):
+        assert field in html
+    rows = next(ly for ly in json.loads(deck.to_json())["layers"] if ly["id"] == "public-units")
+    for row in rows["data"]:
+        assert row["place"].startswith("in ")  # areas are loaded: the one holding it
+        assert row["size"].endswith("km²")
+        assert row["households"].split()[0].replace(",", "").isdigit()  # "95", never "95.0"
+        assert row["households"].split()[1].startswith("household")
+
+
+@pytest.mark.parametrize(("value", "words"), [(95.0, "95 households"), (1.0, "1 household")])
+def test_households_in_words(value, words):
+    assert viz.households_words(value) == words
+    assert viz.households_words(value, assumed=True) == words + " (assumed)"
+
+
+def test_group_names_are_escaped_in_tooltips(index):
+    cat = index.categories[0]
+    design = Design(grouping=((cat, "<img src=x onerror=alert(1)>"),))
+    layer = apply_design(index, design)
+    group = "<img src=x onerror=alert(1)>"
+    deck = viz.public_deck(index, layer, group=group)
+    assert group not in deck._tooltip["html"]
+    assert "&lt;img" in deck._tooltip["html"]
+    text = viz.risk_deck(index, evaluate(index, design), viz.ALL_WINDOWS).to_json()
+    assert "<img" not in text
+
+
+def test_small_units_stay_visible_as_dots(index):
+    """Zoomed out until hexagons are under a few pixels (a national month), the units
+    lose their outlines (which would hide the fills) and gain dots of visible size."""
+    layer = apply_design(index, Design(granularity="h3:9"))
+    near = json.loads(viz.public_deck(index, layer).to_json())
+    far = json.loads(viz.public_deck(index, layer, zoom_offset=-6).to_json())
+    assert "public-units-dots" not in {ly["id"] for ly in near["layers"]}
+    dots = next(ly for ly in far["layers"] if ly["id"] == "public-units-dots")
+    assert dots["radiusMinPixels"] >= 2
+    units = next(ly for ly in far["layers"] if ly["id"] == "public-units")
+    assert units["stroked"] is False
+    assert_no_incident_coordinates(json.dumps(far), INCIDENTS)
+
+
+def test_zoom_is_gentle_keyboard_driven_and_reset_reapplies(index):
+    layer = apply_design(index, Design())
+    base = json.loads(viz.public_deck(index, layer).to_json())
+    controller = base["views"][0]["controller"]
+    assert controller["keyboard"] is True
+    assert controller["scrollZoom"]["speed"] < 0.01  # deck.gl's default jumps levels
+    closer = json.loads(viz.public_deck(index, layer, zoom_offset=1).to_json())
+    assert closer["initialViewState"]["zoom"] == pytest.approx(base["initialViewState"]["zoom"] + 1)
+    reset = json.loads(viz.public_deck(index, layer, nonce=1).to_json())["initialViewState"]
+    for key in ("latitude", "longitude", "zoom"):
+        assert reset[key] != base["initialViewState"][key]
+        assert reset[key] == pytest.approx(base["initialViewState"][key], abs=1e-6)
+
+
+def test_context_names_the_areas(index):
+    spec = json.loads(viz.public_deck(index, apply_design(index, Design())).to_json())
+    names = next(ly for ly in spec["layers"] if ly["id"] == "context-names")
+    coarsest = min(index.areas.values(), key=lambda a: a.n)
+    largest = np.argsort(-coarsest.area_km2, kind="stable")[: viz.CONTEXT_LABEL_MAX]
+    assert sorted(r["name"] for r in names["data"]) == sorted(coarsest.codes[largest].tolist())
+    assert not any(
+        str(v).startswith("@@=") for k, v in names.items() if k != "getText" and k != "getPosition"
+    )
+
+
+@pytest.mark.parametrize(("zoom", "words"), [(12.0, "Scale at the opening view:"), (6.0, "km.")])
+def test_scale_note(zoom, words):
+    note = viz.scale_note(pdk.ViewState(latitude=52.0, longitude=-1.0, zoom=zoom), 0.74)
+    assert words in note and "0.74 km²" in note
+
+
+def test_shared_edges_put_two_designs_on_one_scale(index):
+    fine = apply_design(index, Design(granularity="h3:9"))
+    coarse = apply_design(index, Design(granularity="h3:7"))
+    edges = viz.shared_edges(index, [fine, coarse])
+    vmax = max(viz.map_view(index, ly).units["value"].max() for ly in (fine, coarse))
+    assert edges[0] == 1 and edges[-1] <= vmax
+    assert edges == viz._edges(viz.map_view(index, coarse).units["value"].to_numpy(), coarse)
+    a = viz.map_view(index, fine, edges=edges)
+    b = viz.map_view(index, coarse, edges=edges)
+    assert a.legend.equals(b.legend)
+
+
+# --- colours that survive a projector ---------------------------------------------------
+def _luminance(colour: str) -> float:
+    """WCAG 2.x relative luminance of an sRGB hex colour."""
+    c = np.array([int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)])
+    lin = np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return float(lin @ [0.2126, 0.7152, 0.0722])
+
+
+def contrast(a: str, b: str) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def test_contrast_worked_example():
+    assert contrast("#000000", "#ffffff") == pytest.approx(21.0)
+    assert contrast("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)
+
+
+@pytest.mark.parametrize("palette", [viz.DEFAULT_PALETTE, viz.RISK_PALETTE])
+def test_map_classes_keep_non_text_contrast_on_white(palette):
+    """WCAG 1.4.11: graphics need 3:1 against what is next to them (the white page):
+    the lightest class is never yellow on white."""
+    for colour in viz.PALETTES[palette]:
+        assert contrast(colour, "#ffffff") >= 3.0, colour
+
+
+def test_verdict_badges_and_legend_text_pass_aa():
+    for colour in viz.VERDICT_COLOURS.values():
+        assert contrast("#ffffff", colour) >= 4.5, colour  # white bold text on the badge
+    assert contrast("#31333f", "#ffffff") >= 4.5  # Streamlit's text colour for the keys
+
+
+def test_public_and_risk_maps_do_not_share_colours():
+    """Different hues: 'dark means more crime' is never read as 'dark means risky'."""
+    public = set(viz.PALETTES[viz.DEFAULT_PALETTE])
+    risk = set(viz.PALETTES[viz.RISK_PALETTE])
+    assert not public & risk
+
+    def hue(c: str) -> float:
+        r, g, b = (int(c.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
+        import colorsys
+
+        return colorsys.rgb_to_hsv(r / 255, g / 255, b / 255)[0] * 360
+
+    assert all(hue(c) < 40 or hue(c) > 320 for c in risk)  # reds and oranges
+    assert all(160 <= hue(c) <= 300 for c in public)  # teals, blues, purples
+
+
+def test_frontier_explains_its_detail_axis(index):
+    a = assess(index, Design())
+    chart = viz.frontier_chart(frontier(index, Design()), current=viz.design_point(a))
+    spec = json.dumps(chart.to_dict(), ensure_ascii=False)
+    assert "Typical unit size, km²" in spec
+    designs = [
+        r["design"] for d in chart.to_dict()["datasets"].values() for r in d if "design" in r
+    ]
+    assert designs and all("h3:" not in d and "grid:" not in d for d in designs)
+    assert any(d.startswith("H3 hexagons at resolution") for d in designs)
+
+
+def test_risk_histogram_counts_every_published_incident_once(index):
+    ev = evaluate(index, Design())
+    chart = viz.risk_histogram(ev)
+    rows = next(iter(chart.to_dict()["datasets"].values()))
+    assert sum(r["incidents"] for r in rows) == ev.layer.published_incidents
+    png = vlc.vegalite_to_png(chart.to_json())
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_small_cells_are_the_published_cells_of_one_and_two(index):
+    layer = apply_design(index, Design(granularity="h3:10"))
+    ones, twos = viz.small_cells(layer)
+    frame = layer.frame(index)
+    groups = frame[frame["group"] != TOTAL_GROUP]
+    assert ones == int((groups["count"] == 1).sum())  # exact counts: shown == true
+    assert twos == int((groups["count"] == 2).sum())
+    assert ones > 0
+
+
+def test_trend_chart_follows_the_public_layer_release_by_release(index):
+    layer = apply_design(index, Design())
+    frame = layer.frame(index)
+    unit = frame["unit"].value_counts().index[0]
+    chart = viz.trend_chart(frame, unit, TOTAL_GROUP, "in Somewhere")
+    rows = next(iter(chart.to_dict()["datasets"].values()))
+    assert [r["release"] for r in rows] == sorted(frame["window"].unique())  # every release
+    mine = frame[(frame["unit"] == unit) & (frame["group"] == TOTAL_GROUP)]
+    assert {r["release"]: r["shown"] for r in rows if r["shown"]} == dict(
+        zip(mine["window"], mine["count"], strict=True)
+    )
+    assert "in Somewhere" in json.dumps(chart.to_dict()["title"])

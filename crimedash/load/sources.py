@@ -34,6 +34,7 @@ __all__ = [
     "is_xlsx",
     "single_source",
     "suffix_of",
+    "unsafe_member_name",
 ]
 
 

@@ -3,12 +3,14 @@ scores), and the privacy-utility frontier with both marked."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
+from crimedash import categories as C
 from crimedash import viz
 from crimedash.design import Design
 from crimedash.index import Index
-from crimedash.ui import compute, mapview, score
+from crimedash.ui import compute, controls, mapview, score
 from crimedash.ui import state as K
 
 
@@ -43,34 +45,103 @@ def page(index: Index, design: Design, rejected_rows: int) -> None:
             "Pin a design (button beside the score) to compare it here with the one you are trying."
         )
         return
+    changes = differences(pinned, design)
+    if changes:
+        st.markdown("**What differs:** " + sentence(changes))
+    else:
+        st.caption("The current design is the pinned one.")
+    edges, bounds = mapview.shared_view(index, [pinned, design])
+    zoom, nonce = mapview.current_zoom(SUFFIX)
+    st.caption(
+        "Both maps use one colour scale and open on one extent, so the same colour means "
+        "the same count and the same place sits in the same spot. The zoom buttons move both."
+    )
     left, right = st.columns(2)
-    for col, title, d, suffix in (
-        (left, "Pinned design", pinned, "_pinned"),
-        (right, "Current design", design, "_current"),
-    ):
+    for col, title, d in ((left, "Pinned design", pinned), (right, "Current design", design)):
         with col:
             st.subheader(title)
             a = compute.assessment(index, d, rejected_rows)
             score.headline(a, None, label=f"Identifiability score ({title.lower()})")
-            mapview.small_map(index, d, suffix)
-            st.caption(_summary(d))
-    changed = {
-        k: (v, design.to_dict()[k]) for k, v in pinned.to_dict().items() if v != design.to_dict()[k]
-    }
-    if changed:
-        st.markdown("**What differs**")
-        st.table({k: {"pinned": str(a), "current": str(b)} for k, (a, b) in changed.items()})
-    else:
-        st.caption("The current design is the pinned one.")
+            mapview.small_map(index, d, edges, bounds, zoom, nonce)
+    mapview.zoom_buttons(SUFFIX)
+    if changes:
+        st.dataframe(
+            pd.DataFrame([{"Setting": k, "Pinned": a, "Current": b} for k, a, b in changes]),
+            hide_index=True,
+            width="stretch",
+        )
 
 
-def _summary(d: Design) -> str:
-    return (
-        f"{d.spatial.describe()}; updated {d.frequency}; times to the {d.time_precision}; "
-        f"{d.counts} counts"
-        + (f", suppressed under {d.min_count}" if d.min_count else "")
-        + f"; references {d.references}."
-    )
+SUFFIX = "_compare"
+
+SETTING_WORDS = {
+    "granularity": "Spatial unit",
+    "categories": "Categories shown",
+    "grouping": "Groups on the map",
+    "sensitivity": "Category sensitivity",
+    "hidden_groups": "Groups left off the map",
+    "frequency": "Update frequency",
+    "time_precision": "Time shown",
+    "counts": "Counts",
+    "min_count": "Suppression",
+    "round_base": "Rounding",
+    "bands": "Bands",
+    "epsilon": "Noise strength (epsilon)",
+    "totals": "Totals published",
+    "references": "Reference numbers",
+    "location_weights": "Place weights",
+    "assumed_households_per_km2": "Assumed households per km²",
+    "green_below": "Green below",
+    "red_from": "Red from",
+    "high_risk_line": "High-risk line",
+    "acknowledge": "Dangerous options acknowledged",
+}
+
+
+def value_words(d: Design, name: str) -> str:
+    """A design setting's value in the words the controls use (never a code)."""
+    v = getattr(d, name)
+    if name == "granularity":
+        return d.spatial.describe()
+    if name == "frequency":
+        return controls.FREQUENCY_WORDS[v]
+    if name == "time_precision":
+        return controls.PRECISION_WORDS[v]
+    if name == "counts":
+        return controls.COUNT_WORDS[v]
+    if name == "references":
+        return controls.REFERENCE_WORDS[v]
+    if name == "categories":
+        return "all categories" if v is None else ", ".join(C.label(c) for c in v) or "none"
+    if name == "min_count":
+        return f"cells under {v} incidents hidden" if v else "none"
+    if name == "totals":
+        return "yes" if v else "no"
+    if name == "grouping":
+        return ", ".join(f"{C.label(c)} in {g}" for c, g in v) or "police.uk groups"
+    if name == "sensitivity":
+        return ", ".join(f"{C.label(c)} {s:g}" for c, s in v) or "defaults"
+    if name == "location_weights":
+        return ", ".join(f"{controls.LOCATION_WORDS.get(p, p)} {w:g}" for p, w in v) or "defaults"
+    if isinstance(v, tuple):
+        return ", ".join(map(str, v)) or "none"
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def differences(a: Design, b: Design) -> list[tuple[str, str, str]]:
+    """(setting, value in a, value in b) for each setting that differs, in words."""
+    da, db = a.to_dict(public=True), b.to_dict(public=True)
+    return [
+        (SETTING_WORDS.get(k, k), value_words(a, k), value_words(b, k))
+        for k in da
+        if k != "noise_seed" and da[k] != db[k]
+    ]
+
+
+def sentence(changes: list[tuple[str, str, str]]) -> str:
+    """The differences as one sentence a workshop can read aloud."""
+    parts = [f"{k.lower()} is {b} instead of {a}" for k, a, b in changes]
+    return "in the current design, " + "; ".join(parts) + "."
 
 
 def frontier_page(index: Index, design: Design, rejected_rows: int) -> None:

@@ -41,18 +41,44 @@ def _public_deck(
     window: str | None,
     mode: str,
     group: str | None,
+    view: tuple,
     _index: Index,
     _design: Design,
 ) -> pdk.Deck:
     layer = evaluation(_index, _design).layer
-    return viz.public_deck(_index, layer, window=window, mode=mode, group=group)
+    edges, bounds, zoom_offset, nonce, height = view
+    return viz.public_deck(
+        _index,
+        layer,
+        window=window,
+        mode=mode,
+        group=group,
+        edges=None if edges is None else list(edges),
+        bounds=bounds,
+        zoom_offset=zoom_offset,
+        nonce=nonce,
+        height_px=height,
+    )
 
 
 @st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
 def _risk_deck(
-    fingerprint: str, design_json: str, window: str | None, _index: Index, _design: Design
+    fingerprint: str,
+    design_json: str,
+    window: str | None,
+    view: tuple,
+    _index: Index,
+    _design: Design,
 ) -> pdk.Deck:
-    return viz.risk_deck(_index, evaluation(_index, _design), window=window)
+    zoom_offset, nonce, height = view
+    return viz.risk_deck(
+        _index,
+        evaluation(_index, _design),
+        window=window,
+        zoom_offset=zoom_offset,
+        nonce=nonce,
+        height_px=height,
+    )
 
 
 def evaluation(index: Index, design: Design) -> risk.Evaluation:
@@ -68,10 +94,31 @@ def frontier(index: Index, design: Design) -> pd.DataFrame:
 
 
 def public_deck(
-    index: Index, design: Design, window: str | None, mode: str, group: str | None
+    index: Index,
+    design: Design,
+    window: str | None,
+    mode: str,
+    group: str | None,
+    edges: tuple[int, ...] | None = None,
+    bounds: tuple[float, float, float, float] | None = None,
+    zoom_offset: float = 0.0,
+    nonce: int = 0,
+    height: int = viz.MAP_HEIGHT_PX,
 ) -> pdk.Deck:
-    return _public_deck(index.fingerprint, design.to_json(), window, mode, group, index, design)
+    view = (edges, bounds, zoom_offset, nonce, height)
+    return _public_deck(
+        index.fingerprint, design.to_json(), window, mode, group, view, index, design
+    )
 
 
-def risk_deck(index: Index, design: Design, window: str | None) -> pdk.Deck:
-    return _risk_deck(index.fingerprint, design.to_json(), window, index, design)
+def risk_deck(
+    index: Index,
+    design: Design,
+    window: str | None,
+    zoom_offset: float = 0.0,
+    nonce: int = 0,
+    height: int = viz.MAP_HEIGHT_PX,
+) -> pdk.Deck:
+    return _risk_deck(
+        index.fingerprint, design.to_json(), window, (zoom_offset, nonce, height), index, design
+    )

@@ -26,6 +26,7 @@ from crimedash.design import (
     SETTINGS_BY_NAME,
     TIME_PRECISIONS,
     Design,
+    precision_for_frequency,
 )
 from crimedash.errors import DesignError
 from crimedash.index import Index, data_level
@@ -293,6 +294,13 @@ def build_design(data: dict, acknowledged: dict[str, bool]) -> Design:
 
 
 # --- drawing ---------------------------------------------------------------------------------
+def _frequency_changed() -> None:
+    """A new release frequency raises the time shown to its interval when that is
+    coarser, exactly as the CLI's --frequency does (`design.precision_for_frequency`)."""
+    ss = st.session_state
+    ss[K.TIME_PRECISION] = precision_for_frequency(ss[K.FREQUENCY], ss[K.TIME_PRECISION])
+
+
 def draw(index: Index) -> Design | None:
     """Draw every control; return the design they describe, or None (with the reason in
     state) when it is not valid yet, for example an unacknowledged danger."""
@@ -389,6 +397,7 @@ def draw(index: Index) -> Design | None:
         format_func=FREQUENCY_WORDS.get,
         horizontal=True,
         help=helptext("frequency"),
+        on_change=_frequency_changed,
     )
     st.radio(
         "Time shown for each incident",

@@ -12,18 +12,21 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import streamlit as st
 
 from crimedash import dataset as D
 from crimedash import schema as S
+from crimedash import workspace
 from crimedash.errors import ColumnMappingError, CrimedashError
 from crimedash.load import ColumnMapping
 from crimedash.textsafe import csv_bytes, markdown_text
 from crimedash.ui import state as K
 
 SAMPLE_KEY = "sample"
+UPLOAD_PREFIX = "upload:"
+DATA_PARAM = "data"  # ?data=upload:<fingerprint>: the uploaded data, kept in the workspace
 SAMPLE_LABEL = "the sample city (Ashbourne Vale, fictional)"
 STORE_SIZE = 4  # data sets kept in memory at once (the sample counts as one)
 INCIDENT_TYPES = ["csv", "txt", "zip", "geojson", "json", "gpkg", "parquet", "xlsx"]
@@ -54,7 +57,7 @@ class Uploads:
                 h.update(f"{role}\x1f{name}\x1f".encode())
                 h.update(hashlib.sha256(data).digest())
         h.update(repr(self.mapping).encode())
-        return "upload:" + h.hexdigest()[:20]
+        return UPLOAD_PREFIX + h.hexdigest()[:20]
 
     def label(self) -> str:
         names = [n for n, _ in self.incidents]
@@ -83,15 +86,76 @@ def sample(progress: Progress | None = None) -> D.Dataset:
     return get_dataset(SAMPLE_KEY, lambda p: D.sample_dataset(progress=p), progress)
 
 
+def start_from_link() -> None:
+    """On a new session, the data named in the URL (a refresh keeps the upload)."""
+    ss = st.session_state
+    if K.DATASET_KEY in ss:
+        return
+    key = st.query_params.get(DATA_PARAM)
+    key = key if key and key.startswith(UPLOAD_PREFIX) else SAMPLE_KEY
+    ss[K.DATASET_KEY] = key
+    ss[K.DATASET_LABEL] = _labels().get(key, SAMPLE_LABEL)
+
+
+@st.cache_resource(show_spinner=False)
+def _labels() -> dict[str, str]:
+    """Words for each loaded data set (its files), by key: a new session opened by a
+    link names the data it shows, not the sample city."""
+    return {SAMPLE_KEY: SAMPLE_LABEL}
+
+
+def keep(uploads: Uploads) -> None:
+    """Keep the files in the workspace under their fingerprint, so a refresh (or a
+    restarted server) can load them again. Failing to keep them is said, not fatal."""
+    files = {
+        "incidents": list(uploads.incidents),
+        "households": [uploads.households] if uploads.households else [],
+        "areas": list(uploads.areas),
+    }
+    mapping = asdict(uploads.mapping) if uploads.mapping is not None else None
+    try:
+        workspace.save_files(uploads.key().removeprefix(UPLOAD_PREFIX), files, {"mapping": mapping})
+    except (OSError, CrimedashError) as exc:
+        st.session_state[K.NOTICE] = (
+            f"The files are loaded but could not be kept in the workspace ({exc}); a page "
+            f"refresh will need them again. Set {workspace.ENV_VAR} to a writable folder."
+        )
+
+
+def restore(key: str) -> Uploads | None:
+    """The uploads kept in the workspace under a data key, or None."""
+    try:
+        found = workspace.load_files(key.removeprefix(UPLOAD_PREFIX))
+    except (OSError, ValueError, KeyError, CrimedashError):
+        return None
+    if found is None:
+        return None
+    files, extra = found
+    mapping = extra.get("mapping")
+    uploads = Uploads(
+        incidents=tuple(files.get("incidents", ())),
+        households=(files.get("households") or [None])[0],
+        areas=tuple(files.get("areas", ())),
+        mapping=ColumnMapping(**mapping) if mapping else None,
+    )
+    return uploads if uploads.key() == key else None  # the files are what the link names
+
+
 def current() -> D.Dataset:
     """The data set the analyst is working on (the sample city until an upload works)."""
-    key = st.session_state.get(K.DATASET_KEY, SAMPLE_KEY)
+    ss = st.session_state
+    key = ss.get(K.DATASET_KEY, SAMPLE_KEY)
     store = _store()
-    if key != SAMPLE_KEY and key not in store:  # evicted: fall back and say so
-        st.session_state[K.DATASET_KEY] = SAMPLE_KEY
-        st.session_state[K.DATASET_LABEL] = SAMPLE_LABEL
-        st.session_state[K.NOTICE] = (
-            "The uploaded data was unloaded to save memory; back on the sample city."
+    if key != SAMPLE_KEY and key not in store:  # a refresh or a restart: from the workspace
+        uploads = restore(key)
+        if uploads is not None and handle_upload(uploads, keep_files=False):
+            ss[K.NOTICE] = f"Loaded {uploads.label()} again from the workspace."
+            return store[key]
+        ss[K.DATASET_KEY] = SAMPLE_KEY
+        ss[K.DATASET_LABEL] = SAMPLE_LABEL
+        ss[K.NOTICE] = (
+            "The data named in the link is not in this workspace any more; back on the "
+            "sample city. Load the files again on the Data tab."
         )
         key = SAMPLE_KEY
     if key == SAMPLE_KEY:
@@ -118,9 +182,10 @@ def load_uploads(uploads: Uploads, progress: Progress | None = None) -> D.Datase
     return get_dataset(uploads.key(), build, progress)
 
 
-def handle_upload(uploads: Uploads) -> bool:
-    """Try to load uploads; on success make them current, else keep the previous data
-    and record why (a mapping problem opens the column-mapping form)."""
+def handle_upload(uploads: Uploads, keep_files: bool = True) -> bool:
+    """Try to load uploads; on success make them current (and keep their files in the
+    workspace), else keep the previous data and record why (a mapping problem opens
+    the column-mapping form)."""
     ss = st.session_state
     try:
         with st.status(f"Loading {uploads.label()}", expanded=True) as status:
@@ -136,8 +201,10 @@ def handle_upload(uploads: Uploads) -> bool:
     except CrimedashError as exc:
         ss[K.LOAD_ERROR] = str(exc)
         return False
+    if keep_files:
+        keep(uploads)
     ss[K.DATASET_KEY] = uploads.key()
-    ss[K.DATASET_LABEL] = uploads.label()
+    ss[K.DATASET_LABEL] = _labels()[uploads.key()] = uploads.label()
     for key in (K.LOAD_ERROR, K.PENDING_UPLOAD, K.MAPPING_CANDIDATES, K.MAPPING_FILE):
         ss.pop(key, None)
     ss[K.SEEDED] = False  # categories and area layers changed: re-seed the controls
@@ -200,7 +267,8 @@ def page(data: D.Dataset) -> None:
     cols[0].metric("Incidents kept", f"{summary['rows_kept']:,}")
     rejected = data.rejected_summary()  # every input: incidents, households, areas
     cols[1].metric("Rows rejected", f"{rejected['rejected_rows']:,}")
-    cols[2].metric("Time precision", summary["time_precision"])
+    precision = summary["time_precision"]
+    cols[2].metric("Times given to the", "minute" if precision == "timestamp" else precision)
     cols[3].metric("Households layer", "loaded" if data.index.has_households else "none")
     st.caption(
         f"Dates {summary['date_min']} to {summary['date_max']}. Area layers: "

@@ -49,6 +49,11 @@ DOWNLOAD_REVIEW = "export_download_review"  # the review record: never published
 HISTORY_PICK = "export_history_pick"
 RELOAD = "export_reload"
 
+SHOW_OTHER = "export_show_other_data"  # list designs logged on other data too
+CONFIRM_OTHER = "export_confirm_other_data"  # "yes, load a design made on other data"
+FORM_FOR = "export_form_for"  # (design, data) fingerprints the form was filled for
+NOTICE_CLEARED = "export_form_cleared"
+
 DECISIONS = {"approve": "Approve for publication", "reject": "Reject"}
 
 
@@ -68,10 +73,24 @@ def page(data: Dataset, design: Design, assessment: Assessment) -> None:
             "despite the risk, or choose a safer design from the what-ifs."
         )
     log = _open_log()
+    _clear_when_design_changes(design, fingerprint)
     _form(data, design, assessment, log, fingerprint)
     _last_result(design)
     if log is not None:
         _history(log, data.index, fingerprint)
+
+
+def _clear_when_design_changes(design: Design, fingerprint: str) -> None:
+    """A reviewer's name, decision and reasons belong to one design on one data set:
+    when either changes, the form starts empty (the publisher and contact stay, they
+    belong to the organisation). Runs before the form's widgets are drawn."""
+    ss = st.session_state
+    now = (design.fingerprint(), fingerprint)
+    if ss.get(FORM_FOR) not in (None, now):
+        for key in (REVIEWER, ROLE, DECISION, RATIONALE, JUSTIFICATION, EXPLANATION):
+            ss.pop(key, None)
+        ss[NOTICE_CLEARED] = True
+    ss[FORM_FOR] = now
 
 
 def _open_log() -> DesignLog | None:
@@ -85,6 +104,8 @@ def _open_log() -> DesignLog | None:
 def _form(
     data: Dataset, design: Design, assessment: Assessment, log: DesignLog | None, fingerprint: str
 ) -> None:
+    if st.session_state.pop(NOTICE_CLEARED, False):
+        st.info("The design changed, so the reviewer's decision and reasons were cleared.")
     with st.form(FORM):
         left, right = st.columns(2)
         left.text_input("Reviewer's name", key=REVIEWER)
@@ -122,6 +143,10 @@ def _submit(
     data: Dataset, design: Design, assessment: Assessment, log: DesignLog | None, fingerprint: str
 ) -> None:
     ss = st.session_state
+    if not str(ss.get(REVIEWER, "")).strip():
+        # said here in the form's words (the core's message names the CLI's option)
+        st.error("Type the reviewer's name first: a decision must say who made it (¶14).")
+        return
     try:
         approval = Approval(
             reviewer=ss.get(REVIEWER, ""),
@@ -200,16 +225,27 @@ def _last_result(design: Design) -> None:
 
 
 def _history(log: DesignLog, index: Index, fingerprint: str) -> None:
+    ss = st.session_state
     st.subheader("Past designs")
     st.caption(f"Every export and decision is kept in the design log: {log.path}")
     try:  # a row edited outside crimedash is a message, not a traceback
-        records = log.list(limit=50)
+        records = log.list(limit=200)
         designs = {r.id: r.design for r in records}
     except CrimedashError as exc:
         st.error(str(exc))
         return
-    if not records:
-        st.caption("No designs are logged yet.")
+    here = [r for r in records if r.data_fingerprint == fingerprint]
+    other = len(records) - len(here)
+    show_other = False
+    if other:
+        show_other = st.checkbox(
+            f"Also list the {other:,} design{'s' if other != 1 else ''} made on other data",
+            key=SHOW_OTHER,
+            help="Their scores were for other data: reload one only to try it on this data.",
+        )
+    shown = records if show_other else here
+    if not shown:
+        st.caption("No designs are logged for this data yet.")
         return
     st.dataframe(
         pd.DataFrame(
@@ -217,28 +253,46 @@ def _history(log: DesignLog, index: Index, fingerprint: str) -> None:
                 {
                     "id": r.id,
                     "logged (UTC)": r.created_at[:16].replace("T", " "),
-                    "design": r.fingerprint,
                     "score": round(r.score, 1),
                     "verdict": r.verdict,
                     "status": r.status,
-                    "unit": designs[r.id].granularity,
-                    "frequency": designs[r.id].frequency,
-                    "counts": designs[r.id].counts,
-                    "data": "this data" if r.data_fingerprint == fingerprint else "other data",
+                    "unit": designs[r.id].spatial.describe(),
+                    "updated": controls.FREQUENCY_WORDS[designs[r.id].frequency],
+                    "counts": controls.COUNT_WORDS[designs[r.id].counts],
+                    "data": "this data" if r.data_fingerprint == fingerprint else "OTHER DATA",
                 }
-                for r in records
+                for r in shown
             ]
         ),
         hide_index=True,
     )
-    ids = [r.id for r in records]
-    st.selectbox(
+    by_id = {r.id: r for r in shown}
+    if ss.get(HISTORY_PICK) not in by_id:
+        ss.pop(HISTORY_PICK, None)
+    pick = st.selectbox(
         "Reload a past design into the controls",
-        ids,
+        list(by_id),
         key=HISTORY_PICK,
-        format_func=lambda i: f"{i}: {next(r.fingerprint for r in records if r.id == i)}",
+        format_func=lambda i: (
+            f"{i}: {by_id[i].design.spatial.describe()}, "
+            f"score {by_id[i].score:.1f}"
+            + ("" if by_id[i].data_fingerprint == fingerprint else " (made on other data)")
+        ),
     )
-    st.button("Reload this design", key=RELOAD, on_click=_reload, args=(log.path, index))
+    foreign = pick is not None and by_id[pick].data_fingerprint != fingerprint
+    if foreign:
+        st.warning(
+            "This design was made and scored on other data. Its score there says nothing "
+            "about this data: loading it scores it again here."
+        )
+        st.checkbox("I understand; load it for this data", key=CONFIRM_OTHER)
+    st.button(
+        "Reload this design",
+        key=RELOAD,
+        on_click=_reload,
+        args=(log.path, index),
+        disabled=foreign and not ss.get(CONFIRM_OTHER),
+    )
 
 
 def _reload(path: Path, index: Index) -> None:
@@ -251,4 +305,7 @@ def _reload(path: Path, index: Index) -> None:
     except CrimedashError as exc:
         ss[K.NOTICE] = f"Design {design_id} could not be loaded: {exc}"
         return
-    ss[K.NOTICE] = f"Loaded design {design_id} ({record.fingerprint}) from the design log."
+    ss.pop(CONFIRM_OTHER, None)
+    ss[K.NOTICE] = (
+        f"Loaded design {design_id} ({record.design.spatial.describe()}) from the design log."
+    )

@@ -4,6 +4,9 @@ of what the map shows and does not (¶23)."""
 
 from __future__ import annotations
 
+import html
+
+import numpy as np
 import streamlit as st
 
 from crimedash import schema as S
@@ -18,6 +21,8 @@ VIEWS = ("Public map", "Risk view", "Table")
 MODE_WORDS = {"units": "Units coloured by count", "heat": "Smooth heat map"}
 MAX_LISTED_WINDOWS = 400  # beyond this (real-time releases) pick a window by position
 MAP_HEIGHT = 520
+SMALL_MAP_HEIGHT = 380  # each of two compared maps
+PROJECTOR_MAP_HEIGHT = 400  # with the zoom row, fits 1280x720 beside the score
 
 
 def pick_window(layer: PublicLayer, key_suffix: str = "") -> str | None:
@@ -61,84 +66,222 @@ def pick_group(layer: PublicLayer) -> str | None:
     )
 
 
-def panel(index: Index, design: Design) -> None:
-    """The map, its controls, its legend and what it does and does not show."""
-    layer = compute.evaluation(index, design).layer
-    c1, c2 = st.columns([3, 2])
-    view = c1.radio("View", VIEWS, key=K.VIEW, horizontal=True, help="The same units, three ways.")
-    mode = c2.radio(
-        "Map style",
-        viz.MODES,
-        key=K.MAP_MODE,
-        format_func=MODE_WORDS.get,
-        horizontal=True,
-        disabled=view != "Public map",
-        help="Both are drawn only from the public layer: unit shapes, or unit centres "
-        "weighted by shown counts. Never a raw point (¶21-23).",
+def current_zoom(key_suffix: str = "") -> tuple[float, int]:
+    """(zoom steps, reset count) set by the zoom buttons (they run as callbacks, so the
+    values are ready before the map is drawn above them)."""
+    ss = st.session_state
+    return float(ss.get(K.ZOOM + key_suffix, 0.0)), int(ss.get(K.VIEW_NONCE + key_suffix, 0))
+
+
+def zoom_buttons(key_suffix: str = "") -> None:
+    """Zoom in, zoom out and reset: buttons a keyboard reaches (Tab, Enter), beside the
+    map's own wheel, drag and arrow keys (+/- and arrows once the map has focus)."""
+    ss = st.session_state
+    zoom_key, nonce_key = K.ZOOM + key_suffix, K.VIEW_NONCE + key_suffix
+    ss.setdefault(zoom_key, 0.0)
+    ss.setdefault(nonce_key, 0)
+
+    def step(by: float) -> None:
+        ss[zoom_key] = float(min(8.0, max(-6.0, ss[zoom_key] + by)))
+
+    def reset() -> None:
+        ss[zoom_key] = 0.0
+        ss[nonce_key] += 1
+
+    c1, c2, c3 = st.columns(3)
+    c1.button("+ Zoom in", key=K.ZOOM_IN + key_suffix, on_click=step, args=(1.0,), width="stretch")
+    c2.button(
+        "- Zoom out", key=K.ZOOM_OUT + key_suffix, on_click=step, args=(-1.0,), width="stretch"
     )
-    window = pick_window(layer)
-    group = pick_group(layer) if view == "Public map" else None
+    c3.button(
+        "Reset view",
+        key=K.ZOOM_RESET + key_suffix,
+        icon=":material/center_focus_strong:",
+        on_click=reset,
+        width="stretch",
+        help="Back to the opening view: where most of the data is.",
+    )
+
+
+def map_notes(f: viz.Framing, unit_km2: float | None, what: str = "incidents shown") -> None:
+    """The scale in words and the far-away units as a finding."""
+    far = viz.far_note(f, what)
+    if far:
+        st.warning(far)
+    st.caption(viz.scale_note(f.view_state, unit_km2))
+
+
+def panel(index: Index, design: Design, projector: bool = False) -> None:
+    """The map, its controls, its legend and what it does and does not show. In
+    projector mode the map comes first so that it and the score share the screen."""
+    layer = compute.evaluation(index, design).layer
+    # The map comes first (its choices below it) so that it shares the first screen
+    # with the score; the choices are drawn first in code because the map needs them.
+    map_slot, control_slot = st.container(), st.container()
+    with control_slot:
+        c1, c2 = st.columns([3, 2])
+        view = c1.radio(
+            "View", VIEWS, key=K.VIEW, horizontal=True, help="The same units, three ways."
+        )
+        mode = c2.radio(
+            "Map style",
+            viz.MODES,
+            key=K.MAP_MODE,
+            format_func=MODE_WORDS.get,
+            horizontal=True,
+            disabled=view != "Public map",
+            help="Both are drawn only from the public layer: unit shapes, or unit centres "
+            "weighted by shown counts. Never a raw point (¶21-23).",
+        )
+        window = pick_window(layer)
+        group = pick_group(layer) if view == "Public map" else None
     if window is None:
         return
+    height = PROJECTOR_MAP_HEIGHT if projector else MAP_HEIGHT
+    with map_slot:
+        if view == "Table":
+            _table(index, layer, window, height)
+            return
+    zoom, nonce = current_zoom()
     if view == "Public map":
-        st.pydeck_chart(
-            compute.public_deck(index, design, window, mode, group),
-            height=MAP_HEIGHT,
-            alt=f"Public map of {group or 'all crime'} in {window}: "
-            f"{design.spatial.describe()}. The same numbers are in the Table view.",
-        )
         mv = viz.map_view(index, layer, window, group)
-        c1, c2 = st.columns([1, 2])
-        c1.markdown(viz.legend_markdown(mv), unsafe_allow_html=True)
-        if mode == "heat":
-            c1.caption(
-                "The heat map smooths these counts over about one unit; its colours "
-                "show where counts are higher, not exact values. Read counts in the "
-                "units or table view."
+        f = viz.framing(
+            mv.units["lat"], mv.units["lon"], mv.units["value"].to_numpy(), height_px=height
+        )
+        km2 = _median_km2(layer, mv.codes)
+        with map_slot:
+            st.pydeck_chart(
+                compute.public_deck(
+                    index, design, window, mode, group, None, None, zoom, nonce, height
+                ),
+                height=height,
+                alt=f"Public map of {group or 'all crime'} in {window}: "
+                f"{design.spatial.describe()}. The same numbers are in the Table view.",
             )
-        with c2.container(border=True):
-            st.markdown("**What this map shows, and what it does not (¶23)**")
-            st.markdown(viz.describe_map(index, layer, mv))
-    elif view == "Risk view":
-        st.pydeck_chart(
-            compute.risk_deck(index, design, window),
-            height=MAP_HEIGHT,
-            alt=f"Risk view for {window}: each unit coloured by the chance its most "
-            "exposed incident is linked. The riskiest units are listed below the map.",
-        )
-        c1, c2 = st.columns([1, 2])
-        c1.markdown(
-            viz.key_markdown(
-                viz.risk_legend(), "Chance the unit's most exposed incident is linked"
-            ),
-            unsafe_allow_html=True,
-        )
-        c2.info(
-            "Internal view for the analyst and reviewer: it is not published. Hover a "
-            "unit to see why it scores as it does (households, incidents in the window, "
-            "group, main attacker)."
-        )
+            st.markdown(viz.legend_markdown(mv), unsafe_allow_html=True)
+            zoom_buttons()
+        with control_slot:
+            trend(index, layer, mv)
+            map_notes(f, km2)
+            if mode == "heat":
+                st.caption(
+                    "The heat map smooths these counts over about one unit; its colours "
+                    "show where counts are higher, not exact values. Read counts in the "
+                    "units or table view."
+                )
+            with st.container(border=True):
+                st.markdown("**What this map shows, and what it does not (¶23)**")
+                st.markdown(viz.describe_map(index, layer, mv))
     else:
-        frame = layer.frame(index)
-        st.caption(
-            f"The public layer for {window}: one row per unit and group, as it would be "
-            "published. Every number is the shown count after disclosure control."
-        )
-        st.dataframe(
-            frame[frame[S.WINDOW] == window], hide_index=True, width="stretch", height=MAP_HEIGHT
-        )
+        with map_slot:
+            st.pydeck_chart(
+                compute.risk_deck(index, design, window, zoom, nonce, height),
+                height=height,
+                alt=f"Risk view for {window}: each unit coloured by the chance its most "
+                "exposed incident is linked. The riskiest units are listed below the map.",
+            )
+            st.markdown(
+                viz.key_markdown(
+                    viz.risk_legend(), "Chance the unit's most exposed incident is linked", True
+                ),
+                unsafe_allow_html=True,
+            )
+            zoom_buttons()
+        with control_slot:
+            st.info(
+                "Internal view for the analyst and reviewer: it is not published. Hover a "
+                "unit to see why it scores as it does (place, size, households, incidents "
+                "in the window, group, main attacker)."
+            )
+            ones, twos = viz.small_cells(layer)
+            st.altair_chart(viz.risk_histogram(compute.evaluation(index, design)), width="stretch")
+            st.caption(
+                f"{ones:,} published cells (unit, window and group) hold a single incident "
+                f"and {twos:,} hold two: the first places an attacker looks."
+            )
 
 
-def small_map(index: Index, design: Design, key_suffix: str) -> None:
-    """A compact public map (latest release) for side-by-side comparison."""
+TREND_UNITS = 200  # units offered for a trend: the busiest in the release shown
+
+
+def trend(index: Index, layer: PublicLayer, mv: viz.MapView) -> None:
+    """A unit's shown count over the releases (as police.uk shows for an area), for a
+    unit picked by its place: the busiest units of the release on the map."""
+    if mv.units.empty:
+        return
+    top = mv.units.nlargest(TREND_UNITS, "value")
+    words = {
+        str(u): f"{html.unescape(str(p))} ({lab} shown)"
+        for u, p, lab in zip(top[S.UNIT], top["place"], top["label"], strict=True)
+    }
+    choices = [None, *words]
+    if st.session_state.get(K.TREND_UNIT) not in choices:
+        st.session_state[K.TREND_UNIT] = None
+    unit = st.selectbox(
+        "Trend of one unit, release by release",
+        choices,
+        key=K.TREND_UNIT,
+        format_func=lambda u: (
+            "(pick a unit: the busiest are listed first)" if u is None else words[u]
+        ),
+        help="Hover a unit on the map to read its place; pick it here to see its counts "
+        "in every release.",
+    )
+    if unit is not None:
+        place = words[unit].rsplit(" (", 1)[0]
+        st.altair_chart(viz.trend_chart(layer.frame(index), unit, mv.group, place), width="stretch")
+
+
+def _median_km2(layer: PublicLayer, codes) -> float | None:
+    return float(np.median(layer.units.area_km2[codes])) if len(codes) else None
+
+
+def _table(index: Index, layer: PublicLayer, window: str, height: int) -> None:
+    frame = layer.frame(index)
+    st.caption(
+        f"The public layer for {window}: one row per unit and group, as it would be "
+        "published. Every number is the shown count after disclosure control."
+    )
+    st.dataframe(frame[frame[S.WINDOW] == window], hide_index=True, width="stretch", height=height)
+
+
+def small_map(
+    index: Index,
+    design: Design,
+    edges: tuple[int, ...],
+    bounds: tuple[float, float, float, float],
+    zoom: float = 0.0,
+    nonce: int = 0,
+) -> None:
+    """A compact public map (latest release) for side-by-side comparison, on the colour
+    scale and extent it shares with the other map, with its own legend."""
     layer = compute.evaluation(index, design).layer
     if not layer.window_labels():
         st.caption("This design publishes nothing.")
         return
     st.pydeck_chart(
-        compute.public_deck(index, design, None, "units", None),
-        height=380,
+        compute.public_deck(
+            index, design, None, "units", None, edges, bounds, zoom, nonce, SMALL_MAP_HEIGHT
+        ),
+        height=SMALL_MAP_HEIGHT,
         alt=f"Public map of the latest release: {design.spatial.describe()}.",
     )
-    mv = viz.map_view(index, layer)
+    mv = viz.map_view(index, layer, edges=list(edges))
+    st.markdown(viz.legend_markdown(mv), unsafe_allow_html=True)
     st.caption(f"{design.spatial.describe()}; latest release {mv.window}; {mv.group}.")
+
+
+def shared_view(
+    index: Index, designs: list[Design]
+) -> tuple[tuple[int, ...], tuple[float, float, float, float]]:
+    """One colour scale and one opening extent for maps compared side by side, so the
+    same colour means the same count and the same place sits in the same spot."""
+    layers = [compute.evaluation(index, d).layer for d in designs]
+    edges = tuple(viz.shared_edges(index, layers))
+    boxes = []
+    for ly in layers:
+        if ly.window_labels():
+            mv = viz.map_view(index, ly)
+            boxes.append(viz.framing(mv.units["lat"], mv.units["lon"], mv.units["value"]).bounds)
+    bounds = viz.union_bounds(*boxes) if boxes else viz.framing([], []).bounds
+    return edges, bounds

@@ -15,12 +15,37 @@ from crimedash.ui import state as K
 
 TITLE = "crimedash: design a privacy-safe public crime map"
 TABS = ("Map and score", "Compare", "Frontier", "Data", "Export")
+PROJECTOR_PARAM = "projector"  # ?projector=1 opens the page in projector mode
+
+# Key figures wrap rather than end in an ellipsis ("354,..."), at any width.
+STYLE = """<style>
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] *,
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
+  overflow: visible !important; text-overflow: clip !important; white-space: normal !important;
+  overflow-wrap: break-word;
+}
+[data-testid="stColumn"] [data-testid="stColumn"] [data-testid="stMetricValue"] {
+  font-size: 1.6rem;
+}
+</style>"""
+# Projector mode: large type, little padding, so map and score share a 1280x720 screen.
+PROJECTOR_STYLE = """<style>
+html { font-size: 18px; }
+.block-container, [data-testid="stMainBlockContainer"] {
+  padding-top: 3.4rem !important; padding-bottom: 1rem !important;
+}
+[data-testid="stMetricValue"] { font-size: 2.6rem !important; line-height: 1.1; }
+[data-testid="stColumn"] [data-testid="stColumn"] [data-testid="stMetricValue"] {
+  font-size: 1.9rem !important;
+}
+.cd-verdict, .cd-verdict-words { font-size: 1.15rem; }
+[data-testid="stHeader"] { height: 2.2rem; }
+</style>"""
 
 
 def main() -> None:
     ss = st.session_state
-    ss.setdefault(K.DATASET_KEY, data.SAMPLE_KEY)
-    ss.setdefault(K.DATASET_LABEL, data.SAMPLE_LABEL)
+    data.start_from_link()
     # The elements above the tabs are the same on every run (containers filled or not),
     # so the page keeps its shape and nothing below it is rebuilt needlessly.
     progress = st.empty()
@@ -37,20 +62,37 @@ def main() -> None:
         else:
             seed_from_link(index)
 
-    st.title(TITLE)
-    st.caption(
-        f"{index.n:,} incidents from {ss[K.DATASET_LABEL]}. Trial a design on the left: "
-        "the public map and its identifiability score move together."
-    )
+    if K.PROJECTOR not in ss:
+        ss[K.PROJECTOR] = st.query_params.get(PROJECTOR_PARAM) == "1"
+    projector = bool(ss[K.PROJECTOR])
+    st.html(STYLE + (PROJECTOR_STYLE if projector else ""))
+    if projector:  # the title would push the map below the fold at 1280x720
+        st.markdown(f"**{TITLE}** · {index.n:,} incidents from {ss[K.DATASET_LABEL]}")
+    else:
+        st.title(TITLE)
+        st.caption(
+            f"{index.n:,} incidents from {ss[K.DATASET_LABEL]}. Trial a design on the left: "
+            "the public map and its identifiability score move together."
+        )
     messages = st.container()
 
     with st.sidebar:
+        sidebar_top = st.container()
+        st.toggle(
+            "Projector mode (workshop)",
+            key=K.PROJECTOR,
+            help="Large type; the map and the score with its verdict on one screen "
+            "(1280x720 and up). Hide this sidebar with its « button for more room.",
+        )
         st.header("Map design")
         drawn = controls.draw(index)
     design, a, problem = resolve(index, drawn, ds.rejected_rows)
     with st.sidebar:
         design_file(design, index)
     keep_in_link(design)
+    remember(design)
+    with sidebar_top:
+        undo_buttons(index)
     delta = score.track(design, a.score)
     with messages:
         data.show_load_error()
@@ -69,7 +111,7 @@ def main() -> None:
     with tabs[0]:
         left, right = st.columns([3, 2], gap="medium")
         with left:
-            mapview.panel(index, design)
+            mapview.panel(index, design, projector)
         with right:
             score.panel(index, design, a, delta)
             compare.pin_buttons(design)
@@ -82,6 +124,59 @@ def main() -> None:
         data.page(ds)
     with tabs[4]:
         export_page.page(ds, design, a)
+
+
+UNDO_DEPTH = 50
+
+
+def remember(design: Design) -> None:
+    """Keep each new design shown, so Undo can go back to it (and a new change after
+    an undo forgets what was undone, as in any editor)."""
+    ss = st.session_state
+    stack: list[Design] = ss.setdefault(K.UNDO, [])
+    if not stack or stack[-1] != design:
+        stack.append(design)
+        del stack[:-UNDO_DEPTH]
+        ss[K.REDO] = []
+
+
+def _undo(index: Index) -> None:
+    ss = st.session_state
+    stack, redo = ss.get(K.UNDO, []), ss.setdefault(K.REDO, [])
+    if len(stack) > 1:
+        redo.append(stack.pop())
+        controls.seed(stack[-1], index)
+
+
+def _redo(index: Index) -> None:
+    ss = st.session_state
+    stack, redo = ss.setdefault(K.UNDO, []), ss.get(K.REDO, [])
+    if redo:
+        stack.append(redo.pop())
+        controls.seed(stack[-1], index)
+
+
+def undo_buttons(index: Index) -> None:
+    ss = st.session_state
+    c1, c2 = st.columns(2)
+    c1.button(
+        "Undo",
+        key=K.UNDO_BUTTON,
+        on_click=_undo,
+        args=(index,),
+        disabled=len(ss.get(K.UNDO, [])) < 2,
+        help="Back to the design shown before this one.",
+        width="stretch",
+    )
+    c2.button(
+        "Redo",
+        key=K.REDO_BUTTON,
+        on_click=_redo,
+        args=(index,),
+        disabled=not ss.get(K.REDO),
+        help="Forward again to the design you undid.",
+        width="stretch",
+    )
 
 
 def seed_from_link(index: Index) -> None:
@@ -116,8 +211,14 @@ def resolve(index: Index, drawn: Design | None, rejected_rows: int):
 
 
 def keep_in_link(design: Design) -> None:
-    """Write the design into the URL so the address bar always shares it."""
+    """Write the design into the URL so the address bar always shares it, with the
+    page's own parameters (projector mode, the uploaded data's key) beside it."""
     params = query.design_to_params(design)
+    if st.session_state.get(K.PROJECTOR):
+        params[PROJECTOR_PARAM] = "1"
+    key = st.session_state.get(K.DATASET_KEY)
+    if key and key != data.SAMPLE_KEY:
+        params[data.DATA_PARAM] = key
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
 

@@ -55,8 +55,19 @@ def headline(a: Assessment, delta: float | None, label: str = METRIC_LABEL) -> N
         delta_color="inverse",  # a higher score is worse
         help=a.sentence,
     )
-    colour, words = VERDICT_WORDS[a.verdict]
-    st.markdown(f":{colour}-background[**{a.verdict.upper()}**] :{colour}[{words}]")
+    _, words = VERDICT_WORDS[a.verdict]
+    st.markdown(verdict_html(a.verdict, words), unsafe_allow_html=True)
+
+
+def verdict_html(verdict: str, words: str) -> str:
+    """The verdict as a badge in colours that pass WCAG AA (white on the verdict's
+    colour), with its words in the page's own text colour: readable on a projector."""
+    bg = viz.VERDICT_COLOURS[verdict]
+    return (
+        f"<span class='cd-verdict' style='background:{bg};color:#fff;font-weight:700;"
+        f"padding:0.1em 0.5em;border-radius:0.3em;margin-right:0.4em'>{verdict.upper()}</span>"
+        f"<span class='cd-verdict-words'>{words}</span>"
+    )
 
 
 def apply(design: Design, index: Index) -> None:
@@ -109,7 +120,9 @@ def panel(index: Index, design: Design, a: Assessment, delta: float | None) -> N
     if wc.get("unit"):
         st.caption(
             f"Worst case: an incident of {wc['group']} in unit {wc['unit']} ({wc['window']}, "
-            f"{wc['households']:,} households, {wc['location_type']}): chance {wc['r']:.2f}, "
+            f"{viz.households_words(wc['households'])}, "
+            f"{controls.LOCATION_WORDS.get(wc['location_type'], wc['location_type']).lower()}): "
+            f"chance {wc['r']:.2f}, "
             f"mostly from the {ATTACKER_LABELS[wc['main_attacker']].split(' (')[0].lower()}."
         )
     st.altair_chart(viz.attacker_chart(a), width="stretch")

@@ -74,3 +74,16 @@ GROUP = "group"
 SHOW_FRONTIER = "show_frontier"
 TAB = "tab"  # the tab set (its key keeps the open tab across reruns)
 LAST_VALID = "last_valid"  # the last design the controls described validly
+
+# --- the view of the map, the workshop -----------------------------------------------------
+ZOOM = "zoom"  # zoom steps added by the zoom buttons (0 = the opening view)
+VIEW_NONCE = "view_nonce"  # bumped by "Reset view" so deck.gl re-applies the opening view
+ZOOM_IN = "zoom_in"
+ZOOM_OUT = "zoom_out"
+ZOOM_RESET = "zoom_reset"
+PROJECTOR = "projector"  # projector mode: large type, map and score above the fold
+UNDO = "undo_stack"  # designs shown, oldest first (the last is the current one)
+REDO = "redo_stack"  # designs undone, most recent last
+UNDO_BUTTON = "undo_button"
+REDO_BUTTON = "redo_button"
+TREND_UNIT = "trend_unit"  # the unit whose counts are drawn release by release

@@ -1,0 +1,142 @@
+"""Out of core: build the on-disk store from N national-shaped rows, then the atoms
+table by month partition, with time and peak memory, beside DuckDB on the same files.
+
+    .venv/bin/python benchmarks/store.py --rows 5000000
+
+Each stage runs in a fresh child process so its peak RSS is its own: `store_s` /
+`store_rss_mb` (`crimedash.store.build_store` over the police.uk-shaped CSVs),
+`atoms_s` / `atoms_rss_mb` (`crimedash.store.atoms` with 500 m British National Grid
+squares, one month at a time), and the baseline `duckdb_s` / `duckdb_rss_mb` (DuckDB
+reading the same CSVs and grouping by a ~500 m cell, month, crime type and location),
+and for scale `load_s` / `load_rss_mb`: `load_incidents` of the same files in memory.
+The 60M-row target of issue 16 is 8 GB peak and 5 minutes for load + index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from national_data import CACHE, build
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _store(src: str, out: str, q) -> None:
+    from crimedash.store import build_store
+
+    t = time.perf_counter()
+    s = build_store([src], out)
+    q.put(
+        {
+            "store_s": time.perf_counter() - t,
+            "store_rss_mb": _peak_mb(),
+            "kept": s.rows_kept,
+            "rejected": s.rows_rejected,
+            "read": s.rows_read,
+            "months": len(s.months),
+        }
+    )
+
+
+def _atoms(out: str, q) -> None:
+    import numpy as np
+    from pyproj import Transformer
+
+    from crimedash.store import atoms
+
+    tr = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
+
+    def grid500(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        x, y = tr.transform(lon, lat)
+        return (np.floor(np.asarray(y) / 500) * 10_000 + np.floor(np.asarray(x) / 500)).astype(
+            np.int64
+        )
+
+    t = time.perf_counter()
+    table = atoms(out, grid500)
+    q.put(
+        {
+            "atoms_s": time.perf_counter() - t,
+            "atoms_rss_mb": _peak_mb(),
+            "atoms": table.num_rows,
+            "atoms_total": int(table["n"].to_numpy().sum()),
+        }
+    )
+
+
+def _load(src: str, q) -> None:
+    from crimedash.load import load_incidents
+
+    t = time.perf_counter()
+    n = len(load_incidents([src]).incidents)
+    q.put({"load_s": time.perf_counter() - t, "load_rss_mb": _peak_mb(), "load_kept": n})
+
+
+def _duckdb(src: str, q) -> None:
+    import duckdb
+
+    query = f"""
+        SELECT floor(TRY_CAST(Latitude AS DOUBLE) * 222) AS y,
+               floor(TRY_CAST(Longitude AS DOUBLE) * 140) AS x,
+               Month, "Crime type", Location, count(*)
+        FROM read_csv('{src}/*/*.csv', header=true, all_varchar=true)
+        WHERE TRY_CAST(Latitude AS DOUBLE) IS NOT NULL
+        GROUP BY ALL"""
+    t = time.perf_counter()
+    rows = len(duckdb.connect().sql(query).fetchall())
+    q.put({"duckdb_s": time.perf_counter() - t, "duckdb_rss_mb": _peak_mb(), "duckdb_groups": rows})
+
+
+def _run(target, *args) -> dict:
+    ctx = multiprocessing.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=target, args=(*args, q))
+    p.start()
+    out = q.get()
+    p.join()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rows", type=int, default=5_000_000)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--keep", action="store_true", help="keep the store afterwards")
+    p.add_argument(
+        "--skip-load", action="store_true", help="skip load_incidents (it needs ~0.42 GB/M rows)"
+    )
+    args = p.parse_args(argv)
+    ctx = multiprocessing.get_context("spawn")
+    child = ctx.Process(target=build, args=(args.rows, args.seed))
+    child.start()
+    child.join()
+    src = build(args.rows, args.seed)
+    out = CACHE / f"store-{args.rows}-s{args.seed}"
+    rec: dict = {"stage": "store", "rows": args.rows}
+    rec.update(_run(_store, str(src), str(out)))
+    rec.update(_run(_atoms, str(out)))
+    rec.update(_run(_duckdb, str(src)))
+    if not args.skip_load:
+        rec.update(_run(_load, str(src)))
+        rec["ratio_load"] = round(rec["store_s"] / rec["load_s"], 2)
+    rec["ratio_duckdb"] = round((rec["store_s"] + rec["atoms_s"]) / rec["duckdb_s"], 2)
+    rec = {k: round(v, 2) if isinstance(v, float) else v for k, v in rec.items()}
+    if not args.keep:
+        shutil.rmtree(out, ignore_errors=True)
+    print(json.dumps(rec))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

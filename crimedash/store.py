@@ -1,0 +1,439 @@
+"""An incident store on disk: years of police.uk files read in batches into Parquet.
+
+`load_incidents` holds every row of every file in memory at once (about 0.42 GB per
+million rows once indexed), so ten years of England and Wales (about 60M rows) cannot be
+loaded that way. The store reads one file (or one slice of a big file) at a time,
+validates it with the loader itself, so the rules are the loader's and every row is
+accounted for, and appends it to a columnar store partitioned by month:
+
+    OUT/incidents/month=YYYY-MM/part-NNNNN.parquet   canonical columns (schema.py)
+    OUT/rejected/part-NNNNN.parquet                  every rejected row with its reason
+    OUT/manifest.json                                files (sha256, rows read/kept/
+                                                     rejected), totals, time precision
+
+Peak memory is one batch, not the data set. A batch is a file of the input (police.uk
+publishes one per force and month, at most a few tens of MB) or, for a CSV larger than
+`batch_bytes`, a slice of whole lines with the header repeated (Parquet and GIS files
+are read whole). Each file is hashed
+as its bytes are read (sha256 over the whole file, slices included), identical files
+are stored once, and the manifest's counts add up: read = kept + rejected per file.
+
+Indexing reads the store back month by month (`read_batches`), which is the interface
+a partitioned engine (DuckDB, polars, Dask, Spark) can also read: see docs/scale.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+
+from crimedash import schema
+from crimedash.errors import InputError
+from crimedash.load import ColumnMapping, LoadResult, load_incidents
+
+Progress = Callable[[float, str], None]
+
+BATCH_BYTES = 256 << 20  # a slice of a big file: ~1M police.uk rows
+FLUSH_ROWS = 1_000_000  # rows buffered before they are written (~200 MB)
+MANIFEST = "manifest.json"
+INCIDENTS_DIR = "incidents"
+REJECTED_DIR = "rejected"
+_READABLE = (".csv", ".tsv", ".txt", ".parquet", ".geojson", ".json", ".gpkg")
+_TEXT_TABLES = (".csv", ".tsv", ".txt")  # cut into line slices when big; others read whole
+_POLICE_UK_COMPANIONS = ("-outcomes.csv", "-stop-and-search.csv")
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """What happened to one input file: its hash and where every row went."""
+
+    name: str
+    sha256: str
+    rows_read: int
+    rows_kept: int
+    rows_rejected: int
+    batches: int
+
+
+@dataclass
+class StoreSummary:
+    """The manifest of a store: its files, totals and the coarsest time precision."""
+
+    files: list[StoredFile] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    time_precision: str = schema.TimePrecision.TIMESTAMP.value
+    months: list[str] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_kept(self) -> int:
+        return sum(f.rows_kept for f in self.files)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(f.rows_rejected for f in self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows_read": self.rows_read,
+            "rows_kept": self.rows_kept,
+            "rows_rejected": self.rows_rejected,
+            "time_precision": self.time_precision,
+            "months": self.months,
+            "files": [asdict(f) for f in self.files],
+            "skipped": [list(s) for s in self.skipped],
+        }
+
+
+# --------------------------------------------------------------------------------------
+# Finding the input files (a file, a folder, a zip of them), one at a time
+# --------------------------------------------------------------------------------------
+
+
+def _wanted(name: str, skipped: list[tuple[str, str]]) -> bool:
+    low = name.lower()
+    if any(p.startswith(".") or p == "__MACOSX" for p in Path(name).parts):
+        return False
+    if low.endswith(_POLICE_UK_COMPANIONS):
+        skipped.append((name, "police.uk outcomes/stop-and-search file (not incidents)"))
+        return False
+    if not low.endswith(_READABLE):
+        skipped.append((name, f"not a supported incident format ({Path(name).suffix})"))
+        return False
+    return True
+
+
+def _inputs(items: Sequence[str | Path], skipped: list) -> Iterator[tuple[str, Callable]]:
+    """(name, open-as-binary-stream) for every incident file, in a stable order."""
+    for item in items:
+        path = Path(item)
+        if not path.exists():
+            raise InputError("no such file or folder", file=str(path), hint="check the path")
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for f in files:
+            if f.suffix.lower() == ".zip":
+                with zipfile.ZipFile(f) as zf:
+                    members = sorted(i.filename for i in zf.infolist() if not i.is_dir())
+                for m in members:
+                    if _wanted(m, skipped):
+                        yield f"{f}/{m}", lambda f=f, m=m: _zip_member(f, m)
+            elif _wanted(str(f.relative_to(path) if path.is_dir() else f.name), skipped):
+                yield str(f), lambda f=f: open(f, "rb")  # noqa: SIM115 (closed by caller)
+
+
+@contextmanager
+def _zip_member(zip_path: Path, member: str) -> Iterator[Any]:
+    with zipfile.ZipFile(zip_path) as zf, zf.open(member) as stream:
+        yield stream
+
+
+def _whole(stream, batch_bytes: int, digest) -> Iterator[tuple[bytes, int]]:
+    """A binary or nested format (Parquet, GeoJSON, GeoPackage) in one piece: cutting
+    it at line ends would break it."""
+    data = stream.read()
+    digest.update(data)
+    yield data, 0
+
+
+def _slices(stream, batch_bytes: int, digest) -> Iterator[tuple[bytes, int]]:
+    """The stream as (bytes, first data row's 0-based offset) slices of whole lines,
+    each after the first prefixed with the header line; hashes the bytes as they pass.
+
+    A quoted field holding a line break that falls on a slice boundary makes the two
+    halves malformed rows: they are rejected and counted, never dropped silently."""
+    header: bytes | None = None
+    carry = b""
+    offset = 0
+    while True:
+        chunk = stream.read(batch_bytes)
+        digest.update(chunk)
+        data = carry + chunk
+        if not chunk:
+            if data.strip():
+                yield (data if header is None else header + data), offset
+            return
+        cut = data.rfind(b"\n") + 1
+        if cut == 0 or (header is None and data.count(b"\n", 0, cut) < 2):
+            carry = data  # no whole line yet (or only the header): read on
+            continue
+        body, carry = data[:cut], data[cut:]
+        if header is not None and not body.strip():  # blank lines only: nothing to load
+            offset += body.count(b"\n")
+            continue
+        if header is None:
+            header = body[: body.find(b"\n") + 1]
+            yield body, 0
+            offset = body.count(b"\n") - 1
+        else:
+            yield header + body, offset
+            offset += body.count(b"\n")
+
+
+# --------------------------------------------------------------------------------------
+# Building
+# --------------------------------------------------------------------------------------
+
+
+class _MonthWriter:
+    """Buffers validated batches and writes them as month partitions, a few large
+    Parquet files rather than one small file per input (police.uk has ~500 a year)."""
+
+    def __init__(self, root: Path, flush_rows: int) -> None:
+        self.root, self.flush_rows = root, flush_rows
+        self.buffer: list[pa.Table] = []
+        self.rows = 0
+        self.seq = 0
+        self.months: set[str] = set()
+
+    def add(self, tables: Sequence[pa.Table]) -> None:
+        self.buffer.extend(t for t in tables if t.num_rows)
+        self.rows += sum(t.num_rows for t in tables)
+        if self.rows >= self.flush_rows:
+            self.flush()
+
+    def write_now(self, tables: Sequence[pa.Table]) -> list[Path]:
+        """Write these tables (and anything buffered) now; returns the files written."""
+        self.buffer.extend(t for t in tables if t.num_rows)
+        return self.flush()
+
+    def flush(self) -> list[Path]:
+        """Write what is buffered; returns the files written."""
+        written: list[Path] = []
+        if not self.buffer:
+            return written
+        table = pa.concat_tables(self.buffer)
+        self.buffer, self.rows = [], 0
+        ts = table[schema.OCCURRED_AT]  # integer months: strftime was most of a flush
+        month = pc.add(pc.multiply(pc.year(ts), 12), pc.subtract(pc.month(ts), 1))
+        for key in sorted(pc.unique(month).to_pylist()):
+            m = f"{key // 12:04d}-{key % 12 + 1:02d}"
+            folder = self.root / f"month={m}"
+            folder.mkdir(exist_ok=True)
+            path = folder / f"part-{self.seq:05d}.parquet"
+            pq.write_table(table.filter(pc.equal(month, key)), path)
+            written.append(path)
+            self.months.add(m)
+        self.seq += 1
+        return written
+
+
+def build_store(
+    sources: Sequence[str | Path] | str | Path,
+    out: str | Path,
+    *,
+    mapping: ColumnMapping | None = None,
+    batch_bytes: int = BATCH_BYTES,
+    flush_rows: int = FLUSH_ROWS,
+    progress: Progress | None = None,
+) -> StoreSummary:
+    """Read incident files into a Parquet store at `out` (replaced if it exists).
+
+    Accepts what `crimedash load` does: files, folders and police.uk zips; CSV slices
+    are read with the loader's own rules. Raises InputError for a file that cannot be
+    used at all (as `load_incidents` does); the store is then not written."""
+    items = [sources] if isinstance(sources, str | Path) else list(sources)
+    out = Path(out)
+    tmp = out.with_name(out.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / INCIDENTS_DIR).mkdir(parents=True)
+    (tmp / REJECTED_DIR).mkdir(parents=True)
+    try:
+        summary = _build(items, tmp, mapping, batch_bytes, flush_rows, progress)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    (tmp / MANIFEST).write_text(json.dumps(summary.to_dict(), indent=1))
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+    if progress is not None:
+        progress(1.0, f"Stored {summary.rows_kept:,} incidents in {out}")
+    return summary
+
+
+def _build(items, tmp: Path, mapping, batch_bytes: int, flush_rows: int, progress):
+    summary = StoreSummary()
+    writer = _MonthWriter(tmp / INCIDENTS_DIR, flush_rows)
+    seen: dict[str, str] = {}
+    precisions: list[schema.TimePrecision] = []
+    for i, (name, opener) in enumerate(_inputs(items, summary.skipped)):
+        if progress is not None:
+            progress(0.0, f"Reading file {i + 1}: {name}")
+        digest = hashlib.sha256()
+        read = kept = batches = 0
+        pending: list[pa.Table] = []  # this file's rows, until its hash is known
+        spilled: list[Path] = []  # parts already written for a big file
+        rejected: list[pd.DataFrame] = []
+        with opener() as stream:
+            pieces = _slices if name.lower().endswith(_TEXT_TABLES) else _whole
+            for data, offset in pieces(stream, batch_bytes, digest):
+                res = _load_slice(name, data, offset, mapping)
+                batches += 1
+                read += res.rows_read
+                kept += len(res.incidents)
+                rejected.append(res.rejected)
+                if res.files and res.files[0].time_precision is not None:
+                    precisions.append(res.files[0].time_precision)
+                pending.append(pa.Table.from_pandas(res.incidents, preserve_index=False))
+                del res
+                if sum(t.num_rows for t in pending) >= flush_rows:  # a big file: spill
+                    if not spilled:
+                        writer.flush()  # other files' rows first, so parts are per file
+                    spilled.extend(writer.write_now(pending))
+                    pending = []
+        sha = digest.hexdigest()
+        if sha in seen:  # the same bytes twice would double count: keep the first
+            for path in spilled:
+                path.unlink()
+            summary.skipped.append((name, f"identical to {seen[sha]}, stored once"))
+            continue
+        seen[sha] = name
+        writer.add(pending)
+        rej = pd.concat(rejected, ignore_index=True)
+        if len(rej):
+            pq.write_table(
+                pa.Table.from_pandas(rej, preserve_index=False),
+                tmp / REJECTED_DIR / f"part-{len(summary.files):05d}.parquet",
+            )
+        summary.files.append(StoredFile(name, sha, read, kept, len(rej), batches))
+    writer.flush()
+    if not summary.files:
+        raise InputError(
+            "no incident files were found in the inputs",
+            hint="give police.uk CSVs, folders of them, or the police.uk zip",
+        )
+    if precisions:
+        summary.time_precision = max(precisions, key=lambda p: p.rank).value
+    summary.months = sorted(writer.months)
+    return summary
+
+
+def _load_slice(name: str, data: bytes, offset: int, mapping) -> LoadResult:
+    """Validate one slice with the loader; shift its row numbers to the whole file's."""
+    res = load_incidents([(name, data)], mapping=mapping)
+    if offset:
+        inc, rej = res.incidents, res.rejected
+        prefix = Path(name).name + ":"
+        derived = inc[schema.INCIDENT_ID] == prefix + inc[schema.SOURCE_ROW].astype(str)
+        inc[schema.SOURCE_ROW] += offset
+        inc.loc[derived, schema.INCIDENT_ID] = prefix + inc.loc[derived, schema.SOURCE_ROW].astype(
+            str
+        )
+        rej[schema.REJ_ROW] = rej[schema.REJ_ROW] + np.where(rej[schema.REJ_ROW] > 0, offset, 0)
+    return res
+
+
+# --------------------------------------------------------------------------------------
+# Reading back
+# --------------------------------------------------------------------------------------
+
+
+def manifest(store: str | Path) -> dict[str, Any]:
+    path = Path(store) / MANIFEST
+    if not path.exists():
+        raise InputError(
+            "is not a crimedash store (no manifest.json)",
+            file=str(store),
+            hint="build one with: crimedash store build SRC... --out DIR",
+        )
+    return json.loads(path.read_text())
+
+
+def read_batches(
+    store: str | Path, columns: Sequence[str] | None = None
+) -> Iterator[tuple[str, pa.Table]]:
+    """(month, table) for each month in order: the unit an index or an atoms table is
+    built from in batches (memory of one month, not the store)."""
+    m = manifest(store)
+    cols = list(columns or schema.INCIDENT_COLUMNS)
+    for month in m["months"]:
+        folder = Path(store) / INCIDENTS_DIR / f"month={month}"
+        yield month, pads.dataset(folder, format="parquet").to_table(columns=cols)
+
+
+# --------------------------------------------------------------------------------------
+# The atoms table, by partition and merged
+# --------------------------------------------------------------------------------------
+
+ATOM_KEYS = ("unit", "month", schema.CATEGORY, schema.LOCATION_TYPE)
+ATOM_COUNT = "n"
+UnitOf = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (lat, lon) -> int64 unit key
+
+
+def partial_atoms(table: pa.Table, unit_of: UnitOf) -> pa.Table:
+    """Counts of one partition by (unit, month, category, location type): what every
+    design reads. `unit_of` maps coordinates to an integer unit key (-1 outside every
+    unit); months are the index's keys ((year - 1970) * 12 + month - 1)."""
+    lat = table[schema.LATITUDE].to_numpy()
+    lon = table[schema.LONGITUDE].to_numpy()
+    ts = table[schema.OCCURRED_AT]
+    month = pc.add(pc.multiply(pc.subtract(pc.year(ts), 1970), 12), pc.subtract(pc.month(ts), 1))
+    keyed = pa.table(
+        {
+            "unit": pa.array(np.asarray(unit_of(lat, lon), dtype=np.int64)),
+            "month": pc.cast(month, pa.int64()),
+            schema.CATEGORY: table[schema.CATEGORY],
+            schema.LOCATION_TYPE: table[schema.LOCATION_TYPE],
+        }
+    )
+    counted = keyed.group_by(list(ATOM_KEYS)).aggregate([("unit", "count")])
+    return counted.rename_columns(_names_after_count(counted))
+
+
+def _names_after_count(t: pa.Table) -> list[str]:
+    return [ATOM_COUNT if c in ("unit_count", "n_sum") else c for c in t.column_names]
+
+
+def merge_atoms(parts: Iterable[pa.Table]) -> pa.Table:
+    """Sum partial atoms tables: associative and commutative, so partitions can be
+    counted anywhere (threads, Dask workers, Spark executors) and merged in any order."""
+    tables = list(parts)
+    if not tables:
+        return pa.table({k: pa.array([], pa.int64()) for k in (*ATOM_KEYS, ATOM_COUNT)})
+    merged = pa.concat_tables(tables).group_by(list(ATOM_KEYS)).aggregate([(ATOM_COUNT, "sum")])
+    merged = merged.rename_columns(_names_after_count(merged))
+    return merged.sort_by([(k, "ascending") for k in ATOM_KEYS]).select([*ATOM_KEYS, ATOM_COUNT])
+
+
+def atoms(store: str | Path, unit_of: UnitOf) -> pa.Table:
+    """The atoms table of a whole store, one month partition at a time."""
+    cols = [schema.LATITUDE, schema.LONGITUDE, schema.OCCURRED_AT, schema.CATEGORY]
+    cols.append(schema.LOCATION_TYPE)
+    return merge_atoms(partial_atoms(t, unit_of) for _, t in read_batches(store, cols))
+
+
+def read_incidents(store: str | Path) -> pd.DataFrame:
+    """The whole store as the loader's canonical frame (for data that fits in memory)."""
+    tables = [t for _, t in read_batches(store)]
+    frame = pa.concat_tables(tables).to_pandas() if tables else pd.DataFrame()
+    return frame.astype(
+        {
+            schema.REFERENCE: pd.StringDtype("pyarrow"),
+            schema.OCCURRED_AT: "datetime64[ns]",
+            schema.SOURCE_ROW: "int64",
+        }
+    )
+
+
+def read_rejected(store: str | Path) -> pd.DataFrame:
+    folder = Path(store) / REJECTED_DIR
+    files = sorted(folder.glob("*.parquet"))
+    if not files:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in schema.REJECTED_COLUMNS})
+    return pd.concat([pq.read_table(f).to_pandas() for f in files], ignore_index=True)
