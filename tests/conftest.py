@@ -8,6 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Properties are about values, not speed (speed is measured by benchmarks/): a deadline
+# only turns a busy machine into a flaky failure, so no example has one.
+settings.register_profile("crimedash", deadline=None)
+settings.load_profile("crimedash")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
