@@ -30,7 +30,9 @@ __all__ = [
     "Handler",
     "add_data_arguments",
     "add_design_arguments",
+    "add_plan_arguments",
     "add_progress_argument",
+    "also_from_args",
     "app_script",
     "cmd_app",
     "cmd_assess",
@@ -121,6 +123,7 @@ def add_design_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--min-count", type=int, help=_help("min_count"))
     g.add_argument("--epsilon", type=float, help=_help("epsilon"))
     g.add_argument("--noise-seed", type=int, help=_help("noise_seed"))
+    g.add_argument("--epsilon-budget", type=float, help=_help("epsilon_budget"))
     g.add_argument("--references", choices=REFERENCE_MODES, help=_help("references"))
     g.add_argument("--acknowledge", nargs="+", help=_help("acknowledge"))
 
@@ -139,6 +142,7 @@ def design_from_args(args: argparse.Namespace) -> Design:
         "min_count",
         "epsilon",
         "noise_seed",
+        "epsilon_budget",
         "references",
         "acknowledge",
     ):
@@ -158,6 +162,22 @@ def design_from_args(args: argparse.Namespace) -> Design:
             changes["frequency"], base.time_precision
         )
     return Design.from_dict({**base.to_dict(), **changes}) if changes else base
+
+
+def add_plan_arguments(p: argparse.ArgumentParser) -> None:
+    """The release plan: the other products published with the design (¶34)."""
+    p.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="DESIGN.json",
+        help="another product published from the same data (repeatable): the privacy "
+        "budget is spent over all of them",
+    )
+
+
+def also_from_args(args: argparse.Namespace) -> list[Design]:
+    return [Design.from_json(_read_design_file(path)) for path in args.also]
 
 
 def _read_design_file(path: str) -> str:
@@ -192,6 +212,7 @@ def dataset_from_args(args: argparse.Namespace, *, quiet: bool = False):
 def _configure_assess(p: argparse.ArgumentParser) -> None:
     add_data_arguments(p)
     add_design_arguments(p)
+    add_plan_arguments(p)
     p.add_argument("--json", action="store_true", help="print the assessment as JSON")
     p.add_argument("--no-what-ifs", action="store_true", help="skip factors and what-ifs")
 
@@ -199,12 +220,26 @@ def _configure_assess(p: argparse.ArgumentParser) -> None:
 @register("assess", "Score a map design's identifiability on a data set.", _configure_assess)
 def cmd_assess(args: argparse.Namespace) -> int:
     from crimedash.assessment import assess
+    from crimedash.plan import Plan, budget
 
     design = design_from_args(args)
+    spend = budget(Plan((design, *also_from_args(args))))
     ds = dataset_from_args(args, quiet=args.json)
     a = assess(ds.index, design, with_what_ifs=not args.no_what_ifs, rejected_rows=ds.rejected_rows)
+    if spend.noisy:
+        a.findings.insert(0, spend.sentence())
+    together = None
+    if args.also:
+        from crimedash.differencing import differencing
+        from crimedash.layer import apply_design
+
+        layers = [apply_design(ds.index, d) for d in (design, *also_from_args(args))]
+        together = differencing(ds.index, layers)
+        a.findings.insert(0, together.sentence())
     if args.json:
         out = a.to_dict()
+        out["budget"] = spend.to_dict()
+        out["differencing"] = together.to_dict() if together else None
         out.update(ds.rejected_summary())  # every input's rejected rows, by input and reason
         out["data_precision"] = str(ds.index.data_precision)
         out["inputs"] = ds.inputs
@@ -276,6 +311,7 @@ def _configure_attack(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--attendance-rate", type=float, help=_help("attendance_rate").replace("%", "%%")
     )
+    add_plan_arguments(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument(
         "--ladder",
@@ -310,8 +346,21 @@ def cmd_attack(args: argparse.Namespace) -> int:
         design = Design.from_dict({**design.to_dict(), **changes})
     ev = evaluate(ds.index, design)
     result = ev.attack
+    together = spend = None
+    if args.also:  # the release plan: the other products are read with this one (¶34)
+        from crimedash.differencing import differencing
+        from crimedash.layer import apply_design
+        from crimedash.plan import Plan, budget
+
+        also = also_from_args(args)
+        spend = budget(Plan((design, *also)))
+        layers = [apply_design(ds.index, d) for d in (design, *also)]
+        together = differencing(ds.index, layers)
     if args.json:
         out = result.to_dict()
+        if together is not None:
+            out["differencing"] = together.to_dict()
+            out["budget"] = spend.to_dict()
         out["score"] = round(ev.score, 2)
         out["verdict"] = verdict(ev)
         out["design"] = design.to_dict(public=True)
@@ -325,6 +374,10 @@ def cmd_attack(args: argparse.Namespace) -> int:
     print()
     for sentence in result.sentences:
         print(f"- {sentence}")
+    if together is not None:
+        print(f"- {together.sentence()}")
+        if spend.noisy:
+            print(f"- {spend.sentence()}")
     print()
     print(f"  {'group':<32} {'at homes':>9} {'certain':>8} {'Bayes':>7} {'<=10 hh':>8}")
     for row in result.by_group:
@@ -501,6 +554,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def _configure_export(p: argparse.ArgumentParser) -> None:
     add_data_arguments(p)
     add_design_arguments(p)
+    add_plan_arguments(p)
     g = p.add_argument_group("approval")
     g.add_argument("--approved-by", required=True, metavar="NAME", help="the approving reviewer")
     g.add_argument("--role", default="", help="the reviewer's role (e.g. data protection officer)")
@@ -518,6 +572,13 @@ def _configure_export(p: argparse.ArgumentParser) -> None:
         help="what the map shows, for the public (¶23; default: written from the design)",
     )
     g.add_argument("--next-review", metavar="DATE", help="YYYY-MM-DD (default: a year from today)")
+    g.add_argument(
+        "--series",
+        default="",
+        metavar="NAME",
+        help="the series this release belongs to (e.g. 'monthly burglary map'): its earlier "
+        "approved releases in the design log count as public (default: the input files)",
+    )
     p.add_argument(
         "--design-id",
         type=int,
@@ -559,6 +620,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         justification=args.justification,
         rationale=args.rationale,
         explanation=args.explanation,
+        series=args.series,
         **({"next_review": args.next_review} if args.next_review else {}),
     )
     log = None if args.no_log else DesignLog(args.log)
@@ -581,6 +643,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         assessed_fingerprint=assessed,
         log=log,
         overwrite=args.overwrite,
+        also=also_from_args(args),
     )
     manifest = json.loads((out / REVIEW_DIR / MANIFEST).read_text())
     a = manifest["assessment"]
@@ -589,6 +652,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     )
     for f in manifest["public_files"]:
         print(f"  {f['path']:<28} sha256 {f['sha256'][:16]}")
+    print(
+        f"Series {manifest['release_plan']['series']}: {manifest['release_plan']['budget']['sentence']}"
+    )
     print(f"To publish (public/ only): {zip_path(out)}")
     print(
         f"Review record, NOT for publication (manifest with the noise seed, report): "

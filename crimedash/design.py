@@ -194,6 +194,17 @@ SETTINGS: tuple[Setting, ...] = (
         low_open=True,
     ),
     Setting(
+        "epsilon_budget",
+        3.0,
+        "greater than 0, at most 100",
+        "Total privacy loss allowed per incident over every noisy product and release of "
+        "the series (epsilons add up; a release that repeats the same cells with the same "
+        "key costs nothing). The assessment warns from four fifths of it; the export refuses beyond it.",
+        low=0,
+        high=100,
+        low_open=True,
+    ),
+    Setting(
         "totals",
         True,
         "true or false",
@@ -292,7 +303,9 @@ SETTINGS: tuple[Setting, ...] = (
         "noise_seed",
         0,
         f"a whole number 0-{MAX_SEED}",
-        "Seed of the noise when counts=noise; kept in the review record, never published.",
+        "Secret key of the series' noise when counts=noise: the same key gives the same "
+        "cell the same value in every release, so keep it for the life of the series. "
+        "Kept in the review record, never published.",
         low=0,
         high=MAX_SEED,
         whole=True,
@@ -307,6 +320,7 @@ NUMERIC_SETTINGS = (
     "min_count",
     "round_base",
     "epsilon",
+    "epsilon_budget",
     "assumed_households_per_km2",
     "green_below",
     "red_from",
@@ -428,6 +442,7 @@ class Design:
     round_base: int = 5
     bands: tuple[int, ...] = DEFAULT_BANDS
     epsilon: float = 1.0
+    epsilon_budget: float = 3.0
     totals: bool = True
     references: str = "omitted"
     sensitivity: tuple[tuple[str, float], ...] = ()

@@ -57,8 +57,10 @@ import numpy as np
 from crimedash import __version__, textsafe
 from crimedash.assessment import assess
 from crimedash.design import Design
+from crimedash.differencing import differencing
 from crimedash.errors import DesignLogError, ExportError
 from crimedash.layer import TOTAL_GROUP, PublicLayer, apply_design
+from crimedash.plan import Plan, budget, series_products
 from crimedash.public import (
     COUNTS_CSV,
     COUNTS_PARQUET,
@@ -127,10 +129,13 @@ class Approval:
     justification: str = ""
     explanation: str = ""
     next_review: date = field(default_factory=_default_next_review)
+    # the series this release belongs to: its earlier approved releases (from the design
+    # log) are public, and the privacy budget is spent over all of them
+    series: str = ""
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        for name in ("reviewer", "publisher", "contact", "decision", "role"):
+        for name in ("reviewer", "publisher", "contact", "decision", "role", "series"):
             value = str(getattr(self, name) or "").strip()
             if "\n" in value or "\r" in value:
                 raise ExportError(f"{name} must be one line; got {value!r}")
@@ -452,6 +457,7 @@ def export_bundle(
     log: DesignLog | None = None,
     overwrite: bool = False,
     today: date | None = None,
+    also: tuple[Design, ...] | list[Design] = (),
 ) -> Path:
     """Write the publication bundle for an approved design; return its folder.
 
@@ -462,6 +468,12 @@ def export_bundle(
     on (`assessed_fingerprint`, from `data_fingerprint` at assessment time, for example
     as recorded in the design log). With `log`, the assessment and the approval are
     recorded there. `out_dir` must not exist (or be empty) unless `overwrite`.
+
+    The release is one product of a plan (`crimedash.plan`): `also` names the other
+    products published with it, and with `log` every earlier approved release of the
+    same series (`approval.series`, by default the input files) is public too. The
+    export refuses when the noise spent over all of them exceeds the design's
+    `epsilon_budget`.
     """
     out_dir = Path(out_dir).expanduser().absolute()
     if approval is None:
@@ -494,11 +506,36 @@ def export_bundle(
             hint="set noise_seed to a secret random number (in the app's noise settings, or "
             "in a design file for --design); it stays in the review record, never in public",
         )
+    if not approval.series:
+        approval = replace(approval, series=f"data:{fingerprint}")
+    plan = Plan((design, *also), approval.series)
+    if log is not None:
+        plan = plan.with_products(series_products(log, approval.series))
+    spend = budget(plan)
+    if spend.exceeded:
+        raise ExportError(
+            f"{spend.sentence()} Each noisy product of the same incidents adds its epsilon, "
+            f"so together they protect less than the limit the design sets",
+            hint="publish fewer noisy products of this series, reuse the series' noise key "
+            "and cells (a republished cell costs nothing), lower epsilon, or raise "
+            "epsilon_budget on purpose",
+        )
     _check_target(out_dir, overwrite)
 
     assessment = assess(dataset.index, design, rejected_rows=dataset.rejected_rows)
-    approval.check(assessment, today=today)
     layer = apply_design(dataset.index, design)
+    # the other products and earlier releases, rebuilt from these files: an attacker
+    # holds all of them (¶34)
+    others = [apply_design(dataset.index, d) for d in plan.products[1:] if d != design]
+    combined = differencing(dataset.index, [layer, *others])
+    if combined.proven_cells and not approval.justification:
+        raise ExportError(
+            f"{combined.sentence()} Suppression does not hide them once the series is read "
+            "as a whole",
+            hint="publish the products at the same threshold and windows, drop one of them, "
+            "or give a justification (--justification TEXT) for publishing anyway",
+        )
+    approval.check(assessment, today=today)
     if not approval.explanation:  # the record keeps the exact words the public reads
         approval = replace(approval, explanation=explain(design, layer))
     files = public_files(dataset, design, approval, layer)
@@ -509,6 +546,12 @@ def export_bundle(
     manifest = build_manifest(
         dataset, design, approval, assessment, layer, files, fingerprint, design_id, log
     )
+    manifest["release_plan"] = {
+        "series": plan.series,
+        "products": [d.to_dict() for d in plan.products],
+        "budget": spend.to_dict(),
+        "differencing": combined.to_dict(),
+    }
     from crimedash import report
 
     rendered = report.render(dataset.index, layer, assessment, manifest)

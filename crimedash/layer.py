@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from crimedash import categories as C
+from crimedash import noise
 from crimedash import schema as S
 from crimedash.design import TIME_LEVELS, Design
 from crimedash.errors import DesignError
@@ -372,7 +373,7 @@ def apply_design(index: Index, design: Design) -> PublicLayer:
 
     if design.counts == "noise":
         keys, true, cell_shown, published, n_supp, n_sec = _noisy_cells(
-            design, units.n, display.n, n_groups, gk, gtrue, with_totals
+            index, design, units, grouping, display, gk, gtrue, with_totals
         )
         kappa_group = np.ones(len(gk))
         group_cell_pos = np.searchsorted(keys, _recode(gk, g_safe, False))
@@ -538,10 +539,13 @@ def count_labels(design: Design, shown: np.ndarray) -> np.ndarray:
     return shown.astype(np.int64).astype(str).astype(object)
 
 
-def _noisy_cells(design, n_units, n_windows, n_groups, gk, gtrue, with_totals):
+def _noisy_cells(index, design, units, grouping, display, gk, gtrue, with_totals):
     """Differential-privacy noise on every cell of the domain, zeros included (a cell
     left out would itself reveal that it was empty). Each incident counts in its group
-    cell and in its total, so each family gets half of epsilon."""
+    cell and in its total, so each family gets half of epsilon. The noise of a cell is
+    fixed for the series (`crimedash.noise`): the same cell with the same count has the
+    same value in every release, so keeping releases averages nothing away."""
+    n_units, n_windows, n_groups = units.n, display.n, len(grouping.groups)
     g_safe = max(n_groups, 1)
     families = g_safe + (1 if with_totals else 0)
     space = n_units * n_windows * families
@@ -558,10 +562,23 @@ def _noisy_cells(design, n_units, n_windows, n_groups, gk, gtrue, with_totals):
     grid = dense.reshape(-1, g_safe + 1)
     if with_totals:
         grid[:, g_safe] = grid[:, :g_safe].sum(axis=1)
-    rng = np.random.default_rng(design.noise_seed)
-    p = 1.0 - np.exp(-eps)
-    noise = rng.geometric(p, dense.size) - rng.geometric(p, dense.size)
-    noisy = np.maximum(dense + noise, 0)
+    area_codes = index.areas[units.area_layer].codes if units.area_layer else None
+    unit_secret = index.cached(
+        ("noise-units", design.noise_seed, str(units.granularity), id(units)),
+        lambda: noise.keyed(design.noise_seed, noise.unit_identities(units, area_codes)),
+    )
+    group_secret = noise.keyed(
+        design.noise_seed, [f"group:{g}" for g in grouping.groups[:g_safe]] + [TOTAL_GROUP]
+    )
+    if len(group_secret) < g_safe + 1:  # no groups shown: one empty slot and the total
+        group_secret = np.resize(group_secret, g_safe + 1)
+    cells = np.arange(dense.size, dtype=np.int64)
+    uw, slot = np.divmod(cells, g_safe + 1)
+    unit, win = np.divmod(uw, n_windows)
+    draw = noise.cell_noise(
+        unit_secret, unit, display.level, win + display.origin, group_secret, slot, eps, dense
+    )
+    noisy = np.maximum(dense + draw, 0)
     if not with_totals:
         noisy.reshape(-1, g_safe + 1)[:, g_safe] = 0
     published = noisy >= max(design.min_count, 1)

@@ -137,6 +137,35 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _release_plan(plan: dict[str, Any] | None) -> list[Block]:
+    """What else the series publishes, and the privacy budget spent over all of it
+    (¶34: an attacker keeps every release)."""
+    if not plan:
+        return []
+    b = plan["budget"]
+    rows = tuple(
+        (
+            p["product"],
+            p["design"],
+            "-" if p["epsilon"] is None else f"{p['epsilon']:g}",
+            "no bound" if p["charged"] is None else f"{p['charged']:g}",
+            p["why"],
+        )
+        for p in b["products"]
+    )
+    return [
+        Heading("The series: everything published together"),
+        Para(
+            f"Series {plan['series']}: this release, the products published with it and "
+            "every earlier approved release of the series in the design log. An attacker "
+            "holds all of them."
+        ),
+        Table(("Product", "Design", "Epsilon", "Charged", "Why"), rows),
+        Para(b["sentence"], "note"),
+        *([Para(plan["differencing"]["sentence"])] if plan.get("differencing") else []),
+    ]
+
+
 def _setting_value(name: str, value: Any) -> str:
     """A design setting for the reviewer: "all categories shown", not "none", when no
     category is left out (the design stores that as no list at all)."""
@@ -254,6 +283,7 @@ def document(manifest: dict[str, Any], figures: set[str], warnings: list[str]) -
             key_column=True,
         ),
         Para("The noise seed is kept in manifest.json for review and never published.", "note"),
+        *_release_plan(manifest.get("release_plan")),
         Heading("Who could identify someone: the attackers"),
         Table(
             ("Attacker", "Part of the score", "How they would do it"),

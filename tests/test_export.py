@@ -406,7 +406,13 @@ def test_the_manifest_is_the_review_record(inputs, dataset, bundle: Path) -> Non
     expected = assess(dataset.index, Design(min_count=3, noise_seed=SEED), rejected_rows=4)
     assert m["assessment"]["score"] == round(expected.score, 2)
     assert {"attackers", "factors", "what_ifs", "matrix", "findings"} <= set(m["assessment"])
-    assert m["approval"] == {**APPROVAL.to_dict(), "explanation": m["explanation"]}
+    # the export fills in what the reviewer left empty: the public's explanation, and
+    # the series (by default the input files), so the log knows what is public
+    assert m["approval"] == {
+        **APPROVAL.to_dict(),
+        "explanation": m["explanation"],
+        "series": f"data:{m['data_fingerprint']}",
+    }
     assert m["explanation"] in " ".join((bundle / "public" / PUBLIC_README).read_text().split())
     assert m["data_fingerprint"] == data_fingerprint(dataset)
     for f in m["public_files"]:

@@ -98,6 +98,7 @@ FIELD_CONTROLS: dict[str, tuple[str, ...]] = {
     "bands": (K.BANDS,),
     "epsilon": (K.EPSILON,),
     "noise_seed": (K.NOISE_SEED,),
+    "epsilon_budget": (K.EPSILON_BUDGET,),
     "totals": (K.TOTALS,),
     "references": (K.REFERENCES,),
     "location_weights": (K.LOCATION_TABLE,),
@@ -142,6 +143,7 @@ def widget_values(design: Design, index: Index) -> dict[str, Any]:
         K.BANDS: ", ".join(str(b) for b in design.bands),
         K.EPSILON: design.epsilon,
         K.NOISE_SEED: design.noise_seed,
+        K.EPSILON_BUDGET: design.epsilon_budget,
         K.TOTALS: design.totals,
         K.REFERENCES: design.references,
         K.ACK_PINS: "household_pins" in design.acknowledge,
@@ -263,6 +265,7 @@ def fields_from_widgets(ss: Any, categories: pd.DataFrame, places: pd.DataFrame)
         "bands": _bands(ss[K.BANDS]),
         "epsilon": float(ss[K.EPSILON]),
         "noise_seed": int(ss[K.NOISE_SEED]),
+        "epsilon_budget": float(ss[K.EPSILON_BUDGET]),
         "totals": bool(ss[K.TOTALS]),
         "references": ss[K.REFERENCES],
         **location_fields(places),
@@ -459,6 +462,15 @@ def draw(index: Index) -> Design | None:
         key=K.NOISE_SEED,
         disabled=counts != "noise",
         help=helptext("noise_seed"),
+    )
+    st.number_input(
+        "Noise: privacy budget of the series (total epsilon)",
+        min_value=0.01,
+        max_value=100.0,
+        step=0.5,
+        key=K.EPSILON_BUDGET,
+        disabled=counts != "noise",
+        help=helptext("epsilon_budget"),
     )
     st.checkbox("Publish an 'All crime' total per unit", key=K.TOTALS, help=helptext("totals"))
 

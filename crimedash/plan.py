@@ -1,0 +1,167 @@
+"""A release plan: everything published from one data series, taken as one publication.
+
+A force does not publish one map once. It releases monthly, republishes its history,
+and may publish several products of the same data (a monthly map and a quarterly
+summary, categories and an all-crime total). An attacker holds all of them, so the
+privacy loss of an incident is accounted over every product and release that contains
+it (ICO guidance ¶34 on update frequency and differencing).
+
+`Plan` lists the products published together (the design under review first) and the
+series they belong to; `series_products` reads from the design log what the series has
+already published; `budget` adds up the differential-privacy loss:
+
+- sequential composition: an incident in k noisy products of distinct cells spends the
+  sum of their epsilons;
+- republication is free: the noise of a cell is fixed for the series (`crimedash.noise`),
+  so a product published again with the same series key and the same cells (the same
+  granularity, windows, groups, totals and epsilon: one noise shape) repeats values the
+  attacker already holds and is counted once;
+- a product of the same data without noise (exact, rounded or banded counts) gives no
+  differential-privacy bound at all, so the loss is unbounded.
+
+Counted per product, not per incident: every product is taken to contain every incident
+(the worst case; a product that hides a category is charged as if it did not), so the
+figure is an upper bound. Revised counts redraw their noise and would spend epsilon
+again; revisions are not yet accounted (see docs/identifiability.md).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from crimedash.design import Design
+from crimedash.errors import DesignError
+
+if TYPE_CHECKING:
+    from crimedash.designlog import DesignLog
+
+WARN_SHARE = 0.8  # the assessment warns once this share of the budget is spent
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The products published together from one series: the design under review first,
+    then the others (`--also` products, and what the series already published)."""
+
+    products: tuple[Design, ...]
+    series: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.products:
+            raise DesignError("a release plan needs at least one product")
+
+    @property
+    def design(self) -> Design:
+        """The design under review (its budget setting is the one that applies)."""
+        return self.products[0]
+
+    def with_products(self, more: list[Design]) -> Plan:
+        return Plan((*self.products, *more), self.series)
+
+
+def noise_shape(design: Design) -> tuple:
+    """What fixes every noisy value of a product: the series key and the cells. Two
+    products of one shape publish the same values, so the second costs nothing."""
+    return (
+        design.noise_seed,
+        design.granularity,
+        design.min_unit_area_m2 if design.spatial.kind == "adaptive" else None,
+        design.window_level,
+        design.time_precision,
+        design.categories,
+        design.grouping,
+        design.hidden_groups,
+        design.totals,
+        design.epsilon,
+    )
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The differential-privacy loss per incident over a plan, against the limit."""
+
+    spent: float  # epsilon per incident (an upper bound); inf: no bound
+    limit: float
+    noisy: bool  # the design under review adds noise (else the budget does not apply)
+    products: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def exceeded(self) -> bool:
+        return self.noisy and self.spent > self.limit + 1e-12
+
+    @property
+    def warn(self) -> bool:
+        return self.noisy and self.spent >= WARN_SHARE * self.limit
+
+    def sentence(self) -> str:
+        if not self.noisy:
+            return "The design adds no noise, so no privacy budget applies."
+        n = len(self.products)
+        what = "this product" if n == 1 else f"these {n} products and releases"
+        if math.isinf(self.spent):
+            return (
+                f"Privacy budget: not bounded. Among {what}, a product publishes counts of "
+                "the same incidents without noise, so the noise protects nothing."
+            )
+        out = (
+            f"Privacy budget: epsilon {self.spent:g} spent per incident over {what}, "
+            f"of a limit of {self.limit:g}" + (" (exceeded)." if self.exceeded else ".")
+        )
+        if self.warn and not self.exceeded:
+            out += (
+                f" Warning: {self.spent / self.limit:.0%} of the budget is spent; another "
+                "noisy product of this series may be refused."
+            )
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "spent": None if math.isinf(self.spent) else round(self.spent, 6),
+            "bounded": not math.isinf(self.spent),
+            "limit": self.limit,
+            "noisy": self.noisy,
+            "exceeded": self.exceeded,
+            "products": self.products,
+            "sentence": self.sentence(),
+        }
+
+
+def budget(plan: Plan) -> Budget:
+    """Sequential composition over the plan's distinct noise shapes (see module doc)."""
+    seen: set[tuple] = set()
+    spent = 0.0
+    rows = []
+    for i, d in enumerate(plan.products):
+        label = "under review" if i == 0 else f"product {i + 1}"
+        if d.counts != "noise":
+            spent = math.inf
+            rows.append({"product": label, "design": d.fingerprint(), "epsilon": None,
+                         "charged": None, "why": f"{d.counts} counts: no noise"})  # fmt: skip
+            continue
+        shape = noise_shape(d)
+        if shape in seen:
+            rows.append({"product": label, "design": d.fingerprint(), "epsilon": d.epsilon,
+                         "charged": 0.0, "why": "same cells and series key: repeats values "
+                         "already public"})  # fmt: skip
+            continue
+        seen.add(shape)
+        spent += d.epsilon
+        rows.append({"product": label, "design": d.fingerprint(), "epsilon": d.epsilon,
+                     "charged": d.epsilon, "why": "new cells or a new key"})  # fmt: skip
+    return Budget(spent, plan.design.epsilon_budget, plan.design.counts == "noise", rows)
+
+
+def series_products(log: DesignLog, series: str) -> list[Design]:
+    """Designs the log records as approved and exported for `series`, one per export,
+    oldest first: what the series has already made public."""
+    found = [
+        (ap.id, rec.design)
+        for rec in log.list()
+        for ap in rec.approvals
+        if ap.decision == "approve"
+        and ap.bundle_path
+        and str(ap.approval.get("series") or "") == series
+    ]
+    return [d for _, d in sorted(found, key=lambda x: x[0])]
