@@ -38,6 +38,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from crimedash import schema as S
+
 HERE = Path(__file__).resolve().parent
 CACHE = Path(os.environ.get("CRIMEDASH_BENCH_CACHE", HERE / ".cache"))
 SHARED = Path(os.environ.get("CRIMEDASH_SHARED", HERE.parents[1] / "shared"))
@@ -63,23 +65,7 @@ def read_month(zip_path: Path) -> pa.Table:
     """Every force's CSV in the zip as one table of strings, with a `force` column."""
     tables = []
     opts = pacsv.ConvertOptions(
-        column_types={
-            c: pa.string()
-            for c in (
-                "Crime ID",
-                "Month",
-                "Reported by",
-                "Falls within",
-                "Longitude",
-                "Latitude",
-                "Location",
-                "LSOA code",
-                "LSOA name",
-                "Crime type",
-                "Last outcome category",
-                "Context",
-            )
-        },
+        column_types={c: pa.string() for c in S.POLICE_UK_COLUMNS},
         strings_can_be_null=False,
     )
     with zipfile.ZipFile(zip_path) as zf:

@@ -179,6 +179,20 @@ def _pick_members(
     return out
 
 
+def _zip_members(name: str, opener: Callable[[], Any]) -> list[zipfile.ZipInfo]:
+    """The files a zip lists (folders left out), read from its central directory only,
+    or an InputError naming the file when it is not a readable zip."""
+    try:
+        with zipfile.ZipFile(opener()) as zf:
+            return [i for i in zf.infolist() if not i.is_dir()]
+    except _ZIP_ERRORS as exc:
+        raise InputError(
+            f"is not a readable zip file ({exc})",
+            file=name,
+            hint="download it again, or unzip it and give the folder",
+        ) from exc
+
+
 def _zip_sources(
     name: str, opener: Callable[[], Any], skipped: list[tuple[str, str]], depth: int = 1
 ) -> list[Source]:
@@ -188,15 +202,7 @@ def _zip_sources(
             file=name,
             hint="unzip the archive and give the folder of CSV files",
         )
-    try:
-        with zipfile.ZipFile(opener()) as zf:
-            infos = [i for i in zf.infolist() if not i.is_dir()]
-    except _ZIP_ERRORS as exc:
-        raise InputError(
-            f"is not a readable zip file ({exc})",
-            file=name,
-            hint="download it again, or unzip it and give the folder",
-        ) from exc
+    infos = _zip_members(name, opener)
     unsafe = {i.filename: unsafe_member_name(i.filename) for i in infos}
     infos = [i for i in infos if unsafe[i.filename] or not _hidden(i.filename)]
     _check_declared_sizes(name, infos)
@@ -320,15 +326,7 @@ def _checked_zip(name: str, data: bytes) -> bytes:
     encrypted (a file that is not a zip passes untouched)."""
     if data[:4] != b"PK\x03\x04" or is_xlsx(data):
         return data
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = [i for i in zf.infolist() if not i.is_dir()]
-    except _ZIP_ERRORS as exc:
-        raise InputError(
-            f"is not a readable zip file ({exc})",
-            file=name,
-            hint="download it again, or unzip it and give the folder",
-        ) from exc
+    infos = _zip_members(name, lambda: io.BytesIO(data))
     _check_declared_sizes(name, infos)
     for info in infos:
         if info.flag_bits & 0x1:
