@@ -240,7 +240,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
         out = a.to_dict()
         out["budget"] = spend.to_dict()
         out["differencing"] = together.to_dict() if together else None
-        out.update(ds.rejected_summary())  # every input's rejected rows, by input and reason
+        out.update(ds.input_summary())  # every input's rejected rows, by input and reason
         out["data_precision"] = str(ds.index.data_precision)
         out["inputs"] = ds.inputs
         print(json.dumps(out, indent=2, default=str))
@@ -249,9 +249,11 @@ def cmd_assess(args: argparse.Namespace) -> int:
         render_assessment(
             a,
             rejected_rows=ds.rejected_rows,
-            rejected_by_input=ds.rejected_summary()["rejected_by_input"],
+            rejected_by_input=ds.input_summary()["rejected_by_input"],
         )
     )
+    if ds.findings:  # what the loaders noticed about the inputs, from data: escaped
+        print("\nInput findings:\n" + "\n".join(f"  - {_printable(f)}" for f in ds.findings))
     return 0
 
 

@@ -65,11 +65,25 @@ class Dataset:
         extra = 0 if self.context_rejected is None else len(self.context_rejected)
         return len(self.loaded.rejected) + extra
 
-    def rejected_summary(self) -> dict[str, Any]:
-        """Rejected rows counted by input and by reason (plain data for the CLI's JSON,
-        the manifest, the report and the app)."""
+    @property
+    def findings(self) -> list[str]:
+        """What the loaders noticed and did about it, per input (axes exchanged, grid
+        metres reprojected, rows far from the rest, dates after the release, boundaries
+        repaired): the assessment, the manifest and the report repeat them, so a reviewer
+        sees what the map was built on, not only what was rejected."""
+        out = [f"incidents: {f}" for f in self.loaded.findings]
+        if self.households is not None:
+            out += [f"households: {f}" for f in self.households.attrs.get("findings", [])]
+        for name, layer in self.areas.items():
+            out += [f"areas '{name}': {f}" for f in layer.attrs.get("findings", [])]
+        return out
+
+    def input_summary(self) -> dict[str, Any]:
+        """Rejected rows counted by input and by reason, and the loaders' findings
+        (plain data for the CLI's JSON, the manifest, the report and the app)."""
         rej = self.rejected
         return {
+            "input_findings": self.findings,
             "rejected_rows": len(rej),
             "rejected_by_input": {
                 role: int((rej[REJ_INPUT] == role).sum())

@@ -638,7 +638,7 @@ def build_manifest(
             "incidents": int(dataset.index.n),
             "data_time_precision": str(dataset.index.data_precision),
             "rows_read": summary.get("rows_read"),
-            **dataset.rejected_summary(),  # every input's rejected rows, not only incidents
+            **dataset.input_summary(),  # every input's rejected rows, not only incidents
             "households_loaded": bool(dataset.index.has_households),
             "area_layers": sorted(dataset.index.areas),
         },

@@ -253,6 +253,11 @@ def document(manifest: dict[str, Any], figures: set[str], warnings: list[str]) -
             + (", ".join(data["area_layers"]) or "none")
             + "."
         ),
+        *(
+            [Para("What the loaders noticed:"), Bullets(tuple(data["input_findings"]))]
+            if data.get("input_findings")
+            else []
+        ),
         Table(
             ("Role", "File", "Rows", "SHA-256 (first 16)"),
             tuple(

@@ -267,6 +267,34 @@ def test_rejected_household_rows_are_counted_everywhere(inputs, tmp_path: Path, 
     assert "households 10" in report
 
 
+def test_what_the_loaders_noticed_reaches_the_assessment_manifest_and_report(
+    tmp_path: Path, capsys
+) -> None:
+    """Two rows recorded ~300 km from the rest are kept but reported by the loader: the
+    finding is repeated in assess (JSON and text), the manifest and the report, so the
+    reviewer sees what the map was built on (issue 13: a finding with their count)."""
+    rng = np.random.default_rng(21)
+    inc = incidents_frame(rng, 300).drop(columns=[S.SOURCE_FILE, S.SOURCE_ROW])
+    far = inc.head(2).copy()
+    far[S.LATITUDE] = far[S.LATITUDE] - 3.0  # about 330 km south of the rest
+    far[S.INCIDENT_ID] = ["FAR0", "FAR1"]
+    path = tmp_path / "incidents.csv"
+    pd.concat([inc, far]).to_csv(path, index=False)
+
+    code, out, err = _cli(capsys, "assess", path, "--json", "--no-what-ifs")
+    assert code == 0, err
+    (finding,) = [f for f in json.loads(out)["input_findings"] if "far from the rest" in f]
+    assert finding.startswith("incidents: 2 of 302 rows lie far from the rest")
+    code, out, err = _cli(capsys, "assess", path, "--no-what-ifs")
+    assert code == 0 and "Input findings:" in out and "2 of 302 rows" in out
+
+    bundle = export_bundle(load_dataset([path]), Design(), APPROVAL, tmp_path / "b")
+    manifest = json.loads((bundle / "review" / "manifest.json").read_text())
+    assert finding in manifest["data"]["input_findings"]
+    assert "What the loaders noticed" in (bundle / "review" / "report.md").read_text()
+    assert "2 of 302 rows lie far from the rest" in (bundle / "review" / "report.html").read_text()
+
+
 @pytest.mark.xdist_group("app")
 def test_the_app_counts_rejected_household_rows(inputs) -> None:
     """The Data tab's 'Rows rejected' is every input's, and names the households."""

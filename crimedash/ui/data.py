@@ -265,7 +265,7 @@ def page(data: D.Dataset) -> None:
     st.markdown(f"**Loaded:** {label}")
     cols = st.columns(4)
     cols[0].metric("Incidents kept", f"{summary['rows_kept']:,}")
-    rejected = data.rejected_summary()  # every input: incidents, households, areas
+    rejected = data.input_summary()  # every input: incidents, households, areas
     cols[1].metric("Rows rejected", f"{rejected['rejected_rows']:,}")
     precision = summary["time_precision"]
     cols[2].metric("Times given to the", "minute" if precision == "timestamp" else precision)
