@@ -10,7 +10,17 @@ import streamlit as st
 from crimedash.design import Design
 from crimedash.errors import CrimedashError
 from crimedash.index import Index
-from crimedash.ui import compare, compute, controls, data, export_page, mapview, query, score
+from crimedash.ui import (
+    background,
+    compare,
+    compute,
+    controls,
+    data,
+    export_page,
+    mapview,
+    query,
+    score,
+)
 from crimedash.ui import state as K
 
 TITLE = "crimedash: design a privacy-safe public crime map"
@@ -114,6 +124,7 @@ def main() -> None:
             mapview.panel(index, design, projector)
         with right:
             score.panel(index, design, a, delta)
+            advice_slot = st.container()
             compare.pin_buttons(design)
         score.details(a)
     with tabs[1]:
@@ -123,7 +134,10 @@ def main() -> None:
     with tabs[3]:
         data.page(ds)
     with tabs[4]:
-        export_page.page(ds, design, a)
+        export_page.page(ds, design, background.known(index, design, a))
+    # Last: factors and what-ifs, 10-20x the score's work, fill their slot after
+    # everything above is on screen (issue 16: the score first).
+    background.complete(advice_slot, index, design, a)
 
 
 UNDO_DEPTH = 50
