@@ -121,12 +121,14 @@ def main() -> None:
     tabs = st.tabs(TABS, key=K.TAB)
     with tabs[0]:
         left, right = st.columns([3, 2], gap="medium")
-        with left:
-            mapview.panel(index, design, projector)
+        # The score's column is filled first: it is on screen while the map's deck
+        # (seconds at national scale) is still being built beside it.
         with right:
             score.panel(index, design, a, delta)
             advice_slot = st.container()
             compare.pin_buttons(design)
+        with left:
+            mapview.panel(index, design, projector)
         score.details(a)
     with tabs[1]:
         compare.page(index, design, ds.rejected_rows)
