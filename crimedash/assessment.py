@@ -27,7 +27,7 @@ from crimedash.risk import (
     verdict_for,
 )
 
-__all__ = ["Cancelled", "advise", "assess", "verdict", "with_advice"]
+__all__ = ["Cancelled", "advise", "advise_all", "assess", "verdict", "with_advice"]
 
 
 def assess(
@@ -37,13 +37,16 @@ def assess(
     with_what_ifs: bool = True,
     rejected_rows: int = 0,
     evaluation: Evaluation | None = None,
+    with_utility: bool = True,
 ) -> Assessment:
     """The full assessment of a design: score, verdict, breakdown, factors, what-ifs,
     utility and findings. Everything the app shows and the report prints.
 
     Without what-ifs it costs one evaluation, not 12-13: the app shows that first and
     adds `advise` after (`with_advice`). `evaluation`, when the caller already has the
-    design's (the map's), is used instead of evaluating again."""
+    design's (the map's), is used instead of evaluating again. Without utility, the
+    hot-spot check (an H3 resolution 9 index on first use: 4-5 s at 1M rows) is left to
+    `advise_all` too."""
     ev = evaluation if evaluation is not None else evaluate(index, design)
     layer = ev.layer
     pub = ev.published & ev.shown
@@ -83,7 +86,7 @@ def assess(
         attackers=ev.attacker_scores,
         matrix=matrix(ev),
         drivers=drivers(index, ev),
-        utility=advice.utility(index, ev),
+        utility=advice.utility(index, ev) if with_utility else {},
         assumptions=assumptions,
         attack=ev.attack.to_dict() if ev.attack is not None else {},
         gates=gates,
@@ -128,9 +131,22 @@ def advise(
     return factors, what_ifs
 
 
-def with_advice(a: Assessment, factors: list[dict], what_ifs: list[dict]) -> Assessment:
-    """A score-first assessment completed with the factors and what-ifs computed after."""
-    return replace(a, factors=factors, what_ifs=what_ifs)
+def advise_all(
+    index: Index, design: Design, ev: Evaluation, *, progress: Progress | None = None
+) -> tuple[list[dict], list[dict], dict[str, float]]:
+    """`advise` plus the utility: everything a score-first assessment leaves for later."""
+    factors, what_ifs = advise(index, design, ev, progress=progress)
+    return factors, what_ifs, advice.utility(index, ev)
+
+
+def with_advice(
+    a: Assessment,
+    factors: list[dict],
+    what_ifs: list[dict],
+    utility: dict[str, float] | None = None,
+) -> Assessment:
+    """A score-first assessment completed with what was worked out after it."""
+    return replace(a, factors=factors, what_ifs=what_ifs, utility=utility or a.utility)
 
 
 def _worst_case(index: Index, ev: Evaluation) -> dict[str, Any]:

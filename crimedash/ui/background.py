@@ -76,7 +76,9 @@ def job_for(index: Index, design: Design, ev: Evaluation) -> Job:
         job = _JOBS.get(key)
         if job is None or job.cancelled:
             job = Job(key)
-            job.future = _POOL.submit(assessment_.advise, index, design, ev, progress=job.progress)
+            job.future = _POOL.submit(
+                assessment_.advise_all, index, design, ev, progress=job.progress
+            )
             _JOBS[key] = job
         _JOBS.move_to_end(key)
         done = [k for k, j in _JOBS.items() if j.future.done()]
@@ -103,7 +105,8 @@ def _retry_clicked() -> None:
 
 
 def known(index: Index, design: Design, a: Assessment) -> Assessment:
-    """`a` with its factors and what-ifs if they are already worked out, else `a`."""
+    """`a` with its factors, what-ifs and utility if they are already worked out, else
+    `a` (the panels below the score take this)."""
     with _LOCK:
         job = _JOBS.get(key_of(index, design))
     if job is None or not job.future.done() or job.future.exception() is not None:
@@ -114,7 +117,9 @@ def known(index: Index, design: Design, a: Assessment) -> Assessment:
 def complete(slot, index: Index, design: Design, a: Assessment) -> Assessment:
     """Fill `slot` with the factor chart and the what-ifs, waiting for them with a
     progress bar and a Cancel button. Call it last on the page: everything above is
-    already drawn. Returns `a` completed (or `a` itself if cancelled)."""
+    already drawn. When it had to wait, the page runs once more so that the panels
+    drawn before it show the complete assessment. Returns `a` completed (or `a` itself
+    if cancelled)."""
     ss = st.session_state
     key = key_of(index, design)
     previous = ss.get(K.ADVICE_KEY)
@@ -126,14 +131,19 @@ def complete(slot, index: Index, design: Design, a: Assessment) -> Assessment:
             _cancelled_note()
             return a
         job = job_for(index, design, compute.evaluation(index, design))
-        if not job.future.done():
+        waited = not job.future.done()
+        if waited:
             _wait(job)
         try:
-            factors, what_ifs = job.future.result()
+            worked_out = job.future.result()
         except assessment_.Cancelled:
             _cancelled_note()
             return a
-        full = assessment_.with_advice(a, factors, what_ifs)
+        if waited:
+            # the panels drawn before (details, export) showed the score-first
+            # assessment: one more run draws them all complete, from the caches
+            st.rerun()
+        full = assessment_.with_advice(a, *worked_out)
         st.altair_chart(viz.factor_chart(full), width="stretch")
         score.what_ifs(index, design, full)
     return full

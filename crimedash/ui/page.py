@@ -129,7 +129,7 @@ def main() -> None:
             compare.pin_buttons(design)
         with left:
             mapview.panel(index, design, projector)
-        score.details(a)
+        score.details(background.known(index, design, a))
     with tabs[1]:
         compare.page(index, design, ds.rejected_rows)
     with tabs[2]:
