@@ -36,6 +36,7 @@ NOT_RUN = {
     ".venv/bin/python benchmarks/profile_change.py --rows 5000000 --kind h3:8": (
         "a profile at 5M rows (minutes); not a test"
     ),
+    "make bench-browser": "starts the app on 5M rows in Chromium (many minutes); not a test",
     ".venv/bin/python benchmarks/store.py --rows 5000000": (
         "builds a 5M-row store (minutes); tests/test_store.py tests the store on small files"
     ),
