@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -61,8 +61,26 @@ class Job:
 
 _LOCK = threading.Lock()
 _JOBS: OrderedDict[Key, Job] = OrderedDict()
-# One worker: on 2 cores a second would slow the score the user is waiting for.
-_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crimedash-advice")
+# One job at a time: on 2 cores a second would slow the score the user is waiting for.
+_ONE_AT_A_TIME = threading.Lock()
+
+
+def _start(job: Job, index: Index, design: Design, ev: Evaluation) -> None:
+    """Run the job in a daemon thread (a pool's threads are joined when the server
+    stops, which would make it wait for minutes of what-ifs nobody will see)."""
+
+    def work() -> None:
+        with _ONE_AT_A_TIME:
+            if not job.future.set_running_or_notify_cancel():
+                return
+            try:
+                job.future.set_result(
+                    assessment_.advise_all(index, design, ev, progress=job.progress)
+                )
+            except BaseException as exc:  # handed to whoever waits on it
+                job.future.set_exception(exc)
+
+    threading.Thread(target=work, name="crimedash-advice", daemon=True).start()
 
 
 def key_of(index: Index, design: Design) -> Key:
@@ -76,10 +94,9 @@ def job_for(index: Index, design: Design, ev: Evaluation) -> Job:
         job = _JOBS.get(key)
         if job is None or job.cancelled:
             job = Job(key)
-            job.future = _POOL.submit(
-                assessment_.advise_all, index, design, ev, progress=job.progress
-            )
+            job.future = Future()
             _JOBS[key] = job
+            _start(job, index, design, ev)
         _JOBS.move_to_end(key)
         done = [k for k, j in _JOBS.items() if j.future.done()]
         for k in done[: max(0, len(_JOBS) - KEEP)]:
