@@ -55,6 +55,7 @@ __all__ = [
     "in_convex",
     "index_incidents",
     "latlng_to_cells",
+    "metric_crs",
     "published_shapes",
     "round_published",
     "time_keys",
@@ -68,6 +69,8 @@ Progress = Callable[[float, str], None]
 # Great Britain in WGS84: inside it, grid squares are Ordnance Survey National Grid
 # squares (EPSG:27700), the ones UK analysts already use.
 _GB_BOUNDS = (-8.7, 49.8, 1.9, 60.9)
+
+_JOIN_SLICE = 2_000_000  # points per spatial-join slice
 
 DATA_LEVEL = {
     TimePrecision.TIMESTAMP: "timestamp",
@@ -207,20 +210,22 @@ class Index:
             self.resolution(r)
 
 
-def _project(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
-    """Metric coordinates: the British National Grid inside GB, else a local
+def metric_crs(lon: np.ndarray, lat: np.ndarray) -> str:
+    """The metric CRS for a data set: the British National Grid inside GB, else a local
     transverse Mercator centred on whole degrees (stable for the same region)."""
     if len(lon) and (
         _GB_BOUNDS[0] <= np.nanmedian(lon) <= _GB_BOUNDS[2]
         and _GB_BOUNDS[1] <= np.nanmedian(lat) <= _GB_BOUNDS[3]
     ):
-        crs = S.BRITISH_NATIONAL_GRID
-    else:
-        lon0 = round(float(np.nanmedian(lon))) if len(lon) else 0
-        lat0 = round(float(np.nanmedian(lat))) if len(lat) else 0
-        crs = (
-            f"+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k=1 +x_0=500000 +y_0=0 +ellps=WGS84 +units=m"
-        )
+        return S.BRITISH_NATIONAL_GRID
+    lon0 = round(float(np.nanmedian(lon))) if len(lon) else 0
+    lat0 = round(float(np.nanmedian(lat))) if len(lat) else 0
+    return f"+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k=1 +x_0=500000 +y_0=0 +ellps=WGS84 +units=m"
+
+
+def _project(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """Metric coordinates in `metric_crs` of the points."""
+    crs = metric_crs(lon, lat)
     tr = Transformer.from_crs(S.WGS84, crs, always_xy=True)
     x, y = tr.transform(lon, lat)
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), crs
@@ -310,14 +315,16 @@ def _index_area_layer(
     tree = shapely.STRtree(frame.geometry.to_numpy())
 
     def membership(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        pts = shapely.points(lon, lat)
-        pairs = tree.query(pts, predicate="intersects")
         out = np.full(len(lon), -1, dtype=np.int32)
-        # a point on a shared border belongs to the first area (lowest id): deterministic
-        order = np.lexsort((pairs[1], pairs[0]))
-        p, a = pairs[0][order], pairs[1][order]
-        first = np.r_[True, p[1:] != p[:-1]] if len(p) else np.array([], dtype=bool)
-        out[p[first]] = a[first]
+        # in slices: a shapely point is ~100 bytes, so 60M at once would not fit
+        for lo in range(0, len(lon), _JOIN_SLICE):
+            pts = shapely.points(lon[lo : lo + _JOIN_SLICE], lat[lo : lo + _JOIN_SLICE])
+            pairs = tree.query(pts, predicate="intersects")
+            # a point on a shared border belongs to the first area (lowest id)
+            order = np.lexsort((pairs[1], pairs[0]))
+            p, a = pairs[0][order], pairs[1][order]
+            first = np.r_[True, p[1:] != p[:-1]] if len(p) else np.array([], dtype=bool)
+            out[lo + p[first]] = a[first]
         return out
 
     incident_area = membership(inc_lon, inc_lat)
