@@ -98,12 +98,14 @@ class StoreColumn:
 
 
 class _MonthKeys(dict):
-    """Time keys of month-precision data: month and quarter held, the finer levels
+    """Time keys of month-precision data: the month held, the quarter and the finer levels
     (which no design of such data uses: `effective_level` clamps them) derived from the
     month when asked, so 60M rows do not carry three unused int64 columns."""
 
     def __missing__(self, level: str) -> np.ndarray:
         month = self["month"]
+        if level == "quarter":
+            return month // 3
         months = np.unique(month)
         y, m = np.divmod(months, 12)
         starts = pd.to_datetime({"year": 1970 + y, "month": m + 1, "day": 1})
@@ -111,11 +113,42 @@ class _MonthKeys(dict):
         return table[np.searchsorted(months, month)]
 
 
-@dataclass
 class StoreIndex(Index):
     """An `Index` read from a store: H3 codes are placed in slices and factorised by
     hash instead of through the in-memory index's table of distinct places (which at
-    60M points would need several GB of temporaries)."""
+    60M points would need several GB of temporaries), and metric x/y are projected on
+    first use. Not re-decorated as a dataclass: it keeps Index's fields and __init__."""
+
+    # Only grid designs read metric x/y, and at 60M rows the pair is 0.96 GB: projected
+    # on first use. (Properties over the dataclass fields; Index.__init__ assigns None.)
+    @property  # type: ignore[override]
+    def x(self) -> np.ndarray:
+        return self._metric()[0]
+
+    @x.setter
+    def x(self, value: np.ndarray | None) -> None:
+        if value is not None:
+            self.__dict__["_xy"] = (value, self.__dict__.get("_xy", (None, None))[1])
+
+    @property  # type: ignore[override]
+    def y(self) -> np.ndarray:
+        return self._metric()[1]
+
+    @y.setter
+    def y(self, value: np.ndarray | None) -> None:
+        if value is not None:
+            self.__dict__["_xy"] = (self.__dict__.get("_xy", (None, None))[0], value)
+
+    def _metric(self) -> tuple[np.ndarray, np.ndarray]:
+        xy = self.__dict__.get("_xy")
+        if xy is None or xy[0] is None or xy[1] is None:
+            tr = Transformer.from_crs(S.WGS84, self.crs, always_xy=True)
+            x, y = np.empty(self.n), np.empty(self.n)
+            for lo in range(0, self.n, _SLICE):
+                hi = min(lo + _SLICE, self.n)
+                x[lo:hi], y[lo:hi] = tr.transform(self.lon[lo:hi], self.lat[lo:hi])
+            xy = self.__dict__["_xy"] = (x, y)
+        return xy
 
     def _build_resolution(self, res: int) -> ResolutionCodes:
         n = self.n
@@ -237,7 +270,7 @@ def index_store(
     n = int(m["rows_kept"])
     lat = np.empty(n)
     lon = np.empty(n)
-    levels = ("month", "quarter") if by_month else _LEVELS
+    levels = ("month",) if by_month else _LEVELS
     keys = {lvl: np.empty(n, dtype=np.int64) for lvl in levels}
     cat_local = np.empty(n, dtype=np.int32)
     location_code = np.empty(n, dtype=np.int8)
@@ -265,7 +298,6 @@ def index_store(
             )
             mk = mk.to_numpy().astype(np.int64)
             keys["month"][sl] = mk
-            keys["quarter"][sl] = mk // 3
         else:
             for lvl, arr in time_keys(ts.to_numpy()).items():
                 keys[lvl][sl] = arr
@@ -302,15 +334,8 @@ def index_store(
     del cat_local
     categories = tuple(names[order].tolist())
 
-    say(0.65, f"Projecting {n:,} incidents")
-    crs = metric_crs(lon, lat)
+    crs = metric_crs(lon, lat)  # incidents are projected when a grid design asks
     tr = Transformer.from_crs(S.WGS84, crs, always_xy=True)
-    x = np.empty(n)
-    y = np.empty(n)
-    for lo in range(0, n, _SLICE):
-        x[lo : lo + _SLICE], y[lo : lo + _SLICE] = tr.transform(
-            lon[lo : lo + _SLICE], lat[lo : lo + _SLICE]
-        )
 
     say(0.75, "Placing households")
     hh_points = _household_points(households)
@@ -356,8 +381,8 @@ def index_store(
         n=n,
         lat=lat,
         lon=lon,
-        x=x,
-        y=y,
+        x=None,  # type: ignore[arg-type]
+        y=None,  # type: ignore[arg-type]
         crs=crs,
         time_keys=time_keys_,
         time_origin=origin,
