@@ -40,6 +40,7 @@ from crimedash.schema import LocationType, TimePrecision
 from crimedash.windows import time_keys, window_bounds, window_label
 
 __all__ = [
+    "CACHE_BUDGET_BYTES",
     "DATA_LEVEL",
     "PUBLISHED_DECIMALS",
     "AreaLayer",
@@ -70,6 +71,7 @@ Progress = Callable[[float, str], None]
 # squares (EPSG:27700), the ones UK analysts already use.
 _GB_BOUNDS = (-8.7, 49.8, 1.9, 60.9)
 
+CACHE_BUDGET_BYTES = 2 << 30  # arrays cached per index (see Index.cached)
 _JOIN_SLICE = 2_000_000  # points per spatial-join slice
 
 DATA_LEVEL = {
@@ -141,13 +143,27 @@ class Index:
     _res: dict[int, ResolutionCodes] = field(default_factory=dict, repr=False)
     # per-design building blocks (spatial units per granularity), filled on first use
     cache: dict = field(default_factory=dict, repr=False)
+    _cache_bytes: dict = field(default_factory=dict, repr=False)
 
     def cached(self, key, build):
         """The value cached under `key`, built by `build()` on first use. Designs share
-        their building blocks (units per granularity, atoms per window level) this way."""
+        their building blocks (units per granularity, atoms per window level) this way.
+
+        Bounded: past `CACHE_BUDGET_BYTES` of arrays the least recently used blocks are
+        dropped (and rebuilt if asked again). At national density a granularity's atoms
+        are ~30 bytes per incident, so what-ifs over five granularities at 60M rows
+        would hold ~9 GB; a session of a few million rows never reaches the budget."""
         hit = self.cache.get(key)
         if hit is None:
-            hit = self.cache[key] = build()
+            hit = build()
+            self.cache[key] = hit
+            self._cache_bytes[key] = _nbytes(hit)
+            while sum(self._cache_bytes.values()) > CACHE_BUDGET_BYTES and len(self.cache) > 1:
+                oldest = next(iter(self.cache))
+                del self.cache[oldest]
+                self._cache_bytes.pop(oldest, None)
+        else:  # most recently used last
+            self.cache[key] = self.cache.pop(key)
         return hit
 
     @property
@@ -221,6 +237,22 @@ def metric_crs(lon: np.ndarray, lat: np.ndarray) -> str:
     lon0 = round(float(np.nanmedian(lon))) if len(lon) else 0
     lat0 = round(float(np.nanmedian(lat))) if len(lat) else 0
     return f"+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k=1 +x_0=500000 +y_0=0 +ellps=WGS84 +units=m"
+
+
+def _nbytes(value, depth: int = 0) -> int:
+    """Bytes of the numpy arrays a cached block holds (dataclasses, dicts, tuples)."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if depth > 3:
+        return 0
+    if isinstance(value, dict):
+        return sum(_nbytes(v, depth + 1) for v in value.values())
+    if isinstance(value, list | tuple):
+        return sum(_nbytes(v, depth + 1) for v in value[:64])
+    fields = getattr(value, "__dict__", None)
+    if fields is not None and not isinstance(value, Index):
+        return sum(_nbytes(v, depth + 1) for v in fields.values())
+    return 0
 
 
 def _project(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:

@@ -127,3 +127,21 @@ def test_police_uk_months_from_a_store_export_the_same_public_files(real_data, t
     for pa_, pb in zip(a, b, strict=True):
         if pa_.is_file():
             assert pa_.read_bytes() == pb.read_bytes(), pa_.name
+
+
+def test_a_bounded_cache_gives_the_same_assessment(sample_store, monkeypatch, capsys):
+    """Dropping cached building blocks past the budget (what keeps 60M rows' what-ifs
+    under 8 GB) changes no figure: an evicted block is rebuilt the same."""
+    import crimedash.index as index_module
+
+    _, store = sample_store
+    args = [str(store), "--granularity", "h3:8", "--frequency", "monthly", "--min-count", "3"]
+    roomy = _assess_json(capsys, *args)
+    monkeypatch.setattr(index_module, "CACHE_BUDGET_BYTES", 1)
+    ds = load_dataset(store)
+
+    assert _assess_json(capsys, *args) == roomy
+    for _ in range(2):
+        ds.index.cached(("probe", 1), lambda: np.zeros(10))
+        ds.index.cached(("probe", 2), lambda: np.zeros(10))
+    assert list(ds.index.cache) == [("probe", 2)]  # one block at most past the budget
