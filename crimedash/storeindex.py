@@ -151,27 +151,30 @@ class StoreIndex(Index):
         return xy
 
     def _build_resolution(self, res: int) -> ResolutionCodes:
+        """Cells found slice by slice and the few distinct ones (a national month falls
+        in ~40k at h3:8) merged as they come; every point is then coded by binary search
+        against them, so no hash table over every row is made (pandas sizes one for all
+        60M rows: ~2 GB)."""
         n = self.n
-        cells = np.empty(n + len(self.hh_lat), dtype=np.uint64)
+        parts: list[np.ndarray] = []
+        uniq = np.empty(0, dtype=np.uint64)
         for lo in range(0, n, _SLICE):
-            hi = min(lo + _SLICE, n)
-            cells[lo:hi] = drawn_cells(self.lat[lo:hi], self.lon[lo:hi], res)
-        cells[n:] = drawn_cells(self.hh_lat, self.hh_lon, res)
-        codes, uniq = pd.factorize(cells, sort=False)
-        del cells
-        uniq = np.asarray(uniq, dtype=np.uint64)
-        order = np.argsort(uniq)
-        rank = np.empty(len(order), dtype=np.int32)
-        rank[order] = np.arange(len(order), dtype=np.int32)
-        inverse = rank[codes]
-        del codes
-        inc, hh = inverse[:n], inverse[n:]
+            cells = drawn_cells(self.lat[lo : lo + _SLICE], self.lon[lo : lo + _SLICE], res)
+            uniq = np.union1d(uniq, np.unique(cells))
+            parts.append(cells)
+        hh_cells = drawn_cells(self.hh_lat, self.hh_lon, res)
+        uniq = np.union1d(uniq, hh_cells).astype(np.uint64)
+        inc = np.empty(n, dtype=np.int32)
+        lo = 0
+        while parts:
+            cells = parts.pop(0)
+            inc[lo : lo + len(cells)] = np.searchsorted(uniq, cells)
+            lo += len(cells)
+        hh = np.searchsorted(uniq, hh_cells).astype(np.int32)
         households = np.bincount(hh, weights=self.hh_count, minlength=len(uniq))
         incidents = np.bincount(inc, minlength=len(uniq))
         private = np.bincount(inc, weights=self.private_mask, minlength=len(uniq))
-        return ResolutionCodes(
-            uniq[order], inc, hh, households, incidents, private.astype(np.int64)
-        )
+        return ResolutionCodes(uniq, inc, hh, households, incidents, private.astype(np.int64))
 
     @cached_property
     def _places(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
