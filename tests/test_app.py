@@ -200,7 +200,7 @@ def test_factors_and_what_ifs_come_after_the_score_and_can_be_cancelled():
     index = data.sample().index
     key = background.key_of(index, shown_design(at))
     assert at.session_state[K.ADVICE_KEY] == key
-    # once worked out, the page ran again: the panels below the score are complete
+    at.run()  # once worked out, the panels below the score are complete
     assert any("What the map still tells the public" in m.value for m in at.markdown)
     at.session_state[K.ADVICE_CANCELLED] = key
     at.run()

@@ -134,9 +134,8 @@ def known(index: Index, design: Design, a: Assessment) -> Assessment:
 def complete(slot, index: Index, design: Design, a: Assessment) -> Assessment:
     """Fill `slot` with the factor chart and the what-ifs, waiting for them with a
     progress bar and a Cancel button. Call it last on the page: everything above is
-    already drawn. When it had to wait, the page runs once more so that the panels
-    drawn before it show the complete assessment. Returns `a` completed (or `a` itself
-    if cancelled)."""
+    already drawn (the panels below the score show the complete assessment from the
+    next run on, see `known`). Returns `a` completed (or `a` itself if cancelled)."""
     ss = st.session_state
     key = key_of(index, design)
     previous = ss.get(K.ADVICE_KEY)
@@ -148,18 +147,13 @@ def complete(slot, index: Index, design: Design, a: Assessment) -> Assessment:
             _cancelled_note()
             return a
         job = job_for(index, design, compute.evaluation(index, design))
-        waited = not job.future.done()
-        if waited:
+        if not job.future.done():
             _wait(job)
         try:
             worked_out = job.future.result()
         except assessment_.Cancelled:
             _cancelled_note()
             return a
-        if waited:
-            # the panels drawn before (details, export) showed the score-first
-            # assessment: one more run draws them all complete, from the caches
-            st.rerun()
         full = assessment_.with_advice(a, *worked_out)
         st.altair_chart(viz.factor_chart(full), width="stretch")
         score.what_ifs(index, design, full)
