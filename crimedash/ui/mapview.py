@@ -5,6 +5,7 @@ of what the map shows and does not (¶23)."""
 from __future__ import annotations
 
 import html
+import os
 
 import numpy as np
 import streamlit as st
@@ -23,6 +24,34 @@ MAX_LISTED_WINDOWS = 400  # beyond this (real-time releases) pick a window by po
 MAP_HEIGHT = 520
 SMALL_MAP_HEIGHT = 380  # each of two compared maps
 PROJECTOR_MAP_HEIGHT = 400  # with the zoom row, fits 1280x720 beside the score
+
+
+def basemap_setting() -> None:
+    """The analyst's tile server (sidebar): seeded from $CRIMEDASH_TILES, checked here so
+    a typo is said, and off when empty. Tiles are fetched by the browser from that
+    server, which then learns which area is looked at: name the force's own server."""
+    ss = st.session_state
+    if K.TILES_INPUT not in ss:
+        try:
+            ss[K.TILES_INPUT] = viz.tile_template() or ""
+        except viz.TileSettingError:
+            ss[K.TILES_INPUT] = os.environ.get(viz.TILES_ENV, "")
+    with st.expander("Base map", expanded=bool(ss[K.TILES_INPUT])):
+        text = st.text_input(
+            "Tile server (URL template)",
+            key=K.TILES_INPUT,
+            placeholder="https://tiles.example.org/{z}/{x}/{y}.png",
+            help="An OpenStreetMap-style tile server, ideally your force's own: the "
+            "browser asks it for the tiles under the map, so it learns which area you "
+            f"look at. Empty: no base map (area outlines and names instead). Default: "
+            f"${viz.TILES_ENV}.",
+        )
+        try:
+            ss[K.TILES] = viz.tile_template(text)
+        except viz.TileSettingError as e:
+            ss[K.TILES] = None
+            st.error(str(e))
+
 
 
 def pick_window(layer: PublicLayer, key_suffix: str = "") -> str | None:
@@ -103,6 +132,13 @@ def zoom_buttons(key_suffix: str = "") -> None:
     )
 
 
+def credit() -> None:
+    """The base map's credit line, when tiles are drawn (OpenStreetMap's licence asks it)."""
+    words = viz.attribution(compute.tiles())
+    if words:
+        st.caption(words)
+
+
 def map_notes(f: viz.Framing, unit_km2: float | None, what: str = "incidents shown") -> None:
     """The scale in words and the far-away units as a finding."""
     far = viz.far_note(f, what)
@@ -160,6 +196,7 @@ def panel(index: Index, design: Design, projector: bool = False) -> None:
             )
             st.markdown(viz.legend_markdown(mv), unsafe_allow_html=True)
             zoom_buttons()
+            credit()
         with control_slot:
             trend(index, layer, mv)
             map_notes(f, km2)
@@ -187,6 +224,7 @@ def panel(index: Index, design: Design, projector: bool = False) -> None:
                 unsafe_allow_html=True,
             )
             zoom_buttons()
+            credit()
         with control_slot:
             st.info(
                 "Internal view for the analyst and reviewer: it is not published. Hover a "

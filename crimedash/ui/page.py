@@ -94,6 +94,7 @@ def main() -> None:
             help="Large type; the map and the score with its verdict on one screen "
             "(1280x720 and up). Hide this sidebar with its « button for more room.",
         )
+        mapview.basemap_setting()
         st.header("Map design")
         drawn = controls.draw(index)
     design, a, problem = resolve(index, drawn, ds.rejected_rows)

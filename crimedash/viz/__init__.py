@@ -53,7 +53,7 @@ from crimedash.viz.framing import (
     scale_note,
     union_bounds,
 )
-from crimedash.viz.places import households_words, place_names
+from crimedash.viz.places import households_words, place_names, unit_place
 from crimedash.viz.style import (
     CHART_FRAME_PX,
     CHART_ROW_PX,
@@ -71,6 +71,14 @@ from crimedash.viz.style import (
     palette_steps,
     risk_legend,
 )
+from crimedash.viz.tiles import (
+    ATTRIBUTION_ENV,
+    TILES_ENV,
+    TileSettingError,
+    attribution,
+    tile_layers,
+    tile_template,
+)
 from crimedash.viz.view import (
     ALL_WINDOWS,
     MODES,
@@ -87,6 +95,7 @@ from crimedash.viz.view import (
 
 __all__ = [
     "ALL_WINDOWS",
+    "ATTRIBUTION_ENV",
     "CHART_FRAME_PX",
     "CHART_ROW_PX",
     "CONTEXT_LABEL_MAX",
@@ -102,11 +111,14 @@ __all__ = [
     "RISK_EDGES",
     "RISK_PALETTE",
     "SMALL_UNIT_PX",
+    "TILES_ENV",
     "TOOLTIP_STYLE",
     "VERDICT_COLOURS",
     "Framing",
     "MapView",
+    "TileSettingError",
     "attacker_chart",
+    "attribution",
     "context_layers",
     "deck_data",
     "describe_map",
@@ -135,7 +147,10 @@ __all__ = [
     "shared_edges",
     "small_cells",
     "static_map_chart",
+    "tile_layers",
+    "tile_template",
     "trend_chart",
     "union_bounds",
+    "unit_place",
     "window_choice",
 ]
