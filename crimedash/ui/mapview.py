@@ -53,7 +53,6 @@ def basemap_setting() -> None:
             st.error(str(e))
 
 
-
 def pick_window(layer: PublicLayer, key_suffix: str = "") -> str | None:
     """The release selector over the windows the design would publish."""
     ss = st.session_state
@@ -69,7 +68,12 @@ def pick_window(layer: PublicLayer, key_suffix: str = "") -> str | None:
         key = K.WINDOW + key_suffix
         if ss.get(key) not in labels:
             ss[key] = labels[-1]
-        return st.select_slider("Release (window)", labels, key=key, help=help_)
+        if not key_suffix:
+            _advance(key, labels)
+        chosen = st.select_slider("Release (window)", labels, key=key, help=help_)
+        if not key_suffix and len(labels) > 1:
+            playback(key, labels)
+        return chosen
     key = K.WINDOW_POS + key_suffix
     if not isinstance(ss.get(key), int) or not 0 <= ss[key] < len(labels):
         ss[key] = len(labels) - 1
@@ -78,6 +82,57 @@ def pick_window(layer: PublicLayer, key_suffix: str = "") -> str | None:
     )
     st.caption(f"Window: {labels[pos]}")
     return labels[pos]
+
+
+PLAY_STEP_S = 1.5  # seconds per release while playing: time to read each map
+
+
+def _advance(key: str, labels: list[str]) -> None:
+    """One step of playback, when the timer asked for it: the next release, and the
+    playback stops after the last (runs before the slider is drawn, so it may move it)."""
+    ss = st.session_state
+    if not ss.pop(K.PLAY_STEP, False) or not ss.get(K.PLAYING):
+        return
+    i = labels.index(ss[key])
+    if i + 1 < len(labels):
+        ss[key] = labels[i + 1]
+    if i + 2 >= len(labels):
+        ss[K.PLAYING] = False
+
+
+def playback(key: str, labels: list[str]) -> None:
+    """Time playback of the releases (as kepler.gl's time slider): Play steps through
+    the windows one by one, as the public would see them appear; Stop holds the one
+    shown. The step comes from a timed fragment that reruns the page."""
+    ss = st.session_state
+
+    def started() -> None:
+        if ss.get(K.PLAYING) and ss.get(key) == labels[-1]:
+            ss[key] = labels[0]  # from the start when the last one is shown
+
+    st.toggle(
+        "Play the releases",
+        key=K.PLAYING,
+        on_change=started,
+        help=f"Step through the releases, one every {PLAY_STEP_S:g} seconds.",
+    )
+    if ss.get(K.PLAYING):
+        ss[K.PLAY_TICKS] = 0  # a whole-page run restarts the clock; only its own reruns step
+        _tick()
+
+
+@st.fragment(run_every=PLAY_STEP_S)
+def _tick() -> None:
+    """Reruns itself every step while playing; each time it asks the page for the next
+    release (the first run, when Play is pressed, only starts the clock)."""
+    ss = st.session_state
+    if not ss.get(K.PLAYING):
+        return
+    if ss.get(K.PLAY_TICKS, 0) > 0:
+        ss[K.PLAY_STEP] = True
+        ss[K.PLAY_TICKS] = 0
+        st.rerun(scope="app")
+    ss[K.PLAY_TICKS] = 1
 
 
 def pick_group(layer: PublicLayer) -> str | None:
@@ -129,6 +184,26 @@ def zoom_buttons(key_suffix: str = "") -> None:
         on_click=reset,
         width="stretch",
         help="Back to the opening view: where most of the data is.",
+    )
+
+
+def png_button(index: Index, design: Design, window: str, group: str | None) -> None:
+    """Download the public map as a PNG, drawn on the server from the public layer
+    (made only when clicked: a national map takes seconds)."""
+
+    def make() -> bytes:
+        return viz.map_png(index, compute.evaluation(index, design).layer, window, group)
+
+    st.download_button(
+        "Download this map (PNG)",
+        data=make,
+        file_name=f"crimedash-map-{design.fingerprint()}-{window}.png".replace(" ", "_"),
+        mime="image/png",
+        key=K.PNG_BUTTON,
+        on_click="ignore",
+        icon=":material/download:",
+        help="The public map of this release and group with its key, as it would be "
+        "published (no base map).",
     )
 
 
@@ -197,6 +272,7 @@ def panel(index: Index, design: Design, projector: bool = False) -> None:
             st.markdown(viz.legend_markdown(mv), unsafe_allow_html=True)
             zoom_buttons()
             credit()
+            png_button(index, design, window, group)
         with control_slot:
             trend(index, layer, mv)
             map_notes(f, km2)

@@ -93,3 +93,6 @@ PLAYING = "playing"  # time playback: stepping through the release windows
 PLAY_BUTTON = "play_button"
 PNG_BUTTON = "png_button"  # download a PNG of the current map
 FRONTIER_CHART = "frontier_chart"  # the frontier chart (its selection applies a design)
+LAST_LINK = "last_link"  # the address parameters the page last wrote (Back is a change)
+PLAY_STEP = "play_step"  # set by the playback timer: advance one release on this run
+PLAY_TICKS = "play_ticks"  # the playback clock has started (its next tick steps)

@@ -24,10 +24,12 @@ Two promises a privacy reviewer can check:
 from __future__ import annotations
 
 from crimedash.viz.charts import (
+    FRONTIER_PICK,
     attacker_chart,
     design_point,
     factor_chart,
     frontier_chart,
+    map_png,
     matrix_chart,
     risk_histogram,
     small_cells,
@@ -103,6 +105,7 @@ __all__ = [
     "CONTROLLER",
     "COORD_DECIMALS",
     "DEFAULT_PALETTE",
+    "FRONTIER_PICK",
     "MAP_HEIGHT_PX",
     "MAP_WIDTH_PX",
     "MODES",
@@ -134,6 +137,7 @@ __all__ = [
     "legend",
     "legend_chart",
     "legend_markdown",
+    "map_png",
     "map_view",
     "matrix_chart",
     "metres_per_pixel",
