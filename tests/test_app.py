@@ -200,7 +200,7 @@ def test_pin_and_compare_side_by_side():
     current = score_of(at)
     scores = {m.label: m.value for m in at.metric if m.label.startswith(SCORE)}
     assert len(scores) == 3  # beside the map, then pinned and current side by side
-    assert len(at.get("deck_gl_json_chart")) == 3  # the map and the two compared maps
+    assert len(at.get("deck_gl_json_chart")) == 2  # the map, and both compared in one
     assert scores[f"{SCORE} (current design)"] == current
     assert scores[f"{SCORE} (pinned design)"] != current
 
@@ -439,19 +439,24 @@ def test_compare_says_the_difference_in_words_on_one_scale():
     import json
 
     decks = [json.loads(d.proto.json) for d in at.get("deck_gl_json_chart")[1:]]
-    assert len(decks) == 2
-    assert decks[0]["initialViewState"] == decks[1]["initialViewState"]  # one extent
-    colours = [
-        {tuple(r["colour"]) for ly in d["layers"] if ly["id"] == "public-units" for r in ly["data"]}
-        for d in decks
-    ]
+    # both designs in one deck with one camera: pan and zoom are shared by construction
+    assert len(decks) == 1
+    units = [[ly for ly in decks[0]["layers"] if ly["id"] == f"pair-{i}-units"] for i in (0, 1)]
+    assert all(len(u) == 1 for u in units)
+    colours = [{tuple(r["colour"]) for r in u[0]["data"]} for u in units]
     from crimedash import viz
 
     palette = {tuple(viz.hex_to_rgba(c)) for c in viz.PALETTES[viz.DEFAULT_PALETTE]}
     assert colours[0] <= palette and colours[1] <= palette
+    # the current design is drawn east of the pinned one, never overlapping it
+    east_of_pinned = max(x for r in units[0][0]["data"] for x, _ in r["polygon"])
+    west_of_current = min(x for r in units[1][0]["data"] for x, _ in r["polygon"])
+    assert west_of_current > east_of_pinned
+    assert {r["design"] for r in units[1][0]["data"]} == {"Current design"}
     keys = [m.value for m in at.markdown if "(incidents shown)" in m.value]
-    assert len(keys) >= 3  # the main map's key and one under each compared map
+    assert len(keys) >= 3  # the main map's key and one for each compared design
     assert keys[-1].split("<br/>", 1)[1] == keys[-2].split("<br/>", 1)[1]  # one scale
+    assert keys[-2].startswith("**Pinned design:") and keys[-1].startswith("**Current design:")
 
 
 def test_an_upload_survives_a_refresh(monkeypatch, tmp_path):

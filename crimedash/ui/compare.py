@@ -54,16 +54,19 @@ def page(index: Index, design: Design, rejected_rows: int) -> None:
     edges, bounds = mapview.shared_view(index, [pinned, design])
     zoom, nonce = mapview.current_zoom(SUFFIX)
     st.caption(
-        "Both maps use one colour scale and open on one extent, so the same colour means "
-        "the same count and the same place sits in the same spot. The zoom buttons move both."
+        "Both maps are drawn in one map, side by side (pinned on the left), on one colour "
+        "scale and one extent: the same colour means the same count, and dragging, the "
+        "wheel and the zoom buttons move both together."
     )
+    pair = (("Pinned design", pinned), ("Current design", design))
     left, right = st.columns(2)
-    for col, title, d in ((left, "Pinned design", pinned), (right, "Current design", design)):
+    for col, (title, d) in zip((left, right), pair, strict=True):
         with col:
             st.subheader(title)
             a = compute.assessment(index, d, rejected_rows)
             score.headline(a, None, label=f"Identifiability score ({title.lower()})")
-            mapview.small_map(index, d, edges, bounds, zoom, nonce)
+            st.caption(f"{d.spatial.describe()}.")
+    mapview.pair_map(index, [d for _, d in pair], [t for t, _ in pair], edges, bounds, zoom, nonce)
     mapview.zoom_buttons(SUFFIX)
     if changes:
         st.dataframe(

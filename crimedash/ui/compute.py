@@ -137,3 +137,35 @@ def tiles() -> str | None:
     None: maps are drawn without tiles unless a server is named."""
     value = st.session_state.get(K.TILES)
     return value or None
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _pair_deck(
+    fingerprint: str, designs_json: tuple, titles: tuple, view: tuple, _index: Index, _designs
+) -> pdk.Deck:
+    edges, bounds, zoom_offset, nonce, height, tiles_ = view
+    layers = [evaluation(_index, d).layer for d in _designs]
+    return viz.pair_deck(
+        _index, layers, list(titles), list(edges), bounds, zoom_offset, nonce, height, tiles_
+    )
+
+
+def pair_deck(
+    index: Index,
+    designs: list[Design],
+    titles: list[str],
+    edges: tuple[int, ...],
+    bounds: tuple[float, float, float, float],
+    zoom_offset: float = 0.0,
+    nonce: int = 0,
+    height: int = viz.MAP_HEIGHT_PX,
+) -> pdk.Deck:
+    view = (tuple(edges), bounds, zoom_offset, nonce, height, tiles())
+    return _pair_deck(
+        index.fingerprint,
+        tuple(d.to_json() for d in designs),
+        tuple(titles),
+        view,
+        index,
+        designs,
+    )

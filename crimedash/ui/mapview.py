@@ -359,30 +359,32 @@ def _table(index: Index, layer: PublicLayer, window: str, height: int) -> None:
     st.dataframe(frame[frame[S.WINDOW] == window], hide_index=True, width="stretch", height=height)
 
 
-def small_map(
+def pair_map(
     index: Index,
-    design: Design,
+    designs: list[Design],
+    titles: list[str],
     edges: tuple[int, ...],
     bounds: tuple[float, float, float, float],
     zoom: float = 0.0,
     nonce: int = 0,
 ) -> None:
-    """A compact public map (latest release) for side-by-side comparison, on the colour
-    scale and extent it shares with the other map, with its own legend."""
-    layer = compute.evaluation(index, design).layer
-    if not layer.window_labels():
-        st.caption("This design publishes nothing.")
+    """Two designs' latest releases in one map with one camera (synced pan and zoom),
+    on the shared colour scale and extent, with the one key they share."""
+    layers = [compute.evaluation(index, d).layer for d in designs]
+    if not all(ly.window_labels() for ly in layers):
+        st.caption("A design publishes nothing, so there is no map to compare.")
         return
     st.pydeck_chart(
-        compute.public_deck(
-            index, design, None, "units", None, edges, bounds, zoom, nonce, SMALL_MAP_HEIGHT
-        ),
+        compute.pair_deck(index, designs, titles, edges, bounds, zoom, nonce, SMALL_MAP_HEIGHT),
         height=SMALL_MAP_HEIGHT,
-        alt=f"Public map of the latest release: {design.spatial.describe()}.",
+        alt="The pinned design's public map (left) and the current design's (right), "
+        "latest release, on one colour scale.",
     )
-    mv = viz.map_view(index, layer, edges=list(edges))
-    st.markdown(viz.legend_markdown(mv), unsafe_allow_html=True)
-    st.caption(f"{design.spatial.describe()}; latest release {mv.window}; {mv.group}.")
+    for title, ly in zip(titles, layers, strict=True):
+        mv = viz.map_view(index, ly, edges=list(edges))
+        key = viz.legend_markdown(mv).replace("**", f"**{title}: ", 1)
+        st.markdown(key, unsafe_allow_html=True)
+    credit()
 
 
 def shared_view(

@@ -55,6 +55,7 @@ from crimedash.viz.framing import (
     scale_note,
     union_bounds,
 )
+from crimedash.viz.pair import pair_deck, pair_offset
 from crimedash.viz.places import households_words, place_names, unit_place
 from crimedash.viz.style import (
     CHART_FRAME_PX,
@@ -141,6 +142,8 @@ __all__ = [
     "map_view",
     "matrix_chart",
     "metres_per_pixel",
+    "pair_deck",
+    "pair_offset",
     "palette_steps",
     "place_names",
     "public_deck",
