@@ -14,19 +14,15 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from crimedash.approval import Approval, data_fingerprint
+from crimedash.bundlewrite import review_zip_path, zip_path
 from crimedash.dataset import Dataset
 from crimedash.design import Design
 from crimedash.designlog import DesignLog
 from crimedash.errors import CrimedashError
-from crimedash.export import (
-    Approval,
-    data_fingerprint,
-    explain,
-    export_bundle,
-    review_zip_path,
-    zip_path,
-)
+from crimedash.export import export_bundle
 from crimedash.index import Index
+from crimedash.publicfiles import explain
 from crimedash.risk import Assessment
 from crimedash.ui import fields
 from crimedash.ui import state as K
