@@ -275,3 +275,38 @@ def test_playback_steps_the_release_in_the_browser(page):
         assert first < second < last  # releases are labelled in time order
         pg.get_by_text("Play the releases").click()  # stop
         wait_idle(pg)
+
+
+def test_a_click_on_the_frontier_applies_that_design(page):
+    """Finds a swept design's point by its tooltip (the chart is a canvas), clicks it,
+    and the address (the shared design) changes to that design."""
+    with open_page(page, 1440, 1000) as pg:
+        pg.get_by_role("tab", name="Frontier").click()
+        pg.get_by_text("Compute the frontier").click()
+        pg.get_by_text("The swept designs as a table").wait_for(timeout=180_000)
+        wait_idle(pg)
+        chart = pg.locator("[data-testid='stVegaLiteChart']").filter(has=pg.locator("canvas")).first
+        chart.scroll_into_view_if_needed()
+        box = chart.locator("canvas").first.bounding_box()
+        before = pg.url
+        tip = pg.locator("#vg-tooltip-element")
+        found = None
+        for fy in [i / 24 for i in range(2, 22)]:
+            for fx in [i / 40 for i in range(3, 36)]:
+                x, y = box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+                pg.mouse.move(x, y)
+                text = tip.inner_text() if tip.count() and tip.is_visible() else ""
+                # a swept design other than the one shown (the default: h3:8, monthly)
+                if "On the frontier" in text and "resolution 8, updated monthly" not in text:
+                    found = (x, y, text)
+                    break
+            if found:
+                break
+        assert found, "no swept design's point found under the mouse"
+        pg.mouse.click(found[0], found[1])
+        for _ in range(60):
+            if pg.url != before:
+                break
+            pg.wait_for_timeout(500)
+        wait_idle(pg)
+        assert pg.url != before, found[2]  # the design in the address is the one clicked
