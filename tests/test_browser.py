@@ -278,16 +278,18 @@ def test_playback_steps_the_release_in_the_browser(page):
 
 
 def test_a_click_on_the_frontier_applies_that_design(page):
-    """Finds a swept design's point by its tooltip (the chart is a canvas), clicks it,
+    """Finds a swept design's point by its tooltip under the mouse, clicks it,
     and the address (the shared design) changes to that design."""
     with open_page(page, 1440, 1000) as pg:
         pg.get_by_role("tab", name="Frontier").click()
         pg.get_by_text("Compute the frontier").click()
         pg.get_by_text("The swept designs as a table").wait_for(timeout=180_000)
         wait_idle(pg)
-        chart = pg.locator("[data-testid='stVegaLiteChart']").filter(has=pg.locator("canvas")).first
-        chart.scroll_into_view_if_needed()
-        box = chart.locator("canvas").first.bounding_box()
+        # the one chart on the Frontier tab (the other tabs' are hidden), drawn as SVG
+        canvas = pg.locator("[data-testid='stVegaLiteChart'] svg.marks:visible").first
+        canvas.scroll_into_view_if_needed()
+        pg.wait_for_timeout(500)
+        box = canvas.bounding_box()
         before = pg.url
         tip = pg.locator("#vg-tooltip-element")
         found = None
