@@ -93,7 +93,7 @@ def test_an_installed_crimedash_opens_its_sample_city(installed: Path, tmp_path:
     code = f"""
 import crimedash
 from pathlib import Path
-from crimedash.commands import app_script
+from crimedash.commands.serve import app_script
 from crimedash.sample import SAMPLE_DIR, sample_paths
 site = Path({str(installed)!r}).resolve()
 assert Path(crimedash.__file__).resolve().is_relative_to(site), crimedash.__file__
