@@ -39,6 +39,7 @@ from crimedash.settings import (
     PIN_GRID_METRES,
     PIN_H3_RESOLUTION,
     PIN_MIN_AREA_M2,
+    PRIVATE_SETTINGS,
     REFERENCE_MODES,
     SETTINGS,
     SETTINGS_BY_NAME,
@@ -191,10 +192,9 @@ class Design:
             if value not in allowed:
                 raise DesignError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
 
-        one_of("frequency", self.frequency, FREQUENCIES)
-        one_of("time_precision", self.time_precision, TIME_PRECISIONS)
-        one_of("counts", self.counts, COUNT_MODES)
-        one_of("references", self.references, REFERENCE_MODES)
+        for s in SETTINGS:  # the words each word setting allows, from its row of the table
+            if s.choices and not isinstance(s.default, tuple):
+                one_of(s.name, getattr(self, s.name), s.choices)
         b = self.bands
         if not b or b[0] != 1 or any(x >= y for x, y in pairwise(b)):
             raise DesignError(f"bands must be increasing lower edges starting at 1; got {b}")
@@ -203,7 +203,7 @@ class Design:
         if not self.green_below <= self.red_from:
             raise DesignError("thresholds must satisfy 0 <= green_below <= red_from <= 100")
         for name in self.acknowledge:
-            one_of("acknowledge", name, DANGEROUS)
+            one_of("acknowledge", name, SETTINGS_BY_NAME["acknowledge"].choices)
         for danger in self.dangers():
             if danger not in self.acknowledge:
                 raise DesignError(
@@ -256,7 +256,8 @@ class Design:
             if isinstance(v, tuple):
                 out[k] = [list(x) if isinstance(x, tuple) else x for x in v]
         if public:
-            out.pop("noise_seed")
+            for name in PRIVATE_SETTINGS:
+                out.pop(name)
         return out
 
     def to_json(self, *, public: bool = False) -> str:

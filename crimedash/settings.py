@@ -33,6 +33,7 @@ __all__ = [
     "PIN_GRID_METRES",
     "PIN_H3_RESOLUTION",
     "PIN_MIN_AREA_M2",
+    "PRIVATE_SETTINGS",
     "REFERENCE_MODES",
     "SETTINGS",
     "SETTINGS_BY_NAME",
@@ -97,6 +98,25 @@ DEFAULT_BANDS = (1, 3, 6, 11, 21, 51)
 ATTENDANCE_RATE = 0.02  # shown as "1 to 2", "3 to 5", ... "51 or more"
 
 
+def range_words(s: Setting) -> str:
+    """A setting's range in words, from its row of SETTINGS."""
+    low, high = _figure(s.low), _figure(s.high)
+    if s.low_open:
+        return f"greater than {low}" + (f", at most {high}" if s.high is not None else "")
+    if s.high is None:
+        return f"{low} or more"
+    if s.whole:
+        return f"{low} or more (at most {high})"
+    return f"between {low} and {high}"
+
+
+def _figure(x: float | None) -> str:
+    """A range's end as people write it: 1,000,000 rather than 1e+06."""
+    if x is None:
+        return ""
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+
+
 @dataclass(frozen=True)
 class Setting:
     """One design setting. A numeric setting has its range here (`low`, `high`, and
@@ -111,6 +131,26 @@ class Setting:
     high: float | None = None
     low_open: bool = False  # the value must be greater than `low`, not equal to it
     whole: bool = False  # a whole number
+    choices: tuple[str, ...] = ()  # the words a word setting (or each item of a list) may be
+    pairs: bool = False  # name=value pairs (a mapping), not a single value or a list
+    private: bool = False  # kept in the review record, never published (nor in a link)
+
+    def __post_init__(self) -> None:
+        # a single number's `allowed` is written from its range, so the words in the
+        # docs and the help cannot drift from what validation enforces
+        if self.numeric:
+            object.__setattr__(self, "allowed", range_words(self))
+
+    @property
+    def numeric(self) -> bool:
+        """A single number checked against `low` and `high` (lists and pairs of numbers
+        are checked item by item with the same range)."""
+        return self.low is not None and isinstance(self.default, int | float)
+
+    @property
+    def flag(self) -> str:
+        """The setting's command-line option: its name with hyphens."""
+        return "--" + self.name.replace("_", "-")
 
 
 MAX_SEED = 2**63 - 1
@@ -144,6 +184,7 @@ SETTINGS: tuple[Setting, ...] = (
         ", ".join(FREQUENCIES),
         "How often the map is updated. Frequent updates let a neighbour match a police "
         "visit to a map entry (¶34).",
+        choices=FREQUENCIES,
     ),
     Setting(
         "time_precision",
@@ -152,6 +193,7 @@ SETTINGS: tuple[Setting, ...] = (
         "The finest time shown for an incident (¶34). Never finer than the data has. "
         "Choosing a frequency coarser than the time shown raises it to the release "
         "interval (quarterly releases show quarters) unless a precision is also chosen.",
+        choices=TIME_PRECISIONS,
     ),
     Setting(
         "categories",
@@ -165,6 +207,7 @@ SETTINGS: tuple[Setting, ...] = (
         "category=group pairs",
         "How categories are grouped on the map; police.uk's 14 by default. Broad groups "
         "hide which crime happened (¶20).",
+        pairs=True,
     ),
     Setting(
         "hidden_groups",
@@ -178,6 +221,7 @@ SETTINGS: tuple[Setting, ...] = (
         ", ".join(COUNT_MODES),
         "How counts are shown: exact, rounded to a base, banded like the guidance's map "
         "key, or with differential-privacy noise.",
+        choices=COUNT_MODES,
     ),
     Setting(
         "min_count",
@@ -240,6 +284,7 @@ SETTINGS: tuple[Setting, ...] = (
         ", ".join(REFERENCE_MODES),
         "Reference numbers on the map: omitted, truncated, fresh pseudonyms per release, "
         "or full (¶24-25).",
+        choices=REFERENCE_MODES,
     ),
     Setting(
         "sensitivity",
@@ -248,6 +293,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Overrides of the per-category sensitivity weights (¶20).",
         low=0,
         high=1,
+        pairs=True,
     ),
     Setting(
         "location_weights",
@@ -256,6 +302,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Overrides of how much each kind of place counts (¶26-28).",
         low=0,
         high=1,
+        pairs=True,
     ),
     Setting(
         "assumed_households_per_km2",
@@ -322,6 +369,7 @@ SETTINGS: tuple[Setting, ...] = (
         (),
         ", ".join(DANGEROUS),
         "Dangerous options must be named here to be used (household pins, full references).",
+        choices=DANGEROUS,
     ),
     Setting(
         "noise_seed",
@@ -333,6 +381,7 @@ SETTINGS: tuple[Setting, ...] = (
         low=0,
         high=MAX_SEED,
         whole=True,
+        private=True,
     ),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
@@ -340,21 +389,9 @@ SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 
 # Single numbers checked against their row of SETTINGS (pairs and bands are checked
 # item by item the same way).
-NUMERIC_SETTINGS = (
-    "min_count",
-    "round_base",
-    "epsilon",
-    "epsilon_budget",
-    "assumed_households_per_km2",
-    "green_below",
-    "red_from",
-    "high_risk_line",
-    "noise_seed",
-    "min_unit_area_m2",
-    "attendance_rate",
-    "certain_line",
-    "min_households",
-)
+NUMERIC_SETTINGS = tuple(s.name for s in SETTINGS if s.numeric)
+# Never published: left out of the public design, the link and the report.
+PRIVATE_SETTINGS = tuple(s.name for s in SETTINGS if s.private)
 
 
 def check_number(name: str, value: Any, what: str | None = None) -> int | float:
@@ -387,17 +424,6 @@ def check_number(name: str, value: Any, what: str | None = None) -> int | float:
     if too_low or too_high:
         raise DesignError(f"{allowed}; got {value!r}")
     return number
-
-
-def range_words(s: Setting) -> str:
-    """A setting's range in words, from its row of SETTINGS."""
-    if s.low_open:
-        return f"greater than {s.low:g}" + (f", at most {s.high:g}" if s.high is not None else "")
-    if s.high is None:
-        return f"{s.low:g} or more"
-    if s.whole:
-        return f"{s.low:g} or more (at most {s.high:,})"
-    return f"between {s.low:g} and {s.high:g}"
 
 
 def settings_table() -> list[dict[str, Any]]:

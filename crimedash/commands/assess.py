@@ -12,7 +12,6 @@ from crimedash.commands.options import (
     also_from_args,
     dataset_from_args,
     design_from_args,
-    setting_help,
 )
 from crimedash.commands.registry import register
 from crimedash.design import Design
@@ -121,10 +120,7 @@ def _configure_attack(p: argparse.ArgumentParser) -> None:
         "--partial",
         action="store_true",
         help="the data is not all recorded crime (a one-category extract, say): the "
-        "neighbour's denominator comes from the attendance rate",
-    )
-    p.add_argument(
-        "--attendance-rate", type=float, help=setting_help("attendance_rate").replace("%", "%%")
+        "neighbour's denominator comes from the attendance rate (--no-all-recorded-crime)",
     )
     add_plan_arguments(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -152,13 +148,8 @@ def cmd_attack(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2) if args.json else agreement_markdown(rows), end="")
         return 0
     design = design_from_args(args)
-    changes = {}
     if args.partial:
-        changes["all_recorded_crime"] = False
-    if args.attendance_rate is not None:
-        changes["attendance_rate"] = args.attendance_rate
-    if changes:
-        design = Design.from_dict({**design.to_dict(), **changes})
+        design = Design.from_dict({**design.to_dict(), "all_recorded_crime": False})
     ev = evaluate(ds.index, design)
     result = ev.attack
     together = spend = None

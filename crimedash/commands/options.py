@@ -10,16 +10,10 @@ import sys
 from pathlib import Path
 
 from crimedash.design import Design
-from crimedash.settings import (
-    COUNT_MODES,
-    FREQUENCIES,
-    REFERENCE_MODES,
-    SETTINGS_BY_NAME,
-    TIME_PRECISIONS,
-    precision_for_frequency,
-)
+from crimedash.settings import SETTINGS, SETTINGS_BY_NAME, precision_for_frequency
 
 __all__ = [
+    "FLAG_ALIASES",
     "add_data_arguments",
     "add_design_arguments",
     "add_plan_arguments",
@@ -36,9 +30,8 @@ def setting_help(name: str) -> str:
     """A setting's help from the settings table, with its default when it has one
     (an empty tuple or None is no default worth printing: "(default: ())" says nothing)."""
     s = SETTINGS_BY_NAME[name]
-    if s.default is None or s.default == ():
-        return s.help
-    return f"{s.help} (default: {s.default})"
+    text = s.help if s.default is None or s.default == () else f"{s.help} (default: {s.default})"
+    return text.replace("%", "%%")  # argparse formats help: a percent sign is its own
 
 
 def add_progress_argument(p: argparse.ArgumentParser) -> None:
@@ -70,49 +63,55 @@ def add_data_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+# A shorter spelling people already use (and the docs show) beside the setting's own flag.
+FLAG_ALIASES: dict[str, tuple[str, ...]] = {"hidden_groups": ("--hide",)}
+
+
+def _pair(text: str) -> tuple[str, str]:
+    """NAME=VALUE on the command line, as a mapping setting's item."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return key.strip(), value.strip()
+
+
 def add_design_arguments(p: argparse.ArgumentParser) -> None:
-    """Every design setting as an option; help comes from the one settings table."""
-    g = p.add_argument_group("design")
-    g.add_argument("--design", help="a design JSON file; options below override it")
-    g.add_argument("--granularity", help=setting_help("granularity"))
-    g.add_argument("--categories", nargs="+", help=setting_help("categories"))
-    g.add_argument("--hide", nargs="+", dest="hidden_groups", help=setting_help("hidden_groups"))
-    g.add_argument("--frequency", choices=FREQUENCIES, help=setting_help("frequency"))
-    g.add_argument("--time-precision", choices=TIME_PRECISIONS, help=setting_help("time_precision"))
-    g.add_argument(
-        "--counts",
-        choices=(*COUNT_MODES, "suppressed"),
-        help=setting_help("counts") + "; 'suppressed' is exact counts with --min-count",
+    """Every design setting as an option, generated from the settings table: its flag is
+    the setting's name with hyphens, its help, choices and default come from its row, so
+    a new setting is on the command line the moment it is in the table."""
+    g = p.add_argument_group(
+        "design", "every setting of docs/design-settings.md; options override --design"
     )
-    g.add_argument("--min-count", type=int, help=setting_help("min_count"))
-    g.add_argument("--epsilon", type=float, help=setting_help("epsilon"))
-    g.add_argument("--noise-seed", type=int, help=setting_help("noise_seed"))
-    g.add_argument("--epsilon-budget", type=float, help=setting_help("epsilon_budget"))
-    g.add_argument("--references", choices=REFERENCE_MODES, help=setting_help("references"))
-    g.add_argument("--acknowledge", nargs="+", help=setting_help("acknowledge"))
+    g.add_argument("--design", help="a design JSON file; options below override it")
+    for s in SETTINGS:
+        kw: dict = {"dest": s.name, "help": setting_help(s.name)}
+        if isinstance(s.default, bool):
+            kw["action"] = argparse.BooleanOptionalAction
+        elif s.pairs:
+            kw.update(nargs="+", type=_pair, metavar="NAME=VALUE")
+        elif isinstance(s.default, tuple) or s.default is None:  # a list of words or numbers
+            kw["nargs"] = "+"
+        if not s.pairs and not isinstance(s.default, bool):
+            if s.choices:
+                kw["choices"] = s.choices
+            elif s.whole:
+                kw["type"] = int
+            elif isinstance(s.default, float):
+                kw["type"] = float
+        if s.name == "counts":
+            kw["choices"] = (*s.choices, "suppressed")
+            kw["help"] += "; 'suppressed' is exact counts with --min-count"
+        g.add_argument(s.flag, *FLAG_ALIASES.get(s.name, ()), **kw)
 
 
 def design_from_args(args: argparse.Namespace) -> Design:
     """The design the options describe (file first, then options on top)."""
     base = Design.from_json(_read_design_file(args.design)) if args.design else Design()
     changes = {}
-    for name in (
-        "granularity",
-        "categories",
-        "hidden_groups",
-        "frequency",
-        "time_precision",
-        "counts",
-        "min_count",
-        "epsilon",
-        "noise_seed",
-        "epsilon_budget",
-        "references",
-        "acknowledge",
-    ):
-        value = getattr(args, name, None)
+    for s in SETTINGS:
+        value = getattr(args, s.name, None)
         if value is not None:
-            changes[name] = tuple(value) if isinstance(value, list) else value
+            changes[s.name] = tuple(value) if isinstance(value, list) else value
     if changes.get("counts") == "suppressed":
         changes["counts"] = "exact"
         if not changes.get("min_count") and not base.min_count:
