@@ -113,19 +113,31 @@ def test_no_import_circles():
     assert not gone, f"these circles are gone; remove them from KNOWN_CIRCLES: {gone}"
 
 
-# Modules whose public face this issue made explicit; the model's own modules (risk,
-# advice, layer, index, units, export, designlog, report, viz, design) are their
-# owners' to declare.
-PUBLIC_FACES = [
-    "crimedash.cli",
-    *(m for m in MODULES if m.startswith("crimedash.commands")),
-    "crimedash.dataset",
-    "crimedash.design",
-    "crimedash.settings",
-    "crimedash.errors",
-    "crimedash.schema",
-    *(m for m in MODULES if m.startswith(("crimedash.load", "crimedash.sample"))),
-]
+# Modules still without `__all__`, each with who declares it: mostly modules their owners
+# are splitting (issue 15) or the app's face. An entry that gains `__all__` fails the test
+# below, so the list only shrinks.
+NO_PUBLIC_FACE_YET: dict[str, str] = {
+    "crimedash.designlog": "releases (being split)",
+    "crimedash.differencing": "releases",
+    "crimedash.export": "releases (being split)",
+    "crimedash.index": "scale (being split)",
+    "crimedash.layer": "speed (being split)",
+    "crimedash.noise": "releases",
+    "crimedash.plan": "releases",
+    "crimedash.report": "releases (being split)",
+    "crimedash.store": "scale",
+    "crimedash.viz": "ui (being split)",
+    **{m: "ui (the app's face, being split)" for m in MODULES if m.startswith("crimedash.ui")},
+}
+# A package's entry point only runs or names the package.
+NO_FACE_NEEDED = {"crimedash", "crimedash.__main__"}
+PUBLIC_FACES = [m for m in MODULES if m not in NO_PUBLIC_FACE_YET and m not in NO_FACE_NEEDED]
+
+
+def test_modules_without_a_public_face_are_only_those_listed():
+    gained = [m for m in NO_PUBLIC_FACE_YET if hasattr(importlib.import_module(m), "__all__")]
+    assert not gained, f"these now declare __all__; remove them from NO_PUBLIC_FACE_YET: {gained}"
+    assert len(PUBLIC_FACES) > 40  # every module of load/, sample/, commands/ and more
 
 
 @pytest.mark.parametrize("name", PUBLIC_FACES)
