@@ -77,9 +77,10 @@ STORE_ROWS ?= 5000000
 bench-store: install
 	$(PY) benchmarks/store.py --rows $(STORE_ROWS)
 
-# Mutation testing of risk.py, layer.py and export.py (see [tool.mutmut] in pyproject.toml).
+# Mutation testing of the model, disclosure control, the layer and the export's guards
+# (see [tool.mutmut] in pyproject.toml and docs/development.md).
 # Slow on purpose: run it when changing the model, not on every commit. MUTANTS narrows
-# the run, e.g. make mutants MUTANTS='crimedash.risk*'.
+# the run, e.g. make mutants MUTANTS='crimedash.disclosure.x__secondary*'.
 MUTANTS ?=
 mutants: install
 	$(UV) pip install --quiet --python $(PY) -e '.[test,dev]'

@@ -84,9 +84,12 @@ def test_the_wheel_needs_only_what_the_runtime_imports(wheel: Path):
         if line.startswith("Requires-Dist:") and "extra ==" not in line
     ]
     names = {r.split(">")[0].split("<")[0].split("=")[0].split(";")[0].strip() for r in required}
-    assert "streamlit>=1.55" in required  # st.tabs(key=...) is new in 1.55
+    assert "streamlit>=1.65" in required  # st.pydeck_chart(alt=...) is new in 1.65
     assert "shapely>=2.1" in required  # shapely.orient_polygons is new in 2.1
-    assert not names & {"duckdb", "opendp"}, "benchmark-only or unused packages at runtime"
+    assert "h3<5,>=4.2" in required  # h3.h3shape_to_cells_experimental is new in 4.2
+    assert not names & {"duckdb", "opendp", "platformdirs"}, (
+        "benchmark-only or unused packages at runtime"
+    )
 
 
 def test_an_installed_crimedash_opens_its_sample_city(installed: Path, tmp_path: Path):

@@ -99,7 +99,7 @@ def test_cli_options_are_the_settings_and_nothing_else():
 
 
 def test_the_app_has_a_control_for_every_setting():
-    from crimedash.ui.controls import FIELD_CONTROLS
+    from crimedash.ui.fields import FIELD_CONTROLS
 
     assert set(FIELD_CONTROLS) == set(NAMES)
 
