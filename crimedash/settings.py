@@ -99,22 +99,15 @@ ATTENDANCE_RATE = 0.02  # shown as "1 to 2", "3 to 5", ... "51 or more"
 
 
 def range_words(s: Setting) -> str:
-    """A setting's range in words, from its row of SETTINGS."""
-    low, high = _figure(s.low), _figure(s.high)
+    """A setting's range in words, from its row of SETTINGS (the words the refusals have
+    always used, so scripts matching them keep working)."""
     if s.low_open:
-        return f"greater than {low}" + (f", at most {high}" if s.high is not None else "")
+        return f"greater than {s.low:g}" + (f", at most {s.high:g}" if s.high is not None else "")
     if s.high is None:
-        return f"{low} or more"
+        return f"{s.low:g} or more"
     if s.whole:
-        return f"{low} or more (at most {high})"
-    return f"between {low} and {high}"
-
-
-def _figure(x: float | None) -> str:
-    """A range's end as people write it: 1,000,000 rather than 1e+06."""
-    if x is None:
-        return ""
-    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+        return f"{s.low:g} or more (at most {s.high:,})"
+    return f"between {s.low:g} and {s.high:g}"
 
 
 @dataclass(frozen=True)

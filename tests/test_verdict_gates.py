@@ -60,3 +60,13 @@ def test_small_units_hold_a_green_score_at_amber(index):
     assert ev.attack.small_unit_cells > 0
     assert any("proven non-empty in units of fewer than" in r for r in reasons)
     assert verdict(ev) == "amber"
+
+
+def test_a_certain_share_exactly_on_the_line_holds_the_verdict(index):
+    """The line is 'at or above': a share equal to it holds the design at amber."""
+    loose = Design(granularity="h3:9", green_below=100, red_from=100, min_households=0)
+    share = evaluate(index, loose.with_(certain_line=1)).attack.certain_share_weighted
+    assert share > 0
+    ev = evaluate(index, loose.with_(certain_line=share))
+    assert ev.attack.certain_share_weighted == share
+    assert gate_reasons(ev) and verdict(ev) == "amber"
