@@ -36,6 +36,12 @@ NOT_RUN = {
     ".venv/bin/python benchmarks/profile_change.py --rows 5000000 --kind h3:8": (
         "a profile at 5M rows (minutes); not a test"
     ),
+    "make test-lowest": "builds a second venv and runs tests on it (minutes); .ci/run runs it",
+    "make constraints-lowest.txt": "asks the package index; tests/test_version_floors.py "
+    "checks its result",
+    "make mutants 'MUTANTS=crimedash.disclosure.x__secondary*'": (
+        "mutation testing (minutes per function); not a test"
+    ),
     ".venv/bin/python benchmarks/store.py --rows 5000000": (
         "builds a 5M-row store (minutes); tests/test_store.py tests the store on small files"
     ),
