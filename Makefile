@@ -5,7 +5,7 @@ UV     := $(VENV)/bin/uv
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8501
 
-.PHONY: run test install lint format bench bench-national bench-store bench-browser mutants clean screenshots
+.PHONY: run test test-lowest install lint format bench bench-national bench-store bench-browser mutants clean screenshots
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -26,6 +26,27 @@ test: install
 	$(VENV)/bin/ruff check crimedash tests benchmarks app.py
 	$(VENV)/bin/ruff format --check crimedash tests benchmarks app.py
 	$(PY) -m pytest -n 2 --dist loadgroup
+
+# The version floors, checked: a second venv with the lowest versions pyproject.toml
+# allows (constraints-lowest.txt, from `uv pip compile --resolution lowest-direct`)
+# runs the tests that reach each dependency's API: pandas, pyarrow, pyogrio and
+# geopandas (loading, export), h3 and shapely (units), streamlit (the app's script).
+# Regenerate the constraints after changing a floor:
+#   make constraints-lowest.txt
+LOWEST := .venv-lowest
+LOWEST_TESTS ?= tests/test_design.py tests/test_settings_spelling.py tests/load tests/sample \
+	tests/test_cli.py tests/test_units.py tests/test_layer.py tests/test_export.py tests/test_app.py
+test-lowest: install
+	test -x $(LOWEST)/bin/python || python3 -m venv $(LOWEST)
+	$(UV) pip install --quiet --python $(LOWEST)/bin/python -r constraints-lowest.txt
+	$(UV) pip install --quiet --python $(LOWEST)/bin/python --no-deps -e .
+	$(LOWEST)/bin/python -m pytest -p no:cacheprovider -q -n 2 -m "not browser and not real_data" \
+		$(LOWEST_TESTS)
+
+constraints-lowest.txt: pyproject.toml | $(PY)
+	$(UV) pip compile pyproject.toml --extra test --resolution lowest-direct \
+		--python-version 3.11 --no-header --quiet -o $@.tmp
+	(sed -n '1,4p' $@; cat $@.tmp) > $@.new && rm $@.tmp && mv $@.new $@
 
 lint: install
 	$(VENV)/bin/ruff check crimedash tests benchmarks app.py
@@ -63,9 +84,10 @@ STORE_ROWS ?= 5000000
 bench-store: install
 	$(PY) benchmarks/store.py --rows $(STORE_ROWS)
 
-# Mutation testing of risk.py, layer.py and export.py (see [tool.mutmut] in pyproject.toml).
+# Mutation testing of the model, disclosure control, the layer and the export's guards
+# (see [tool.mutmut] in pyproject.toml and docs/development.md).
 # Slow on purpose: run it when changing the model, not on every commit. MUTANTS narrows
-# the run, e.g. make mutants MUTANTS='crimedash.risk*'.
+# the run, e.g. make mutants MUTANTS='crimedash.disclosure.x__secondary*'.
 MUTANTS ?=
 mutants: install
 	$(UV) pip install --quiet --python $(PY) -e '.[test,dev]'
@@ -73,7 +95,7 @@ mutants: install
 	$(VENV)/bin/mutmut results
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build dist mutants
+	rm -rf $(VENV) $(LOWEST) .pytest_cache .hypothesis build dist mutants
 
 # Screenshots for docs/screenshots/ (needs Chromium; real police.uk files beside the project)
 screenshots: install

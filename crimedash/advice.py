@@ -22,6 +22,22 @@ from crimedash.errors import DesignError
 from crimedash.index import Index, effective_level
 from crimedash.risk import Evaluation, evaluate
 
+__all__ = [
+    "FACTOR_LABELS",
+    "FRONTIER_FREQUENCIES",
+    "FRONTIER_GRANULARITIES",
+    "HOTSPOT_RESOLUTION",
+    "HOTSPOT_TOP",
+    "REFERENCE_STEPS",
+    "SUPPRESSION_CAVEAT",
+    "exposes_more",
+    "factors",
+    "findings",
+    "frontier",
+    "utility",
+    "what_ifs",
+]
+
 HOTSPOT_RESOLUTION = 9  # the fine reference for "do the hot spots survive" (~0.1 km2)
 HOTSPOT_TOP = 10
 

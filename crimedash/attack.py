@@ -37,7 +37,17 @@ from crimedash.index import Index
 from crimedash.layer import PublicLayer, apply_design
 from crimedash.proof import Proof, Rules, prove
 
-__all__ = ["Proof", "Rules", "attack", "dp_posterior_bound", "outcome", "prove", "summarise"]
+__all__ = [
+    "AttackResult",
+    "Outcome",
+    "Proof",
+    "Rules",
+    "attack",
+    "dp_posterior_bound",
+    "outcome",
+    "prove",
+    "summarise",
+]
 
 REGISTER_KS = (1, 5, 10)
 BAYES_LINE = 0.95  # a neighbour "knows" when the right group's posterior reaches this

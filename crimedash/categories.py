@@ -11,6 +11,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+__all__ = [
+    "ALL_CATEGORIES",
+    "BROAD_CATEGORIES",
+    "BY_CODE",
+    "FINE_CATEGORIES",
+    "POLICE_UK_CATEGORIES",
+    "UNKNOWN_GROUP",
+    "UNKNOWN_SENSITIVITY",
+    "Category",
+    "canonical_category",
+    "default_group",
+    "default_sensitivity",
+    "label",
+]
+
 # police.uk's 14 street-level crime types, as published in the "Crime type" column.
 POLICE_UK_CATEGORIES: tuple[str, ...] = (
     "Anti-social behaviour",

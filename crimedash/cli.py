@@ -71,6 +71,6 @@ def _commands() -> dict:
     with them; imported here rather than at the top so `import crimedash.cli` stays
     cheap for callers that only want `main`.
     """
-    from crimedash.commands import COMMANDS
+    from crimedash.commands import COMMANDS  # importing the package registers every command
 
     return COMMANDS

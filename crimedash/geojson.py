@@ -22,6 +22,12 @@ import shapely
 
 from crimedash.index import PUBLISHED_DECIMALS, round_published
 
+__all__ = [
+    "feature_collection",
+    "features",
+    "geometry_json",
+]
+
 
 def _num(x: float) -> str:
     return f"{x:.{PUBLISHED_DECIMALS}f}"

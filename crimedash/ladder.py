@@ -15,6 +15,16 @@ import numpy as np
 from crimedash.design import Design
 from crimedash.index import Index
 
+__all__ = [
+    "CONTROLS",
+    "ONE_GROUP",
+    "PERIODS",
+    "agreement",
+    "agreement_markdown",
+    "ladder",
+    "spearman",
+]
+
 PERIODS = {"weekly": "week", "monthly": "month", "quarterly": "quarter"}
 CONTROLS: dict[str, dict[str, Any]] = {
     "exact": {},

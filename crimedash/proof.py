@@ -18,6 +18,12 @@ import numpy as np
 
 from crimedash.layer import PublicLayer
 
+__all__ = [
+    "Proof",
+    "Rules",
+    "prove",
+]
+
 
 @dataclass(frozen=True)
 class Rules:

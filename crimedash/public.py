@@ -33,6 +33,23 @@ from crimedash.geojson import feature_collection
 from crimedash.index import Index, round_published, window_bounds, window_label
 from crimedash.layer import TOTAL_GROUP, PublicLayer
 
+__all__ = [
+    "COUNTS_CSV",
+    "COUNTS_PARQUET",
+    "FILE_WORDS",
+    "REFERENCES_CSV",
+    "TOTALS_CSV",
+    "TOTALS_PARQUET",
+    "UNITS_GEOJSON",
+    "UNITS_PARQUET",
+    "PublicTables",
+    "column_words",
+    "geoparquet_bytes",
+    "parquet_bytes",
+    "public_tables",
+    "units_geojson",
+]
+
 UNITS_GEOJSON = "units.geojson"
 UNITS_PARQUET = "units.parquet"
 COUNTS_CSV = "counts.csv"

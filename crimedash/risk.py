@@ -38,13 +38,26 @@ from crimedash.errors import CrimedashError
 from crimedash.index import Index
 from crimedash.layer import PublicLayer, apply_design
 
-__all__ = ["dp_posterior_bound"]  # re-exported: the model's callers import it from here
+__all__ = [
+    "ATTACKER_LABELS",
+    "GAIN_POWER",
+    "Assessment",
+    "Evaluation",
+    "attacked_layers",
+    "dp_posterior_bound",  # re-exported: the model's callers import it from here
+    "drivers",
+    "evaluate",
+    "gate_reasons",
+    "matrix",
+    "unit_risk",
+    "verdict",
+    "verdict_for",
+]
 
 # The neighbour's gain g in [0, 1] counts as g**GAIN_POWER: a proof (g = 1) counts in
 # full, a nudge of the odds far less. Any power >= 1 keeps the exact-count score monotone
 # under coarsening (the perspective of a convex function is subadditive; see the docs).
 GAIN_POWER = 3
-ATTACKERS = ("register", "neighbour", "reference")
 ATTACKER_LABELS = {
     "register": "Register linker (¶10, ¶21, ¶36)",
     "neighbour": "Neighbour with local knowledge (¶34, ¶38)",

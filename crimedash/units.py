@@ -37,8 +37,16 @@ from crimedash.design import H3_MAX, H3_MIN, Granularity
 from crimedash.errors import DesignError
 from crimedash.index import Index
 
+__all__ = [
+    "ADAPTIVE_DEPTH",
+    "AREA_MARGIN",
+    "Units",
+    "adaptive_base_resolution",
+    "runs",
+    "units_for",
+]
+
 ADAPTIVE_DEPTH = 5  # adaptive units start this many resolutions above the base one
-DEFAULT_MIN_UNIT_AREA_M2 = 10_000.0
 AREA_MARGIN = 0.9  # a base cell's area may fall this far below the one at the data's centre
 
 

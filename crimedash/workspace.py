@@ -17,6 +17,15 @@ from pathlib import Path
 
 from crimedash.errors import InputError
 
+__all__ = [
+    "DEFAULT_FOLDER",
+    "ENV_VAR",
+    "UPLOADS",
+    "load_files",
+    "root",
+    "save_files",
+]
+
 ENV_VAR = "CRIMEDASH_WORKSPACE"
 DEFAULT_FOLDER = ".crimedash"
 UPLOADS = "uploads"

@@ -39,17 +39,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(timeout: float = 120.0, workspace: Path | None = None) -> Iterator[str]:
+def streamlit_server(
+    timeout: float = 120.0, workspace: Path | None = None, env: dict[str, str] | None = None
+) -> Iterator[str]:
     """`streamlit run app.py` on a free port; yields its URL; kills its process group.
     The app's workspace (design log, kept uploads) is `workspace`, else a fresh
-    temporary folder: a test never writes into the project or another run's log."""
+    temporary folder: a test never writes into the project or another run's log.
+    `env` adds environment variables (a tile server, for example)."""
     import tempfile
 
     tmp = None
     if workspace is None:
         tmp = tempfile.TemporaryDirectory(prefix="crimedash-ws-")
         workspace = Path(tmp.name)
-    env = {k: v for k, v in os.environ.items() if k != "CRIMEDASH_LOG"}
+    extra = env or {}
+    env = {k: v for k, v in os.environ.items() if k not in ("CRIMEDASH_LOG", "CRIMEDASH_TILES")}
+    env.update(extra)
     env["CRIMEDASH_WORKSPACE"] = str(workspace)
     port = free_port()
     venv_bin = Path(sys.executable).parent

@@ -222,7 +222,7 @@ def test_pin_and_compare_side_by_side():
     current = score_of(at)
     scores = {m.label: m.value for m in at.metric if m.label.startswith(SCORE)}
     assert len(scores) == 3  # beside the map, then pinned and current side by side
-    assert len(at.get("deck_gl_json_chart")) == 3  # the map and the two compared maps
+    assert len(at.get("deck_gl_json_chart")) == 2  # the map, and both compared in one
     assert scores[f"{SCORE} (current design)"] == current
     assert scores[f"{SCORE} (pinned design)"] != current
 
@@ -461,19 +461,24 @@ def test_compare_says_the_difference_in_words_on_one_scale():
     import json
 
     decks = [json.loads(d.proto.json) for d in at.get("deck_gl_json_chart")[1:]]
-    assert len(decks) == 2
-    assert decks[0]["initialViewState"] == decks[1]["initialViewState"]  # one extent
-    colours = [
-        {tuple(r["colour"]) for ly in d["layers"] if ly["id"] == "public-units" for r in ly["data"]}
-        for d in decks
-    ]
+    # both designs in one deck with one camera: pan and zoom are shared by construction
+    assert len(decks) == 1
+    units = [[ly for ly in decks[0]["layers"] if ly["id"] == f"pair-{i}-units"] for i in (0, 1)]
+    assert all(len(u) == 1 for u in units)
+    colours = [{tuple(r["colour"]) for r in u[0]["data"]} for u in units]
     from crimedash import viz
 
     palette = {tuple(viz.hex_to_rgba(c)) for c in viz.PALETTES[viz.DEFAULT_PALETTE]}
     assert colours[0] <= palette and colours[1] <= palette
+    # the current design is drawn east of the pinned one, never overlapping it
+    east_of_pinned = max(x for r in units[0][0]["data"] for x, _ in r["polygon"])
+    west_of_current = min(x for r in units[1][0]["data"] for x, _ in r["polygon"])
+    assert west_of_current > east_of_pinned
+    assert {r["design"] for r in units[1][0]["data"]} == {"Current design"}
     keys = [m.value for m in at.markdown if "(incidents shown)" in m.value]
-    assert len(keys) >= 3  # the main map's key and one under each compared map
+    assert len(keys) >= 3  # the main map's key and one for each compared design
     assert keys[-1].split("<br/>", 1)[1] == keys[-2].split("<br/>", 1)[1]  # one scale
+    assert keys[-2].startswith("**Pinned design:") and keys[-1].startswith("**Current design:")
 
 
 def test_an_upload_survives_a_refresh(monkeypatch, tmp_path):
@@ -542,3 +547,91 @@ def test_a_picked_unit_shows_its_trend():
     no_errors(at)
     assert len(at.get("vega_lite_chart")) == charts + 1
     assert any("release by release" in c.proto.spec for c in at.get("vega_lite_chart"))
+
+
+def test_the_worst_case_names_a_place_not_an_id(app):
+    import re
+
+    worst = next(c.value for c in app.caption if c.value.startswith("Worst case:"))
+    assert " in " in worst
+    assert not re.search(r"\b8[0-9a-f]{14}\b", worst), worst  # no raw H3 id
+
+
+def _layer_types(at, i: int = 0) -> list[str]:
+    import json
+
+    return [ly["@@type"] for ly in json.loads(at.get("deck_gl_json_chart")[i].proto.json)["layers"]]
+
+
+def test_a_base_map_only_from_a_server_the_analyst_names(monkeypatch):
+    monkeypatch.delenv("CRIMEDASH_TILES", raising=False)
+    at = start()
+    assert "BitmapLayer" not in _layer_types(at)  # off by default
+    at.text_input(key=K.TILES_INPUT).input("tiles.example.org/{z}/{x}.png").run()
+    assert any("not an http(s) address" in e.value for e in at.error)
+    assert "BitmapLayer" not in _layer_types(at)
+    at.text_input(key=K.TILES_INPUT).input("http://127.0.0.1:9/{z}/{x}/{y}.png").run()
+    assert not at.error
+    types = _layer_types(at)
+    assert "BitmapLayer" in types
+    assert any(c.value.startswith("Base map tiles from 127.0.0.1:9") for c in at.caption)
+    at.radio(key=K.VIEW).set_value("Risk view").run()
+    assert "BitmapLayer" in _layer_types(at)  # the risk view sits on the same base map
+    at.text_input(key=K.TILES_INPUT).input("").run()
+    assert "BitmapLayer" not in _layer_types(at)
+
+
+def test_playback_steps_through_the_releases():
+    at = start()
+    slider = at.select_slider(key=K.WINDOW)
+    labels = list(slider.options)
+    assert slider.value == labels[-1] and len(labels) > 2
+    at.toggle(key=K.PLAYING).set_value(True).run()
+    assert at.select_slider(key=K.WINDOW).value == labels[0]  # from the start
+    for want in labels[1:3]:
+        at.session_state[K.PLAY_STEP] = True  # what the timed fragment sets
+        at.run()
+        no_errors(at)
+        assert at.select_slider(key=K.WINDOW).value == want
+    at.toggle(key=K.PLAYING).set_value(False).run()
+    at.session_state[K.PLAY_STEP] = True
+    at.run()
+    assert at.select_slider(key=K.WINDOW).value == labels[2]  # stopped: held
+
+
+def test_the_map_can_be_downloaded_as_a_png(app):
+    buttons = [b for b in app.get("download_button") if "PNG" in b.proto.label]
+    assert buttons
+
+
+def test_a_click_on_the_frontier_picks_that_design():
+    from crimedash.ui import compare
+
+    d = Design(counts="rounded")
+    picked = compare.frontier_pick(d, {"pick": [{"granularity": "h3:7", "frequency": "quarterly"}]})
+    assert picked == d.with_(granularity="h3:7", frequency="quarterly", time_precision="quarter")
+    assert compare.frontier_pick(d, {}) is None
+    assert (
+        compare.frontier_pick(d, {"pick": [{"granularity": "h3:99", "frequency": "monthly"}]})
+        is None
+    )
+    at = start()
+    at.toggle(key=K.SHOW_FRONTIER).set_value(True).run()
+    no_errors(at)
+    spec = next(
+        c.proto.spec for c in at.get("vega_lite_chart") if "Privacy-utility" in c.proto.spec
+    )
+    assert '"name": "pick"' in spec or '"name":"pick"' in spec
+    chart = next(c for c in at.get("vega_lite_chart") if "Privacy-utility" in c.proto.spec)
+    assert list(chart.proto.selection_mode) == ["pick"]
+
+
+def test_back_in_the_browser_shows_the_design_in_the_address():
+    at = start()
+    at.radio(key=K.FREQUENCY).set_value("weekly").run()
+    assert shown_design(at) == Design(frequency="weekly")
+    at.query_params.clear()  # Back: the address of the default design, as Streamlit reruns
+    at.run()
+    no_errors(at)
+    assert at.radio(key=K.FREQUENCY).value == "monthly"
+    assert shown_design(at) == Design()

@@ -118,8 +118,21 @@ def test_compare_and_data_tabs(page):
     page.get_by_role("tab", name="Compare").click()
     page.locator("[data-testid='stMetric']:has-text('pinned design')").wait_for(timeout=60_000)
     wait_idle(page)
-    assert page.locator("[data-testid='stDeckGlJsonChart']").count() == 3  # map + two
+    pair = page.locator("[data-testid='stDeckGlJsonChart']").nth(1)
+    pair.wait_for(timeout=60_000)
+    assert page.locator("[data-testid='stDeckGlJsonChart']").count() == 2  # map + the pair
+    pair.scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
     shoot(page, "compare")
+    before = pair.screenshot()
+    box = pair.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 120, y + 40, steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(800)
+    assert pair.screenshot() != before  # one drag moves the one camera of both maps
     page.get_by_role("tab", name="Frontier").click()
     page.get_by_text("Compute the frontier").click()
     page.get_by_text("The swept designs as a table").wait_for(timeout=120_000)
@@ -240,3 +253,62 @@ def test_an_upload_survives_a_refresh_in_the_browser(page):
         wait_idle(pg)
         assert "data=upload" in pg.url
         pg.get_by_text(f"incidents from {month.name}").first.wait_for(timeout=60_000)
+
+
+def test_playback_steps_the_release_in_the_browser(page):
+    with open_page(page, 1280, 900) as pg:
+        release = pg.locator("[data-testid='stSlider']").filter(has_text="Release (window)")
+        thumb = release.locator("[data-testid='stSliderThumbValue']").first
+        last = thumb.inner_text()
+        pg.get_by_text("Play the releases").click()
+
+        def moves_from(value: str) -> str:
+            for _ in range(60):  # the timer steps every 1.5 s: within 30 s it has moved
+                if thumb.inner_text() != value:
+                    break
+                pg.wait_for_timeout(500)
+            assert thumb.inner_text() != value
+            return thumb.inner_text()
+
+        first = moves_from(last)  # playing from the last release starts at the first
+        second = moves_from(first)
+        assert first < second < last  # releases are labelled in time order
+        pg.get_by_text("Play the releases").click()  # stop
+        wait_idle(pg)
+
+
+def test_a_click_on_the_frontier_applies_that_design(page):
+    """Finds a swept design's point by its tooltip under the mouse, clicks it,
+    and the address (the shared design) changes to that design."""
+    with open_page(page, 1440, 1000) as pg:
+        pg.get_by_role("tab", name="Frontier").click()
+        pg.get_by_text("Compute the frontier").click()
+        pg.get_by_text("The swept designs as a table").wait_for(timeout=180_000)
+        wait_idle(pg)
+        # the one chart on the Frontier tab (the other tabs' are hidden), drawn as SVG
+        canvas = pg.locator("[data-testid='stVegaLiteChart'] svg.marks:visible").first
+        canvas.scroll_into_view_if_needed()
+        pg.wait_for_timeout(500)
+        box = canvas.bounding_box()
+        before = pg.url
+        tip = pg.locator("#vg-tooltip-element")
+        found = None
+        for fy in [i / 24 for i in range(2, 22)]:
+            for fx in [i / 40 for i in range(3, 36)]:
+                x, y = box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+                pg.mouse.move(x, y)
+                text = tip.inner_text() if tip.count() and tip.is_visible() else ""
+                # a swept design other than the one shown (the default: h3:8, monthly)
+                if "On the frontier" in text and "resolution 8, updated monthly" not in text:
+                    found = (x, y, text)
+                    break
+            if found:
+                break
+        assert found, "no swept design's point found under the mouse"
+        pg.mouse.click(found[0], found[1])
+        for _ in range(60):
+            if pg.url != before:
+                break
+            pg.wait_for_timeout(500)
+        wait_idle(pg)
+        assert pg.url != before, found[2]  # the design in the address is the one clicked

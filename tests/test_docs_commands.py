@@ -37,6 +37,12 @@ NOT_RUN = {
         "a profile at 5M rows (minutes); not a test"
     ),
     "make bench-browser": "starts the app on 5M rows in Chromium (many minutes); not a test",
+    "make test-lowest": "builds a second venv and runs tests on it (minutes); .ci/run runs it",
+    "make constraints-lowest.txt": "asks the package index; tests/test_version_floors.py "
+    "checks its result",
+    "make mutants 'MUTANTS=crimedash.disclosure.x__secondary*'": (
+        "mutation testing (minutes per function); not a test"
+    ),
     ".venv/bin/python benchmarks/store.py --rows 5000000": (
         "builds a 5M-row store (minutes); tests/test_store.py tests the store on small files"
     ),

@@ -396,3 +396,18 @@ def test_trend_chart_follows_the_public_layer_release_by_release(index):
         zip(mine["window"], mine["count"], strict=True)
     )
     assert "in Somewhere" in json.dumps(chart.to_dict()["title"])
+
+
+def test_the_map_png_is_drawn_from_the_public_layer(index):
+    import io
+
+    from PIL import Image
+
+    layer = apply_design(index, Design(granularity="h3:8"))
+    png = viz.map_png(index, layer, scale=1.0)
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    assert img.width >= 400 and img.height >= 300
+    # the public palette's classes appear in the picture (the map, not a blank frame)
+    used = {rgb for _, rgb in img.getcolors(maxcolors=1 << 20)}
+    legend = viz.map_view(index, layer).legend
+    assert any(tuple(viz.hex_to_rgba(c)[:3]) in used for c in legend["colour"])

@@ -8,7 +8,8 @@ import streamlit as st
 
 from crimedash import categories as C
 from crimedash import viz
-from crimedash.design import Design
+from crimedash.design import FREQUENCIES, TIME_LEVELS, Design
+from crimedash.errors import DesignError
 from crimedash.index import Index
 from crimedash.ui import compute, fields, mapview, score
 from crimedash.ui import state as K
@@ -53,16 +54,19 @@ def page(index: Index, design: Design, rejected_rows: int) -> None:
     edges, bounds = mapview.shared_view(index, [pinned, design])
     zoom, nonce = mapview.current_zoom(SUFFIX)
     st.caption(
-        "Both maps use one colour scale and open on one extent, so the same colour means "
-        "the same count and the same place sits in the same spot. The zoom buttons move both."
+        "Both maps are drawn in one map, side by side (pinned on the left), on one colour "
+        "scale and one extent: the same colour means the same count, and dragging, the "
+        "wheel and the zoom buttons move both together."
     )
+    pair = (("Pinned design", pinned), ("Current design", design))
     left, right = st.columns(2)
-    for col, title, d in ((left, "Pinned design", pinned), (right, "Current design", design)):
+    for col, (title, d) in zip((left, right), pair, strict=True):
         with col:
             st.subheader(title)
             a = compute.assessment(index, d, rejected_rows)
             score.headline(a, None, label=f"Identifiability score ({title.lower()})")
-            mapview.small_map(index, d, edges, bounds, zoom, nonce)
+            st.caption(f"{d.spatial.describe()}.")
+    mapview.pair_map(index, [d for _, d in pair], [t for t, _ in pair], edges, bounds, zoom, nonce)
     mapview.zoom_buttons(SUFFIX)
     if changes:
         st.dataframe(
@@ -160,6 +164,39 @@ def frontier_page(index: Index, design: Design, rejected_rows: int) -> None:
         if pinned is not None
         else None
     )
-    st.altair_chart(viz.frontier_chart(df, current=current, pinned=pin_point), width="stretch")
+    st.caption("Click a design's point to apply it; Undo (or the browser's Back) returns.")
+
+    def picked() -> None:
+        state = st.session_state.get(K.FRONTIER_CHART) or {}
+        chosen = frontier_pick(design, state.get("selection") or {})
+        if chosen is not None and chosen != design:
+            score.apply(chosen, index)
+
+    st.altair_chart(
+        viz.frontier_chart(df, current=current, pinned=pin_point, selectable=True),
+        width="stretch",
+        key=K.FRONTIER_CHART,
+        on_select=picked,
+        selection_mode=viz.FRONTIER_PICK,
+    )
     with st.expander("The swept designs as a table"):
         st.dataframe(df, hide_index=True, width="stretch")
+
+
+def frontier_pick(design: Design, selection: dict) -> Design | None:
+    """The design a click on the frontier picks: the current design with the clicked
+    point's unit kind and frequency, and the time shown at that frequency's interval,
+    exactly as the frontier swept it (`advice.frontier`). None when nothing is picked
+    or the pick is not a valid design (then the controls stay as they are)."""
+    rows = selection.get(viz.FRONTIER_PICK) or []
+    if not rows or not isinstance(rows[0], dict):
+        return None
+    gran, freq = rows[0].get("granularity"), rows[0].get("frequency")
+    if freq not in FREQUENCIES or not isinstance(gran, str):
+        return None
+    try:
+        return design.with_(
+            granularity=gran, frequency=freq, time_precision=TIME_LEVELS[FREQUENCIES.index(freq)]
+        )
+    except DesignError:
+        return None

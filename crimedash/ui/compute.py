@@ -15,6 +15,7 @@ from crimedash import advice, risk, viz
 from crimedash import assessment as assessment_
 from crimedash.design import Design
 from crimedash.index import Index
+from crimedash.ui import state as K
 
 CACHE_ENTRIES = 64
 
@@ -55,7 +56,7 @@ def _public_deck(
     _design: Design,
 ) -> pdk.Deck:
     layer = evaluation(_index, _design).layer
-    edges, bounds, zoom_offset, nonce, height = view
+    edges, bounds, zoom_offset, nonce, height, tiles = view
     return viz.public_deck(
         _index,
         layer,
@@ -67,6 +68,7 @@ def _public_deck(
         zoom_offset=zoom_offset,
         nonce=nonce,
         height_px=height,
+        tiles=tiles,
     )
 
 
@@ -79,7 +81,7 @@ def _risk_deck(
     _index: Index,
     _design: Design,
 ) -> pdk.Deck:
-    zoom_offset, nonce, height = view
+    zoom_offset, nonce, height, tiles = view
     return viz.risk_deck(
         _index,
         evaluation(_index, _design),
@@ -87,6 +89,7 @@ def _risk_deck(
         zoom_offset=zoom_offset,
         nonce=nonce,
         height_px=height,
+        tiles=tiles,
     )
 
 
@@ -114,7 +117,7 @@ def public_deck(
     nonce: int = 0,
     height: int = viz.MAP_HEIGHT_PX,
 ) -> pdk.Deck:
-    view = (edges, bounds, zoom_offset, nonce, height)
+    view = (edges, bounds, zoom_offset, nonce, height, tiles())
     return _public_deck(
         index.fingerprint, design.to_json(), window, mode, group, view, index, design
     )
@@ -129,5 +132,49 @@ def risk_deck(
     height: int = viz.MAP_HEIGHT_PX,
 ) -> pdk.Deck:
     return _risk_deck(
-        index.fingerprint, design.to_json(), window, (zoom_offset, nonce, height), index, design
+        index.fingerprint,
+        design.to_json(),
+        window,
+        (zoom_offset, nonce, height, tiles()),
+        index,
+        design,
+    )
+
+
+def tiles() -> str | None:
+    """The base-map tile template the analyst set in the sidebar (checked there), or
+    None: maps are drawn without tiles unless a server is named."""
+    value = st.session_state.get(K.TILES)
+    return value or None
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _pair_deck(
+    fingerprint: str, designs_json: tuple, titles: tuple, view: tuple, _index: Index, _designs
+) -> pdk.Deck:
+    edges, bounds, zoom_offset, nonce, height, tiles_ = view
+    layers = [evaluation(_index, d).layer for d in _designs]
+    return viz.pair_deck(
+        _index, layers, list(titles), list(edges), bounds, zoom_offset, nonce, height, tiles_
+    )
+
+
+def pair_deck(
+    index: Index,
+    designs: list[Design],
+    titles: list[str],
+    edges: tuple[int, ...],
+    bounds: tuple[float, float, float, float],
+    zoom_offset: float = 0.0,
+    nonce: int = 0,
+    height: int = viz.MAP_HEIGHT_PX,
+) -> pdk.Deck:
+    view = (tuple(edges), bounds, zoom_offset, nonce, height, tiles())
+    return _pair_deck(
+        index.fingerprint,
+        tuple(d.to_json() for d in designs),
+        tuple(titles),
+        view,
+        index,
+        designs,
     )

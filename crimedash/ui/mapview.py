@@ -5,6 +5,7 @@ of what the map shows and does not (¶23)."""
 from __future__ import annotations
 
 import html
+import os
 
 import numpy as np
 import streamlit as st
@@ -25,6 +26,33 @@ SMALL_MAP_HEIGHT = 380  # each of two compared maps
 PROJECTOR_MAP_HEIGHT = 400  # with the zoom row, fits 1280x720 beside the score
 
 
+def basemap_setting() -> None:
+    """The analyst's tile server (sidebar): seeded from $CRIMEDASH_TILES, checked here so
+    a typo is said, and off when empty. Tiles are fetched by the browser from that
+    server, which then learns which area is looked at: name the force's own server."""
+    ss = st.session_state
+    if K.TILES_INPUT not in ss:
+        try:
+            ss[K.TILES_INPUT] = viz.tile_template() or ""
+        except viz.TileSettingError:
+            ss[K.TILES_INPUT] = os.environ.get(viz.TILES_ENV, "")
+    with st.expander("Base map", expanded=bool(ss[K.TILES_INPUT])):
+        text = st.text_input(
+            "Tile server (URL template)",
+            key=K.TILES_INPUT,
+            placeholder="https://tiles.example.org/{z}/{x}/{y}.png",
+            help="An OpenStreetMap-style tile server, ideally your force's own: the "
+            "browser asks it for the tiles under the map, so it learns which area you "
+            f"look at. Empty: no base map (area outlines and names instead). Default: "
+            f"${viz.TILES_ENV}.",
+        )
+        try:
+            ss[K.TILES] = viz.tile_template(text)
+        except viz.TileSettingError as e:
+            ss[K.TILES] = None
+            st.error(str(e))
+
+
 def pick_window(layer: PublicLayer, key_suffix: str = "") -> str | None:
     """The release selector over the windows the design would publish."""
     ss = st.session_state
@@ -40,7 +68,12 @@ def pick_window(layer: PublicLayer, key_suffix: str = "") -> str | None:
         key = K.WINDOW + key_suffix
         if ss.get(key) not in labels:
             ss[key] = labels[-1]
-        return st.select_slider("Release (window)", labels, key=key, help=help_)
+        if not key_suffix:
+            _advance(key, labels)
+        chosen = st.select_slider("Release (window)", labels, key=key, help=help_)
+        if not key_suffix and len(labels) > 1:
+            playback(key, labels)
+        return chosen
     key = K.WINDOW_POS + key_suffix
     if not isinstance(ss.get(key), int) or not 0 <= ss[key] < len(labels):
         ss[key] = len(labels) - 1
@@ -49,6 +82,57 @@ def pick_window(layer: PublicLayer, key_suffix: str = "") -> str | None:
     )
     st.caption(f"Window: {labels[pos]}")
     return labels[pos]
+
+
+PLAY_STEP_S = 1.5  # seconds per release while playing: time to read each map
+
+
+def _advance(key: str, labels: list[str]) -> None:
+    """One step of playback, when the timer asked for it: the next release, and the
+    playback stops after the last (runs before the slider is drawn, so it may move it)."""
+    ss = st.session_state
+    if not ss.pop(K.PLAY_STEP, False) or not ss.get(K.PLAYING):
+        return
+    i = labels.index(ss[key])
+    if i + 1 < len(labels):
+        ss[key] = labels[i + 1]
+    if i + 2 >= len(labels):
+        ss[K.PLAYING] = False
+
+
+def playback(key: str, labels: list[str]) -> None:
+    """Time playback of the releases (as kepler.gl's time slider): Play steps through
+    the windows one by one, as the public would see them appear; Stop holds the one
+    shown. The step comes from a timed fragment that reruns the page."""
+    ss = st.session_state
+
+    def started() -> None:
+        if ss.get(K.PLAYING) and ss.get(key) == labels[-1]:
+            ss[key] = labels[0]  # from the start when the last one is shown
+
+    st.toggle(
+        "Play the releases",
+        key=K.PLAYING,
+        on_change=started,
+        help=f"Step through the releases, one every {PLAY_STEP_S:g} seconds.",
+    )
+    if ss.get(K.PLAYING):
+        ss[K.PLAY_TICKS] = 0  # a whole-page run restarts the clock; only its own reruns step
+        _tick()
+
+
+@st.fragment(run_every=PLAY_STEP_S)
+def _tick() -> None:
+    """Reruns itself every step while playing; each time it asks the page for the next
+    release (the first run, when Play is pressed, only starts the clock)."""
+    ss = st.session_state
+    if not ss.get(K.PLAYING):
+        return
+    if ss.get(K.PLAY_TICKS, 0) > 0:
+        ss[K.PLAY_STEP] = True
+        ss[K.PLAY_TICKS] = 0
+        st.rerun(scope="app")
+    ss[K.PLAY_TICKS] = 1
 
 
 def pick_group(layer: PublicLayer) -> str | None:
@@ -101,6 +185,33 @@ def zoom_buttons(key_suffix: str = "") -> None:
         width="stretch",
         help="Back to the opening view: where most of the data is.",
     )
+
+
+def png_button(index: Index, design: Design, window: str, group: str | None) -> None:
+    """Download the public map as a PNG, drawn on the server from the public layer
+    (made only when clicked: a national map takes seconds)."""
+
+    def make() -> bytes:
+        return viz.map_png(index, compute.evaluation(index, design).layer, window, group)
+
+    st.download_button(
+        "Download this map (PNG)",
+        data=make,
+        file_name=f"crimedash-map-{design.fingerprint()}-{window}.png".replace(" ", "_"),
+        mime="image/png",
+        key=K.PNG_BUTTON,
+        on_click="ignore",
+        icon=":material/download:",
+        help="The public map of this release and group with its key, as it would be "
+        "published (no base map).",
+    )
+
+
+def credit() -> None:
+    """The base map's credit line, when tiles are drawn (OpenStreetMap's licence asks it)."""
+    words = viz.attribution(compute.tiles())
+    if words:
+        st.caption(words)
 
 
 def map_notes(f: viz.Framing, unit_km2: float | None, what: str = "incidents shown") -> None:
@@ -160,6 +271,8 @@ def panel(index: Index, design: Design, projector: bool = False) -> None:
             )
             st.markdown(viz.legend_markdown(mv), unsafe_allow_html=True)
             zoom_buttons()
+            credit()
+            png_button(index, design, window, group)
         with control_slot:
             trend(index, layer, mv)
             map_notes(f, km2)
@@ -187,6 +300,7 @@ def panel(index: Index, design: Design, projector: bool = False) -> None:
                 unsafe_allow_html=True,
             )
             zoom_buttons()
+            credit()
         with control_slot:
             st.info(
                 "Internal view for the analyst and reviewer: it is not published. Hover a "
@@ -245,30 +359,32 @@ def _table(index: Index, layer: PublicLayer, window: str, height: int) -> None:
     st.dataframe(frame[frame[S.WINDOW] == window], hide_index=True, width="stretch", height=height)
 
 
-def small_map(
+def pair_map(
     index: Index,
-    design: Design,
+    designs: list[Design],
+    titles: list[str],
     edges: tuple[int, ...],
     bounds: tuple[float, float, float, float],
     zoom: float = 0.0,
     nonce: int = 0,
 ) -> None:
-    """A compact public map (latest release) for side-by-side comparison, on the colour
-    scale and extent it shares with the other map, with its own legend."""
-    layer = compute.evaluation(index, design).layer
-    if not layer.window_labels():
-        st.caption("This design publishes nothing.")
+    """Two designs' latest releases in one map with one camera (synced pan and zoom),
+    on the shared colour scale and extent, with the one key they share."""
+    layers = [compute.evaluation(index, d).layer for d in designs]
+    if not all(ly.window_labels() for ly in layers):
+        st.caption("A design publishes nothing, so there is no map to compare.")
         return
     st.pydeck_chart(
-        compute.public_deck(
-            index, design, None, "units", None, edges, bounds, zoom, nonce, SMALL_MAP_HEIGHT
-        ),
+        compute.pair_deck(index, designs, titles, edges, bounds, zoom, nonce, SMALL_MAP_HEIGHT),
         height=SMALL_MAP_HEIGHT,
-        alt=f"Public map of the latest release: {design.spatial.describe()}.",
+        alt="The pinned design's public map (left) and the current design's (right), "
+        "latest release, on one colour scale.",
     )
-    mv = viz.map_view(index, layer, edges=list(edges))
-    st.markdown(viz.legend_markdown(mv), unsafe_allow_html=True)
-    st.caption(f"{design.spatial.describe()}; latest release {mv.window}; {mv.group}.")
+    for title, ly in zip(titles, layers, strict=True):
+        mv = viz.map_view(index, ly, edges=list(edges))
+        key = viz.legend_markdown(mv).replace("**", f"**{title}: ", 1)
+        st.markdown(key, unsafe_allow_html=True)
+    credit()
 
 
 def shared_view(

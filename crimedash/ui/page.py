@@ -72,6 +72,8 @@ def main() -> None:
             fields.seed(ss[K.LAST_VALID], index)
         else:
             seed_from_link(index)
+    elif link_moved():  # the browser's Back or Forward: show the design in the address
+        seed_from_link(index)
 
     if K.PROJECTOR not in ss:
         ss[K.PROJECTOR] = st.query_params.get(PROJECTOR_PARAM) == "1"
@@ -95,6 +97,7 @@ def main() -> None:
             help="Large type; the map and the score with its verdict on one screen "
             "(1280x720 and up). Hide this sidebar with its « button for more room.",
         )
+        mapview.basemap_setting()
         st.header("Map design")
         drawn = controls.draw(index)
     design, a, problem = resolve(index, drawn, ds.rejected_rows)
@@ -238,6 +241,20 @@ def keep_in_link(design: Design) -> None:
         params[data.DATA_PARAM] = key
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
+    st.session_state[K.LAST_LINK] = params
+
+
+def link_moved() -> bool:
+    """Whether the address holds a design the page did not write: the analyst went
+    Back or Forward (Streamlit adds a history entry per change of the address and
+    reruns on Back), so the controls follow the address instead of overwriting it.
+    A change of the projector or data parameter alone is not a design change."""
+    last = st.session_state.get(K.LAST_LINK)
+    if last is None:
+        return False
+    page_params = (PROJECTOR_PARAM, data.DATA_PARAM)
+    now = {k: v for k, v in st.query_params.to_dict().items() if k not in page_params}
+    return now != {k: v for k, v in last.items() if k not in page_params}
 
 
 def design_file(design: Design, index: Index) -> None:

@@ -12,7 +12,7 @@ from crimedash.design import Design
 from crimedash.index import Index
 from crimedash.risk import ATTACKER_LABELS, Assessment
 from crimedash.textsafe import markdown_text
-from crimedash.ui import fields
+from crimedash.ui import compute, fields
 from crimedash.ui import state as K
 
 # verdict -> (streamlit colour name, words)
@@ -118,8 +118,10 @@ def panel(index: Index, design: Design, a: Assessment, delta: float | None) -> N
     )
     wc = a.worst_case
     if wc.get("unit"):
+        units = compute.evaluation(index, design).layer.units
+        place = viz.unit_place(index, units, wc["unit"])
         st.caption(
-            f"Worst case: an incident of {wc['group']} in unit {wc['unit']} ({wc['window']}, "
+            f"Worst case: an incident of {wc['group']} {place} ({wc['window']}, "
             f"{viz.households_words(wc['households'])}, "
             f"{fields.LOCATION_WORDS.get(wc['location_type'], wc['location_type']).lower()}): "
             f"chance {wc['r']:.2f}, "

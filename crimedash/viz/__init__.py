@@ -24,10 +24,12 @@ Two promises a privacy reviewer can check:
 from __future__ import annotations
 
 from crimedash.viz.charts import (
+    FRONTIER_PICK,
     attacker_chart,
     design_point,
     factor_chart,
     frontier_chart,
+    map_png,
     matrix_chart,
     risk_histogram,
     small_cells,
@@ -53,7 +55,8 @@ from crimedash.viz.framing import (
     scale_note,
     union_bounds,
 )
-from crimedash.viz.places import households_words, place_names
+from crimedash.viz.pair import pair_deck, pair_offset
+from crimedash.viz.places import households_words, place_names, unit_place
 from crimedash.viz.style import (
     CHART_FRAME_PX,
     CHART_ROW_PX,
@@ -71,6 +74,14 @@ from crimedash.viz.style import (
     palette_steps,
     risk_legend,
 )
+from crimedash.viz.tiles import (
+    ATTRIBUTION_ENV,
+    TILES_ENV,
+    TileSettingError,
+    attribution,
+    tile_layers,
+    tile_template,
+)
 from crimedash.viz.view import (
     ALL_WINDOWS,
     MODES,
@@ -87,6 +98,7 @@ from crimedash.viz.view import (
 
 __all__ = [
     "ALL_WINDOWS",
+    "ATTRIBUTION_ENV",
     "CHART_FRAME_PX",
     "CHART_ROW_PX",
     "CONTEXT_LABEL_MAX",
@@ -94,6 +106,7 @@ __all__ = [
     "CONTROLLER",
     "COORD_DECIMALS",
     "DEFAULT_PALETTE",
+    "FRONTIER_PICK",
     "MAP_HEIGHT_PX",
     "MAP_WIDTH_PX",
     "MODES",
@@ -102,11 +115,14 @@ __all__ = [
     "RISK_EDGES",
     "RISK_PALETTE",
     "SMALL_UNIT_PX",
+    "TILES_ENV",
     "TOOLTIP_STYLE",
     "VERDICT_COLOURS",
     "Framing",
     "MapView",
+    "TileSettingError",
     "attacker_chart",
+    "attribution",
     "context_layers",
     "deck_data",
     "describe_map",
@@ -122,9 +138,12 @@ __all__ = [
     "legend",
     "legend_chart",
     "legend_markdown",
+    "map_png",
     "map_view",
     "matrix_chart",
     "metres_per_pixel",
+    "pair_deck",
+    "pair_offset",
     "palette_steps",
     "place_names",
     "public_deck",
@@ -135,7 +154,10 @@ __all__ = [
     "shared_edges",
     "small_cells",
     "static_map_chart",
+    "tile_layers",
+    "tile_template",
     "trend_chart",
     "union_bounds",
+    "unit_place",
     "window_choice",
 ]

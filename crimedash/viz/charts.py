@@ -27,6 +27,8 @@ from crimedash.viz.style import (
 )
 from crimedash.viz.view import map_view
 
+FRONTIER_PICK = "pick"  # the frontier chart's click selection (granularity, frequency)
+
 
 def trend_chart(frame: pd.DataFrame, unit: str, group: str, place: str = "") -> alt.Chart:
     """One unit's shown count release by release (as police.uk shows for an area): the
@@ -176,9 +178,13 @@ def frontier_chart(
     frontier_df: pd.DataFrame,
     current: tuple[float, float] | None = None,
     pinned: tuple[float, float] | None = None,
+    selectable: bool = False,
 ) -> alt.Chart:
     """The privacy-utility frontier: each swept design's score against its detail, the
-    efficient ones joined by a line, and the current and pinned designs marked."""
+    efficient ones joined by a line, and the current and pinned designs marked.
+
+    `selectable` lets a click on a swept design select it (the selection `FRONTIER_PICK`
+    carries its granularity and frequency), so the app can apply the design clicked."""
     df = frontier_df.copy()
     if df.empty:
         return alt.Chart(pd.DataFrame({"x": []})).mark_point()
@@ -192,7 +198,8 @@ def frontier_chart(
     y = alt.Y(
         "km2:Q",
         scale=alt.Scale(type="log", reverse=True),
-        title="Typical unit size, km² (log scale; smaller, more detailed units are higher)",
+        # two short lines: one long vertical title was cut at the chart's 400 px height
+        title=["Typical unit size, km² (log scale)", "smaller, more detailed units higher"],
     )
     base = alt.Chart(df)
     points = base.mark_circle(size=60, opacity=0.8).encode(
@@ -212,6 +219,13 @@ def frontier_chart(
             alt.Tooltip("efficient:N", title="On the frontier"),
         ],
     )
+    if selectable:
+        pick = alt.selection_point(
+            name=FRONTIER_PICK, fields=["granularity", "frequency"], on="click", clear=False
+        )
+        points = points.add_params(pick).encode(
+            size=alt.condition(pick, alt.value(160), alt.value(60)),
+        )
     line = (
         alt.Chart(df[df["efficient"]])
         .mark_line(color="#555", strokeDash=[4, 3])
@@ -296,3 +310,21 @@ def static_map_chart(
         .project(type="mercator")
         .properties(width=520, height=420)
     )
+
+
+def map_png(
+    index: Index,
+    layer: PublicLayer,
+    window: str | None = None,
+    group: str | None = None,
+    palette: str = DEFAULT_PALETTE,
+    scale: float = 2.0,
+) -> bytes:
+    """A PNG of the public map as shown (one release, one group, its key), rendered on
+    the server from the same public layer with vl-convert, as the export report's map
+    is: no tiles, no CDN, no browser canvas, so what the analyst downloads is exactly
+    what the layer publishes (kepler.gl's 'export image')."""
+    import vl_convert as vlc
+
+    chart = static_map_chart(index, layer, window, group, palette)
+    return vlc.vegalite_to_png(chart.to_json(), scale=scale)

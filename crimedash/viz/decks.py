@@ -36,10 +36,12 @@ from crimedash.viz.style import (
     palette_steps,
     risk_legend,
 )
+from crimedash.viz.tiles import tile_layers
 from crimedash.viz.view import ALL_WINDOWS, MODES, MapView, _window_key, map_view, window_choice
 
 CONTEXT_MAX_SHAPES = 400  # coarser context hexagons beyond this
 CONTEXT_LABEL_MAX = 30  # area names drawn (the largest areas')
+TILE_COVER_WIDTH_PX = 1000  # base-map tiles cover the widest map the page draws
 SMALL_UNIT_PX = 4.0  # units narrower than this at opening are also drawn as dots
 
 
@@ -202,7 +204,7 @@ def _deck(layers: list[pdk.Layer], view_state: pdk.ViewState, tooltip: Any) -> p
         layers=layers,
         initial_view_state=view_state,
         views=[pdk.View(type="MapView", controller=CONTROLLER)],
-        # No tiles. Leave map_style at pydeck's "__MAP_STYLE__" sentinel: Streamlit reads
+        # No vendor base map (tiles, when set, are BitmapLayers). Leave map_style at pydeck's "__MAP_STYLE__" sentinel: Streamlit reads
         # it as "no base map", whereas map_style=None makes it fetch Carto's style.
         map_provider=None,
         tooltip=tooltip,
@@ -224,6 +226,7 @@ def public_deck(
     zoom_offset: float = 0.0,
     nonce: int = 0,
     height_px: int = MAP_HEIGHT_PX,
+    tiles: str | None = None,
 ) -> pdk.Deck:
     """The public map of one release: units coloured by shown count ("units"), or a
     smooth heat map from unit centres weighted by shown counts ("heat"). `edges` and
@@ -235,7 +238,10 @@ def public_deck(
     view_state = framing(
         lat, lon, view.units["value"].to_numpy(), bounds, zoom_offset, nonce, height_px
     ).view_state
-    layers = context_layers(index, lat, lon)
+    layers = [
+        *tile_layers(tiles, view_state, TILE_COVER_WIDTH_PX, height_px),
+        *context_layers(index, lat, lon),
+    ]
     km2 = layer.units.area_km2[view.codes] if len(view.codes) else np.ones(1)
     if mode == "units":
         layers += _unit_layer(view, "public-units", _unit_px(view_state, km2))
@@ -279,6 +285,7 @@ def risk_deck(
     zoom_offset: float = 0.0,
     nonce: int = 0,
     height_px: int = MAP_HEIGHT_PX,
+    tiles: str | None = None,
 ) -> pdk.Deck:
     """The same units coloured by identifiability, with a tooltip saying why: the
     place, the unit's size and households, its published incidents in the window, the
@@ -311,6 +318,7 @@ def risk_deck(
     ).view_state
     km2 = units.area_km2[codes] if len(codes) else np.ones(1)
     layers = [
+        *tile_layers(tiles, view_state, TILE_COVER_WIDTH_PX, height_px),
         *context_layers(index, lat, lon),
         *_unit_layer(view, "risk-units", _unit_px(view_state, km2)),
     ]

@@ -116,3 +116,16 @@ def _add_words(frame: pd.DataFrame, index: Index, units, codes, lat, lon) -> Non
         households_words(h, units.households_assumed) for h in units.households[codes]
     ]
     frame["unit_id"] = frame[S.UNIT]
+
+
+def unit_place(index: Index, units, unit: str) -> str:
+    """The place words of one unit named by its public id (the worst case's unit), so a
+    caption reads 'in Sampleton 001A' rather than '891f1d48863ffff'. Falls back to the
+    id when the unit is not one of `units` (a design changed under the caption)."""
+    codes = np.arange(len(units.area_km2), dtype=np.int64)
+    hit = np.flatnonzero(np.asarray(units.labels(index, codes), dtype=object) == unit)
+    if not len(hit):
+        return f"in unit {unit}"
+    lat, lon = units.centres(index, hit[:1])
+    place = place_names(index, units, hit[:1], lat, lon)[0]
+    return place if place.startswith(("in ", "around ")) else f"in {place}"
