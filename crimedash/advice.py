@@ -34,6 +34,7 @@ __all__ = [
     "factors",
     "findings",
     "frontier",
+    "n_alternatives",
     "utility",
     "what_ifs",
 ]
