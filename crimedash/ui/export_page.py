@@ -16,7 +16,7 @@ import streamlit as st
 
 from crimedash.dataset import Dataset
 from crimedash.design import Design
-from crimedash.designlog import DesignLog
+from crimedash.designlog import DesignLog, default_path
 from crimedash.errors import CrimedashError
 from crimedash.export import (
     Approval,
@@ -30,6 +30,7 @@ from crimedash.index import Index
 from crimedash.risk import Assessment
 from crimedash.ui import controls
 from crimedash.ui import state as K
+from crimedash.ui.data import workspace_folder
 
 # Session-state and widget keys of this tab (all start with "export_").
 FORM = "export_form"
@@ -94,8 +95,10 @@ def _clear_when_design_changes(design: Design, fingerprint: str) -> None:
 
 
 def _open_log() -> DesignLog | None:
+    """This session's design log, in its own workspace ($CRIMEDASH_LOG, when set, is
+    one log the operator chose for every session)."""
     try:
-        return DesignLog()
+        return DesignLog(default_path(workspace_folder()))
     except CrimedashError as exc:
         st.error(f"The design log cannot be used, so nothing will be recorded: {exc}")
         return None
