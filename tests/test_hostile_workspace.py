@@ -158,3 +158,27 @@ def test_workspace_ids_are_random_and_stay_under_the_workspace(root: Path):
     for sid in ids:
         folder = workspace.session_folder(sid)
         assert folder.parent == root / workspace.SESSIONS
+
+
+def test_other_sessions_uploads_never_lose_this_sessions_data(root: Path):
+    # Before (the case): one server store of 4 data sets, so a fifth upload by
+    # anyone evicted the first session's data. The store still holds only STORE_SIZE,
+    # but an evicted data set comes back from its own session's workspace.
+    a = start()
+    name, key = upload_a_month(a)
+    b = start()
+    for i in range(data.STORE_SIZE):
+        rows = "".join(
+            f"2024-03-{1 + j % 28:02d},burglary,{53.45 + j * 1e-4:.5f},{-2.30 - i * 1e-3:.5f}\n"
+            for j in range(40)
+        )
+        text = "occurred_at,category,latitude,longitude\n" + rows
+        b.session_state[K.INJECT_UPLOAD] = {"incidents": [(f"b-{i}.csv", text.encode())]}
+        b.run()
+        no_errors(b)
+    assert key not in data._store()  # evicted by B's uploads
+    a.run()
+    no_errors(a)
+    assert a.session_state[K.DATASET_KEY] == key
+    assert name in a.session_state[K.DATASET_LABEL]
+    assert any("again from the workspace" in i.value for i in a.info)
