@@ -84,7 +84,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
 
-    from crimedash import designlog
+    from crimedash import designlog, logfile
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "designs.sqlite3"
@@ -92,7 +92,7 @@ def main() -> None:
         size_mb = path.stat().st_size / 1e6
 
         def first_open() -> None:
-            designlog._SOUND.clear()  # as a new process would
+            logfile._SOUND.clear()  # as a new process would
             designlog.DesignLog(path)
 
         open_s = best(first_open, args.repeat)

@@ -603,16 +603,11 @@ def _configure_export(p: argparse.ArgumentParser) -> None:
     _configure_export,
 )
 def cmd_export(args: argparse.Namespace) -> int:
+    from crimedash.approval import Approval
+    from crimedash.bundlewrite import MANIFEST, REVIEW_DIR, review_zip_path, zip_path
     from crimedash.designlog import DesignLog
     from crimedash.errors import ExportError
-    from crimedash.export import (
-        MANIFEST,
-        REVIEW_DIR,
-        Approval,
-        export_bundle,
-        review_zip_path,
-        zip_path,
-    )
+    from crimedash.export import export_bundle
 
     approval = Approval(
         reviewer=args.approved_by,

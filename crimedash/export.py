@@ -31,420 +31,51 @@ Promises a privacy reviewer can check (tests/test_export.py checks each one):
   reference the design does not allow, free text from the input, a suppressed count or
   the noise seed), and the same inputs and design give byte-identical public files;
 - CSV cells a spreadsheet would run as a formula are neutralised (`textsafe.csv_bytes`).
+
+Where the parts live: the approval and the data's fingerprint in `crimedash.approval`, the
+public README and file list in `crimedash.publicfiles`, the bundle's layout and the
+all-or-nothing writing in `crimedash.bundlewrite`; this module decides whether a release
+may go out and records why (`export_bundle`, `build_manifest`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import glob
-import hashlib
-import io
-import json
 import os
-import re
-import shutil
-import tempfile
-import zipfile
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from crimedash import __version__, textsafe
+from crimedash.approval import DEFAULT_NOISE_SEED, Approval, data_fingerprint
 from crimedash.assessment import assess
+from crimedash.bundlewrite import (
+    BUNDLE_FORMAT,
+    MANIFEST,
+    REJECTED_CSV,
+    REPORT_HTML,
+    REPORT_MD,
+    REVIEW_DIR,
+    PublicFile,
+    clear_abandoned,
+    is_bundle,
+    json_bytes,
+    plain,
+    write_atomically,
+)
 from crimedash.design import Design
 from crimedash.differencing import differencing
 from crimedash.errors import DesignLogError, ExportError
-from crimedash.layer import TOTAL_GROUP, PublicLayer, apply_design
+from crimedash.layer import PublicLayer, apply_design
 from crimedash.plan import Plan, budget, series_products
-from crimedash.public import (
-    COUNTS_CSV,
-    COUNTS_PARQUET,
-    FILE_WORDS,
-    REFERENCES_CSV,
-    TOTALS_CSV,
-    TOTALS_PARQUET,
-    UNITS_GEOJSON,
-    UNITS_PARQUET,
-    column_words,
-    geoparquet_bytes,
-    parquet_bytes,
-    public_tables,
-    units_geojson,
-)
+from crimedash.publicfiles import explain, public_files
 from crimedash.risk import Assessment
 
 if TYPE_CHECKING:
     from crimedash.dataset import Dataset
     from crimedash.designlog import DesignLog
-
-BUNDLE_FORMAT = "crimedash-bundle/1"
-PUBLIC_DIR = "public"
-REVIEW_DIR = "review"
-PUBLIC_README = "README.txt"
-MANIFEST = "manifest.json"
-REPORT_HTML = "report.html"
-REPORT_MD = "report.md"
-REJECTED_CSV = "rejected_rows.csv"
-PUBLIC_ZIP_SUFFIX = "-public.zip"
-REVIEW_ZIP_SUFFIX = "-review-NOT-FOR-PUBLICATION.zip"
-
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say: no export time inside
-DECISIONS = ("approve", "reject")
-DEFAULT_NOISE_SEED = Design().noise_seed  # public knowledge, so no secret
-DEFAULT_REVIEW_MONTHS = 12  # ¶14-15, ¶41: a rolling review; a year at most by default
-ONE_LINE_MAX = 200
-TEXT_MAX = 5000
-
-# An email address: something@domain.tld, no spaces (enough to catch a name or a typo
-# typed into the contact box; deliverability is the publisher's business).
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
-
-
-# --- the approval ---------------------------------------------------------------------
-def _default_next_review() -> date:
-    return date.today() + timedelta(days=round(365.25 * DEFAULT_REVIEW_MONTHS / 12))
-
-
-@dataclass(frozen=True, kw_only=True)
-class Approval:
-    """A reviewer's decision on one design, with what the public is told about it.
-
-    `explanation` is the plain-words account of what the map shows (¶23); left empty,
-    the export writes one from the design. `publisher` and `contact` are shown in the
-    public README so people can raise complaints and removal requests (¶46).
-    `justification` is required for an export when the verdict is not green.
-    """
-
-    reviewer: str
-    publisher: str
-    contact: str
-    decision: str = "approve"
-    role: str = ""
-    rationale: str = ""
-    justification: str = ""
-    explanation: str = ""
-    next_review: date = field(default_factory=_default_next_review)
-    # the series this release belongs to: its earlier approved releases (from the design
-    # log) are public, and the privacy budget is spent over all of them
-    series: str = ""
-
-    def __post_init__(self) -> None:
-        set_ = object.__setattr__
-        for name in ("reviewer", "publisher", "contact", "decision", "role", "series"):
-            value = str(getattr(self, name) or "").strip()
-            if "\n" in value or "\r" in value:
-                raise ExportError(f"{name} must be one line; got {value!r}")
-            if len(value) > ONE_LINE_MAX:
-                raise ExportError(f"{name} must be at most {ONE_LINE_MAX} characters")
-            set_(self, name, value)
-        for name in ("rationale", "justification", "explanation"):
-            value = str(getattr(self, name) or "").strip()
-            if len(value) > TEXT_MAX:
-                raise ExportError(f"{name} must be at most {TEXT_MAX} characters")
-            set_(self, name, value)
-        set_(self, "decision", self.decision.lower())
-        if not self.reviewer:
-            raise ExportError(
-                "an approval needs the reviewer's name",
-                hint="say who reviewed the design (for example --approved-by 'A. Analyst')",
-            )
-        if self.decision not in DECISIONS:
-            raise ExportError(
-                f"decision must be one of {', '.join(DECISIONS)}; got {self.decision!r}"
-            )
-        if not self.publisher:
-            raise ExportError(
-                "an approval needs the publisher: the organisation responsible for the map "
-                "must be named on it (¶46)",
-                hint="for example --publisher 'Ashbourne Vale Council'",
-            )
-        if not _EMAIL.fullmatch(self.contact):
-            raise ExportError(
-                f"contact must be an email address for questions, complaints and removal "
-                f"requests (¶46); got {self.contact!r}",
-                hint="for example --contact crime-map@council.example",
-            )
-        set_(self, "next_review", _as_date(self.next_review))
-
-    def check_decision(self) -> None:
-        """Refuse an export the reviewer did not approve (raises ExportError)."""
-        if self.decision != "approve":
-            raise ExportError(
-                f"{self.reviewer} rejected this design, so it cannot be exported",
-                hint="change the design and have it reviewed again",
-            )
-
-    def check(self, assessment: Assessment, *, today: date | None = None) -> None:
-        """Refuse an export this approval does not allow (raises ExportError)."""
-        today = today or date.today()
-        self.check_decision()
-        if assessment.verdict != "green" and not self.justification:
-            raise ExportError(
-                f"this design's verdict is {assessment.verdict} (score "
-                f"{assessment.score:.0f}/100); exporting a design that is not green needs "
-                f"a justification: why publishing it is necessary despite the risk",
-                hint="give a justification (--justification TEXT), or choose a safer "
-                "design from the what-ifs",
-            )
-        if self.next_review <= today:
-            raise ExportError(
-                f"the next review date must be after today; got {self.next_review.isoformat()}",
-                hint="¶14-15 and ¶41 ask for a rolling review: pick a date in the coming months",
-            )
-
-    def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["next_review"] = self.next_review.isoformat()
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Approval:
-        known = {f for f in cls.__dataclass_fields__}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ExportError(
-                f"unknown approval field(s): {', '.join(unknown)}; allowed: {', '.join(sorted(known))}"
-            )
-        return cls(**data)
-
-
-def _as_date(value: date | str) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ExportError(f"next_review must be a date like 2026-03-31; got {value!r}") from None
-
-
-# --- what the data is -------------------------------------------------------------------
-def data_fingerprint(dataset: Dataset) -> str:
-    """A short id of the data a design is assessed on: the input files' contents.
-
-    Built from each input's role and SHA-256 (not its path or upload name, so the app and
-    the CLI agree on the same files); a data set built without files falls back to the
-    index's own fingerprint. Recorded with an assessment in the design log, and compared
-    by the export: a design approved on one month's files must not be published on
-    another's without being assessed again.
-    """
-    items = sorted(f"{i['role']}:{i['sha256']}" for i in dataset.inputs)
-    if not items:
-        items = [f"index:{dataset.index.fingerprint}"]
-    return hashlib.sha256("\n".join(items).encode()).hexdigest()[:16]
-
-
-# --- the plain-words explanation (¶23) ----------------------------------------------------
-_WINDOW_WORDS = {
-    "timestamp": "at the time it was recorded",
-    "day": "by day",
-    "week": "by week (days 1-7, 8-14, 15-21, 22-28 and 29 to the end of each month)",
-    "month": "by calendar month",
-    "quarter": "by quarter (three calendar months)",
-}
-_UNIT_WORDS = {
-    "h3": "hexagon",
-    "grid": "grid square",
-    "areas": "area",
-    "adaptive": "hexagon",
-}
-
-
-def explain(design: Design, layer: PublicLayer | None = None) -> str:
-    """What the map shows, for the public, in plain words (¶23): a shape is the area a
-    crime happened in, not its place; how counts are shown; what is left out."""
-    g = design.spatial
-    unit = _UNIT_WORDS[g.kind]
-    level = layer.display_level if layer is not None else design.window_level
-    size = ""
-    if layer is not None and len(layer.cell_unit):
-        km2 = float(np.median(layer.units.area_km2[np.unique(layer.cell_unit)]))
-        size = f" (a typical {unit} covers about {_area_words(km2)})"
-    parts = [
-        f"This map shows how many crimes were recorded in each {unit}{size}, "
-        f"{_WINDOW_WORDS[level]}, by type of crime.",
-        f"A shaded {unit} shows the area a crime happened in, not where it happened: "
-        f"the crime could have been anywhere inside it, and no single street or home "
-        f"is marked.",
-    ]
-    counts = {
-        "exact": "Counts are the number of crimes recorded.",
-        "rounded": f"Counts are rounded to the nearest {design.round_base}.",
-        "banded": "Counts are shown in bands (for example '3 to 5') rather than exactly.",
-        "noise": "Small random changes have been added to the counts to protect the "
-        "people involved, so a count can be a little higher or lower than the number "
-        "recorded.",
-    }[design.counts]
-    parts.append(counts)
-    if design.min_count:
-        parts.append(
-            f"Where fewer than {design.min_count} crimes of a type were recorded in a "
-            f"{unit} and period, the count is not shown, and a few more are hidden so "
-            f"that those cannot be worked out from the totals."
-        )
-    if design.totals:
-        parts.append(f"'{TOTAL_GROUP}' is the total for each {unit} and period.")
-    if design.hidden_groups or design.categories is not None:
-        hidden = ", ".join(design.hidden_groups) or "some categories"
-        parts.append(f"Some kinds of crime are not shown on this map: {hidden}.")
-    if design.references == "omitted":
-        parts.append("Crime reference numbers are not published.")
-    elif design.references == "pseudonym":
-        parts.append(
-            "Each crime listed has a number made up for this release only; it is not the "
-            "police reference number and changes from one release to the next."
-        )
-    elif design.references == "truncated":
-        parts.append("Crime reference numbers are shown in part only.")
-    else:
-        parts.append("Crime reference numbers are published in full.")
-    parts.append(f"The map is updated {design.frequency}.")
-    return " ".join(parts)
-
-
-def _area_words(km2: float) -> str:
-    if km2 >= 1:
-        return f"{km2:,.1f} km²"
-    hectares = km2 * 100
-    return f"{hectares:,.0f} hectares" if hectares >= 1 else f"{km2 * 1e6:,.0f} m²"
-
-
-# --- public files ----------------------------------------------------------------------
-# One rule for every CSV the project writes (the public table, the review's rejected
-# rows, `crimedash load --rejected-out`): see crimedash/textsafe.py.
-neutralise_formula = textsafe.csv_cell
-csv_bytes = textsafe.csv_bytes
-
-
-def public_readme(
-    design: Design,
-    approval: Approval,
-    explanation: str,
-    files: Iterable[str],
-    base_resolution: int | None = None,
-) -> str:
-    """The notes file for the public: what the map shows (¶23), the files and every
-    column in them, and who published it with a contact for questions and removal
-    requests (¶46)."""
-    lines = [
-        f"Crime map published by {approval.publisher}",
-        "",
-        "What this map shows",
-        "",
-        *_wrap(explanation),
-        "",
-        "Files",
-        "",
-        *[
-            line
-            for name in files
-            if name in FILE_WORDS
-            for line in _wrap(f"- {name}: {FILE_WORDS[name]}")
-        ],
-        "",
-        "Columns",
-        "",
-        *[
-            line
-            for entry in column_words(design.spatial.kind, _unit_id_words(design), base_resolution)
-            for line in _wrap(entry)
-        ],
-        "",
-        "Questions, complaints and removal requests",
-        "",
-        *_wrap(
-            f"This map is published by {approval.publisher}. If you have a question about "
-            f"it, think it identifies you or someone else, or think an area is shown "
-            f"wrongly, contact {approval.contact}. We will look at it promptly and change "
-            f"or remove data where it is causing distress."
-        ),
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def _unit_id_words(design: Design) -> str:
-    kind = design.spatial.kind
-    if kind == "h3":
-        return "an H3 cell id"
-    if kind == "adaptive":
-        return "an H3 cell id, or an H3 cell id and the child digits of a pool"
-    if kind == "grid":
-        return "a grid square: its size and its lower-left corner in metres"
-    return "the area's code"
-
-
-def _wrap(text: str, width: int = 88) -> list[str]:
-    import textwrap
-
-    # never break an email address or a web address at its hyphens
-    return textwrap.wrap(text, width=width, break_on_hyphens=False, break_long_words=False) or [""]
-
-
-# --- the bundle -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PublicFile:
-    path: str  # relative to the bundle, with '/'
-    data: bytes
-    rows: int | None = None
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
-
-
-def public_files(
-    dataset: Dataset, design: Design, approval: Approval, layer: PublicLayer | None = None
-) -> list[PublicFile]:
-    """Every public file's bytes, computed in memory (nothing is written here).
-
-    The same data, design and approval always give the same bytes."""
-    index = dataset.index
-    layer = layer or apply_design(index, design)
-    tables = public_tables(index, layer)
-    explanation = approval.explanation or explain(design, layer)
-    n_units, n_counts = len(tables.units), len(tables.counts)
-
-    def public(name: str, data: bytes, rows: int) -> PublicFile:
-        return PublicFile(f"{PUBLIC_DIR}/{name}", data, rows)
-
-    files = [
-        public(UNITS_GEOJSON, units_geojson(tables), n_units),
-        public(UNITS_PARQUET, geoparquet_bytes(tables.units, tables.shapes), n_units),
-        public(COUNTS_CSV, csv_bytes(tables.counts), n_counts),
-        public(COUNTS_PARQUET, parquet_bytes(tables.counts), n_counts),
-    ]
-    if tables.totals is not None:
-        n = len(tables.totals)
-        files.append(public(TOTALS_CSV, csv_bytes(tables.totals), n))
-        files.append(public(TOTALS_PARQUET, parquet_bytes(tables.totals), n))
-    if design.references != "omitted" and tables.references is not None:
-        refs = tables.references
-        files.append(public(REFERENCES_CSV, csv_bytes(refs), len(refs)))
-    names = [Path(f.path).name for f in files]
-    readme = public_readme(design, approval, explanation, names, layer.units.base_resolution)
-    files.append(PublicFile(f"{PUBLIC_DIR}/{PUBLIC_README}", readme.encode("utf-8")))
-    return files
-
-
-def zip_path(bundle: Path) -> Path:
-    """Where the publication zip of a bundle is: inside the bundle folder, named after
-    it. It holds `public/` only: this is the file to publish (or hand to the web team)."""
-    bundle = Path(bundle)
-    return bundle / f"{bundle.name}{PUBLIC_ZIP_SUFFIX}"
-
-
-def review_zip_path(bundle: Path) -> Path:
-    """Where the review record's zip is: `review/` only (manifest with the noise seed,
-    report, rejected rows), named so that nobody publishes it by mistake."""
-    bundle = Path(bundle)
-    return bundle / f"{bundle.name}{REVIEW_ZIP_SUFFIX}"
 
 
 def export_bundle(
@@ -565,8 +196,8 @@ def export_bundle(
         )
     manifest["report_warnings"] = list(rendered.warnings)
     manifest["review_files"] = [{"path": f.path, "sha256": f.sha256} for f in review]
-    review.append(PublicFile(f"{REVIEW_DIR}/{MANIFEST}", _json_bytes(manifest)))
-    _write_atomically(out_dir, [*files, *review], overwrite)
+    review.append(PublicFile(f"{REVIEW_DIR}/{MANIFEST}", json_bytes(manifest)))
+    write_atomically(out_dir, [*files, *review], overwrite)
     if log is not None and design_id is not None:
         try:
             log.record_approval(design_id, approval.to_dict(), out_dir)
@@ -580,19 +211,9 @@ def export_bundle(
     return out_dir
 
 
-def is_bundle(folder: Path) -> bool:
-    """Whether a folder is a crimedash bundle: it holds a review manifest of our format.
-    Only such a folder may be replaced by `overwrite`: anything else is someone's files."""
-    try:
-        manifest = json.loads((Path(folder) / REVIEW_DIR / MANIFEST).read_text("utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(manifest, dict) and manifest.get("format") == BUNDLE_FORMAT
-
-
 def _check_target(out_dir: Path, overwrite: bool) -> None:
     if out_dir.parent.is_dir():  # first put back a bundle a killed overwrite stranded
-        _clear_abandoned(out_dir.parent, out_dir.name)
+        clear_abandoned(out_dir.parent, out_dir.name)
     if out_dir.exists() and not out_dir.is_dir():
         raise ExportError(f"{out_dir} exists and is not a folder", hint="choose a new --out folder")
     if out_dir.is_dir() and any(out_dir.iterdir()):
@@ -633,7 +254,7 @@ def build_manifest(
         "design_fingerprint": design.fingerprint(),
         "design": design.to_dict(),
         "data_fingerprint": fingerprint,
-        "inputs": [_plain(i) for i in dataset.inputs],
+        "inputs": [plain(i) for i in dataset.inputs],
         "data": {
             "incidents": int(dataset.index.n),
             "data_time_precision": str(dataset.index.data_precision),
@@ -652,7 +273,7 @@ def build_manifest(
             "secondary_suppressed_cells": int(layer.secondary_suppressed_cells),
             "outside_units": int(layer.outside_units),
         },
-        "assessment": _plain(assessment.to_dict()),
+        "assessment": plain(assessment.to_dict()),
         "approval": approval.to_dict(),
         "explanation": approval.explanation or explain(design, layer),  # what README says
         "public_files": [
@@ -671,169 +292,3 @@ def build_manifest(
             else None
         ),
     }
-
-
-def _plain(value: Any) -> Any:
-    """Plain JSON data (numpy scalars and arrays, dates, paths made plain)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return [_plain(v) for v in value.tolist()]
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
-def _json_bytes(data: Any) -> bytes:
-    return (json.dumps(_plain(data), indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
-
-
-# --- writing: all or nothing ---------------------------------------------------------------
-def _write_file(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def zip_bytes(files: list[PublicFile], root: str) -> bytes:
-    """The bundle as a zip: entries sorted, fixed timestamps and permissions, so the
-    same files always give the same zip."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for f in sorted(files, key=lambda f: f.path):
-            info = zipfile.ZipInfo(f"{root}/{f.path}", date_time=ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            info.create_system = 3  # unix, whatever the host
-            zf.writestr(info, f.data, compresslevel=9)
-    return buf.getvalue()
-
-
-def _clear_abandoned(parent: Path, name: str) -> None:
-    """Remove hidden folders of `name` left by exports that were killed: partial new
-    bundles, and previous bundles already swapped out of `out_dir`. A previous bundle
-    whose `out_dir` is missing (a kill between the two renames of the fallback swap) is
-    put back instead, so it is never lost."""
-    for kind in ("partial", "old"):
-        for path in sorted(parent.glob(f".{glob.escape(name)}.{kind}-*-*")):
-            pid = path.name.removeprefix(f".{name}.{kind}-").split("-")[0]
-            if not pid.isdigit() or _alive(int(pid)):
-                continue
-            target = parent / name
-            if kind == "old" and not target.exists() and is_bundle(path):
-                with contextlib.suppress(OSError):
-                    os.replace(path, target)
-                    continue
-            shutil.rmtree(path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: leave its folder alone
-        return True
-    return True
-
-
-_RENAME_EXCHANGE = 2  # linux/fs.h: swap two paths in one atomic step
-_AT_FDCWD = -100
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two folders atomically (Linux renameat2 RENAME_EXCHANGE). False when the
-    system or file system cannot, so the caller falls back to two renames."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        fn = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: not supported here
-        return False
-    raise OSError(err, os.strerror(err), str(b))
-
-
-def _swap_into_place(tmp: Path, out_dir: Path, parent: Path) -> Path:
-    """Put the new bundle `tmp` at `out_dir`, which holds the previous bundle, so that a
-    kill at any moment leaves one of them complete at `out_dir`; return where the
-    previous bundle now is (to be removed). With an atomic exchange there is no moment
-    without a bundle; without one (not Linux), the previous bundle is first moved to a
-    hidden '.NAME.old-PID-*' folder, which the next export puts back if a kill struck
-    between the two renames."""
-    if _exchange(tmp, out_dir):
-        return tmp  # tmp now holds the previous bundle
-    old = parent / f".{out_dir.name}.old-{os.getpid()}-{tmp.name.rsplit('-', 1)[-1]}"
-    os.replace(out_dir, old)
-    try:
-        os.replace(tmp, out_dir)
-    except BaseException:
-        os.replace(old, out_dir)  # put the previous bundle back
-        raise
-    return old
-
-
-def _write_atomically(out_dir: Path, files: list[PublicFile], overwrite: bool) -> None:
-    """Build the bundle in a hidden folder beside `out_dir`, then rename it into place
-    (one atomic rename on the same file system), or swap it with the previous bundle
-    when overwriting. On any error the hidden folder is removed; a kill leaves only a
-    hidden '.NAME.partial-PID-*' folder, never a half bundle, and the next export to
-    the same place clears it once that process is gone."""
-    parent = out_dir.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        _clear_abandoned(parent, out_dir.name)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-{os.getpid()}-", dir=parent))
-    except OSError as exc:
-        raise ExportError(f"cannot write into {parent}: {exc.strerror}") from exc
-    public = [f for f in files if f.path.startswith(f"{PUBLIC_DIR}/")]
-    review = [f for f in files if not f.path.startswith(f"{PUBLIC_DIR}/")]
-    old: Path | None = None
-    try:
-        for f in files:
-            _write_file(tmp / f.path, f.data)
-        _write_file(tmp / zip_path(out_dir).name, zip_bytes(public, out_dir.name))
-        _write_file(tmp / review_zip_path(out_dir).name, zip_bytes(review, out_dir.name))
-        _fsync_dir(tmp)
-        if out_dir.exists() and any(out_dir.iterdir()):
-            if not overwrite:  # appeared while we were writing
-                raise ExportError(f"{out_dir} appeared while exporting; nothing was written")
-            if not is_bundle(out_dir):
-                raise ExportError(f"{out_dir} appeared while exporting and is not a bundle")
-            old = _swap_into_place(tmp, out_dir, parent)
-        else:
-            if out_dir.exists():
-                out_dir.rmdir()
-            os.replace(tmp, out_dir)
-        _fsync_dir(parent)
-    except BaseException as exc:
-        if old is None:
-            shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, OSError):
-            raise ExportError(f"could not write the bundle: {exc}; nothing was written") from exc
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from crimedash.approval import Approval
 from crimedash.design import Design
 from crimedash.designlog import ENV_VAR, DesignLog, default_path
 from crimedash.errors import DesignLogError
-from crimedash.export import Approval
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -36,28 +36,19 @@ import shapely
 from enginekit import households_frame, incidents_frame, square_areas
 from pyproj import CRS, Transformer
 
+from crimedash import bundlewrite
 from crimedash import categories as C
-from crimedash import export
 from crimedash import schema as S
+from crimedash.approval import Approval, data_fingerprint
 from crimedash.assessment import assess
+from crimedash.bundlewrite import MANIFEST, PUBLIC_README, ZIP_DATE, review_zip_path, zip_path
 from crimedash.cli import main
 from crimedash.dataset import load_dataset
 from crimedash.design import Design
 from crimedash.designlog import DesignLog
 from crimedash.errors import ExportError
-from crimedash.export import (
-    MANIFEST,
-    PUBLIC_README,
-    ZIP_DATE,
-    Approval,
-    csv_bytes,
-    data_fingerprint,
-    export_bundle,
-    neutralise_formula,
-    public_files,
-    review_zip_path,
-    zip_path,
-)
+from crimedash.export import export_bundle
+from crimedash.layer import apply_design
 from crimedash.public import (
     COUNTS_CSV,
     COUNTS_PARQUET,
@@ -67,6 +58,8 @@ from crimedash.public import (
     UNITS_GEOJSON,
     UNITS_PARQUET,
 )
+from crimedash.publicfiles import public_files
+from crimedash.textsafe import csv_bytes, csv_cell
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 918273645  # distinctive, so the scan can look for it
@@ -288,7 +281,7 @@ def test_overwrite_replaces_a_bundle_whole(dataset, tmp_path: Path) -> None:
 @pytest.mark.parametrize("error", [OSError(28, "No space left on device"), RuntimeError("bug")])
 def test_a_failure_mid_write_leaves_no_bundle(dataset, tmp_path: Path, monkeypatch, error) -> None:
     written: list[Path] = []
-    real = export._write_file
+    real = bundlewrite._write_file
 
     def failing(path: Path, data: bytes) -> None:
         if len(written) == 3:
@@ -296,7 +289,7 @@ def test_a_failure_mid_write_leaves_no_bundle(dataset, tmp_path: Path, monkeypat
         real(path, data)
         written.append(path)
 
-    monkeypatch.setattr(export, "_write_file", failing)
+    monkeypatch.setattr(bundlewrite, "_write_file", failing)
     out = tmp_path / "bundle"
     with pytest.raises((ExportError, RuntimeError)) as info:
         export_bundle(dataset, Design(), APPROVAL, out)
@@ -311,12 +304,12 @@ KILLED_EXPORT = textwrap.dedent(
     """
     import sys, time
     from datetime import date
-    from crimedash import export
+    from crimedash import bundlewrite, export
     from crimedash.dataset import load_dataset
     from crimedash.design import Design
 
     incidents, out = sys.argv[1], sys.argv[2]
-    real = export._write_file
+    real = bundlewrite._write_file
     count = 0
 
     def slow(path, data):
@@ -327,7 +320,7 @@ KILLED_EXPORT = textwrap.dedent(
             print("halfway", flush=True)
             time.sleep(60)
 
-    export._write_file = slow
+    bundlewrite._write_file = slow
     ds = load_dataset([incidents])
     ap = export.Approval(reviewer="R", publisher="P", contact="p@x.example",
                          justification="test", next_review=date(2099, 1, 1))
@@ -540,7 +533,7 @@ def test_kepler_gl_finds_the_h3_column_and_the_counts_add_up(dataset) -> None:
     totals = pd.read_csv(io.BytesIO(files[TOTALS_CSV]))
     assert S.H3_ID in counts and S.H3_ID in totals
     assert all(h3.is_valid_cell(c) for c in counts[S.H3_ID])
-    published = export.apply_design(dataset.index, Design()).shown_incidents
+    published = apply_design(dataset.index, Design()).shown_incidents
     assert counts[S.SHOWN].sum() == totals[S.SHOWN].sum() == published
     grid = {
         Path(f.path).name: f.data
@@ -606,8 +599,11 @@ def test_seeded_designs_are_reproducible(dataset, design: Design) -> None:
 
 
 def test_the_zip_is_deterministic() -> None:
-    files = [export.PublicFile("public/b.csv", b"2"), export.PublicFile("public/a.csv", b"1")]
-    assert export.zip_bytes(files, "x") == export.zip_bytes(list(reversed(files)), "x")
+    files = [
+        bundlewrite.PublicFile("public/b.csv", b"2"),
+        bundlewrite.PublicFile("public/a.csv", b"1"),
+    ]
+    assert bundlewrite.zip_bytes(files, "x") == bundlewrite.zip_bytes(list(reversed(files)), "x")
 
 
 # --- spreadsheets -----------------------------------------------------------------------------
@@ -626,7 +622,7 @@ def test_the_zip_is_deterministic() -> None:
     ],
 )
 def test_text_a_spreadsheet_would_run_is_neutralised(value: str, shown: str) -> None:
-    assert neutralise_formula(value) == shown
+    assert csv_cell(value) == shown
     frame = pd.DataFrame({"text": [value], "count": [-3]})
     row = next(csv.DictReader(io.StringIO(csv_bytes(frame).decode())))
     assert row == {"text": shown, "count": "-3"}  # numbers stay numbers
@@ -782,7 +778,7 @@ def leaks(dataset, design: Design, secrets: Secrets, files: dict[str, bytes]) ->
     vertex is checked to be a unit's outline, then not counted as a coordinate)."""
     found: list[str] = []
     texts = {name: public_text(name, data) for name, data in files.items()}
-    level = export.apply_design(dataset.index, design).display_level
+    level = apply_design(dataset.index, design).display_level
     windows, bad_windows = window_bounds_found(files, level)
     found += bad_windows
     geo = gpd.read_file(io.BytesIO(files[UNITS_GEOJSON]))

@@ -40,12 +40,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crimedash import schema as S
+from crimedash.approval import Approval
 from crimedash.cli import EXIT_REFUSED, main
 from crimedash.dataset import load_dataset
 from crimedash.design import Design
 from crimedash.designlog import DesignLog
 from crimedash.errors import CrimedashError, DesignLogError, ExportError
-from crimedash.export import Approval, export_bundle
+from crimedash.export import export_bundle
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 918273645  # distinctive, so a scan can look for it
@@ -373,28 +374,28 @@ KILLED_OVERWRITE = textwrap.dedent(
     """
     import os, sys, time
     from datetime import date
-    from crimedash import export
+    from crimedash import bundlewrite, export
     from crimedash.dataset import load_dataset
     from crimedash.design import Design
 
     incidents, out, step, when = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
     if step == "no-exchange":  # a system without an atomic exchange: two renames
-        export._exchange = lambda a, b: False
+        bundlewrite._exchange = lambda a, b: False
         step = "replace"
 
     def pause():
         print("paused", flush=True)
         time.sleep(60)
 
-    owner = export if step != "replace" else os
+    owner = bundlewrite if step != "replace" else os
     name = {"write": "_write_file", "exchange": "_exchange", "fsync": "_fsync_dir",
             "rmtree": "shutil", "replace": "replace"}[step]
     if step == "rmtree":
-        real_rmtree = export.shutil.rmtree
+        real_rmtree = bundlewrite.shutil.rmtree
         class Sh:
             def rmtree(self, *a, **k):
                 pause()
-        export.shutil = Sh()
+        bundlewrite.shutil = Sh()
     else:
         real = getattr(owner, name)
         calls = [0]
@@ -635,8 +636,8 @@ HOLD_LOCK = textwrap.dedent(
 LIST_LOG = textwrap.dedent(
     """
     import sys
-    from crimedash import designlog
-    designlog.BUSY_TIMEOUT_MS = 300
+    from crimedash import designlog, logfile
+    logfile.BUSY_TIMEOUT_MS = 300
     log = designlog.DesignLog(sys.argv[1])
     print(len(log.list()), flush=True)
     try:
@@ -678,12 +679,15 @@ def test_reads_never_wait_for_a_writer_and_writes_say_the_log_is_busy(tmp_path: 
 def test_the_log_imports_no_exporter() -> None:
     """designlog stores records: it may not import crimedash.export (not even for type
     hints), so the two cannot form an import circle."""
-    tree = ast.parse((ROOT / "crimedash" / "designlog.py").read_text())
-    imported = {
-        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
-    } | {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
-    assert "crimedash.export" not in imported
-    assert not any(m.startswith("crimedash.ui") for m in imported)
+    for name in ("designlog.py", "logfile.py", "logchain.py"):  # the log's three modules
+        tree = ast.parse((ROOT / "crimedash" / name).read_text())
+        imported = {
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module
+        } | {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
+        assert "crimedash.export" not in imported, name
+        assert not any(m.startswith("crimedash.ui") for m in imported), name
 
 
 def test_an_approval_is_logged_from_plain_data(tmp_path: Path) -> None:

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from crimedash.approval import Approval
+from crimedash.bundlewrite import MANIFEST
 from crimedash.design import Design
 from crimedash.designlog import DesignLog
 from crimedash.errors import ExportError
-from crimedash.export import MANIFEST, Approval, export_bundle
+from crimedash.export import export_bundle
 from crimedash.plan import Plan, budget, series_products
 
 KEY = 55_555_555

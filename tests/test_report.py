@@ -18,8 +18,10 @@ from pathlib import Path
 import pytest
 from browserkit import CHROMIUM, chromium
 
+from crimedash.approval import Approval
+from crimedash.bundlewrite import REPORT_HTML, REPORT_MD
 from crimedash.design import Design
-from crimedash.export import REPORT_HTML, REPORT_MD, Approval, export_bundle
+from crimedash.export import export_bundle
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 918273645

@@ -14,21 +14,17 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from crimedash.approval import Approval, data_fingerprint
+from crimedash.bundlewrite import review_zip_path, zip_path
 from crimedash.dataset import Dataset
 from crimedash.design import Design
 from crimedash.designlog import DesignLog, default_path
 from crimedash.errors import CrimedashError
-from crimedash.export import (
-    Approval,
-    data_fingerprint,
-    explain,
-    export_bundle,
-    review_zip_path,
-    zip_path,
-)
+from crimedash.export import export_bundle
 from crimedash.index import Index
+from crimedash.publicfiles import explain
 from crimedash.risk import Assessment
-from crimedash.ui import controls
+from crimedash.ui import fields
 from crimedash.ui import state as K
 from crimedash.ui.data import workspace_folder
 
@@ -260,8 +256,8 @@ def _history(log: DesignLog, index: Index, fingerprint: str) -> None:
                     "verdict": r.verdict,
                     "status": r.status,
                     "unit": designs[r.id].spatial.describe(),
-                    "updated": controls.FREQUENCY_WORDS[designs[r.id].frequency],
-                    "counts": controls.COUNT_WORDS[designs[r.id].counts],
+                    "updated": fields.FREQUENCY_WORDS[designs[r.id].frequency],
+                    "counts": fields.COUNT_WORDS[designs[r.id].counts],
                     "data": "this data" if r.data_fingerprint == fingerprint else "OTHER DATA",
                 }
                 for r in shown
@@ -304,7 +300,7 @@ def _reload(path: Path, index: Index) -> None:
     design_id = ss.get(HISTORY_PICK)
     try:
         record = DesignLog(path).get(design_id)
-        controls.seed(record.design, index)
+        fields.seed(record.design, index)
     except CrimedashError as exc:
         ss[K.NOTICE] = f"Design {design_id} could not be loaded: {exc}"
         return
