@@ -63,7 +63,8 @@ def app():
 def test_starts_on_the_sample_city(app):
     assert float(score_of(app)) > 0
     assert "sample city" in app.caption[0].value
-    assert dict(app.query_params) == {}  # the default design needs no parameters
+    # the default design needs no parameters; the page's own workspace id is the only one
+    assert dict(app.query_params) == {"ws": app.session_state[K.WORKSPACE]}
     assert app.session_state[K.DATASET_KEY] == "sample"
     assert len(app.get("deck_gl_json_chart")) == 1
 
