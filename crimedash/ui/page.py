@@ -225,13 +225,16 @@ def resolve(index: Index, drawn: Design | None, rejected_rows: int):
 
 def keep_in_link(design: Design) -> None:
     """Write the design into the URL so the address bar always shares it, with the
-    page's own parameters (projector mode, the uploaded data's key) beside it."""
+    page's own parameters (projector mode, the uploaded data's key, the session's
+    workspace) beside it."""
     params = query.design_to_params(design)
     if st.session_state.get(K.PROJECTOR):
         params[PROJECTOR_PARAM] = "1"
     key = st.session_state.get(K.DATASET_KEY)
     if key and key != data.SAMPLE_KEY:
         params[data.DATA_PARAM] = key
+    if st.session_state.get(K.WORKSPACE):  # a refresh finds this session's work again
+        params[data.WORKSPACE_PARAM] = st.session_state[K.WORKSPACE]
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
     st.session_state[K.LAST_LINK] = params
