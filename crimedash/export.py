@@ -66,10 +66,10 @@ from crimedash.bundlewrite import (
     write_atomically,
 )
 from crimedash.design import Design
-from crimedash.differencing import differencing
 from crimedash.errors import DesignLogError, ExportError
 from crimedash.layer import PublicLayer, apply_design
 from crimedash.plan import Plan, budget, series_products
+from crimedash.planrisk import plan_risk
 from crimedash.publicfiles import explain, public_files
 from crimedash.risk import Assessment
 
@@ -157,14 +157,23 @@ def export_bundle(
     layer = apply_design(dataset.index, design)
     # the other products and earlier releases, rebuilt from these files: an attacker
     # holds all of them (¶34)
-    others = [apply_design(dataset.index, d) for d in plan.products[1:] if d != design]
-    combined = differencing(dataset.index, [layer, *others])
+    built = {design: layer}
+    for d in plan.products:
+        if d not in built:
+            built[d] = apply_design(dataset.index, d)
+    risk = plan_risk(dataset.index, plan, built)  # one score for all of it
+    combined = risk.differencing
     if combined.proven_cells and not approval.justification:
         raise ExportError(
             f"{combined.sentence()} Suppression does not hide them once the series is read "
             "as a whole",
             hint="publish the products at the same threshold and windows, drop one of them, "
             "or give a justification (--justification TEXT) for publishing anyway",
+        )
+    if risk.n_products > 1 and risk.verdict != "green" and not approval.justification:
+        raise ExportError(
+            f"{risk.sentence()} Exporting a plan that is not green needs a justification",
+            hint="give a justification (--justification TEXT), or publish fewer products",
         )
     approval.check(assessment, today=today)
     if not approval.explanation:  # the record keeps the exact words the public reads
@@ -182,6 +191,7 @@ def export_bundle(
         "products": [d.to_dict() for d in plan.products],
         "budget": spend.to_dict(),
         "differencing": combined.to_dict(),
+        "risk": risk.to_dict(),
     }
     from crimedash import report
 
