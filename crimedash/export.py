@@ -68,7 +68,7 @@ from crimedash.bundlewrite import (
 from crimedash.design import Design
 from crimedash.errors import DesignLogError, ExportError
 from crimedash.layer import PublicLayer, apply_design
-from crimedash.plan import Plan, budget, series_products
+from crimedash.plan import Plan, budget, series_plan
 from crimedash.planrisk import plan_risk
 from crimedash.publicfiles import explain, public_files
 from crimedash.risk import Assessment
@@ -139,9 +139,9 @@ def export_bundle(
         )
     if not approval.series:
         approval = replace(approval, series=f"data:{fingerprint}")
-    plan = Plan((design, *also), approval.series)
+    plan = Plan((design, *also), approval.series, (approval.revision,))
     if log is not None:
-        plan = plan.with_products(series_products(log, approval.series))
+        plan = series_plan(plan, log)
     spend = budget(plan)
     if spend.exceeded:
         raise ExportError(

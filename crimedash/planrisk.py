@@ -129,7 +129,7 @@ def plan_risk(
     v = _worse(verdict_for(score, design), worst)
     if RANK[worst] > RANK[verdict_for(score, design)]:
         held = [r["product"] for r in rows if r["verdict"] == worst]
-        reasons.append(f"{', '.join(held)} is {worst} on its own")
+        reasons.append(f"{worst} on its own: {', '.join(held)}")
     if together.proven_cells:
         reasons.append(
             f"the products read together prove {together.proven_cells:,} cells this design "

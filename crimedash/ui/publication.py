@@ -18,7 +18,7 @@ from crimedash.approval import data_fingerprint
 from crimedash.dataset import Dataset
 from crimedash.design import Design
 from crimedash.errors import CrimedashError
-from crimedash.plan import Plan, budget, series_products
+from crimedash.plan import Plan, budget, series_plan
 
 SERIES = "pub_series"
 READ = "pub_read"
@@ -99,7 +99,7 @@ def page(data: Dataset, design: Design) -> None:
         st.dataframe(past, hide_index=True, use_container_width=True)
     plan = Plan((design,), series)
     if log is not None:
-        plan = plan.with_products(series_products(log, series))
+        plan = series_plan(plan, log)
     _budget(plan)
     st.markdown("**What an attacker holding all of it can prove**")
     key = (design, series, len(plan.products))
