@@ -134,6 +134,9 @@ def test_cli_attack_reads_the_also_products_together(tmp_path, capsys):
     assert out["differencing"]["products"] == 2
     assert out["differencing"]["proven_homes"] > 0
     assert out["budget"]["noisy"] is False
+    # one score and verdict for the two products together, above the design's own
+    assert len(out["plan"]["products"]) == 2 and out["plan"]["verdict"] != "green"
+    assert out["plan"]["score"] >= out["plan"]["alone"]
 
 
 def _two_categories(burglaries: int, asb: int):
