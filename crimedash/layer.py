@@ -19,216 +19,37 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from itertools import pairwise
 
 import numpy as np
 import pandas as pd
 
-from crimedash import categories as C
-from crimedash import noise
 from crimedash import schema as S
+from crimedash.atoms import (
+    TOTAL_GROUP,
+    Atoms,
+    Grouping,
+    base_atoms,
+    dense_groups,
+    resolve_grouping,
+    window_parent,
+    windows_at,
+)
 from crimedash.design import TIME_LEVELS, Design
-from crimedash.errors import DesignError
-from crimedash.index import Index, effective_level, time_keys, window_label
+from crimedash.disclosure import count_labels, disclose, noisy_cells, recode
+from crimedash.index import Index, effective_level, window_label
 from crimedash.units import Units, runs, units_for
 
-TOTAL_GROUP = "All crime"
-DENSE_LIMIT = 1 << 23  # key spaces up to this are counted with bincount, else hashed
-NOISE_DOMAIN_LIMIT = 5_000_000
-
-
-@dataclass(frozen=True)
-class Grouping:
-    """Categories resolved to the groups a design shows."""
-
-    groups: tuple[str, ...]  # index = group code
-    group_of_category: np.ndarray  # int16 per category code; -1: not shown
-    group_sensitivity: np.ndarray  # float64 per group (its most sensitive category)
-    category_sensitivity: np.ndarray  # float64 per category code
-
-
-def resolve_grouping(index: Index, design: Design) -> Grouping:
-    """Apply the design's category choices. A group's sensitivity is that of its most
-    sensitive member (¶20): a reader of 'Violence and sexual offences' cannot rule the
-    sexual offence out. Using one weight per group also keeps the neighbour attacker's
-    sum monotone under coarsening (see docs/identifiability.md)."""
-    overrides = dict(design.grouping)
-    sens_over = dict(design.sensitivity)
-    shown = set(design.categories) if design.categories is not None else None
-    names = []
-    for cat in index.categories:
-        group = overrides.get(cat, C.default_group(cat))
-        if (shown is not None and cat not in shown) or group in design.hidden_groups:
-            names.append(None)
-        else:
-            names.append(group)
-    groups = tuple(sorted({g for g in names if g is not None}))
-    code = {g: i for i, g in enumerate(groups)}
-    goc = np.array([code[g] if g is not None else -1 for g in names], dtype=np.int16)
-    csens = np.array([sens_over.get(c, C.default_sensitivity(c)) for c in index.categories])
-    gsens = np.zeros(len(groups))
-    for cat_code, g in enumerate(goc):
-        if g >= 0:
-            gsens[g] = max(gsens[g], csens[cat_code])
-    return Grouping(groups, goc, gsens, csens)
-
-
-@dataclass(frozen=True)
-class Windows:
-    level: str
-    code: np.ndarray  # int64 per incident, dense from 0
-    n: int
-    origin: int  # absolute key of code 0
-
-
-def windows_at(index: Index, level: str) -> Windows:
-    keys = index.time_keys[level]
-    origin = index.time_origin[level]
-    code = keys - origin
-    return Windows(level, code, int(code.max()) + 1 if index.n else 1, origin)
-
-
-def window_parent(index: Index, fine: str, coarse: str) -> np.ndarray:
-    """For each window code at a fine level, the code of the coarser window holding it
-    (levels nest exactly; see index.time_keys)."""
-    wf, wc = windows_at(index, fine), windows_at(index, coarse)
-    keys = np.arange(wf.n, dtype=np.int64) + wf.origin
-    if fine == "day":
-        starts = pd.to_datetime(keys * 86_400_000_000_000)
-    elif fine == "week":
-        m, w = np.divmod(keys, 5)
-        # a week's parent is a month or quarter, so any day of the week will do: day 28
-        # stands in for "29-end", which February of a common year does not have
-        day = np.minimum(1 + 7 * w, 28)
-        starts = pd.to_datetime({"year": 1970 + m // 12, "month": m % 12 + 1, "day": day})
-    elif fine == "month":
-        starts = pd.to_datetime({"year": 1970 + keys // 12, "month": keys % 12 + 1, "day": 1})
-    else:
-        raise ValueError(f"no coarser window for {fine}")
-    return time_keys(pd.Series(starts))[coarse] - wc.origin
-
-
-N_LOC = 4  # location types: residential, non_residential, public_space, unknown
-
-
-def dense_groups(keys: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted unique keys, inverse) without sorting when the key space is small enough
-    to mark (a scatter and a cumulative sum); a hash factorisation otherwise."""
-    if not len(keys):
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    if space <= DENSE_LIMIT:
-        present = np.zeros(space, dtype=bool)
-        present[keys] = True
-        rank = np.cumsum(present, dtype=np.int64) - 1
-        return np.flatnonzero(present), rank[keys]
-    codes, uniq = pd.factorize(keys, sort=True)
-    return np.asarray(uniq, dtype=np.int64), codes.astype(np.int64)
-
-
-@dataclass
-class Base:
-    """The incidents of one granularity and window level, grouped once into base atoms:
-    non-empty (unit, window, category, location type) with counts, sorted. Cached on the
-    index, so a design change that keeps granularity and window level (categories,
-    grouping, counts, references, weights) never touches a million incidents again."""
-
-    windows: Windows
-    n_units: int
-    n_uw: int  # non-empty (unit, window) pairs; uwr below is their rank
-    incident_atom: np.ndarray  # int32 base atom per incident
-    uwr: np.ndarray
-    unit: np.ndarray  # == n_units for incidents outside every unit
-    rwin: np.ndarray
-    cat: np.ndarray
-    loc: np.ndarray
-    n: np.ndarray
-    _n_ref: np.ndarray | None = None
-
-    def n_ref(self, index: Index) -> np.ndarray:
-        """Incidents with a reference number per base atom (only needed when a design
-        shows references, so computed on first use)."""
-        if self._n_ref is None:
-            self._n_ref = np.bincount(
-                self.incident_atom, weights=index.has_reference, minlength=len(self.n)
-            ).astype(np.int64)
-        return self._n_ref
-
-
-def _base(index: Index, units: Units, level: str) -> Base:
-    key = ("base", str(units.granularity), id(units), level)
-    return index.cached(key, lambda: _build_base(index, units, level))
-
-
-def _build_base(index: Index, units: Units, level: str) -> Base:
-    """One pass over the incidents: a combined (unit, window, category, location) key,
-    grouped densely; only when that key space is too large to mark, (unit, window) pairs
-    are ranked first to shrink it."""
-    win = windows_at(index, level)
-    unit = units.incident_unit.astype(np.int64)
-    unit[unit < 0] = units.n
-    per = len(index.categories) * N_LOC
-    uw = unit * win.n + win.code
-    if (units.n + 1) * win.n * per <= DENSE_LIMIT:
-        keys, inverse = dense_groups(uw * per + _catloc(index), (units.n + 1) * win.n * per)
-        uw_atom, catloc = np.divmod(keys, per)
-    else:
-        uw_keys, uwr_inc = dense_groups(uw, (units.n + 1) * win.n)
-        keys, inverse = dense_groups(uwr_inc * per + _catloc(index), len(uw_keys) * per)
-        rank, catloc = np.divmod(keys, per)
-        uw_atom = uw_keys[rank]
-    n = np.bincount(inverse, minlength=len(keys)).astype(np.int64)
-    uwr, first = runs(uw_atom)  # atoms are sorted by key, so (unit, window) runs
-    u, w = np.divmod(uw_atom, win.n)
-    return Base(
-        win,
-        units.n,
-        len(first),
-        inverse.astype(np.int32),
-        uwr,
-        u,
-        w,
-        catloc // N_LOC,
-        catloc % N_LOC,
-        n,
-    )
-
-
-def _catloc(index: Index) -> np.ndarray:
-    """Category x location type per incident, one small int (cached on the index)."""
-    return index.cached(
-        "catloc", lambda: index.category_code.astype(np.int64) * N_LOC + index.location_code
-    )
-
-
-@dataclass(frozen=True)
-class Atoms:
-    """The design's incidents grouped as finely as the model ever needs: by (unit, risk
-    window, category, location type). Within an atom every incident gets the same
-    chance of being linked, so the score is computed on atoms, not on each incident."""
-
-    unit: np.ndarray  # int64; == n_units for incidents outside every unit
-    rwin: np.ndarray  # int64 risk window code
-    dwin: np.ndarray  # int64 display window code
-    slot: np.ndarray  # int64 group code; == n_groups for hidden categories
-    cat: np.ndarray  # category code (the attack simulation reports by category)
-    loc: np.ndarray  # int64 location type code
-    n: np.ndarray  # int64 incidents
-    n_ref: np.ndarray  # int64 incidents with a reference number
-    kappa: np.ndarray  # float64 share of the atom's cell the map confirms
-    cell: np.ndarray  # int64 index of the atom's published group cell, -1 if none
-    uwr: np.ndarray  # int64 rank of (unit, risk window)
-    n_uw: int
-    n_units: int
-    n_groups: int
-    n_rwin: int
-
-    @property
-    def shown(self) -> np.ndarray:
-        return (self.slot < self.n_groups) & (self.unit < self.n_units)
-
-    @property
-    def inside(self) -> np.ndarray:
-        return self.unit < self.n_units
+# TOTAL_GROUP, count_labels, window_parent and windows_at are re-exported: the export,
+# the map and the differencing attacker read them from here.
+__all__ = [
+    "TOTAL_GROUP",
+    "PublicLayer",
+    "apply_design",
+    "count_labels",
+    "resolve_grouping",
+    "window_parent",
+    "windows_at",
+]
 
 
 @dataclass(frozen=True)
@@ -317,7 +138,7 @@ def apply_design(index: Index, design: Design) -> PublicLayer:
     slot_of_category = np.where(
         grouping.group_of_category >= 0, grouping.group_of_category, n_groups
     )
-    base = _base(index, units, count_level)
+    base = base_atoms(index, units, count_level)
     want_refs = design.references != "omitted"
     atoms = Atoms(
         unit=base.unit,
@@ -372,13 +193,13 @@ def apply_design(index: Index, design: Design) -> PublicLayer:
         tk = ttrue = None
 
     if design.counts == "noise":
-        keys, true, cell_shown, published, n_supp, n_sec = _noisy_cells(
+        keys, true, cell_shown, published, n_supp, n_sec = noisy_cells(
             index, design, units, grouping, display, gk, gtrue, with_totals
         )
         kappa_group = np.ones(len(gk))
-        group_cell_pos = np.searchsorted(keys, _recode(gk, g_safe, False))
+        group_cell_pos = np.searchsorted(keys, recode(gk, g_safe, False))
     else:
-        (keys, true, cell_shown, published, kappa_group, n_supp, n_sec) = _disclose(
+        (keys, true, cell_shown, published, kappa_group, n_supp, n_sec) = disclose(
             design, gk, gtrue, tk, ttrue, g_safe
         )
         group_cell_pos = np.arange(len(gk))
@@ -439,157 +260,6 @@ def apply_design(index: Index, design: Design) -> PublicLayer:
         outside_units=outside,
         notes=tuple(notes),
         _references=references,
-    )
-
-
-def _recode(keys: np.ndarray, n_groups: int, is_total: bool) -> np.ndarray:
-    """Re-encode cell keys so group cells and totals share one key space, with the
-    total's slot (n_groups) after the groups."""
-    if is_total:
-        return keys * (n_groups + 1) + n_groups
-    uw, gg = np.divmod(keys, n_groups)
-    return uw * (n_groups + 1) + gg
-
-
-def _disclose(design: Design, gk, gtrue, tk, ttrue, n_groups: int):
-    """Suppression (primary and secondary), then rounding or banding. Keys come back
-    in one space (group cells, then totals); kappa is per group cell."""
-    keys = _recode(gk, n_groups, False)
-    true = gtrue
-    if tk is not None:
-        keys = np.concatenate([keys, _recode(tk, n_groups, True)])
-        true = np.concatenate([true, ttrue])
-    n_group_cells = len(gk)
-    is_total = np.arange(len(keys)) >= n_group_cells
-    suppressed = (true < design.min_count) if design.min_count > 0 else np.zeros(len(keys), bool)
-    n_secondary = 0
-    if tk is not None and design.min_count > 0:
-        suppressed, n_secondary = _secondary(keys, true, suppressed, is_total, n_groups)
-    shown, lo = _show(design, true)
-    published = ~suppressed & (shown > 0)
-    kappa = np.where(published, lo / np.maximum(true, 1), 0.0)[:n_group_cells]
-    return (
-        keys,
-        true,
-        shown,
-        published,
-        kappa,
-        int(suppressed.sum() - n_secondary),
-        n_secondary,
-    )
-
-
-def _secondary(keys, true, suppressed, is_total, n_groups):
-    """Where exactly one cell of a (unit, window) family is suppressed and the family's
-    total is published, that cell could be recovered by subtraction: suppress the
-    smallest other published group cell too (ties broken by group order)."""
-    family = keys // (n_groups + 1)
-    fam_codes, fam = np.unique(family, return_inverse=True)
-    n_supp = np.bincount(fam, weights=suppressed, minlength=len(fam_codes))
-    has_total = np.bincount(fam, weights=is_total, minlength=len(fam_codes)) > 0
-    needs = (n_supp == 1) & has_total
-    cand = needs[fam] & ~suppressed & ~is_total
-    idx = np.flatnonzero(cand)
-    extra = 0
-    if len(idx):
-        order = np.lexsort((keys[idx], true[idx], fam[idx]))
-        idx = idx[order]
-        first = np.r_[True, fam[idx][1:] != fam[idx][:-1]]
-        chosen = idx[first]
-        suppressed = suppressed.copy()
-        suppressed[chosen] = True
-        extra = len(chosen)
-    # a family whose only other published cell was the total: suppress the total
-    n_supp2 = np.bincount(fam, weights=suppressed, minlength=len(fam_codes))
-    still = (n_supp2 == 1) & has_total
-    tot = still[fam] & is_total & ~suppressed
-    if tot.any():
-        suppressed = suppressed.copy()
-        suppressed[tot] = True
-        extra += int(tot.sum())
-    return suppressed, extra
-
-
-def _show(design: Design, true: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Shown count, and the lowest true count it is consistent with (what the map
-    confirms)."""
-    true = true.astype(np.int64)
-    if design.counts == "rounded":
-        b = design.round_base
-        shown = b * np.floor(true / b + 0.5)
-        lo = np.maximum(1, np.ceil(shown - b / 2))
-        return shown, np.where(shown > 0, lo, 0.0)
-    if design.counts == "banded":
-        edges = np.asarray(design.bands, dtype=np.int64)
-        k = np.clip(np.searchsorted(edges, true, side="right") - 1, 0, len(edges) - 1)
-        lo = edges[k].astype(float)
-        return np.where(true > 0, lo, 0.0), lo
-    return true.astype(float), true.astype(float)
-
-
-def count_labels(design: Design, shown: np.ndarray) -> np.ndarray:
-    """Shown counts in words: the band ("6 to 10", "51 or more") or the number."""
-    if design.counts == "banded":
-        edges = np.asarray(design.bands, dtype=np.int64)
-        words = np.array(
-            [f"{a} to {b - 1}" for a, b in pairwise(edges)] + [f"{edges[-1]} or more"],
-            dtype=object,
-        )
-        return words[np.searchsorted(edges, shown.astype(np.int64), side="right") - 1]
-    return shown.astype(np.int64).astype(str).astype(object)
-
-
-def _noisy_cells(index, design, units, grouping, display, gk, gtrue, with_totals):
-    """Differential-privacy noise on every cell of the domain, zeros included (a cell
-    left out would itself reveal that it was empty). Each incident counts in its group
-    cell and in its total, so each family gets half of epsilon. The noise of a cell is
-    fixed for the series (`crimedash.noise`): the same cell with the same count has the
-    same value in every release, so keeping releases averages nothing away."""
-    n_units, n_windows, n_groups = units.n, display.n, len(grouping.groups)
-    g_safe = max(n_groups, 1)
-    families = g_safe + (1 if with_totals else 0)
-    space = n_units * n_windows * families
-    if space > NOISE_DOMAIN_LIMIT:
-        raise DesignError(
-            f"noise must be added to every cell, and this design has {space:,} "
-            f"(units x windows x groups); the limit is {NOISE_DOMAIN_LIMIT:,}",
-            hint="choose coarser units (H3 9 or coarser, grid 250 m or larger) or a "
-            "coarser time precision",
-        )
-    eps = design.epsilon / (2 if with_totals else 1)
-    dense = np.zeros(n_units * n_windows * (g_safe + 1), dtype=np.int64)
-    dense[_recode(gk, g_safe, False)] = gtrue
-    grid = dense.reshape(-1, g_safe + 1)
-    if with_totals:
-        grid[:, g_safe] = grid[:, :g_safe].sum(axis=1)
-    area_codes = index.areas[units.area_layer].codes if units.area_layer else None
-    unit_secret = index.cached(
-        ("noise-units", design.noise_seed, str(units.granularity), id(units)),
-        lambda: noise.keyed(design.noise_seed, noise.unit_identities(units, area_codes)),
-    )
-    group_secret = noise.keyed(
-        design.noise_seed, [f"group:{g}" for g in grouping.groups[:g_safe]] + [TOTAL_GROUP]
-    )
-    if len(group_secret) < g_safe + 1:  # no groups shown: one empty slot and the total
-        group_secret = np.resize(group_secret, g_safe + 1)
-    cells = np.arange(dense.size, dtype=np.int64)
-    uw, slot = np.divmod(cells, g_safe + 1)
-    unit, win = np.divmod(uw, n_windows)
-    draw = noise.cell_noise(
-        unit_secret, unit, display.level, win + display.origin, group_secret, slot, eps, dense
-    )
-    noisy = np.maximum(dense + draw, 0)
-    if not with_totals:
-        noisy.reshape(-1, g_safe + 1)[:, g_safe] = 0
-    published = noisy >= max(design.min_count, 1)
-    keys = np.flatnonzero(published | (dense > 0)).astype(np.int64)
-    return (
-        keys,
-        dense[keys],
-        noisy[keys].astype(float),
-        published[keys],
-        int(((dense > 0) & ~published).sum()),
-        0,
     )
 
 

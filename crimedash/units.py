@@ -24,17 +24,17 @@ import shapely
 from pyproj import Transformer
 
 from crimedash import schema as S
-from crimedash.design import H3_MAX, H3_MIN, Granularity
-from crimedash.errors import DesignError
-from crimedash.index import (
-    Index,
-    _counter_clockwise,
+from crimedash.cells import (
     cell_vertices,
     cells_to_str,
+    counter_clockwise,
     h3_parent,
     in_convex,
     round_published,
 )
+from crimedash.design import H3_MAX, H3_MIN, Granularity
+from crimedash.errors import DesignError
+from crimedash.index import Index
 
 ADAPTIVE_DEPTH = 5  # adaptive units start this many resolutions above the base one
 DEFAULT_MIN_UNIT_AREA_M2 = 10_000.0
@@ -166,7 +166,7 @@ def _square_rings(index: Index, m: float, xy: np.ndarray) -> np.ndarray:
     corners = np.stack([xy, xy + [m, 0], xy + [m, m], xy + [0, m]], axis=1).reshape(-1, 2)
     lon, lat = _to_wgs84(index.crs).transform(corners[:, 0], corners[:, 1])
     rings = round_published(np.stack([lon, lat], axis=1).reshape(-1, 4, 2))
-    return _counter_clockwise(rings)
+    return counter_clockwise(rings)
 
 
 def units_for(

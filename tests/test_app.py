@@ -20,7 +20,8 @@ from deckcheck import assert_no_incident_positions
 from crimedash import schema as S
 from crimedash.design import Design
 from crimedash.errors import DesignError
-from crimedash.ui import controls, query
+from crimedash.ui import fields as form
+from crimedash.ui import query
 from crimedash.ui import state as K
 
 pytestmark = pytest.mark.xdist_group("app")
@@ -303,12 +304,12 @@ def test_category_table_round_trips_to_the_design():
         grouping=(("burglary_residential", "Burglary of homes"),),
         sensitivity=(("shoplifting", 0.05),),
     )
-    table = controls.category_table(d, index)
-    fields = controls.table_fields(table)
-    assert Design(**fields) == Design(
+    table = form.category_table(d, index)
+    got = form.table_fields(table)
+    assert Design(**got) == Design(
         categories=d.categories, grouping=d.grouping, sensitivity=d.sensitivity
     )
-    assert controls.table_fields(controls.category_table(Design(), index)) == {
+    assert form.table_fields(form.category_table(Design(), index)) == {
         "categories": None,
         "grouping": (),
         "sensitivity": (),
@@ -316,10 +317,10 @@ def test_category_table_round_trips_to_the_design():
 
 
 def test_location_table_records_only_changes():
-    table = controls.location_table(Design())
-    assert controls.location_fields(table) == {"location_weights": ()}
-    table.loc[table[controls.COL_PLACE] == "public_space", controls.COL_WEIGHT] = 0.0
-    assert controls.location_fields(table) == {"location_weights": (("public_space", 0.0),)}
+    table = form.location_table(Design())
+    assert form.location_fields(table) == {"location_weights": ()}
+    table.loc[table[form.COL_PLACE] == "public_space", form.COL_WEIGHT] = 0.0
+    assert form.location_fields(table) == {"location_weights": (("public_space", 0.0),)}
 
 
 def test_every_design_field_has_a_control_the_page_draws(app):
@@ -329,9 +330,9 @@ def test_every_design_field_has_a_control_the_page_draws(app):
     Table editors are keyed `<key>_<version>`, so those are found by their prefix."""
     from dataclasses import fields
 
-    assert set(controls.FIELD_CONTROLS) == {f.name for f in fields(Design) if f.init}
+    assert set(form.FIELD_CONTROLS) == {f.name for f in fields(Design) if f.init}
     drawn = {str(k) for k in app.session_state}
-    for field, keys in controls.FIELD_CONTROLS.items():
+    for field, keys in form.FIELD_CONTROLS.items():
         assert keys, f"{field} has no control"
         for key in keys:
             assert key in drawn or any(d.startswith(f"{key}_") for d in drawn), (

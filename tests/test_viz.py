@@ -20,6 +20,7 @@ from crimedash.assessment import assess
 from crimedash.design import Design
 from crimedash.layer import TOTAL_GROUP, apply_design
 from crimedash.risk import evaluate
+from crimedash.viz import view as viz_view
 
 GRANULARITIES = ["h3:8", "grid:500", "areas:fine", "adaptive:8"]
 
@@ -179,7 +180,7 @@ def test_rings_keep_every_part_of_every_shape_in_order():
     for a missing or empty shape; the same coordinates shapely gives shape by shape."""
     from shapely.geometry import MultiPolygon, Polygon, box
 
-    from crimedash.viz import _rings
+    from crimedash.viz.places import _rings
 
     shapes = [box(0, 0, 1, 1), None, MultiPolygon([box(0, 0, 1, 1), box(2, 2, 3, 3)]), Polygon()]
     rings = _rings(np.array(shapes, dtype=object))
@@ -298,7 +299,7 @@ def test_shared_edges_put_two_designs_on_one_scale(index):
     edges = viz.shared_edges(index, [fine, coarse])
     vmax = max(viz.map_view(index, ly).units["value"].max() for ly in (fine, coarse))
     assert edges[0] == 1 and edges[-1] <= vmax
-    assert edges == viz._edges(viz.map_view(index, coarse).units["value"].to_numpy(), coarse)
+    assert edges == viz_view._edges(viz.map_view(index, coarse).units["value"].to_numpy(), coarse)
     a = viz.map_view(index, fine, edges=edges)
     b = viz.map_view(index, coarse, edges=edges)
     assert a.legend.equals(b.legend)

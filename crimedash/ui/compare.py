@@ -10,7 +10,7 @@ from crimedash import categories as C
 from crimedash import viz
 from crimedash.design import Design
 from crimedash.index import Index
-from crimedash.ui import compute, controls, mapview, score
+from crimedash.ui import compute, fields, mapview, score
 from crimedash.ui import state as K
 
 
@@ -104,13 +104,13 @@ def value_words(d: Design, name: str) -> str:
     if name == "granularity":
         return d.spatial.describe()
     if name == "frequency":
-        return controls.FREQUENCY_WORDS[v]
+        return fields.FREQUENCY_WORDS[v]
     if name == "time_precision":
-        return controls.PRECISION_WORDS[v]
+        return fields.PRECISION_WORDS[v]
     if name == "counts":
-        return controls.COUNT_WORDS[v]
+        return fields.COUNT_WORDS[v]
     if name == "references":
-        return controls.REFERENCE_WORDS[v]
+        return fields.REFERENCE_WORDS[v]
     if name == "categories":
         return "all categories" if v is None else ", ".join(C.label(c) for c in v) or "none"
     if name == "min_count":
@@ -122,7 +122,7 @@ def value_words(d: Design, name: str) -> str:
     if name == "sensitivity":
         return ", ".join(f"{C.label(c)} {s:g}" for c, s in v) or "defaults"
     if name == "location_weights":
-        return ", ".join(f"{controls.LOCATION_WORDS.get(p, p)} {w:g}" for p, w in v) or "defaults"
+        return ", ".join(f"{fields.LOCATION_WORDS.get(p, p)} {w:g}" for p, w in v) or "defaults"
     if isinstance(v, tuple):
         return ", ".join(map(str, v)) or "none"
     return f"{v:g}" if isinstance(v, float) else str(v)

@@ -24,7 +24,7 @@ from crimedash.export import export_bundle
 from crimedash.index import Index
 from crimedash.publicfiles import explain
 from crimedash.risk import Assessment
-from crimedash.ui import controls
+from crimedash.ui import fields
 from crimedash.ui import state as K
 
 # Session-state and widget keys of this tab (all start with "export_").
@@ -253,8 +253,8 @@ def _history(log: DesignLog, index: Index, fingerprint: str) -> None:
                     "verdict": r.verdict,
                     "status": r.status,
                     "unit": designs[r.id].spatial.describe(),
-                    "updated": controls.FREQUENCY_WORDS[designs[r.id].frequency],
-                    "counts": controls.COUNT_WORDS[designs[r.id].counts],
+                    "updated": fields.FREQUENCY_WORDS[designs[r.id].frequency],
+                    "counts": fields.COUNT_WORDS[designs[r.id].counts],
                     "data": "this data" if r.data_fingerprint == fingerprint else "OTHER DATA",
                 }
                 for r in shown
@@ -297,7 +297,7 @@ def _reload(path: Path, index: Index) -> None:
     design_id = ss.get(HISTORY_PICK)
     try:
         record = DesignLog(path).get(design_id)
-        controls.seed(record.design, index)
+        fields.seed(record.design, index)
     except CrimedashError as exc:
         ss[K.NOTICE] = f"Design {design_id} could not be loaded: {exc}"
         return

@@ -16,6 +16,7 @@ from crimedash.ui import (
     controls,
     data,
     export_page,
+    fields,
     mapview,
     publication,
     query,
@@ -68,7 +69,7 @@ def main() -> None:
     index = ds.index
     if not ss.get(K.SEEDED):
         if ss.get(K.LAST_VALID) is not None:  # new data: keep the design (and its seed)
-            controls.seed(ss[K.LAST_VALID], index)
+            fields.seed(ss[K.LAST_VALID], index)
         else:
             seed_from_link(index)
 
@@ -157,7 +158,7 @@ def _undo(index: Index) -> None:
     stack, redo = ss.get(K.UNDO, []), ss.setdefault(K.REDO, [])
     if len(stack) > 1:
         redo.append(stack.pop())
-        controls.seed(stack[-1], index)
+        fields.seed(stack[-1], index)
 
 
 def _redo(index: Index) -> None:
@@ -165,7 +166,7 @@ def _redo(index: Index) -> None:
     stack, redo = ss.setdefault(K.UNDO, []), ss.get(K.REDO, [])
     if redo:
         stack.append(redo.pop())
-        controls.seed(stack[-1], index)
+        fields.seed(stack[-1], index)
 
 
 def undo_buttons(index: Index) -> None:
@@ -200,7 +201,7 @@ def seed_from_link(index: Index) -> None:
             f"The link's design could not be used ({exc}); showing the default design."
         )
         design = Design()
-    controls.seed(design, index)
+    fields.seed(design, index)
 
 
 def resolve(index: Index, drawn: Design | None, rejected_rows: int):
@@ -262,5 +263,5 @@ def _design_uploaded(index: Index) -> None:
     except CrimedashError as exc:
         st.session_state[K.NOTICE] = f"That design file could not be used: {exc}"
         return
-    controls.seed(design, index)
+    fields.seed(design, index)
     st.session_state[K.NOTICE] = f"Loaded the design from {f.name}."

@@ -12,7 +12,7 @@ from crimedash.design import Design
 from crimedash.index import Index
 from crimedash.risk import ATTACKER_LABELS, Assessment
 from crimedash.textsafe import markdown_text
-from crimedash.ui import controls
+from crimedash.ui import fields
 from crimedash.ui import state as K
 
 # verdict -> (streamlit colour name, words)
@@ -72,7 +72,7 @@ def verdict_html(verdict: str, words: str) -> str:
 
 def apply(design: Design, index: Index) -> None:
     """Callback of a what-if button or a design file: put the design in the controls."""
-    controls.seed(design, index)
+    fields.seed(design, index)
 
 
 CERTAIN_LABEL = "Certain disclosures (simulated attack)"
@@ -121,7 +121,7 @@ def panel(index: Index, design: Design, a: Assessment, delta: float | None) -> N
         st.caption(
             f"Worst case: an incident of {wc['group']} in unit {wc['unit']} ({wc['window']}, "
             f"{viz.households_words(wc['households'])}, "
-            f"{controls.LOCATION_WORDS.get(wc['location_type'], wc['location_type']).lower()}): "
+            f"{fields.LOCATION_WORDS.get(wc['location_type'], wc['location_type']).lower()}): "
             f"chance {wc['r']:.2f}, "
             f"mostly from the {ATTACKER_LABELS[wc['main_attacker']].split(' (')[0].lower()}."
         )

@@ -1,0 +1,323 @@
+"""pydeck decks of the public and risk maps.
+
+A deck never holds a raw incident coordinate: units are drawn as H3 ids, grid or area
+polygons, and the heat map is built from unit centres weighted by shown counts. Maps
+need no CDN (`map_provider=None`, no map style): a faint context layer (the loaded
+areas' outlines with names, or coarse hexagons) stands in for a base map.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import h3
+import numpy as np
+import pandas as pd
+import pydeck as pdk
+import shapely
+
+from crimedash import schema as S
+from crimedash.index import Index
+from crimedash.layer import PublicLayer
+from crimedash.risk import ATTACKER_LABELS, Evaluation, unit_risk
+from crimedash.textsafe import html_text
+from crimedash.viz.framing import framing, metres_per_pixel
+from crimedash.viz.places import _add_shapes, _add_words, _area_names, _explode, _rings
+from crimedash.viz.style import (
+    CONTEXT_COLOUR,
+    CONTEXT_RESOLUTION,
+    COORD_DECIMALS,
+    DEFAULT_PALETTE,
+    MAP_HEIGHT_PX,
+    RISK_EDGES,
+    RISK_PALETTE,
+    hex_to_rgba,
+    palette_steps,
+    risk_legend,
+)
+from crimedash.viz.view import ALL_WINDOWS, MODES, MapView, _window_key, map_view, window_choice
+
+CONTEXT_MAX_SHAPES = 400  # coarser context hexagons beyond this
+CONTEXT_LABEL_MAX = 30  # area names drawn (the largest areas')
+SMALL_UNIT_PX = 4.0  # units narrower than this at opening are also drawn as dots
+
+
+def context_layers(index: Index, lat: np.ndarray, lon: np.ndarray) -> list[pdk.Layer]:
+    """A light stand-in for a base map: the outlines of the coarsest loaded area layer
+    with their names, or, with no areas, coarse hexagons that hold the published units
+    (coarser still when there are many, so a national map is not a grey mesh)."""
+    if index.areas:
+        name = min(index.areas, key=lambda n: index.areas[n].n)
+        area = index.areas[name]
+        rings = _rings(area.frame.geometry.to_numpy())
+        data = pd.DataFrame({"polygon": [r for parts in rings for r in parts], "name": name})
+        layers = [
+            pdk.Layer(
+                "PolygonLayer",
+                data=data,
+                id="context-areas",
+                get_polygon="polygon",
+                filled=False,
+                stroked=True,
+                get_line_color=CONTEXT_COLOUR,
+                line_width_min_pixels=1,
+                pickable=False,
+            )
+        ]
+        if area.n:
+            # name the largest areas only: small central ones would pile their names up
+            ids = np.sort(np.argsort(-area.area_km2, kind="stable")[:CONTEXT_LABEL_MAX])
+            pts = shapely.point_on_surface(area.frame.geometry.to_numpy()[ids])
+            names = _area_names(index, name, ids)
+            layers.append(
+                pdk.Layer(
+                    "TextLayer",
+                    data=pd.DataFrame(
+                        {
+                            "name": names,
+                            "lon": np.round(shapely.get_x(pts), 4),
+                            "lat": np.round(shapely.get_y(pts), 4),
+                        }
+                    ),
+                    id="context-names",
+                    get_position=["lon", "lat"],
+                    get_text="name",
+                    get_size=11,
+                    get_color=[40, 40, 40, 230],
+                    background=True,
+                    get_background_color=[255, 255, 255, 170],
+                    pickable=False,
+                )
+            )
+        return layers
+    if not len(lat):
+        return []
+    cells = {h3.latlng_to_cell(a, b, CONTEXT_RESOLUTION) for a, b in zip(lat, lon, strict=True)}
+    res = CONTEXT_RESOLUTION
+    while len(cells) > CONTEXT_MAX_SHAPES and res > 3:
+        res -= 2
+        cells = {h3.cell_to_parent(c, res) for c in cells}
+    return [
+        pdk.Layer(
+            "H3HexagonLayer",
+            data=pd.DataFrame({"hex": sorted(cells)}),
+            id="context-hexagons",
+            get_hexagon="hex",
+            filled=False,
+            stroked=True,
+            extruded=False,
+            get_line_color=CONTEXT_COLOUR,
+            line_width_min_pixels=1,
+            pickable=False,
+        )
+    ]
+
+
+# Columns a deck draws from rather than shows: never escaped (the rest are text a
+# tooltip may show, so each value is escaped for HTML first).
+_DRAWN_COLUMNS = ("hex", "polygon", "colour", "value", "lat", "lon")
+
+
+def deck_data(frame: pd.DataFrame) -> pd.DataFrame:
+    """A deck layer's data with every shown text escaped for HTML (`textsafe.html_text`);
+    numbers stay numbers.
+
+    deck.gl's tooltip puts `{column}` values into the page as HTML, so a group or area
+    named `<img src=x onerror=...>` (from a shared link or an areas file) would run as
+    script when the analyst hovers a unit. Every tooltip field goes through here."""
+    out = frame.copy()
+    for col in out.columns:
+        if col not in _DRAWN_COLUMNS and not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = [html_text(v) for v in out[col].tolist()]
+    return out
+
+
+def _unit_px(view: pdk.ViewState, km2: np.ndarray) -> float:
+    """How wide a typical unit is on screen at the opening view, in pixels."""
+    if not len(km2):
+        return 0.0
+    return math.sqrt(float(np.median(km2))) * 1000 / metres_per_pixel(view)
+
+
+def _unit_layer(view: MapView, layer_id: str, unit_px: float = 100.0) -> list[pdk.Layer]:
+    """The units' fills. When units are only a few pixels wide at the opening view (a
+    national month of small hexagons), outlines would hide the fills, so units are drawn
+    without them and each also gets a dot at its centre that keeps a visible size."""
+    small = unit_px < SMALL_UNIT_PX
+    common = dict(
+        id=layer_id,
+        pickable=True,
+        stroked=not small,
+        filled=True,
+        get_fill_color="colour",
+        get_line_color=[255, 255, 255, 160],
+        line_width_min_pixels=0.5,
+        auto_highlight=True,
+    )
+    data = view.units.drop(columns=["lat", "lon"])
+    if view.kind == "h3":
+        layers = [
+            pdk.Layer(
+                "H3HexagonLayer", data=deck_data(data), get_hexagon="hex", extruded=False, **common
+            )
+        ]
+    else:
+        layers = [
+            pdk.Layer(
+                "PolygonLayer", data=deck_data(_explode(data)), get_polygon="polygon", **common
+            )
+        ]
+    if small:
+        dots = view.units.drop(columns=[c for c in ("hex", "polygon") if c in view.units])
+        layers.append(
+            pdk.Layer(
+                "ScatterplotLayer",
+                data=deck_data(dots),
+                id=f"{layer_id}-dots",
+                get_position=["lon", "lat"],
+                get_fill_color="colour",
+                get_radius=1,
+                radius_min_pixels=2.5,
+                radius_max_pixels=2.5,
+                pickable=True,
+                auto_highlight=True,
+            )
+        )
+    return layers
+
+
+# Wheel zoom in small steps, keyboard zoom and pan (arrows, +/-), no rotation.
+CONTROLLER = {
+    "scrollZoom": {"speed": 0.004, "smooth": False},
+    "keyboard": True,
+    "doubleClickZoom": True,
+    "dragRotate": False,
+    "touchRotate": False,
+}
+
+
+def _deck(layers: list[pdk.Layer], view_state: pdk.ViewState, tooltip: Any) -> pdk.Deck:
+    return pdk.Deck(
+        layers=layers,
+        initial_view_state=view_state,
+        views=[pdk.View(type="MapView", controller=CONTROLLER)],
+        # No tiles. Leave map_style at pydeck's "__MAP_STYLE__" sentinel: Streamlit reads
+        # it as "no base map", whereas map_style=None makes it fetch Carto's style.
+        map_provider=None,
+        tooltip=tooltip,
+    )
+
+
+TOOLTIP_STYLE = {"backgroundColor": "#222", "color": "white", "fontSize": "14px"}
+
+
+def public_deck(
+    index: Index,
+    layer: PublicLayer,
+    window: str | None = None,
+    mode: str = "units",
+    palette: str = DEFAULT_PALETTE,
+    group: str | None = None,
+    edges: list[int] | None = None,
+    bounds: tuple[float, float, float, float] | None = None,
+    zoom_offset: float = 0.0,
+    nonce: int = 0,
+    height_px: int = MAP_HEIGHT_PX,
+) -> pdk.Deck:
+    """The public map of one release: units coloured by shown count ("units"), or a
+    smooth heat map from unit centres weighted by shown counts ("heat"). `edges` and
+    `bounds` fix the colour scale and the extent (for comparing two designs fairly)."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+    view = map_view(index, layer, window, group, palette, edges=edges)
+    lat, lon = view.units["lat"].to_numpy(), view.units["lon"].to_numpy()
+    view_state = framing(
+        lat, lon, view.units["value"].to_numpy(), bounds, zoom_offset, nonce, height_px
+    ).view_state
+    layers = context_layers(index, lat, lon)
+    km2 = layer.units.area_km2[view.codes] if len(view.codes) else np.ones(1)
+    if mode == "units":
+        layers += _unit_layer(view, "public-units", _unit_px(view_state, km2))
+        what = html_text(f"{view.group}, {view.window}")
+        tooltip = {
+            "html": f"<b>{{place}}</b><br/>Incidents shown: {{label}} ({what})"
+            "<br/>Unit: {size}, {households}<br/><small>Unit id {unit_id}</small>",
+            "style": TOOLTIP_STYLE,
+        }
+    else:
+        heat = view.units[["lat", "lon", "value"]]
+        layers.append(
+            pdk.Layer(
+                "HeatmapLayer",
+                data=heat,
+                id="public-heat",
+                get_position=["lon", "lat"],
+                get_weight="value",
+                radius_pixels=_heat_radius(float(np.median(km2)), view_state),
+                intensity=1,
+                threshold=0.03,
+                color_range=[hex_to_rgba(c, 255)[:3] for c in palette_steps(palette, 6)],
+                aggregation="SUM",
+                pickable=False,
+            )
+        )
+        tooltip = False
+    return _deck(layers, view_state, tooltip)
+
+
+def _heat_radius(unit_km2: float, view: pdk.ViewState) -> int:
+    """Heat kernel radius in pixels: about two units across at the opening zoom, so the
+    smoothing never claims more precision than the units have."""
+    return int(np.clip(2.0 * math.sqrt(unit_km2) * 1000 / metres_per_pixel(view), 10, 250))
+
+
+def risk_deck(
+    index: Index,
+    evaluation: Evaluation,
+    window: str | None = None,
+    zoom_offset: float = 0.0,
+    nonce: int = 0,
+    height_px: int = MAP_HEIGHT_PX,
+) -> pdk.Deck:
+    """The same units coloured by identifiability, with a tooltip saying why: the
+    place, the unit's size and households, its published incidents in the window, the
+    group and the attacker that matter most."""
+    layer = evaluation.layer
+    units = layer.units
+    per = unit_risk(evaluation, None if window == ALL_WINDOWS else _window_key(layer, window))
+    codes = per["code"].to_numpy(np.int64)
+    colours = palette_steps(RISK_PALETTE, len(RISK_EDGES))
+    cls = np.clip(np.searchsorted(RISK_EDGES, per["r"].to_numpy(float), side="right") - 1, 0, None)
+    lat, lon = units.centres(index, codes) if len(codes) else (np.empty(0), np.empty(0))
+    groups = np.array(layer.grouping.groups, dtype=object)
+    frame = pd.DataFrame(
+        {
+            S.UNIT: units.labels(index, codes),
+            "r": per["r"].round(3).to_numpy(),
+            "incidents": per["incidents"].astype(int).to_numpy(),
+            "group": groups[per["group"].to_numpy(int)] if len(codes) else [],
+            "attacker": [ATTACKER_LABELS[a] for a in per["attacker"]],
+            "colour": [hex_to_rgba(colours[c], 210) for c in cls.tolist()],
+            "lat": np.round(lat, COORD_DECIMALS),
+            "lon": np.round(lon, COORD_DECIMALS),
+        }
+    )
+    _add_words(frame, index, units, codes, lat, lon)
+    kind = _add_shapes(frame, index, units, codes)
+    view = MapView(frame, risk_legend(), window_choice(layer, window), "", kind, "", codes)
+    view_state = framing(
+        lat, lon, frame["incidents"].to_numpy(), None, zoom_offset, nonce, height_px
+    ).view_state
+    km2 = units.area_km2[codes] if len(codes) else np.ones(1)
+    layers = [
+        *context_layers(index, lat, lon),
+        *_unit_layer(view, "risk-units", _unit_px(view_state, km2)),
+    ]
+    tooltip = {
+        "html": "<b>{place}</b><br/>Most exposed incident: chance {r} of being linked"
+        "<br/>Unit: {size}, {households}<br/>Published incidents in the window: {incidents}"
+        "<br/>Group: {group}<br/>Main attacker: {attacker}<br/><small>Unit id {unit_id}</small>",
+        "style": TOOLTIP_STYLE,
+    }
+    return _deck(layers, view_state, tooltip)

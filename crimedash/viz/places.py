@@ -1,0 +1,118 @@
+"""Shapes and words of units: the outlines a deck draws and the place, size and
+households a tooltip shows. Never a raw H3 or grid id alone: an analyst reads places.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from crimedash import schema as S
+from crimedash.index import Index, cells_to_str
+from crimedash.viz.style import COORD_DECIMALS
+
+
+def _add_shapes(frame: pd.DataFrame, index: Index, units, codes: np.ndarray) -> str:
+    """Give each unit its shape: an H3 id for plain hexagons, else polygon rings
+    (adaptive units may pool several cells into one unit). Returns the kind drawn."""
+    if units.granularity.kind == "h3":
+        frame["hex"] = cells_to_str(units.h3_cells[codes])
+        return "h3"
+    frame["polygon"] = _rings(units.geometries(index, codes))
+    return "polygon"
+
+
+def _rings(geoms: np.ndarray) -> list[list[list[list[float]]]]:
+    """Each shape as a list of exterior rings ([[lon, lat], ...]); multipolygons keep
+    every part so one unit stays one row (one tooltip). Coordinates are taken for all
+    shapes at once (per-shape access took seconds for 50k grid squares)."""
+    geoms = np.asarray(geoms, dtype=object)
+    ok = np.array([g is not None for g in geoms], dtype=bool)
+    out: list[list] = [[] for _ in range(len(geoms))]
+    if not ok.any():
+        return out
+    parts, owner = shapely.get_parts(geoms[ok], return_index=True)
+    keep = ~shapely.is_empty(parts)
+    parts, owner = parts[keep], np.flatnonzero(ok)[owner[keep]]
+    xy, ring = shapely.get_coordinates(shapely.get_exterior_ring(parts), return_index=True)
+    xy = np.round(xy, COORD_DECIMALS).tolist()
+    bounds = np.r_[0, np.flatnonzero(np.diff(ring)) + 1, len(ring)].tolist()
+    for k, g in enumerate(owner.tolist()):
+        out[g].append(xy[bounds[k] : bounds[k + 1]])
+    return out
+
+
+def _explode(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per polygon part (PolygonLayer draws one ring per row)."""
+    if frame.empty:
+        return frame.assign(polygon=[])
+    return frame.explode("polygon", ignore_index=True).dropna(subset=["polygon"])
+
+
+def _name_column(frame: pd.DataFrame) -> str | None:
+    """The column of an area layer that holds place names (LSOA21NM, ward_name, name)."""
+    for col in frame.columns:
+        c = str(col).lower()
+        if col != S.GEOMETRY and (c.endswith(("nm", "name")) or c in ("name", "label")):
+            return col
+    return None
+
+
+def _area_names(index: Index, layer_name: str, ids: np.ndarray) -> list[str]:
+    area = index.areas[layer_name]
+    col = _name_column(area.frame)
+    codes = area.codes[ids]
+    if col is None:
+        return [str(c) for c in codes]
+    names = area.frame[col].astype(str).to_numpy()[ids]
+    return [f"{n} ({c})" if n and n != c else str(c) for n, c in zip(names, codes, strict=True)]
+
+
+def _latlon_words(lat: float, lon: float) -> str:
+    return f"around {abs(lat):.3f}° {'N' if lat >= 0 else 'S'}, {abs(lon):.3f}° {'E' if lon >= 0 else 'W'}"
+
+
+def place_names(index: Index, units, codes: np.ndarray, lat, lon) -> list[str]:
+    """A place a person can recognise for each unit: an area unit's own name, else the
+    loaded area that holds the unit's centre, else where its centre is in degrees.
+    Never the raw H3 or grid id alone."""
+    codes = np.asarray(codes, dtype=np.int64)
+    if not len(codes):
+        return []
+    if units.granularity.kind == "areas":
+        return _area_names(index, units.area_layer, codes)
+    fallback = [_latlon_words(a, b) for a, b in zip(lat, lon, strict=True)]
+    if not index.areas:
+        return fallback
+    name = min(index.areas, key=lambda n: index.areas[n].n)  # the layer named on the map
+    geoms = index.areas[name].frame.geometry.to_numpy()
+    pairs = shapely.STRtree(geoms).query(shapely.points(lon, lat), predicate="intersects")
+    hit = np.full(len(codes), -1)
+    hit[pairs[0][::-1]] = pairs[1][::-1]  # the first area when several hold the centre
+    out = list(fallback)
+    found = np.flatnonzero(hit >= 0)
+    for i, nm in zip(found, _area_names(index, name, hit[found]), strict=True):
+        out[i] = f"in {nm}"
+    return out
+
+
+def _km2_words(km2: float) -> str:
+    return f"{km2:,.0f} km²" if km2 >= 10 else f"{km2:.2f} km²" if km2 >= 0.1 else f"{km2:.3f} km²"
+
+
+def households_words(households: float, assumed: bool = False) -> str:
+    """'95 households' (never '95.0'); '(assumed)' when from a density, not a layer."""
+    n = round(float(households))
+    return f"{n:,} household{'' if n == 1 else 's'}" + (" (assumed)" if assumed else "")
+
+
+def _add_words(frame: pd.DataFrame, index: Index, units, codes, lat, lon) -> None:
+    """Tooltip text for each unit: its place, its size and its households (escaped)."""
+    codes = np.asarray(codes, dtype=np.int64)
+    frame["place"] = place_names(index, units, codes, lat, lon)
+    frame["size"] = [_km2_words(k) for k in units.area_km2[codes]]
+    frame["households"] = [
+        households_words(h, units.households_assumed) for h in units.households[codes]
+    ]
+    frame["unit_id"] = frame[S.UNIT]
