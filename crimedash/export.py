@@ -72,6 +72,8 @@ from crimedash.plan import Plan, budget, series_plan
 from crimedash.planrisk import plan_risk
 from crimedash.publicfiles import explain, public_files
 from crimedash.risk import Assessment
+from crimedash.seriesunits import KEY as SERIES_UNITS_KEY
+from crimedash.seriesunits import unit_change
 
 if TYPE_CHECKING:
     from crimedash.dataset import Dataset
@@ -175,6 +177,13 @@ def export_bundle(
             f"{risk.sentence()} Exporting a plan that is not green needs a justification",
             hint="give a justification (--justification TEXT), or publish fewer products",
         )
+    units_table, moved = unit_change(log, approval.series, dataset.index, layer)
+    if moved and not approval.justification:
+        raise ExportError(
+            f"{moved.sentence()}.",
+            hint="export from the households file the series first used, start a new series "
+            "(--series NAME), or give a justification (--justification TEXT)",
+        )
     approval.check(assessment, today=today)
     if not approval.explanation:  # the record keeps the exact words the public reads
         approval = replace(approval, explanation=explain(design, layer))
@@ -192,6 +201,7 @@ def export_bundle(
         "budget": spend.to_dict(),
         "differencing": combined.to_dict(),
         "risk": risk.to_dict(),
+        "units_changed": moved.to_dict() if moved else None,
     }
     from crimedash import report
 
@@ -210,7 +220,10 @@ def export_bundle(
     write_atomically(out_dir, [*files, *review], overwrite)
     if log is not None and design_id is not None:
         try:
-            log.record_approval(design_id, approval.to_dict(), out_dir)
+            record = approval.to_dict()
+            if units_table is not None:  # fixes the series' adaptive units (seriesunits)
+                record[SERIES_UNITS_KEY] = units_table
+            log.record_approval(design_id, record, out_dir)
         except DesignLogError as exc:
             raise DesignLogError(
                 f"the bundle was written to {out_dir}, but the design log could not record "
