@@ -135,9 +135,11 @@ def _budget(plan: Plan) -> None:
         st.progress(
             min(spend.spent / spend.limit, 1.0), text=f"epsilon {spend.spent:g} of {spend.limit:g}"
         )
-    if spend.exceeded or spend.spent == float("inf"):
-        st.error(spend.sentence() + " The export will refuse this release.")
-    elif spend.warn:
+    # a warning, not an error: the design is still valid to explore (the page keeps
+    # st.error for designs it cannot show); the export is where it is refused
+    if spend.exceeded:
+        st.warning(spend.sentence() + " The export will refuse this release.")
+    elif spend.spent == float("inf") or spend.warn:
         st.warning(spend.sentence())
     else:
         st.caption(spend.sentence())
