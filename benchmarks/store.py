@@ -9,6 +9,9 @@ Each stage runs in a fresh child process so its peak RSS is its own: `store_s` /
 squares, one month at a time), and the baseline `duckdb_s` / `duckdb_rss_mb` (DuckDB
 reading the same CSVs and grouping by a ~500 m cell, month, crime type and location),
 and for scale `load_s` / `load_rss_mb`: `load_incidents` of the same files in memory.
+`pyarrow_s` is pyarrow's CSV reader on the same files (the loading target is at most 2x
+it: `ratio_pyarrow`), and `index_s` / `h3_8_s` / `index_rss_mb` index the store month
+by month (`crimedash.storeindex`) and place every incident at h3:8.
 The 60M-row target of issue 16 is 8 GB peak and 5 minutes for load + index.
 """
 
@@ -83,6 +86,41 @@ def _load(src: str, q) -> None:
     q.put({"load_s": time.perf_counter() - t, "load_rss_mb": _peak_mb(), "load_kept": n})
 
 
+def _pyarrow(src: str, q) -> None:
+    """The yardstick of issue 16's loading target: pyarrow's CSV reader on the same
+    files, every column as text (the loader reads them so), nothing validated."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from crimedash import schema
+
+    opts = pacsv.ConvertOptions(column_types=dict.fromkeys(schema.POLICE_UK_COLUMNS, pa.string()))
+    t = time.perf_counter()
+    n = sum(
+        pacsv.read_csv(f, convert_options=opts).num_rows for f in sorted(Path(src).rglob("*.csv"))
+    )
+    q.put({"pyarrow_s": time.perf_counter() - t, "pyarrow_rss_mb": _peak_mb(), "pyarrow_rows": n})
+
+
+def _index(out: str, q) -> None:
+    """Index the store month by month (what `crimedash assess STORE` does first), then
+    place every incident at h3:8 (what its first design needs)."""
+    from crimedash.storeindex import index_store
+
+    t = time.perf_counter()
+    index, _ = index_store(out)
+    mid = time.perf_counter()
+    cells = len(index.resolution(8).cells)
+    q.put(
+        {
+            "index_s": mid - t,
+            "h3_8_s": time.perf_counter() - mid,
+            "index_rss_mb": _peak_mb(),
+            "h3_8_cells": cells,
+        }
+    )
+
+
 def _duckdb(src: str, q) -> None:
     import duckdb
 
@@ -116,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--skip-load", action="store_true", help="skip load_incidents (it needs ~0.42 GB/M rows)"
     )
+    p.add_argument("--skip-atoms", action="store_true", help="skip store.atoms (500 m squares)")
+    p.add_argument("--skip-duckdb", action="store_true", help="skip the DuckDB baseline")
     args = p.parse_args(argv)
     ctx = multiprocessing.get_context("spawn")
     child = ctx.Process(target=build, args=(args.rows, args.seed))
@@ -125,12 +165,19 @@ def main(argv: list[str] | None = None) -> int:
     out = CACHE / f"store-{args.rows}-s{args.seed}"
     rec: dict = {"stage": "store", "rows": args.rows}
     rec.update(_run(_store, str(src), str(out)))
-    rec.update(_run(_atoms, str(out)))
-    rec.update(_run(_duckdb, str(src)))
+    rec.update(_run(_pyarrow, str(src)))
+    rec["ratio_pyarrow"] = round(rec["store_s"] / rec["pyarrow_s"], 2)
+    rec.update(_run(_index, str(out)))
+    if not args.skip_atoms:
+        rec.update(_run(_atoms, str(out)))
+    if not args.skip_duckdb:
+        rec.update(_run(_duckdb, str(src)))
+        rec["ratio_duckdb"] = round(
+            (rec["store_s"] + rec.get("atoms_s", rec["index_s"])) / rec["duckdb_s"], 2
+        )
     if not args.skip_load:
         rec.update(_run(_load, str(src)))
         rec["ratio_load"] = round(rec["store_s"] / rec["load_s"], 2)
-    rec["ratio_duckdb"] = round((rec["store_s"] + rec["atoms_s"]) / rec["duckdb_s"], 2)
     rec = {k: round(v, 2) if isinstance(v, float) else v for k, v in rec.items()}
     if not args.keep:
         shutil.rmtree(out, ignore_errors=True)

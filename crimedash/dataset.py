@@ -133,7 +133,13 @@ def load_dataset(
     """Load and index incidents with optional households and area layers. `mapping`
     says which column is which when the loader cannot tell (the app's mapping form)."""
     say = progress or (lambda f, m: None)
-    loaded = load_incidents(incidents, mapping=mapping, progress=lambda f, m: say(0.4 * f, m))
+    store = _store_of(incidents)
+    if store is None:
+        loaded = load_incidents(incidents, mapping=mapping, progress=lambda f, m: say(0.4 * f, m))
+    else:  # a store (`crimedash store build`): its manifest already says what was read
+        from crimedash.storeindex import StoreLoad
+
+        loaded = StoreLoad.from_manifest(store)
     inputs: list[dict[str, Any]] = [
         {
             "role": "incidents",
@@ -162,16 +168,34 @@ def load_dataset(
         layers[name] = load_areas(src)
         inputs.append(_describe_context("areas", name, src, layers[name]))
         context_rejected.append(_context_rejected("areas", layers[name]))
-    index = index_incidents(
-        loaded.incidents,
-        time_precision=loaded.time_precision,
-        households=hh,
-        areas=layers,
-        progress=lambda f, m: say(0.5 + 0.5 * f, m),
-    )
+    if store is None:
+        index = index_incidents(
+            loaded.incidents,
+            time_precision=loaded.time_precision,
+            households=hh,
+            areas=layers,
+            progress=lambda f, m: say(0.5 + 0.5 * f, m),
+        )
+    else:  # read month by month: never every row at once (issue 16)
+        from crimedash.storeindex import index_store
+
+        index, stats = index_store(
+            store, households=hh, areas=layers, progress=lambda f, m: say(0.5 + 0.5 * f, m)
+        )
+        loaded = loaded.with_stats(stats)
     found = [r for r in context_rejected if r is not None]
     extra = pd.concat(found, ignore_index=True) if found else None
     return Dataset(loaded, hh, layers, index, inputs, extra)
+
+
+def _store_of(incidents: Sequence[Source] | Source) -> Path | None:
+    """The store folder, when the incidents source is one (and only one)."""
+    from crimedash.storeindex import is_store
+
+    items = [incidents] if isinstance(incidents, str | Path | tuple) else list(incidents)
+    if len(items) == 1 and is_store(items[0]):
+        return Path(items[0])  # type: ignore[arg-type]
+    return None
 
 
 def sample_dataset(progress: Progress | None = None) -> Dataset:

@@ -40,6 +40,7 @@ from crimedash.schema import LocationType, TimePrecision
 from crimedash.windows import time_keys, window_bounds, window_label
 
 __all__ = [
+    "CACHE_BUDGET_BYTES",
     "DATA_LEVEL",
     "PUBLISHED_DECIMALS",
     "AreaLayer",
@@ -55,6 +56,7 @@ __all__ = [
     "in_convex",
     "index_incidents",
     "latlng_to_cells",
+    "metric_crs",
     "published_shapes",
     "round_published",
     "time_keys",
@@ -68,6 +70,9 @@ Progress = Callable[[float, str], None]
 # Great Britain in WGS84: inside it, grid squares are Ordnance Survey National Grid
 # squares (EPSG:27700), the ones UK analysts already use.
 _GB_BOUNDS = (-8.7, 49.8, 1.9, 60.9)
+
+CACHE_BUDGET_BYTES = 2 << 30  # arrays cached per index (see Index.cached)
+_JOIN_SLICE = 2_000_000  # points per spatial-join slice
 
 DATA_LEVEL = {
     TimePrecision.TIMESTAMP: "timestamp",
@@ -138,13 +143,27 @@ class Index:
     _res: dict[int, ResolutionCodes] = field(default_factory=dict, repr=False)
     # per-design building blocks (spatial units per granularity), filled on first use
     cache: dict = field(default_factory=dict, repr=False)
+    _cache_bytes: dict = field(default_factory=dict, repr=False)
 
     def cached(self, key, build):
         """The value cached under `key`, built by `build()` on first use. Designs share
-        their building blocks (units per granularity, atoms per window level) this way."""
+        their building blocks (units per granularity, atoms per window level) this way.
+
+        Bounded: past `CACHE_BUDGET_BYTES` of arrays the least recently used blocks are
+        dropped (and rebuilt if asked again). At national density a granularity's atoms
+        are ~30 bytes per incident, so what-ifs over five granularities at 60M rows
+        would hold ~9 GB; a session of a few million rows never reaches the budget."""
         hit = self.cache.get(key)
         if hit is None:
-            hit = self.cache[key] = build()
+            hit = build()
+            self.cache[key] = hit
+            self._cache_bytes[key] = _nbytes(hit)
+            while sum(self._cache_bytes.values()) > CACHE_BUDGET_BYTES and len(self.cache) > 1:
+                oldest = next(iter(self.cache))
+                del self.cache[oldest]
+                self._cache_bytes.pop(oldest, None)
+        else:  # most recently used last
+            self.cache[key] = self.cache.pop(key)
         return hit
 
     @property
@@ -207,20 +226,38 @@ class Index:
             self.resolution(r)
 
 
-def _project(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
-    """Metric coordinates: the British National Grid inside GB, else a local
+def metric_crs(lon: np.ndarray, lat: np.ndarray) -> str:
+    """The metric CRS for a data set: the British National Grid inside GB, else a local
     transverse Mercator centred on whole degrees (stable for the same region)."""
     if len(lon) and (
         _GB_BOUNDS[0] <= np.nanmedian(lon) <= _GB_BOUNDS[2]
         and _GB_BOUNDS[1] <= np.nanmedian(lat) <= _GB_BOUNDS[3]
     ):
-        crs = S.BRITISH_NATIONAL_GRID
-    else:
-        lon0 = round(float(np.nanmedian(lon))) if len(lon) else 0
-        lat0 = round(float(np.nanmedian(lat))) if len(lat) else 0
-        crs = (
-            f"+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k=1 +x_0=500000 +y_0=0 +ellps=WGS84 +units=m"
-        )
+        return S.BRITISH_NATIONAL_GRID
+    lon0 = round(float(np.nanmedian(lon))) if len(lon) else 0
+    lat0 = round(float(np.nanmedian(lat))) if len(lat) else 0
+    return f"+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k=1 +x_0=500000 +y_0=0 +ellps=WGS84 +units=m"
+
+
+def _nbytes(value, depth: int = 0) -> int:
+    """Bytes of the numpy arrays a cached block holds (dataclasses, dicts, tuples)."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if depth > 3:
+        return 0
+    if isinstance(value, dict):
+        return sum(_nbytes(v, depth + 1) for v in value.values())
+    if isinstance(value, list | tuple):
+        return sum(_nbytes(v, depth + 1) for v in value[:64])
+    fields = getattr(value, "__dict__", None)
+    if fields is not None and not isinstance(value, Index):
+        return sum(_nbytes(v, depth + 1) for v in fields.values())
+    return 0
+
+
+def _project(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """Metric coordinates in `metric_crs` of the points."""
+    crs = metric_crs(lon, lat)
     tr = Transformer.from_crs(S.WGS84, crs, always_xy=True)
     x, y = tr.transform(lon, lat)
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), crs
@@ -310,14 +347,16 @@ def _index_area_layer(
     tree = shapely.STRtree(frame.geometry.to_numpy())
 
     def membership(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        pts = shapely.points(lon, lat)
-        pairs = tree.query(pts, predicate="intersects")
         out = np.full(len(lon), -1, dtype=np.int32)
-        # a point on a shared border belongs to the first area (lowest id): deterministic
-        order = np.lexsort((pairs[1], pairs[0]))
-        p, a = pairs[0][order], pairs[1][order]
-        first = np.r_[True, p[1:] != p[:-1]] if len(p) else np.array([], dtype=bool)
-        out[p[first]] = a[first]
+        # in slices: a shapely point is ~100 bytes, so 60M at once would not fit
+        for lo in range(0, len(lon), _JOIN_SLICE):
+            pts = shapely.points(lon[lo : lo + _JOIN_SLICE], lat[lo : lo + _JOIN_SLICE])
+            pairs = tree.query(pts, predicate="intersects")
+            # a point on a shared border belongs to the first area (lowest id)
+            order = np.lexsort((pairs[1], pairs[0]))
+            p, a = pairs[0][order], pairs[1][order]
+            first = np.r_[True, p[1:] != p[:-1]] if len(p) else np.array([], dtype=bool)
+            out[lo + p[first]] = a[first]
         return out
 
     incident_area = membership(inc_lon, inc_lat)

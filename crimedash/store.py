@@ -43,7 +43,9 @@ import pyarrow.parquet as pq
 
 from crimedash import schema
 from crimedash.errors import InputError
-from crimedash.load import ColumnMapping, LoadResult, load_incidents
+from crimedash.load import ColumnMapping
+from crimedash.load.incidents import load_part
+from crimedash.load.validate import Part
 
 Progress = Callable[[float, str], None]
 
@@ -283,15 +285,15 @@ def _build(items, tmp: Path, mapping, batch_bytes: int, flush_rows: int, progres
         with opener() as stream:
             pieces = _slices if name.lower().endswith(_TEXT_TABLES) else _whole
             for data, offset in pieces(stream, batch_bytes, digest):
-                res = _load_slice(name, data, offset, mapping)
+                part, precision = _load_slice(name, data, offset, mapping)
                 batches += 1
-                read += res.rows_read
-                kept += len(res.incidents)
-                rejected.append(res.rejected)
-                if res.files and res.files[0].time_precision is not None:
-                    precisions.append(res.files[0].time_precision)
-                pending.append(pa.Table.from_pandas(res.incidents, preserve_index=False))
-                del res
+                read += part.rows_read
+                kept += part.incidents.num_rows
+                rejected.append(part.rejected)
+                if precision is not None:
+                    precisions.append(precision)
+                pending.append(part.incidents)
+                del part
                 if sum(t.num_rows for t in pending) >= flush_rows:  # a big file: spill
                     if not spilled:
                         writer.flush()  # other files' rows first, so parts are per file
@@ -324,19 +326,36 @@ def _build(items, tmp: Path, mapping, batch_bytes: int, flush_rows: int, progres
     return summary
 
 
-def _load_slice(name: str, data: bytes, offset: int, mapping) -> LoadResult:
-    """Validate one slice with the loader; shift its row numbers to the whole file's."""
-    res = load_incidents([(name, data)], mapping=mapping)
+def _load_slice(
+    name: str, data: bytes, offset: int, mapping
+) -> tuple[Part, schema.TimePrecision | None]:
+    """Validate one slice with the loader's own stages, as Arrow; shift its row numbers
+    (and the ids derived from them) to the whole file's."""
+    part, summary = load_part(name, data, mapping=mapping)
     if offset:
-        inc, rej = res.incidents, res.rejected
+        inc = part.incidents
         prefix = Path(name).name + ":"
-        derived = inc[schema.INCIDENT_ID] == prefix + inc[schema.SOURCE_ROW].astype(str)
-        inc[schema.SOURCE_ROW] += offset
-        inc.loc[derived, schema.INCIDENT_ID] = prefix + inc.loc[derived, schema.SOURCE_ROW].astype(
-            str
+        rows = inc[schema.SOURCE_ROW]
+        ids = inc[schema.INCIDENT_ID]
+        derived = pc.equal(ids, pc.binary_join_element_wise(prefix, pc.cast(rows, pa.string()), ""))
+        shifted = pc.add(rows, offset)
+        new_ids = pc.if_else(
+            derived,
+            pc.binary_join_element_wise(prefix, pc.cast(shifted, pa.string()), ""),
+            ids,
         )
+        inc = inc.set_column(
+            inc.schema.get_field_index(schema.SOURCE_ROW), schema.SOURCE_ROW, shifted
+        )
+        inc = inc.set_column(
+            inc.schema.get_field_index(schema.INCIDENT_ID), schema.INCIDENT_ID, new_ids
+        )
+        rej = part.rejected
         rej[schema.REJ_ROW] = rej[schema.REJ_ROW] + np.where(rej[schema.REJ_ROW] > 0, offset, 0)
-    return res
+        part = Part(
+            inc, rej, part.precision, part.unrecognised_location, part.rows_read, part.findings
+        )
+    return part, summary.time_precision
 
 
 # --------------------------------------------------------------------------------------
@@ -388,8 +407,9 @@ def partial_atoms(table: pa.Table, unit_of: UnitOf) -> pa.Table:
         {
             "unit": pa.array(np.asarray(unit_of(lat, lon), dtype=np.int64)),
             "month": pc.cast(month, pa.int64()),
-            schema.CATEGORY: table[schema.CATEGORY],
-            schema.LOCATION_TYPE: table[schema.LOCATION_TYPE],
+            # one text type whatever the source (Arrow gives string, pandas large_string)
+            schema.CATEGORY: pc.cast(table[schema.CATEGORY], pa.string()),
+            schema.LOCATION_TYPE: pc.cast(table[schema.LOCATION_TYPE], pa.string()),
         }
     )
     counted = keyed.group_by(list(ATOM_KEYS)).aggregate([("unit", "count")])

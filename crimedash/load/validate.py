@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from crimedash import categories, schema
-from crimedash.load.location_types import infer_location_type, unrecognised_counts
+from crimedash.load.location_types import classify_locations
 from crimedash.load.locations import check_coordinates, check_points
 from crimedash.load.mapping import ColumnMapping
 from crimedash.load.parse import UK_TIME_ZONE, parse_dates, precision_of
@@ -109,8 +109,7 @@ def validate_incidents(table: Table, mapping: ColumnMapping, name: str, id_prefi
     if mapping.location_type is not None:
         loc_text = kept_text(mapping.location_type)
         assert loc_text is not None
-        location_type = _map_unique(loc_text, lambda t: infer_location_type(t)[0].value)
-        unrecognised_location = unrecognised_counts(loc_text)
+        location_type, unrecognised_location = classify_locations(loc_text)
     else:
         location_type = repeat(LocationType.UNKNOWN.value, k)
 
