@@ -18,13 +18,14 @@ from crimedash.ui import (
     export_page,
     fields,
     mapview,
+    publication,
     query,
     score,
 )
 from crimedash.ui import state as K
 
 TITLE = "crimedash: design a privacy-safe public crime map"
-TABS = ("Map and score", "Compare", "Frontier", "Data", "Export")
+TABS = ("Map and score", "Compare", "Frontier", "Data", "Export", "Publication")
 PROJECTOR_PARAM = "projector"  # ?projector=1 opens the page in projector mode
 
 # Key figures wrap rather than end in an ellipsis ("354,..."), at any width.
@@ -137,6 +138,8 @@ def main() -> None:
         data.page(ds)
     with tabs[4]:
         export_page.page(ds, design, a)
+    with tabs[5]:
+        publication.page(ds, design)
 
 
 UNDO_DEPTH = 50
