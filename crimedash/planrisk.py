@@ -86,7 +86,7 @@ def _worse(a: str, b: str) -> str:
     return a if RANK[a] >= RANK[b] else b
 
 
-def homes_shown(index: Index, layer: PublicLayer) -> int:
+def _homes_shown(index: Index, layer: PublicLayer) -> int:
     """Incidents at homes the layer shows (in a shown group, inside a unit)."""
     at = layer.atoms
     home = np.array([t in HOMES for t in index.location_types] + [False])
@@ -121,7 +121,7 @@ def plan_risk(
             }
         )
     together = differencing(index, built)
-    homes = homes_shown(index, built[0])
+    homes = _homes_shown(index, built[0])
     extra = 100.0 * together.proven_homes / homes if homes else 0.0
     score = min(100.0, max(scores) + extra)
     design = plan.design
