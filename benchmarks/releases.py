@@ -11,7 +11,12 @@ Prints, for h3:8 monthly counts with noise (epsilon 1):
   more month (same key);
 - for output areas and h3:10, monthly min count 3 published beside quarterly min
   count 3: the share of the monthly map's suppressed incidents at homes the two prove
-  non-empty together (the differencing attacker, crimedash/differencing.py).
+  non-empty together (the differencing attacker, crimedash/differencing.py), and the
+  plan's one score and verdict (crimedash/planrisk.py) against the monthly map's own;
+- h3:10 monthly min 3 by category beside an all-crime map of the same hexagons (groups
+  read together);
+- adaptive:8 units built before and after the last month is added: how many unit ids
+  appear or disappear (outlines that move with the data).
 Not a timing benchmark: it lives here because it runs on realistic data and prints
 figures rather than asserting them.
 """
@@ -27,6 +32,9 @@ from crimedash.design import Design
 from crimedash.differencing import differencing
 from crimedash.index import index_incidents
 from crimedash.layer import apply_design
+from crimedash.plan import Plan
+from crimedash.planrisk import plan_risk
+from crimedash.seriesunits import unit_table
 
 RELEASES = 32
 
@@ -77,12 +85,33 @@ def main() -> None:
     for granularity in ("areas:output_areas", "h3:10"):
         monthly = Design(granularity=granularity, min_count=3)
         quarterly = monthly.with_(frequency="quarterly", time_precision="quarter")
-        d = differencing(index, [apply_design(index, monthly), apply_design(index, quarterly)])
+        risk = plan_risk(index, Plan((monthly, quarterly)))
+        d = risk.differencing
         print(
             f"{granularity} monthly min 3 + quarterly min 3: {d.proven_share:.1%} of the "
             f"{d.suppressed_homes:,} suppressed incidents at homes proven "
-            f"({d.proven_homes:,}; {d.exact_homes:,} exactly)"
+            f"({d.proven_homes:,}; {d.exact_homes:,} exactly); plan score "
+            f"{risk.score:.1f} ({risk.verdict}) against {risk.alone:.1f} for the monthly map"
         )
+
+    # categories beside an all-crime map of the same hexagons
+    cats = Design(granularity="h3:10", min_count=3, totals=False)
+    everything = cats.with_(grouping=tuple((c, "All crime") for c in index.categories))
+    d = differencing(index, [apply_design(index, cats), apply_design(index, everything)])
+    print(
+        f"h3:10 monthly min 3 by category + an all-crime map: {d.proven_share:.1%} of the "
+        f"{d.suppressed_homes:,} suppressed incidents at homes proven ({d.proven_homes:,}; "
+        f"{d.exact_homes:,} exactly)"
+    )
+
+    # adaptive units before and after a month is added
+    adaptive = Design(granularity="adaptive:8")
+    ids_before = set(unit_table(before, apply_design(before, adaptive))["ids"])
+    ids_after = set(unit_table(index, apply_design(index, adaptive))["ids"])
+    print(
+        f"adaptive:8 units when a month is added: {len(ids_after - ids_before)} new, "
+        f"{len(ids_before - ids_after)} gone, of {len(ids_after):,}"
+    )
 
 
 if __name__ == "__main__":

@@ -60,6 +60,10 @@ class Approval:
     # the series this release belongs to: its earlier approved releases (from the design
     # log) are public, and the privacy budget is spent over all of them
     series: str = ""
+    # this release revises counts an earlier release of the series already published:
+    # the changed cells draw new noise (it is keyed on the true count), which spends the
+    # product's epsilon again
+    revision: bool = False
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__

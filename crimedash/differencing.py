@@ -9,8 +9,16 @@ differencing).
 The attacker reads only what is published: every product's cells (unit, window, group,
 shown count), its totals and its published rules. Each published or absent cell is a
 constraint "the sum of these unknown true counts lies in [lo, hi]" over the finest
-cells any product shows (unit, finest window, group); a quarterly cell sums three
-monthly unknowns, a total sums the groups. Interval reasoning over all constraints,
+cells any product shows (unit, finest window, category class); a quarterly cell sums
+three monthly unknowns, a group sums its categories, a total sums the groups. So a map
+by category beside an all-crime map of the same units, or a category one product hides
+and another counts in a total, are read together.
+
+Units must match: products of other units (output areas monthly beside neighbourhoods
+quarterly) are not read together, and the result says so in its notes, so what it
+proves is a floor. Reading nested units needs each fine unit's containing coarse unit
+from the published shapes; H3 resolutions do not nest exactly (a child cell may cross
+its parent's edge), so a sound reader would have to use the shapes themselves. Interval reasoning over all constraints,
 iterated to a fixpoint, bounds every unknown; the ground truth is looked up only
 afterwards, to count what the attacker got. Adding a product adds constraints, which
 can only narrow the intervals: the proven set never shrinks.
@@ -106,49 +114,69 @@ class Differencing:
 
 
 def compatible(first: PublicLayer, other: PublicLayer) -> bool:
-    """Products this attacker can read together: the same units and groups, windows
-    that nest (any two of the time levels do)."""
-    return (
-        str(other.units.granularity) == str(first.units.granularity)
-        and other.units.n == first.units.n
-        and other.grouping.groups == first.grouping.groups
+    """Products this attacker can read together: the same units. Groups need not match
+    (the unknowns are categories, and every group or total is a sum of them: H3 by
+    category beside an all-crime total of the same hexagons is read together), and
+    windows always nest (any two of the time levels do)."""
+    return str(other.units.granularity) == str(first.units.granularity) and (
+        other.units.n == first.units.n
     )
 
 
 def prove_together(
     index: Index, layers: list[PublicLayer]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
-    """Intervals of every finest unknown (unit, finest window, group) from all products:
-    (lo, hi, var_key, n_windows, n_groups). var_key = (unit * n_windows + window) *
-    n_groups + group, window codes at the finest level."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, np.ndarray]:
+    """Intervals of every finest unknown (unit, finest window, category class) from all
+    products: (lo, hi, var_key, n_windows, n_classes, class_of_category). var_key =
+    (unit * n_windows + window) * n_classes + class, window codes at the finest level; a
+    class is the categories every product puts in the same group (or hides).
+
+    A product's group cell is the sum of the categories its grouping puts in that group
+    (categories it hides are in none of its cells); its 'All crime' total is the sum of
+    every category it shows. So a category one product hides and another counts in a
+    total is an unknown the two bound together."""
     first = layers[0]
     for lay in layers[1:]:
         if not compatible(first, lay):
             raise DesignError(
-                "products read together must share units and groups",
-                hint="the differencing attack reads products of one granularity and one "
-                "set of groups; attack the others on their own",
+                "products read together must share their units",
+                hint="the differencing attack reads products of one granularity (any "
+                "groups and windows); attack the others on their own",
             )
-    g = max(len(first.grouping.groups), 1)
+    # The unknowns are classes of categories every product treats alike (in the same
+    # group of each, or hidden by each): as coarse as the products allow, since interval
+    # reasoning over finer unknowns than any product separates would lose precision.
+    n_raw = max(len(index.categories), 1)
+    marks = np.stack([_group_of_category(lay, n_raw) for lay in layers], axis=1)
+    _, class_of_cat = np.unique(marks, axis=0, return_inverse=True)
+    class_of_cat = class_of_cat.reshape(-1)
+    n_cat = int(class_of_cat.max()) + 1
+    class_marks = np.zeros((n_cat, len(layers)), dtype=np.int64)
+    class_marks[class_of_cat] = marks
     fine = min((lay.display_level for lay in layers), key=TIME_LEVELS.index)
     wf = windows_at(index, fine)
     # the units any product publishes or holds data in: the rest are all-absent
     units = np.unique(np.concatenate([lay.cell_unit for lay in layers] + [first.atoms.unit]))
     units = units[units < first.units.n]
     n_u, n_w = len(units), wf.n
-    n_var = n_u * n_w * g
-    ui = np.repeat(np.arange(n_u), n_w * g)
-    wi = np.tile(np.repeat(np.arange(n_w), g), n_u)
-    gi = np.tile(np.arange(g), n_u * n_w)
+    n_var = n_u * n_w * n_cat
+    ui = np.repeat(np.arange(n_u), n_w * n_cat)
+    wi = np.tile(np.repeat(np.arange(n_w), n_cat), n_u)
+    ci = np.tile(np.arange(n_cat), n_u * n_w)
     c_var, c_id, c_lo, c_hi = [], [], [], []
     n_c = 0
     for lay in layers:
+        g = len(lay.grouping.groups)
+        if g == 0:
+            continue
+        gi = class_marks[:, layers.index(lay)][ci]  # the product's group; -1: hidden
+        member = np.flatnonzero(gi >= 0)
         level = lay.display_level
         wl = windows_at(index, level)
         parent = np.arange(n_w) if level == fine else window_parent(index, fine, level)
         pw = parent[wi]  # the product's window code of each unknown
         n_pw = wl.n
-        has_totals = lay.design.totals and len(lay.grouping.groups) > 1
+        has_totals = lay.design.totals and g > 1
         # group cells: one constraint per (unit, product window, group)
         cell_of_var = (ui * n_pw + pw) * g + gi
         n_cells = n_u * n_pw * g
@@ -162,8 +190,8 @@ def prove_together(
         grp = ok & (lay.cell_group >= 0)
         key = (pos[grp] * n_pw + cw[grp]) * g + lay.cell_group[grp]
         lo[key], hi[key] = slo[grp], shi[grp]
-        c_var.append(np.arange(n_var))
-        c_id.append(n_c + cell_of_var)
+        c_var.append(member)
+        c_id.append(n_c + cell_of_var[member])
         c_lo.append(lo)
         c_hi.append(hi)
         n_c += n_cells
@@ -175,18 +203,24 @@ def prove_together(
             tot = ok & (lay.cell_group < 0)
             fk = pos[tot] * n_pw + cw[tot]
             tlo[fk], thi[fk] = slo[tot], shi[tot]
-            c_var.append(np.arange(n_var))
-            c_id.append(n_c + fam_of_var)
+            c_var.append(member)
+            c_id.append(n_c + fam_of_var[member])
             c_lo.append(tlo)
             c_hi.append(thi)
             n_c += n_fam
-    var = np.concatenate(c_var)
-    cid = np.concatenate(c_id)
-    clo = np.concatenate(c_lo)
-    chi = np.concatenate(c_hi)
+    var = np.concatenate(c_var) if c_var else np.zeros(0, dtype=np.int64)
+    cid = np.concatenate(c_id) if c_id else np.zeros(0, dtype=np.int64)
+    clo = np.concatenate(c_lo) if c_lo else np.zeros(0)
+    chi = np.concatenate(c_hi) if c_hi else np.zeros(0)
     lo, hi = _fixpoint(var, cid, clo, chi, n_var)
-    var_key = ((units[ui] * n_w + wi) * g + gi).astype(np.int64)
-    return lo, hi, var_key, n_w, g
+    var_key = ((units[ui] * n_w + wi) * n_cat + ci).astype(np.int64)
+    return lo, hi, var_key, n_w, n_cat, class_of_cat
+
+
+def _group_of_category(layer: PublicLayer, n_raw: int) -> np.ndarray:
+    """The layer's group code of every category code (-1: hidden by it)."""
+    goc = np.asarray(layer.grouping.group_of_category, dtype=np.int64)
+    return np.concatenate([goc, np.full(n_raw - len(goc), -1)])[:n_raw]
 
 
 def _fixpoint(var, cid, clo, chi, n_var):
@@ -229,8 +263,9 @@ def differencing(index: Index, layers: list[PublicLayer]) -> Differencing:
             usable.append(lay)
         else:
             notes.append(
-                f"A product of {lay.units.granularity} with other groups is not read "
-                "together with this one (not simulated yet)."
+                f"A product of {lay.units.granularity} is not read together with this one "
+                f"({first.units.granularity}): their units differ, and this attacker reads "
+                "only products of the same units, so what it proves is a floor."
             )
     at = first.atoms
     home = np.array([t in HOMES for t in index.location_types] + [False])
@@ -239,7 +274,8 @@ def differencing(index: Index, layers: list[PublicLayer]) -> Differencing:
     left_out = target & (at.cell < 0)
     if len(usable) < 2 or not left_out.any():
         return Differencing(len(usable), int(at.n[left_out].sum()), 0, 0, 0, notes)
-    lo, hi, var_key, n_w, g = prove_together(index, usable)
+    lo, hi, var_key, n_w, n_cat, class_of_cat = prove_together(index, usable)
+    g = max(n_groups, 1)
     # each left-out atom's cell of the first product: the sum of its finest unknowns
     fine = min((lay.display_level for lay in usable), key=TIME_LEVELS.index)
     level = first.display_level
@@ -248,7 +284,13 @@ def differencing(index: Index, layers: list[PublicLayer]) -> Differencing:
     parent = (
         np.arange(wf.n) if level == fine else window_parent(index, fine, level)
     )  # fine code -> first's display code
-    u, w, gg = var_key // (n_w * g), (var_key // g) % n_w, var_key % g
+    u, w, cat = var_key // (n_w * n_cat), (var_key // n_cat) % n_w, var_key % n_cat
+    goc = _group_of_category(first, len(class_of_cat))
+    first_of_class = np.full(n_cat, -1, dtype=np.int64)
+    first_of_class[class_of_cat] = goc  # every category of a class: the same group
+    gg = first_of_class[cat]
+    mine = gg >= 0  # unknowns inside one of the first product's groups
+    u, w, gg, lo, hi = u[mine], w[mine], gg[mine], lo[mine], hi[mine]
     cell_key = (u * (parent.max() + 1) + parent[w]) * g + gg
     keys, inv = np.unique(cell_key, return_inverse=True)
     c_lo = np.bincount(inv, weights=lo, minlength=len(keys))

@@ -66,12 +66,14 @@ from crimedash.bundlewrite import (
     write_atomically,
 )
 from crimedash.design import Design
-from crimedash.differencing import differencing
 from crimedash.errors import DesignLogError, ExportError
 from crimedash.layer import PublicLayer, apply_design
-from crimedash.plan import Plan, budget, series_products
+from crimedash.plan import Plan, budget, series_plan
+from crimedash.planrisk import plan_risk
 from crimedash.publicfiles import explain, public_files
 from crimedash.risk import Assessment
+from crimedash.seriesunits import KEY as SERIES_UNITS_KEY
+from crimedash.seriesunits import unit_change
 
 if TYPE_CHECKING:
     from crimedash.dataset import Dataset
@@ -139,9 +141,9 @@ def export_bundle(
         )
     if not approval.series:
         approval = replace(approval, series=f"data:{fingerprint}")
-    plan = Plan((design, *also), approval.series)
+    plan = Plan((design, *also), approval.series, (approval.revision,))
     if log is not None:
-        plan = plan.with_products(series_products(log, approval.series))
+        plan = series_plan(plan, log)
     spend = budget(plan)
     if spend.exceeded:
         raise ExportError(
@@ -157,14 +159,30 @@ def export_bundle(
     layer = apply_design(dataset.index, design)
     # the other products and earlier releases, rebuilt from these files: an attacker
     # holds all of them (¶34)
-    others = [apply_design(dataset.index, d) for d in plan.products[1:] if d != design]
-    combined = differencing(dataset.index, [layer, *others])
+    built = {design: layer}
+    for d in plan.products:
+        if d not in built:
+            built[d] = apply_design(dataset.index, d)
+    risk = plan_risk(dataset.index, plan, built)  # one score for all of it
+    combined = risk.differencing
     if combined.proven_cells and not approval.justification:
         raise ExportError(
             f"{combined.sentence()} Suppression does not hide them once the series is read "
             "as a whole",
             hint="publish the products at the same threshold and windows, drop one of them, "
             "or give a justification (--justification TEXT) for publishing anyway",
+        )
+    if risk.n_products > 1 and risk.verdict != "green" and not approval.justification:
+        raise ExportError(
+            f"{risk.sentence()} Exporting a plan that is not green needs a justification",
+            hint="give a justification (--justification TEXT), or publish fewer products",
+        )
+    units_table, moved = unit_change(log, approval.series, dataset.index, layer)
+    if moved and not approval.justification:
+        raise ExportError(
+            f"{moved.sentence()}.",
+            hint="export from the households file the series first used, start a new series "
+            "(--series NAME), or give a justification (--justification TEXT)",
         )
     approval.check(assessment, today=today)
     if not approval.explanation:  # the record keeps the exact words the public reads
@@ -182,6 +200,8 @@ def export_bundle(
         "products": [d.to_dict() for d in plan.products],
         "budget": spend.to_dict(),
         "differencing": combined.to_dict(),
+        "risk": risk.to_dict(),
+        "units_changed": moved.to_dict() if moved else None,
     }
     from crimedash import report
 
@@ -200,7 +220,10 @@ def export_bundle(
     write_atomically(out_dir, [*files, *review], overwrite)
     if log is not None and design_id is not None:
         try:
-            log.record_approval(design_id, approval.to_dict(), out_dir)
+            record = approval.to_dict()
+            if units_table is not None:  # fixes the series' adaptive units (seriesunits)
+                record[SERIES_UNITS_KEY] = units_table
+            log.record_approval(design_id, record, out_dir)
         except DesignLogError as exc:
             raise DesignLogError(
                 f"the bundle was written to {out_dir}, but the design log could not record "

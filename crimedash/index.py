@@ -36,6 +36,7 @@ from crimedash.cells import (
 )
 from crimedash.design import H3_MAX, H3_MIN, TIME_LEVELS
 from crimedash.errors import InputError
+from crimedash.load.plausible import check_household_total
 from crimedash.schema import LocationType, TimePrecision
 from crimedash.windows import time_keys, window_bounds, window_label
 
@@ -287,7 +288,11 @@ def _household_points(households: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame |
         )
     polys = hh[~is_point]
     if len(polys):
-        n = np.maximum(counts[~is_point].round().astype(int).to_numpy(), 0)
+        raw = counts[~is_point].to_numpy(dtype=float)
+        # a layer given without the loader (the API) is checked here too: the total
+        # is what would be allocated, so it is refused before, not after, a MemoryError
+        check_household_total(np.maximum(raw, 0), None, what="polygons")
+        n = np.maximum(raw.round(), 0).astype(int)
         rng = np.random.default_rng(20240611)
         pts, weights = [], []
         for geom, k in zip(polys.geometry, n, strict=True):

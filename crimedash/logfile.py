@@ -117,12 +117,15 @@ def link(con: sqlite3.Connection, kind: str, row: tuple) -> str:
     return new
 
 
-def default_path() -> Path:
-    """The log's file: $CRIMEDASH_LOG if set, else the workspace's (one log per project
-    folder or $CRIMEDASH_WORKSPACE, not one shared by every clone of an OS user)."""
+def default_path(workspace_folder: Path | None = None) -> Path:
+    """The log's file: $CRIMEDASH_LOG if set, else the one in `workspace_folder` (an app
+    session's own workspace), else the workspace's (one log per project folder or
+    $CRIMEDASH_WORKSPACE, not one shared by every clone of an OS user)."""
     env = os.environ.get(ENV_VAR, "").strip()
     if env:
         return Path(env).expanduser()
+    if workspace_folder is not None:
+        return workspace_folder / FILE_NAME
     from crimedash import workspace
 
     return workspace.root() / FILE_NAME

@@ -21,8 +21,13 @@ already published; `budget` adds up the differential-privacy loss:
 
 Counted per product, not per incident: every product is taken to contain every incident
 (the worst case; a product that hides a category is charged as if it did not), so the
-figure is an upper bound. Revised counts redraw their noise and would spend epsilon
-again; revisions are not yet accounted (see docs/identifiability.md).
+figure is an upper bound.
+
+Revisions are charged again: a release that revises counts the series already published
+(`Approval.revision`, `crimedash export --revision`) changes true counts, and the keyed
+noise of a cell depends on its true count, so the changed cells draw new noise on the
+same incidents. Each revision of a noise shape spends its epsilon once more, whether it
+is the release under review or an earlier one in the log.
 """
 
 from __future__ import annotations
@@ -47,18 +52,25 @@ class Plan:
 
     products: tuple[Design, ...]
     series: str = ""
+    revised: tuple[bool, ...] = ()  # per product: a revision of published counts
 
     def __post_init__(self) -> None:
         if not self.products:
             raise DesignError("a release plan needs at least one product")
+        if len(self.revised) > len(self.products):
+            raise DesignError("a release plan has more revision marks than products")
+
+    def is_revision(self, i: int) -> bool:
+        return i < len(self.revised) and bool(self.revised[i])
 
     @property
     def design(self) -> Design:
         """The design under review (its budget setting is the one that applies)."""
         return self.products[0]
 
-    def with_products(self, more: list[Design]) -> Plan:
-        return Plan((*self.products, *more), self.series)
+    def with_products(self, more: list[Design], revised: list[bool] | None = None) -> Plan:
+        marks = (*self.revised, *[False] * (len(self.products) - len(self.revised)))
+        return Plan((*self.products, *more), self.series, (*marks, *(revised or [])))
 
 
 def noise_shape(design: Design) -> tuple:
@@ -141,6 +153,12 @@ def budget(plan: Plan) -> Budget:
                          "charged": None, "why": f"{d.counts} counts: no noise"})  # fmt: skip
             continue
         shape = noise_shape(d)
+        if plan.is_revision(i):
+            spent += d.epsilon
+            rows.append({"product": label, "design": d.fingerprint(), "epsilon": d.epsilon,
+                         "charged": d.epsilon, "why": "a revision: changed cells draw new "
+                         "noise on the same incidents"})  # fmt: skip
+            continue
         if shape in seen:
             rows.append({"product": label, "design": d.fingerprint(), "epsilon": d.epsilon,
                          "charged": 0.0, "why": "same cells and series key: repeats values "
@@ -153,15 +171,27 @@ def budget(plan: Plan) -> Budget:
     return Budget(spent, plan.design.epsilon_budget, plan.design.counts == "noise", rows)
 
 
-def series_products(log: DesignLog, series: str) -> list[Design]:
-    """Designs the log records as approved and exported for `series`, one per export,
-    oldest first: what the series has already made public."""
+def series_releases(log: DesignLog, series: str) -> list[tuple[Design, bool]]:
+    """(design, revision) of every export the log records as approved for `series`,
+    oldest first: what the series has already made public, and which were revisions."""
     found = [
-        (ap.id, rec.design)
+        (ap.id, rec.design, bool(ap.approval.get("revision")))
         for rec in log.list()
         for ap in rec.approvals
         if ap.decision == "approve"
         and ap.bundle_path
         and str(ap.approval.get("series") or "") == series
     ]
-    return [d for _, d in sorted(found, key=lambda x: x[0])]
+    return [(d, r) for _, d, r in sorted(found, key=lambda x: x[0])]
+
+
+def series_products(log: DesignLog, series: str) -> list[Design]:
+    """Designs the log records as approved and exported for `series`, one per export,
+    oldest first: what the series has already made public."""
+    return [d for d, _ in series_releases(log, series)]
+
+
+def series_plan(plan: Plan, log: DesignLog) -> Plan:
+    """`plan` with every release the series already published, revisions marked."""
+    past = series_releases(log, plan.series)
+    return plan.with_products([d for d, _ in past], [r for _, r in past])

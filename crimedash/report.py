@@ -121,9 +121,26 @@ def _release_plan(plan: dict[str, Any] | None) -> list[Block]:
             "every earlier approved release of the series in the design log. An attacker "
             "holds all of them."
         ),
+        *_plan_risk(plan.get("risk")),
         Table(("Product", "Design", "Epsilon", "Charged", "Why"), rows),
         Para(b["sentence"], "note"),
         *([Para(plan["differencing"]["sentence"])] if plan.get("differencing") else []),
+    ]
+
+
+def _plan_risk(risk: dict[str, Any] | None) -> list[Block]:
+    """The plan's one score and verdict, and each product's own, so a reviewer sees
+    which product (or which combination) holds the verdict."""
+    if not risk:
+        return []
+    rows = tuple(
+        (p["product"], p["design"], p["granularity"], p["window"], f"{p['score']:.0f}",
+         p["verdict"])
+        for p in risk["products"]
+    )  # fmt: skip
+    return [
+        Para(risk["sentence"]),  # one banner per report: the design's own, at the top
+        Table(("Product", "Design", "Units", "Window", "Score", "Verdict"), rows),
     ]
 
 

@@ -6,6 +6,15 @@ from (so each clone, each project folder, has its own). It holds the design log
 (`designs.sqlite3`, unless `$CRIMEDASH_LOG` names another file), export bundles, and
 uploaded data kept by its fingerprint so that a page refresh can load it again (the
 page's URL carries only the fingerprint, never the data).
+
+The CLI works in that folder. The app gives each browser session a workspace of its
+own, `sessions/<id>/` inside it, laid out the same way (its own design log, bundles and
+uploads): one server serves many analysts, and one analyst's uploads and unapproved
+drafts are not another's business. The id is 128 random bits, made by crimedash and
+carried in the page's URL (`?ws=`), so a refresh finds the session's work again and a
+link shares the workspace only when someone sends it; it cannot be guessed or chosen,
+and it is never a path. The CLI reads a session's log with
+`--log .crimedash/sessions/<id>/designs.sqlite3`.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 from pathlib import Path
 
 from crimedash.errors import InputError
@@ -20,16 +30,23 @@ from crimedash.errors import InputError
 __all__ = [
     "DEFAULT_FOLDER",
     "ENV_VAR",
+    "SESSIONS",
     "UPLOADS",
+    "holds",
+    "is_session_id",
     "load_files",
+    "new_session_id",
     "root",
     "save_files",
+    "session_folder",
 ]
 
 ENV_VAR = "CRIMEDASH_WORKSPACE"
 DEFAULT_FOLDER = ".crimedash"
 UPLOADS = "uploads"
+SESSIONS = "sessions"
 _KEY = re.compile(r"^[0-9a-f]{8,64}$")  # a fingerprint: never a path
+_SESSION = re.compile(r"^[0-9a-f]{32}$")  # 128 random bits, as made by new_session_id
 
 
 def root() -> Path:
@@ -38,13 +55,36 @@ def root() -> Path:
     return Path(env).expanduser() if env else Path.cwd() / DEFAULT_FOLDER
 
 
-def _folder(key: str) -> Path:
+def new_session_id() -> str:
+    """A new browser session's workspace id: 128 random bits, so nobody reaches a
+    workspace without being sent its link."""
+    return secrets.token_hex(16)
+
+
+def is_session_id(value: object) -> bool:
+    """Whether `value` is a workspace id as crimedash makes them (never a path, a
+    name or a shorter, guessable word)."""
+    return isinstance(value, str) and bool(_SESSION.match(value))
+
+
+def session_folder(session_id: str) -> Path:
+    """The folder of one session's workspace (not created until something is written):
+    `sessions/<id>/` in the workspace, with its own log, bundles and uploads."""
+    if not is_session_id(session_id):
+        raise InputError(
+            f"{session_id!r} is not a workspace id made by crimedash",
+            hint="open the app without ws= in the link to start a new workspace",
+        )
+    return root() / SESSIONS / session_id
+
+
+def _folder(key: str, base: Path | None) -> Path:
     if not _KEY.match(key):
         raise InputError(
             f"{key!r} is not a data fingerprint",
             hint="use a link made by crimedash, or load the files again",
         )
-    return root() / UPLOADS / key
+    return (root() if base is None else base) / UPLOADS / key
 
 
 def _safe_name(name: str) -> str:
@@ -53,10 +93,16 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._ -]", "_", base)[:120] or "file"
 
 
-def save_files(key: str, files: dict[str, list[tuple[str, bytes]]], extra: dict) -> Path:
+def save_files(
+    key: str,
+    files: dict[str, list[tuple[str, bytes]]],
+    extra: dict,
+    base: Path | None = None,
+) -> Path:
     """Keep uploaded files under their fingerprint: role -> [(name, bytes)], plus
-    `extra` (small JSON, e.g. a column mapping). Writing the same key twice is a no-op."""
-    folder = _folder(key)
+    `extra` (small JSON, e.g. a column mapping), in the workspace `base` (a session's
+    folder; the workspace root when None). Writing the same key twice is a no-op."""
+    folder = _folder(key, base)
     manifest = folder / "manifest.json"
     if manifest.exists():
         return folder
@@ -73,9 +119,21 @@ def save_files(key: str, files: dict[str, list[tuple[str, bytes]]], extra: dict)
     return folder
 
 
-def load_files(key: str) -> tuple[dict[str, list[tuple[str, bytes]]], dict] | None:
-    """The files kept under a fingerprint, or None when there are none."""
-    folder = _folder(key)
+def holds(key: str, base: Path | None = None) -> bool:
+    """Whether the workspace `base` keeps the files of this fingerprint (complete):
+    the app serves a data set held in memory only to sessions whose workspace has it."""
+    try:
+        return (_folder(key, base) / "manifest.json").is_file()
+    except InputError:
+        return False
+
+
+def load_files(
+    key: str, base: Path | None = None
+) -> tuple[dict[str, list[tuple[str, bytes]]], dict] | None:
+    """The files kept under a fingerprint in the workspace `base` (the root when
+    None), or None when there are none."""
+    folder = _folder(key, base)
     manifest = folder / "manifest.json"
     if not manifest.exists():
         return None

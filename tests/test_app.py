@@ -63,7 +63,8 @@ def app():
 def test_starts_on_the_sample_city(app):
     assert float(score_of(app)) > 0
     assert "sample city" in app.caption[0].value
-    assert dict(app.query_params) == {}  # the default design needs no parameters
+    # the default design needs no parameters; the page's own workspace id is the only one
+    assert dict(app.query_params) == {"ws": app.session_state[K.WORKSPACE]}
     assert app.session_state[K.DATASET_KEY] == "sample"
     assert len(app.get("deck_gl_json_chart")) == 1
 
@@ -496,14 +497,18 @@ def test_an_upload_survives_a_refresh(monkeypatch, tmp_path):
     key = at.session_state[K.DATASET_KEY]
     assert key.startswith(data.UPLOAD_PREFIX)
     assert at.query_params["data"] in (key, [key])
-    assert (tmp_path / "uploads" / key.removeprefix(data.UPLOAD_PREFIX) / "manifest.json").exists()
+    ws = at.session_state[K.WORKSPACE]  # the session's own workspace (issue 13)
+    assert at.query_params["ws"] in (ws, [ws])
+    kept = tmp_path / "sessions" / ws / "uploads" / key.removeprefix(data.UPLOAD_PREFIX)
+    assert (kept / "manifest.json").exists()
 
-    same = start({"data": key})  # a refresh while the server still holds the data
+    link = {"data": key, "ws": ws}  # what the address bar holds
+    same = start(link)  # a refresh while the server still holds the data
     assert same.session_state[K.DATASET_KEY] == key
     assert month.name in same.session_state[K.DATASET_LABEL]  # named, not "the sample"
 
     data._store().pop(key)  # as after a server restart: only the workspace has it
-    again = start({"data": key})
+    again = start(link)
     no_errors(again)
     assert again.session_state[K.DATASET_KEY] == key
     assert month.name in again.session_state[K.DATASET_LABEL]

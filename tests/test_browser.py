@@ -312,3 +312,40 @@ def test_a_click_on_the_frontier_applies_that_design(page):
             pg.wait_for_timeout(500)
         wait_idle(pg)
         assert pg.url != before, found[2]  # the design in the address is the one clicked
+
+
+def test_another_tab_is_another_workspace_unless_sent_the_link(page):
+    """Issue 13: two sessions of one server (two tabs: Streamlit keeps a session per
+    page, not per cookie). The second never reaches the first's upload from its data
+    fingerprint alone; the whole link, sent on purpose, shares the workspace."""
+    from urllib.parse import parse_qs, urlparse
+
+    from crimedash.sample import sample_paths
+
+    month = sorted(sample_paths()["police_uk_dir"].glob("*.csv"))[1]
+    with open_page(page, 1280, 900) as pg:
+        pg.get_by_role("tab", name="Data").click()
+        uploader = pg.locator("[data-testid='stFileUploader']").filter(has_text="Incidents:")
+        uploader.locator("input[type='file']").set_input_files(str(month))
+        uploader.locator("[data-testid='stFileChip']").first.wait_for()
+        wait_idle(pg)
+        pg.get_by_role("button", name="Load these files").click()
+        pg.wait_for_url("**data=upload*", timeout=120_000)
+        wait_idle(pg)
+        link = pg.url
+    query = parse_qs(urlparse(link).query)
+    key, ws = query["data"][0], query["ws"][0]
+    other = page.context.new_page()
+    try:
+        other.goto(f"{page.app_url}?data={key}")  # type: ignore[attr-defined]
+        other.locator(MAP_CANVAS).first.wait_for(timeout=120_000)
+        wait_idle(other)
+        other.get_by_text("not in this workspace").first.wait_for(timeout=60_000)
+        assert other.get_by_text(f"incidents from {month.name}").count() == 0
+        assert "ws=" in other.url and f"ws={ws}" not in other.url  # a workspace of its own
+        other.goto(link)
+        other.locator(MAP_CANVAS).first.wait_for(timeout=120_000)
+        wait_idle(other)
+        other.get_by_text(f"incidents from {month.name}").first.wait_for(timeout=60_000)
+    finally:
+        other.close()

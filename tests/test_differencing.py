@@ -50,7 +50,7 @@ def test_two_products_prove_a_cell_each_suppresses_alone():
     both = differencing(index, [monthly, quarterly])
     assert (both.suppressed_homes, both.proven_homes, both.exact_homes) == (2, 2, 2)
     assert both.proven_cells == 1
-    lo, hi, _, _, _ = prove_together(index, [monthly, quarterly])
+    lo, hi, *_ = prove_together(index, [monthly, quarterly])
     assert sorted(zip(lo.tolist(), hi.tolist(), strict=True)) == [(2, 2), (5, 5), (5, 5)]
 
 
@@ -89,12 +89,12 @@ def test_adding_a_product_never_shrinks_what_is_proven(seed):
         got = differencing(index, layers[:k])
         assert got.proven_homes >= last
         last = got.proven_homes
-        lo, hi, key, n_w, g = prove_together(index, layers[:k]) if k > 1 else (None,) * 5
+        lo, hi, key, n_w, g, cls = prove_together(index, layers[:k]) if k > 1 else (None,) * 6
         if lo is not None:
             truth = np.zeros(len(key))
             at = layers[0].atoms
             month = at.dwin  # monthly is the finest level here
-            a_key = (at.unit * n_w + month) * g + at.slot
+            a_key = (at.unit * n_w + month) * g + cls[at.cat]  # g: category classes
             np.add.at(truth, np.searchsorted(key, a_key), at.n)
             assert (lo <= truth).all() and (truth <= hi).all()
 
@@ -134,3 +134,67 @@ def test_cli_attack_reads_the_also_products_together(tmp_path, capsys):
     assert out["differencing"]["products"] == 2
     assert out["differencing"]["proven_homes"] > 0
     assert out["budget"]["noisy"] is False
+    # one score and verdict for the two products together, above the design's own
+    assert len(out["plan"]["products"]) == 2 and out["plan"]["verdict"] != "green"
+    assert out["plan"]["score"] >= out["plan"]["alone"]
+
+
+def _two_categories(burglaries: int, asb: int):
+    """`burglaries` burglaries and `asb` anti-social behaviour reports at one home in
+    January 2024."""
+    when = [pd.Timestamp("2024-01-10")] * (burglaries + asb)
+    n = len(when)
+    cats = ["burglary_residential"] * burglaries + ["anti_social_behaviour"] * asb
+    frame = pd.DataFrame(
+        {
+            S.INCIDENT_ID: [f"I{i}" for i in range(n)],
+            S.REFERENCE: [f"R{i}" for i in range(n)],
+            S.OCCURRED_AT: when,
+            S.CATEGORY: cats,
+            S.LATITUDE: 52.95,
+            S.LONGITUDE: -1.15,
+            S.LOCATION_TYPE: "residential",
+            S.SOURCE_FILE: "hand.csv",
+            S.SOURCE_ROW: np.arange(1, n + 1),
+        }
+    )
+    return index_incidents(frame)
+
+
+ALL_CRIME = (("burglary_residential", "All"), ("anti_social_behaviour", "All"))
+
+
+def test_categories_beside_an_all_crime_map_prove_the_suppressed_category():
+    """January: 2 burglaries and 5 anti-social behaviour reports at one home. The map by
+    category with min 3 shows ASB 5 and leaves burglary out (0, 1 or 2); an all-crime
+    map of the same hexagons shows 7. Read together: burglary = 7 - 5 = 2, exactly. (The
+    category map shows no total: with one, its own secondary suppression hides ASB.)"""
+    index = _two_categories(2, 5)
+    cats = apply_design(index, MONTHLY.with_(totals=False))
+    total = apply_design(index, MONTHLY.with_(grouping=ALL_CRIME))
+    assert cats.cell_shown.tolist() == [5.0] and total.cell_shown.tolist() == [7.0]
+    alone = differencing(index, [cats])
+    assert (alone.suppressed_homes, alone.proven_homes) == (2, 0)
+    both = differencing(index, [cats, total])
+    assert (both.products, both.proven_homes, both.exact_homes, both.proven_cells) == (2, 2, 2, 1)
+    assert both.notes == []
+
+
+def test_an_all_crime_map_under_the_threshold_proves_no_category():
+    """1 burglary and 1 ASB report: both category cells and the all-crime cell (2) are
+    suppressed at min 3; nothing is proven."""
+    index = _two_categories(1, 1)
+    cats = apply_design(index, MONTHLY.with_(totals=False))
+    both = differencing(index, [cats, apply_design(index, MONTHLY.with_(grouping=ALL_CRIME))])
+    assert (both.suppressed_homes, both.proven_homes) == (2, 0)
+
+
+def test_products_of_other_units_are_named_not_read():
+    """Units that differ are not read together: the result says so (a floor), instead of
+    silently reporting nothing proven."""
+    index = _two_categories(2, 5)
+    cats = apply_design(index, MONTHLY.with_(totals=False))
+    other = apply_design(index, MONTHLY.with_(granularity="h3:8", grouping=ALL_CRIME))
+    got = differencing(index, [cats, other])
+    assert got.products == 1 and got.proven_homes == 0
+    assert len(got.notes) == 1 and "units differ" in got.notes[0] and "floor" in got.notes[0]

@@ -224,6 +224,35 @@ def test_the_cli_refuses_an_infinite_epsilon(inputs, capsys) -> None:
     assert "epsilon must be greater than 0, at most 100; got inf" in err
 
 
+@pytest.mark.parametrize("epsilon", ["710", "inf", "nan"])
+def test_an_export_with_an_epsilon_out_of_range_is_refused_and_writes_nothing(
+    inputs, tmp_path: Path, capsys, epsilon: str
+) -> None:
+    # Before: a NaN score read green, and the export then failed on the log's
+    # constraint or with a traceback.
+    out = tmp_path / "release"
+    code, _, err = _cli(
+        capsys,
+        "export",
+        inputs["incidents"],
+        "--counts",
+        "noise",
+        "--epsilon",
+        epsilon,
+        "--noise-seed",
+        "5",
+        *EXPORT_OPTIONS,
+        "--log",
+        tmp_path / "designs.sqlite3",
+        "--out",
+        out,
+    )
+    assert code == EXIT_REFUSED, err
+    assert err.startswith("crimedash: ") and "Traceback" not in err
+    assert f"epsilon must be greater than 0, at most 100; got {epsilon}" in err
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("score", [float("nan"), float("inf"), -1.0, 100.5])
 def test_a_score_that_is_not_a_number_gives_no_verdict(score: float) -> None:
     from crimedash.risk import verdict_for

@@ -410,6 +410,70 @@ def test_a_polygon_claiming_200_million_households_is_rejected_not_allocated():
     assert hh.attrs["rejected"][schema.REJ_REASON].tolist() == [schema.REASON_IMPLAUSIBLE_COUNT]
 
 
+# 1,501 rows at the per-row cap of 20,000: 30,020,000 households, one layer more than
+# the United Kingdom's ~28 million. Before the layer ceiling, 10,000 such polygons were
+# each accepted and then spread into 200,000,000 points (gigabytes) by the indexer.
+_OVER_THE_LAYER_CEILING = 1_501
+
+
+def test_a_households_layer_of_polygons_claiming_more_than_the_country_is_refused(capsys):
+    from crimedash.load import MAX_HOUSEHOLDS_PER_FEATURE, load_households
+    from crimedash.load.plausible import MAX_HOUSEHOLDS_PER_LAYER
+
+    assert _OVER_THE_LAYER_CEILING * MAX_HOUSEHOLDS_PER_FEATURE > MAX_HOUSEHOLDS_PER_LAYER
+    features = [
+        ({"households": MAX_HOUSEHOLDS_PER_FEATURE}, _square(-2.30 + i * 1e-3, 53.45, 5e-4))
+        for i in range(_OVER_THE_LAYER_CEILING)
+    ]
+    with pytest.raises(InputError) as caught:
+        load_households(("national-hh.geojson", _geojson(features)))
+    message = str(caught.value)
+    assert message.startswith(
+        "file national-hh.geojson: the 1,501 rows claim 30,020,000 households"
+    )
+    assert "more than a households layer may hold (30,000,000" in message
+    assert "row 1, claims 20,000" in message
+
+
+def test_a_households_csv_claiming_more_than_the_country_is_refused_by_the_cli(tmp_path, capsys):
+    hh = tmp_path / "hh.csv"
+    hh.write_text(
+        "latitude,longitude,households\n53.45,-2.30,5\n"
+        + "53.46,-2.31,20000\n" * _OVER_THE_LAYER_CEILING
+    )
+    inc = tmp_path / "inc.csv"
+    inc.write_text(incidents_csv(30))
+    err = cli_refuses(["assess", str(inc), "--households", str(hh)], capsys)
+    assert f"file {hh}: the 1,502 rows claim 30,020,005 households in all" in err
+    assert "the largest, row 2, claims 20,000" in err
+
+
+def test_a_households_layer_given_to_the_indexer_is_refused_before_it_is_spread():
+    # The API path (no loader): 10,000 polygons at 20,000 each would be 200,000,000
+    # points; the indexer refuses it before allocating anything for them.
+    import geopandas as gpd
+    import shapely
+
+    from crimedash.index import index_incidents
+
+    boxes = [
+        shapely.box(-2.30 + i * 1e-4, 53.45, -2.30 + i * 1e-4 + 5e-5, 53.4501)
+        for i in range(10_000)
+    ]
+    households = gpd.GeoDataFrame(
+        {schema.HOUSEHOLDS: [20_000.0] * 10_000}, geometry=boxes, crs=schema.WGS84
+    )
+    incidents = load_incidents(("inc.csv", incidents_csv(30).encode())).incidents
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError, match=r"the 10,000 polygons claim 200,000,000 households"):
+            index_incidents(incidents, households=households)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 200 * 2**20  # not the gigabytes of 200 million points
+
+
 @pytest.mark.parametrize(
     ("crs", "label"),
     [(None, "declares WGS 84"), ("urn:ogc:def:crs:OGC:1.3:CRS84", "declares WGS 84")],

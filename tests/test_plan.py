@@ -58,6 +58,36 @@ def test_adding_a_product_never_lowers_the_spend():
         )
 
 
+def test_a_revision_spends_its_epsilon_again():
+    """Republishing the same cells costs nothing; revising them (new true counts, so new
+    keyed noise on the same incidents) spends the epsilon once per revision, wherever
+    the revision stands in the plan."""
+    assert budget(Plan((MONTHLY, MONTHLY))).spent == 1.0
+    assert budget(Plan((MONTHLY, MONTHLY), revised=(True,))).spent == 2.0
+    assert budget(Plan((MONTHLY, MONTHLY), revised=(False, True))).spent == 2.0
+    assert budget(Plan((MONTHLY, MONTHLY, MONTHLY), revised=(True, False, True))).spent == 3.0
+    row = budget(Plan((MONTHLY, MONTHLY), revised=(True,))).products[0]
+    assert row["charged"] == 1.0 and "revision" in row["why"]
+
+
+def test_revisions_in_the_log_are_charged(sample_dataset, tmp_path: Path):
+    """A monthly release, then a revision of it: 2 of a budget of 2. A second revision
+    would make 3 and is refused; a plain republication still costs nothing."""
+    log = DesignLog(tmp_path / "log.sqlite3")
+    design = MONTHLY.with_(epsilon_budget=2.0)
+    export_bundle(sample_dataset, design, APPROVAL, tmp_path / "m1", log=log)
+    revised = Approval(**{**APPROVAL.to_dict(), "revision": True})
+    r1 = export_bundle(sample_dataset, design, revised, tmp_path / "r1", log=log)
+    m = json.loads((r1 / "review" / MANIFEST).read_text())
+    assert m["release_plan"]["budget"]["spent"] == 2.0
+    assert m["approval"]["revision"] is True
+    with pytest.raises(ExportError, match=r"epsilon 3 spent .* limit of 2"):
+        export_bundle(sample_dataset, design, revised, tmp_path / "r2", log=log)
+    again = export_bundle(sample_dataset, design, APPROVAL, tmp_path / "m2", log=log)
+    m2 = json.loads((again / "review" / MANIFEST).read_text())
+    assert m2["release_plan"]["budget"]["spent"] == 2.0  # the logged revision still counts
+
+
 def test_the_budget_warns_before_it_is_exceeded():
     b = budget(Plan((MONTHLY.with_(epsilon_budget=2.5), QUARTERLY)))
     assert b.warn and not b.exceeded

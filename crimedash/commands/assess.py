@@ -42,16 +42,17 @@ def cmd_assess(args: argparse.Namespace) -> int:
         a.findings.insert(0, spend.sentence())
     together = None
     if args.also:
-        from crimedash.differencing import differencing
-        from crimedash.layer import apply_design
+        from crimedash.planrisk import plan_risk
 
-        layers = [apply_design(ds.index, d) for d in (design, *also_from_args(args))]
-        together = differencing(ds.index, layers)
+        plan = plan_risk(ds.index, Plan((design, *also_from_args(args))))
+        together = plan.differencing
         a.findings.insert(0, together.sentence())
+        a.findings.insert(0, plan.sentence())
     if args.json:
         out = a.to_dict()
         out["budget"] = spend.to_dict()
         out["differencing"] = together.to_dict() if together else None
+        out["plan"] = plan.to_dict() if together else None
         out.update(ds.input_summary())  # every input's rejected rows, by input and reason
         out["data_precision"] = str(ds.index.data_precision)
         out["inputs"] = ds.inputs
@@ -154,19 +155,19 @@ def cmd_attack(args: argparse.Namespace) -> int:
     result = ev.attack
     together = spend = None
     if args.also:  # the release plan: the other products are read with this one (¶34)
-        from crimedash.differencing import differencing
-        from crimedash.layer import apply_design
         from crimedash.plan import Plan, budget
+        from crimedash.planrisk import plan_risk
 
         also = also_from_args(args)
         spend = budget(Plan((design, *also)))
-        layers = [apply_design(ds.index, d) for d in (design, *also)]
-        together = differencing(ds.index, layers)
+        plan = plan_risk(ds.index, Plan((design, *also)), {design: ev.layer})
+        together = plan.differencing
     if args.json:
         out = result.to_dict()
         if together is not None:
             out["differencing"] = together.to_dict()
             out["budget"] = spend.to_dict()
+            out["plan"] = plan.to_dict()
         out["score"] = round(ev.score, 2)
         out["verdict"] = verdict(ev)
         out["design"] = design.to_dict(public=True)
@@ -182,6 +183,7 @@ def cmd_attack(args: argparse.Namespace) -> int:
         print(f"- {sentence}")
     if together is not None:
         print(f"- {together.sentence()}")
+        print(f"- {plan.sentence()}")
         if spend.noisy:
             print(f"- {spend.sentence()}")
     print()

@@ -50,6 +50,12 @@ def _configure_export(p: argparse.ArgumentParser) -> None:
         help="the series this release belongs to (e.g. 'monthly burglary map'): its earlier "
         "approved releases in the design log count as public (default: the input files)",
     )
+    g.add_argument(
+        "--revision",
+        action="store_true",
+        help="this release revises counts the series already published: noisy cells that "
+        "change draw new noise, so the budget charges its epsilon again",
+    )
     p.add_argument(
         "--design-id",
         type=int,
@@ -87,6 +93,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         rationale=args.rationale,
         explanation=args.explanation,
         series=args.series,
+        revision=args.revision,
         **({"next_review": args.next_review} if args.next_review else {}),
     )
     log = None if args.no_log else DesignLog(args.log)

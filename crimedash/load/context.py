@@ -23,7 +23,7 @@ from crimedash.load.gis import read_geodataframe, repair_polygons, to_wgs84
 from crimedash.load.locations import check_coordinates
 from crimedash.load.mapping import LOCATION_FIELDS, ColumnMapping, find_column, guess_mapping
 from crimedash.load.parse import parse_numbers
-from crimedash.load.plausible import swap_if_axes_swapped
+from crimedash.load.plausible import check_household_total, swap_if_axes_swapped
 from crimedash.load.sniff import detect_format
 from crimedash.load.sources import PathOrUpload, Source, single_source
 from crimedash.load.table import Column, Rejector
@@ -125,6 +125,7 @@ def load_households(path_or_upload: PathOrUpload) -> Any:
         rejector.reject(bad, hh_col, text, schema.REASON_BAD_COUNT)
         rejector.reject(too_many, hh_col, text, schema.REASON_IMPLAUSIBLE_COUNT)
     keep = rejector.kept
+    check_household_total(counts[keep], name, rejector.rows[keep])  # before any spreading
     out = gpd.GeoDataFrame(
         {schema.HOUSEHOLDS: counts[keep]},
         geometry=fixed[keep],
@@ -175,6 +176,7 @@ def _households_from_csv(source: Source, data: bytes) -> Any:
         rejector.reject(bad, hh_col, table.arrays[hh_col], schema.REASON_BAD_COUNT)
         rejector.reject(too_many, hh_col, table.arrays[hh_col], schema.REASON_IMPLAUSIBLE_COUNT)
     keep = rejector.kept
+    check_household_total(counts[keep], name, rejector.rows[keep])
     out = gpd.GeoDataFrame(
         {schema.HOUSEHOLDS: counts[keep]},
         geometry=gpd.points_from_xy(lon[keep], lat[keep]),

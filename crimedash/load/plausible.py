@@ -16,9 +16,13 @@ from collections.abc import Callable
 
 import numpy as np
 
+from crimedash.errors import InputError
+
 __all__ = [
+    "MAX_HOUSEHOLDS_PER_LAYER",
     "UK_BOUNDS",
     "after_release_month",
+    "check_household_total",
     "far_from_the_rest",
     "future_dates",
     "release_month",
@@ -167,4 +171,42 @@ def after_release_month(
     return (
         f"{count:,} rows are dated after {year:04d}-{mon:02d}, the month this police.uk file "
         f"is for (e.g. row {int(rows[np.flatnonzero(late)[0]])}); they are kept, but check them"
+    )
+
+
+# The most households one households layer may hold in all: above the United Kingdom's
+# ~28.4 million (ONS, 2021-22). Each row is capped at MAX_HOUSEHOLDS_PER_FEATURE (20,000)
+# by the loader, but 10,000 polygons at that cap would still be spread into 200 million
+# points (gigabytes) before anything is scored; a layer claiming more households than
+# the country has is a wrong column (residents, an area code) or a forged file.
+MAX_HOUSEHOLDS_PER_LAYER = 30_000_000
+
+
+def check_household_total(
+    counts: np.ndarray, name: str | None, rows: np.ndarray | None = None, what: str = "rows"
+) -> None:
+    """Refuse a households layer whose counts add up to more than any UK layer could
+    hold, before anything is allocated for them. `counts` are the kept rows' whole
+    counts, `rows` their row numbers in the file (1-based; positions when None);
+    `name` is the file, `what` says what the rows are (rows, polygons).
+
+    Raises InputError naming the file, the total, the number of rows and the largest
+    row, so the analyst can see which column or rows to check.
+    """
+    counts = np.asarray(counts)
+    if not len(counts):
+        return
+    # float sums cannot wrap; every value is already finite and non-negative
+    total = float(np.sum(counts, dtype=np.float64))
+    if total <= MAX_HOUSEHOLDS_PER_LAYER:
+        return
+    biggest = int(np.argmax(counts))
+    row = int(rows[biggest]) if rows is not None else biggest + 1
+    raise InputError(
+        f"the {len(counts):,} {what} claim {total:,.0f} households in all, more than a "
+        f"households layer may hold ({MAX_HOUSEHOLDS_PER_LAYER:,}: the United Kingdom has "
+        f"about 28 million); the largest, row {row:,}, claims {counts[biggest]:,.0f}",
+        file=name,
+        hint="check that the households column counts households (not residents or an "
+        "area code), or load the households of the area the map covers",
     )

@@ -5,6 +5,11 @@ Loaded data sets live in one process-wide store keyed by the files' hashes (like
 `st.cache_resource`, but filled outside the cached call so that progress can be shown
 while a big file loads). A failed upload leaves the previous data set in place and says
 why in the user's words (`CrimedashError`'s message).
+
+Each browser session works in a workspace of its own (`crimedash.workspace`), named in
+the URL by `?ws=`: its uploads are kept there, and a data set in the shared store is
+shown only to a session that loaded it or whose workspace keeps its files, so knowing
+another session's data fingerprint is not enough to see its data.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import streamlit as st
 
@@ -27,6 +33,7 @@ from crimedash.ui import state as K
 SAMPLE_KEY = "sample"
 UPLOAD_PREFIX = "upload:"
 DATA_PARAM = "data"  # ?data=upload:<fingerprint>: the uploaded data, kept in the workspace
+WORKSPACE_PARAM = "ws"  # ?ws=<id>: the session's workspace (a refresh or a sent link)
 SAMPLE_LABEL = "the sample city (Ashbourne Vale, fictional)"
 STORE_SIZE = 4  # data sets kept in memory at once (the sample counts as one)
 INCIDENT_TYPES = ["csv", "txt", "zip", "geojson", "json", "gpkg", "parquet", "xlsx"]
@@ -87,8 +94,12 @@ def sample(progress: Progress | None = None) -> D.Dataset:
 
 
 def start_from_link() -> None:
-    """On a new session, the data named in the URL (a refresh keeps the upload)."""
+    """On a new session, the workspace and the data named in the URL (a refresh keeps
+    both); without a workspace id made by crimedash, a new workspace of its own."""
     ss = st.session_state
+    if K.WORKSPACE not in ss:
+        given = st.query_params.get(WORKSPACE_PARAM)
+        ss[K.WORKSPACE] = given if workspace.is_session_id(given) else workspace.new_session_id()
     if K.DATASET_KEY in ss:
         return
     key = st.query_params.get(DATA_PARAM)
@@ -104,6 +115,24 @@ def _labels() -> dict[str, str]:
     return {SAMPLE_KEY: SAMPLE_LABEL}
 
 
+def workspace_folder() -> Path:
+    """This session's workspace folder (its uploads, design log and bundles)."""
+    ss = st.session_state
+    if not workspace.is_session_id(ss.get(K.WORKSPACE)):
+        ss[K.WORKSPACE] = workspace.new_session_id()
+    return workspace.session_folder(ss[K.WORKSPACE])
+
+
+def _reachable(key: str) -> bool:
+    """Whether this session may use the loaded data set `key`: the sample, data it
+    loaded itself, or data its workspace keeps (a refresh, a link it was sent)."""
+    return (
+        key == SAMPLE_KEY
+        or key in st.session_state.get(K.OWN_DATA, ())
+        or workspace.holds(key.removeprefix(UPLOAD_PREFIX), workspace_folder())
+    )
+
+
 def keep(uploads: Uploads) -> None:
     """Keep the files in the workspace under their fingerprint, so a refresh (or a
     restarted server) can load them again. Failing to keep them is said, not fatal."""
@@ -114,7 +143,12 @@ def keep(uploads: Uploads) -> None:
     }
     mapping = asdict(uploads.mapping) if uploads.mapping is not None else None
     try:
-        workspace.save_files(uploads.key().removeprefix(UPLOAD_PREFIX), files, {"mapping": mapping})
+        workspace.save_files(
+            uploads.key().removeprefix(UPLOAD_PREFIX),
+            files,
+            {"mapping": mapping},
+            base=workspace_folder(),
+        )
     except (OSError, CrimedashError) as exc:
         st.session_state[K.NOTICE] = (
             f"The files are loaded but could not be kept in the workspace ({exc}); a page "
@@ -125,7 +159,7 @@ def keep(uploads: Uploads) -> None:
 def restore(key: str) -> Uploads | None:
     """The uploads kept in the workspace under a data key, or None."""
     try:
-        found = workspace.load_files(key.removeprefix(UPLOAD_PREFIX))
+        found = workspace.load_files(key.removeprefix(UPLOAD_PREFIX), workspace_folder())
     except (OSError, ValueError, KeyError, CrimedashError):
         return None
     if found is None:
@@ -146,7 +180,9 @@ def current() -> D.Dataset:
     ss = st.session_state
     key = ss.get(K.DATASET_KEY, SAMPLE_KEY)
     store = _store()
-    if key != SAMPLE_KEY and key not in store:  # a refresh or a restart: from the workspace
+    if key != SAMPLE_KEY and (key not in store or not _reachable(key)):
+        # a refresh or a restart: from this session's workspace, never from the store
+        # just because another session loaded the data named in the link
         uploads = restore(key)
         if uploads is not None and handle_upload(uploads, keep_files=False):
             ss[K.NOTICE] = f"Loaded {uploads.label()} again from the workspace."
@@ -203,6 +239,7 @@ def handle_upload(uploads: Uploads, keep_files: bool = True) -> bool:
         return False
     if keep_files:
         keep(uploads)
+    ss.setdefault(K.OWN_DATA, set()).add(uploads.key())
     ss[K.DATASET_KEY] = uploads.key()
     ss[K.DATASET_LABEL] = _labels()[uploads.key()] = uploads.label()
     for key in (K.LOAD_ERROR, K.PENDING_UPLOAD, K.MAPPING_CANDIDATES, K.MAPPING_FILE):

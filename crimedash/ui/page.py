@@ -19,13 +19,14 @@ from crimedash.ui import (
     export_page,
     fields,
     mapview,
+    publication,
     query,
     score,
 )
 from crimedash.ui import state as K
 
 TITLE = "crimedash: design a privacy-safe public crime map"
-TABS = ("Map and score", "Compare", "Frontier", "Data", "Export")
+TABS = ("Map and score", "Compare", "Frontier", "Data", "Export", "Publication")
 PROJECTOR_PARAM = "projector"  # ?projector=1 opens the page in projector mode
 
 # Key figures wrap rather than end in an ellipsis ("354,..."), at any width.
@@ -141,6 +142,8 @@ def main() -> None:
         data.page(ds)
     with tabs[4]:
         export_page.page(ds, design, background.known(index, design, a))
+    with tabs[5]:
+        publication.page(ds, design)
     # Last: factors and what-ifs, 10-20x the score's work, fill their slot after
     # everything above is on screen (issue 16: the score first).
     background.complete(advice_slot, index, design, a)
@@ -232,13 +235,16 @@ def resolve(index: Index, drawn: Design | None, rejected_rows: int):
 
 def keep_in_link(design: Design) -> None:
     """Write the design into the URL so the address bar always shares it, with the
-    page's own parameters (projector mode, the uploaded data's key) beside it."""
+    page's own parameters (projector mode, the uploaded data's key, the session's
+    workspace) beside it."""
     params = query.design_to_params(design)
     if st.session_state.get(K.PROJECTOR):
         params[PROJECTOR_PARAM] = "1"
     key = st.session_state.get(K.DATASET_KEY)
     if key and key != data.SAMPLE_KEY:
         params[data.DATA_PARAM] = key
+    if st.session_state.get(K.WORKSPACE):  # a refresh finds this session's work again
+        params[data.WORKSPACE_PARAM] = st.session_state[K.WORKSPACE]
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
     st.session_state[K.LAST_LINK] = params

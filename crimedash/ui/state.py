@@ -10,6 +10,8 @@ LOAD_ERROR = "load_error"  # message of the last failed upload (shown until the 
 PENDING_UPLOAD = "pending_upload"  # uploads waiting for a column mapping
 MAPPING_CANDIDATES = "mapping_candidates"  # field -> candidate columns for the form
 MAPPING_FILE = "mapping_file"  # the file whose columns need mapping
+WORKSPACE = "workspace"  # this session's workspace id (?ws=): its uploads, log and bundles
+OWN_DATA = "own_data"  # keys of the data sets this session loaded itself
 INJECT_UPLOAD = "inject_upload"  # test hook: {"incidents": [(name, bytes)], ...} to load
 UP_INCIDENTS = "up_incidents"
 UP_HOUSEHOLDS = "up_households"
