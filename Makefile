@@ -5,7 +5,7 @@ UV     := $(VENV)/bin/uv
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8501
 
-.PHONY: run test test-lowest install lint format bench bench-national bench-store mutants clean screenshots
+.PHONY: run test test-lowest install lint format bench bench-national bench-store bench-browser mutants clean screenshots
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -71,6 +71,13 @@ bench: install
 
 bench-national: install
 	@for n in $(NATIONAL_ROWS); do $(PY) benchmarks/national.py --rows $$n || exit 1; done
+
+# What the analyst waits for in a real browser at national scale (needs Chromium): the
+# app started on BROWSER_ROWS national-shaped rows, each kind of control changed, time
+# to the score and to the end of the run, first use and repeat; one screenshot.
+BROWSER_ROWS ?= 5000000
+bench-browser: install
+	$(PY) benchmarks/browser_latency.py --rows $(BROWSER_ROWS)
 
 # Out of core: the on-disk store and its atoms, time and peak memory per stage.
 STORE_ROWS ?= 5000000

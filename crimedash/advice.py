@@ -11,6 +11,7 @@ more away even where the score would fall.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ __all__ = [
     "factors",
     "findings",
     "frontier",
+    "n_alternatives",
     "utility",
     "what_ifs",
 ]
@@ -151,11 +153,26 @@ def _try(index: Index, design: Design, **changes: Any) -> tuple[Design, Evaluati
         return None
 
 
-def factors(index: Index, design: Design, ev: Evaluation) -> list[dict[str, Any]]:
+# Called before each other design is evaluated, with what is about to be tried: the
+# app shows progress through it, and a caller cancels by raising from it.
+Step = Callable[[str], None]
+
+
+def n_alternatives(index: Index, design: Design, ev: Evaluation) -> int:
+    """How many other designs `factors` and `what_ifs` evaluate (each a full
+    evaluation), so a caller can show progress through them."""
+    return len(FACTOR_LABELS) + len(_candidates(index, design, ev))
+
+
+def factors(
+    index: Index, design: Design, ev: Evaluation, *, step: Step | None = None
+) -> list[dict[str, Any]]:
     """Each factor's effect: the score with that factor one step more revealing,
     against the score as designed ("monthly instead of weekly: 48 -> 31")."""
     out = []
     for factor, label in FACTOR_LABELS.items():
+        if step is not None:
+            step(label)
         changes = _more_revealing(index, design, factor)
         tried = _try(index, design, **changes) if changes else None
         if tried is None:
@@ -260,11 +277,15 @@ def _top_group(ev: Evaluation) -> str | None:
     return ev.layer.grouping.groups[int(contrib.argmax())]
 
 
-def what_ifs(index: Index, design: Design, ev: Evaluation, top: int = 5) -> list[dict]:
+def what_ifs(
+    index: Index, design: Design, ev: Evaluation, top: int = 5, *, step: Step | None = None
+) -> list[dict]:
     """The few single changes that lower the score most, with what each costs."""
     base_u = utility(index, ev)
     rows = []
     for label, changes in _candidates(index, design, ev):
+        if step is not None:
+            step(label)
         tried = _try(index, design, **changes)
         if tried is None:
             continue

@@ -5,6 +5,7 @@ never imports back: both sit below this module."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -26,7 +27,7 @@ from crimedash.risk import (
     verdict_for,
 )
 
-__all__ = ["assess", "verdict"]
+__all__ = ["Cancelled", "advise", "advise_all", "assess", "verdict", "with_advice"]
 
 
 def assess(
@@ -35,10 +36,18 @@ def assess(
     *,
     with_what_ifs: bool = True,
     rejected_rows: int = 0,
+    evaluation: Evaluation | None = None,
+    with_utility: bool = True,
 ) -> Assessment:
     """The full assessment of a design: score, verdict, breakdown, factors, what-ifs,
-    utility and findings. Everything the app shows and the report prints."""
-    ev = evaluate(index, design)
+    utility and findings. Everything the app shows and the report prints.
+
+    Without what-ifs it costs one evaluation, not 12-13: the app shows that first and
+    adds `advise` after (`with_advice`). `evaluation`, when the caller already has the
+    design's (the map's), is used instead of evaluating again. Without utility, the
+    hot-spot check (an H3 resolution 9 index on first use: 4-5 s at 1M rows) is left to
+    `advise_all` too."""
+    ev = evaluation if evaluation is not None else evaluate(index, design)
     layer = ev.layer
     pub = ev.published & ev.shown
     high = (
@@ -77,19 +86,67 @@ def assess(
         attackers=ev.attacker_scores,
         matrix=matrix(ev),
         drivers=drivers(index, ev),
-        utility=advice.utility(index, ev),
+        utility=advice.utility(index, ev) if with_utility else {},
         assumptions=assumptions,
         attack=ev.attack.to_dict() if ev.attack is not None else {},
         gates=gates,
     )
-    factors = advice.factors(index, design, ev) if with_what_ifs else []
-    what_ifs = advice.what_ifs(index, design, ev) if with_what_ifs else []
+    factors, what_ifs = advise(index, design, ev) if with_what_ifs else ([], [])
     findings = advice.findings(index, ev, rejected_rows=rejected_rows)
     if gates and verdict_for(ev.score, design) == "green":
         findings.insert(
             0, "The score is green but the verdict is held at amber: " + "; ".join(gates) + "."
         )
     return replace(a, factors=factors, what_ifs=what_ifs, findings=findings)
+
+
+class Cancelled(Exception):
+    """Raised from a progress callback to stop `advise` between two evaluations (a
+    signal, not an error a user acts on: outside the `CrimedashError` hierarchy)."""
+
+
+Progress = Callable[[int, int, str], None]
+
+
+def advise(
+    index: Index, design: Design, ev: Evaluation, *, progress: Progress | None = None
+) -> tuple[list[dict], list[dict]]:
+    """Factors and what-ifs: 11-12 other designs, each a full evaluation, so 10-20x the
+    score itself. `progress(done, total, label)` is called before each; raising
+    `Cancelled` from it stops the work there (the app does when the design changes)."""
+    step = None
+    if progress is not None:
+        total = advice.n_alternatives(index, design, ev)
+        done = 0
+
+        def step(label: str) -> None:
+            nonlocal done
+            progress(done, total, label)
+            done += 1
+
+    factors = advice.factors(index, design, ev, step=step)
+    what_ifs = advice.what_ifs(index, design, ev, step=step)
+    if progress is not None:
+        progress(done, total, "done")
+    return factors, what_ifs
+
+
+def advise_all(
+    index: Index, design: Design, ev: Evaluation, *, progress: Progress | None = None
+) -> tuple[list[dict], list[dict], dict[str, float]]:
+    """`advise` plus the utility: everything a score-first assessment leaves for later."""
+    factors, what_ifs = advise(index, design, ev, progress=progress)
+    return factors, what_ifs, advice.utility(index, ev)
+
+
+def with_advice(
+    a: Assessment,
+    factors: list[dict],
+    what_ifs: list[dict],
+    utility: dict[str, float] | None = None,
+) -> Assessment:
+    """A score-first assessment completed with what was worked out after it."""
+    return replace(a, factors=factors, what_ifs=what_ifs, utility=utility or a.utility)
 
 
 def _worst_case(index: Index, ev: Evaluation) -> dict[str, Any]:

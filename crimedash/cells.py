@@ -21,6 +21,7 @@ from h3ronpy import vector as _h3_vector
 
 __all__ = [
     "PUBLISHED_DECIMALS",
+    "cell_centres",
     "cell_vertices",
     "cells_to_str",
     "counter_clockwise",
@@ -66,6 +67,19 @@ def latlng_to_cells(lat: np.ndarray, lon: np.ndarray, res: int) -> np.ndarray:
     if not len(lat):
         return np.empty(0, dtype=np.uint64)
     return np.asarray(_h3_vector.coordinates_to_cells(lat, lon, res), dtype=np.uint64)
+
+
+def cell_centres(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(lat, lon) of H3 cell centres, vectorised by h3ronpy (agrees with
+    h3.cell_to_latlng to ~1e-13 degrees)."""
+    cells = np.ascontiguousarray(cells, dtype=np.uint64)
+    if not len(cells):
+        return np.empty(0), np.empty(0)
+    ll = _h3_vector.cells_to_coordinates(cells)
+    return (
+        np.asarray(ll.column("lat"), dtype=np.float64).copy(),
+        np.asarray(ll.column("lng"), dtype=np.float64).copy(),
+    )
 
 
 def round_published(xy: np.ndarray) -> np.ndarray:

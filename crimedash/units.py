@@ -25,6 +25,7 @@ from pyproj import Transformer
 
 from crimedash import schema as S
 from crimedash.cells import (
+    cell_centres,
     cell_vertices,
     cells_to_str,
     counter_clockwise,
@@ -97,8 +98,10 @@ class Units:
         codes = np.asarray(codes, dtype=np.int64)
         kind = self.granularity.kind
         if kind in ("h3", "adaptive"):
-            ll = np.array([self._centre(int(c)) for c in codes]).reshape(-1, 2)
-            return ll[:, 0], ll[:, 1]
+            lat, lon = index.cached(
+                ("unit-centres", str(self.granularity), id(self)), self._centres
+            )
+            return lat[codes], lon[codes]
         if kind == "grid":
             half = self.granularity.param / 2
             xy = self.grid_xy[codes].astype(float) + half
@@ -116,9 +119,20 @@ class Units:
             return [int(c) for c in self.residual_members[code]]
         return [int(self.h3_cells[code])]
 
-    def _centre(self, code: int) -> tuple[float, float]:
-        pts = np.array([h3_int.cell_to_latlng(c) for c in self._cells_of(code)])
-        return float(pts[:, 0].mean()), float(pts[:, 1].mean())
+    def _centres(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every unit's centre at once (cached per units): an H3 cell's centre, or the
+        mean of a pool's member centres. Vectorised (h3ronpy): one call per unit was
+        4.6 s of a 1M-row map (docs/scale.md)."""
+        lat, lon = cell_centres(self.h3_cells)
+        if self.residual is not None and self.residual.any():
+            pools = np.flatnonzero(self.residual)
+            members = [np.asarray(self.residual_members[int(c)], dtype=np.uint64) for c in pools]
+            sizes = np.array([len(m) for m in members], dtype=np.int64)
+            mlat, mlon = cell_centres(np.concatenate(members))
+            owner = np.repeat(np.arange(len(pools)), sizes)
+            lat[pools] = np.bincount(owner, weights=mlat, minlength=len(pools)) / sizes
+            lon[pools] = np.bincount(owner, weights=mlon, minlength=len(pools)) / sizes
+        return lat, lon
 
     def geometries(self, index: Index, codes: np.ndarray) -> np.ndarray:
         """Unit shapes as published: shapely polygons in WGS84, vertices rounded to
@@ -129,17 +143,15 @@ class Units:
         if kind == "h3":
             return shapely.polygons(cell_vertices(self.h3_cells[codes]))
         if kind == "adaptive":
-            return np.array([self._adaptive_shape(int(c)) for c in codes], dtype=object)
+            return self._adaptive_shapes(codes)
         if kind == "grid":
             return shapely.polygons(
                 _square_rings(index, self.granularity.param, self.grid_xy[codes])
             )
         return index.areas[self.area_layer].frame.geometry.to_numpy()[codes]
 
-    def _adaptive_shape(self, code: int):
-        """The union of the unit's base-resolution hexagons as published (they share
-        their rounded vertices exactly, so the union has no slivers or gaps)."""
-        base = [
+    def _base_cells(self, code: int) -> list[int]:
+        return [
             c
             for cell in self._cells_of(code)
             for c in (
@@ -148,9 +160,31 @@ class Units:
                 else h3_int.cell_to_children(cell, self.base_resolution)
             )
         ]
-        polys = shapely.polygons(cell_vertices(np.array(base, dtype=np.uint64)))
-        shape = polys[0] if len(polys) == 1 else shapely.coverage_union_all(polys)
-        return shapely.orient_polygons(shape)
+
+    def _adaptive_shapes(self, codes: np.ndarray) -> np.ndarray:
+        """Each unit is the union of its base-resolution hexagons as published (they
+        share their rounded vertices exactly, so the union has no slivers or gaps).
+        Built in batches, not per unit: every outline in one call, then one union per
+        group of units with the same number of hexagons (a 2-D `coverage_union_all`),
+        since per-unit shapely calls were 60-80% of an adaptive map."""
+        base = [self._base_cells(int(c)) for c in codes.tolist()]
+        sizes = np.array([len(b) for b in base], dtype=np.int64)
+        out = np.empty(len(codes), dtype=object)
+        if not len(codes):
+            return out
+        polys = shapely.polygons(
+            cell_vertices(
+                np.fromiter((c for b in base for c in b), dtype=np.uint64, count=int(sizes.sum()))
+            )
+        )
+        start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        for size in np.unique(sizes).tolist():
+            rows = np.flatnonzero(sizes == size)
+            take = start[rows][:, None] + np.arange(size)
+            out[rows] = (
+                polys[take[:, 0]] if size == 1 else shapely.coverage_union_all(polys[take], axis=1)
+            )
+        return shapely.orient_polygons(out)
 
 
 def _digits(children: np.ndarray) -> str:

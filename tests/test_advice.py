@@ -77,3 +77,61 @@ def test_no_what_if_moves_to_a_design_the_attack_shows_exposes_more(sample_datas
             alt = evaluate(index, Design.from_dict({**design.to_dict(), **row["changes"]}))
             assert not exposes_more(alt, ev), row["label"]
             assert alt.attack.certain_share_weighted <= ev.attack.certain_share_weighted
+
+
+def test_advise_reports_each_other_design_and_matches_the_full_assessment(index):
+    """Score first, advice after: `advise` on the score's own evaluation gives what
+    `assess` gives, and says before each of the other designs what it is trying."""
+    from crimedash import advice
+    from crimedash.assessment import advise, assess
+
+    design = Design(granularity="h3:10", frequency="weekly", time_precision="week")
+    ev = evaluate(index, design)
+    seen = []
+    got = advise(index, design, ev, progress=lambda d, t, label: seen.append((d, t, label)))
+    full = assess(index, design)
+    assert got == (full.factors, full.what_ifs)
+    total = advice.n_alternatives(index, design, ev)
+    assert [d for d, _, _ in seen] == list(range(total + 1))  # each step, then done
+    assert {t for _, t, _ in seen} == {total}
+    assert seen[-1][2] == "done"
+
+
+def test_advise_stops_between_evaluations_when_cancelled(index, monkeypatch):
+    from crimedash import advice
+    from crimedash.assessment import Cancelled, advise
+
+    design = Design(granularity="h3:9")
+    ev = evaluate(index, design)
+    calls = []
+    monkeypatch.setattr(advice, "evaluate", lambda i, d: calls.append(d) or evaluate(i, d))
+
+    def progress(done, total, label):
+        if done == 2:
+            raise Cancelled
+
+    with pytest.raises(Cancelled):
+        advise(index, design, ev, progress=progress)
+    assert len(calls) == 2  # the two started before the cancel, none after
+
+
+def test_assess_reuses_the_evaluation_it_is_given(index, monkeypatch):
+    """The app hands `assess` the map's evaluation: a control change costs one
+    evaluation, not two."""
+    from crimedash import assessment
+
+    design = Design(granularity="h3:9")
+    ev = evaluate(index, design)
+    expected = assessment.assess(index, design, with_what_ifs=False)
+
+    def evaluate_again(*_):
+        raise AssertionError("evaluated a second time")
+
+    monkeypatch.setattr(assessment, "evaluate", evaluate_again)
+    a = assessment.assess(index, design, with_what_ifs=False, evaluation=ev)
+    assert (a.score, a.verdict, a.what_ifs, a.factors) == (
+        expected.score,
+        expected.verdict,
+        [],
+        [],
+    )

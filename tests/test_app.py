@@ -192,6 +192,28 @@ def test_a_what_if_applies_in_one_click():
     assert score_of(at) == f"{promised['score']:.1f}"
 
 
+def test_factors_and_what_ifs_come_after_the_score_and_can_be_cancelled():
+    """The score is worked out alone (one evaluation); factors and what-ifs fill their
+    slot after the page is drawn. Cancelled, the page says so and offers them again."""
+    from crimedash.ui import background, data
+
+    at = start()
+    index = data.sample().index
+    key = background.key_of(index, shown_design(at))
+    assert at.session_state[K.ADVICE_KEY] == key
+    at.run()  # once worked out, the panels below the score are complete
+    assert any("What the map still tells the public" in m.value for m in at.markdown)
+    at.session_state[K.ADVICE_CANCELLED] = key
+    at.run()
+    no_errors(at)
+    assert score_of(at)  # the score is still there
+    assert not [b for b in at.button if str(b.key).startswith(K.WHAT_IF_PREFIX)]
+    assert any("cancelled" in i.value for i in at.info)
+    at.button(key=K.ADVICE_RETRY).click().run()
+    no_errors(at)
+    assert [b for b in at.button if str(b.key).startswith(K.WHAT_IF_PREFIX)]
+
+
 def test_pin_and_compare_side_by_side():
     at = start()
     at.button(key=K.PIN_BUTTON).click().run()

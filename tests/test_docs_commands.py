@@ -36,6 +36,7 @@ NOT_RUN = {
     ".venv/bin/python benchmarks/profile_change.py --rows 5000000 --kind h3:8": (
         "a profile at 5M rows (minutes); not a test"
     ),
+    "make bench-browser": "starts the app on 5M rows in Chromium (many minutes); not a test",
     "make test-lowest": "builds a second venv and runs tests on it (minutes); .ci/run runs it",
     "make constraints-lowest.txt": "asks the package index; tests/test_version_floors.py "
     "checks its result",

@@ -222,3 +222,27 @@ def test_city_of_london_incidents_are_counted_where_drawn(real_data, granularity
     units = _units(index, granularity)
     assert (units.incident_unit >= 0).all()
     assert_counted_where_drawn(index, units)
+
+
+@pytest.mark.parametrize("granularity", ["adaptive:3", "adaptive:40"])
+def test_adaptive_shapes_and_centres_in_batches_match_one_unit_at_a_time(granularity):
+    """The map builds every unit's shape and centre at once (issue 16); each must be
+    exactly the union of that unit's own base hexagons, and the mean of its cells'
+    centres, as when they were built one unit at a time."""
+    import h3.api.basic_int as h3_int
+    from enginekit import make_index
+
+    from crimedash.cells import cell_vertices
+
+    index = make_index(21, n=3000, n_households=800, areas=True)
+    units = units_for(index, Design(granularity=granularity).spatial, 2000.0, 10_000.0)
+    assert units.residual is not None and units.residual.any()  # pools are covered
+    codes = np.arange(units.n)[::-1]  # any order
+    shapes = units.geometries(index, codes)
+    lat, lon = units.centres(index, codes)
+    for shape, y, x, code in zip(shapes, lat, lon, codes.tolist(), strict=True):
+        polys = shapely.polygons(cell_vertices(np.array(units._base_cells(code), dtype=np.uint64)))
+        one = polys[0] if len(polys) == 1 else shapely.coverage_union_all(polys)
+        assert shapely.equals_exact(shapely.orient_polygons(one), shape, tolerance=0)
+        centres = np.array([h3_int.cell_to_latlng(c) for c in units._cells_of(code)])
+        assert (y, x) == pytest.approx(tuple(centres.mean(axis=0)), abs=1e-9)

@@ -27,7 +27,16 @@ def _evaluation(fingerprint: str, design_json: str, _index: Index, _design: Desi
 
 @st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
 def _assessment(fingerprint: str, design_json: str, rejected: int, _index: Index, _design: Design):
-    return assessment_.assess(_index, _design, rejected_rows=rejected)
+    # The score alone, on the map's own evaluation: one evaluation per change, not 13.
+    # Factors, what-ifs and utility follow from ui.background once the page is drawn.
+    return assessment_.assess(
+        _index,
+        _design,
+        rejected_rows=rejected,
+        with_what_ifs=False,
+        with_utility=False,
+        evaluation=evaluation(_index, _design),
+    )
 
 
 @st.cache_resource(max_entries=8, show_spinner="Sweeping designs for the frontier...")

@@ -11,6 +11,7 @@ from crimedash.design import Design
 from crimedash.errors import CrimedashError
 from crimedash.index import Index
 from crimedash.ui import (
+    background,
     compare,
     compute,
     controls,
@@ -124,12 +125,15 @@ def main() -> None:
     tabs = st.tabs(TABS, key=K.TAB)
     with tabs[0]:
         left, right = st.columns([3, 2], gap="medium")
-        with left:
-            mapview.panel(index, design, projector)
+        # The score's column is filled first: it is on screen while the map's deck
+        # (seconds at national scale) is still being built beside it.
         with right:
             score.panel(index, design, a, delta)
+            advice_slot = st.container()
             compare.pin_buttons(design)
-        score.details(a)
+        with left:
+            mapview.panel(index, design, projector)
+        score.details(background.known(index, design, a))
     with tabs[1]:
         compare.page(index, design, ds.rejected_rows)
     with tabs[2]:
@@ -137,9 +141,12 @@ def main() -> None:
     with tabs[3]:
         data.page(ds)
     with tabs[4]:
-        export_page.page(ds, design, a)
+        export_page.page(ds, design, background.known(index, design, a))
     with tabs[5]:
         publication.page(ds, design)
+    # Last: factors and what-ifs, 10-20x the score's work, fill their slot after
+    # everything above is on screen (issue 16: the score first).
+    background.complete(advice_slot, index, design, a)
 
 
 UNDO_DEPTH = 50

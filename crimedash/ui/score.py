@@ -128,8 +128,7 @@ def panel(index: Index, design: Design, a: Assessment, delta: float | None) -> N
             f"mostly from the {ATTACKER_LABELS[wc['main_attacker']].split(' (')[0].lower()}."
         )
     st.altair_chart(viz.attacker_chart(a), width="stretch")
-    st.altair_chart(viz.factor_chart(a), width="stretch")
-    what_ifs(index, design, a)
+    # the factor chart and the what-ifs come after, from ui.background (score first)
 
 
 def what_ifs(index: Index, design: Design, a: Assessment) -> None:

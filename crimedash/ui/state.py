@@ -66,6 +66,10 @@ PINNED = "pinned"  # a design pinned for side-by-side comparison
 PIN_BUTTON = "pin_button"
 UNPIN_BUTTON = "unpin_button"
 WHAT_IF_PREFIX = "what_if_"  # + position: one button per what-if
+ADVICE_KEY = "advice_key"  # (data, design) whose factors and what-ifs this page waits on
+ADVICE_CANCELLED = "advice_cancelled"  # the key whose factors and what-ifs were cancelled
+ADVICE_CANCEL = "advice_cancel"  # button: stop working them out
+ADVICE_RETRY = "advice_retry"  # button: work them out after all
 
 # --- the map -------------------------------------------------------------------------------
 VIEW = "view"  # public map, risk view, table
