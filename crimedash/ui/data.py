@@ -123,6 +123,15 @@ def workspace_folder() -> Path:
     return workspace.session_folder(ss[K.WORKSPACE])
 
 
+def session_log_path() -> Path:
+    """This session's design log: in its own workspace, or the one log the operator
+    chose for every session ($CRIMEDASH_LOG). Every page that reads or writes the log
+    opens it here, so no page falls back to a log shared by the whole server."""
+    from crimedash.designlog import default_path
+
+    return default_path(workspace_folder())
+
+
 def _reachable(key: str) -> bool:
     """Whether this session may use the loaded data set `key`: the sample, data it
     loaded itself, or data its workspace keeps (a refresh, a link it was sent)."""

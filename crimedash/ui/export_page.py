@@ -18,7 +18,7 @@ from crimedash.approval import Approval, data_fingerprint
 from crimedash.bundlewrite import review_zip_path, zip_path
 from crimedash.dataset import Dataset
 from crimedash.design import Design
-from crimedash.designlog import DesignLog, default_path
+from crimedash.designlog import DesignLog
 from crimedash.errors import CrimedashError
 from crimedash.export import export_bundle
 from crimedash.index import Index
@@ -26,7 +26,7 @@ from crimedash.publicfiles import explain
 from crimedash.risk import Assessment
 from crimedash.ui import fields
 from crimedash.ui import state as K
-from crimedash.ui.data import workspace_folder
+from crimedash.ui.data import session_log_path
 
 # Session-state and widget keys of this tab (all start with "export_").
 FORM = "export_form"
@@ -94,7 +94,7 @@ def _open_log() -> DesignLog | None:
     """This session's design log, in its own workspace ($CRIMEDASH_LOG, when set, is
     one log the operator chose for every session)."""
     try:
-        return DesignLog(default_path(workspace_folder()))
+        return DesignLog(session_log_path())
     except CrimedashError as exc:
         st.error(f"The design log cannot be used, so nothing will be recorded: {exc}")
         return None

@@ -27,9 +27,10 @@ RESULT = "pub_result"
 
 def _log():
     from crimedash.designlog import DesignLog
+    from crimedash.ui.data import session_log_path
 
     try:
-        return DesignLog()
+        return DesignLog(session_log_path())
     except CrimedashError as exc:
         st.warning(f"The design log cannot be opened, so no past release is shown: {exc}")
         return None
