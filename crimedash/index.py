@@ -36,7 +36,7 @@ from crimedash.cells import (
 )
 from crimedash.design import H3_MAX, H3_MIN, TIME_LEVELS
 from crimedash.errors import InputError
-from crimedash.load.plausible import check_household_total
+from crimedash.households import place_households
 from crimedash.schema import LocationType, TimePrecision
 from crimedash.windows import time_keys, window_bounds, window_label
 
@@ -264,73 +264,6 @@ def _project(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), crs
 
 
-def _household_points(households: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
-    """Households as points. Polygons with a households column are spread as evenly
-    spaced random points inside each polygon (seeded, so the same every time), so they
-    can be counted in units of any granularity."""
-    if households is None or len(households) == 0:
-        return None
-    hh = households.to_crs(S.WGS84) if households.crs is not None else households
-    counts = (
-        pd.to_numeric(hh[S.HOUSEHOLDS], errors="coerce").fillna(1.0)
-        if S.HOUSEHOLDS in hh
-        else pd.Series(1.0, index=hh.index)
-    )
-    is_point = hh.geometry.geom_type == "Point"
-    parts = []
-    if is_point.any():
-        parts.append(
-            gpd.GeoDataFrame(
-                {S.HOUSEHOLDS: counts[is_point].to_numpy()},
-                geometry=hh.geometry[is_point].to_numpy(),
-                crs=S.WGS84,
-            )
-        )
-    polys = hh[~is_point]
-    if len(polys):
-        raw = counts[~is_point].to_numpy(dtype=float)
-        # a layer given without the loader (the API) is checked here too: the total
-        # is what would be allocated, so it is refused before, not after, a MemoryError
-        check_household_total(np.maximum(raw, 0), None, what="polygons")
-        n = np.maximum(raw.round(), 0).astype(int)
-        rng = np.random.default_rng(20240611)
-        pts, weights = [], []
-        for geom, k in zip(polys.geometry, n, strict=True):
-            if k == 0 or geom is None or geom.is_empty:
-                continue
-            sample = _sample_in_polygon(geom, k, rng)
-            pts.append(sample)
-            weights.append(np.ones(len(sample)))
-        if pts:
-            xy = np.concatenate(pts)
-            parts.append(
-                gpd.GeoDataFrame(
-                    {S.HOUSEHOLDS: np.concatenate(weights)},
-                    geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
-                    crs=S.WGS84,
-                )
-            )
-    return pd.concat(parts, ignore_index=True) if parts else None
-
-
-def _sample_in_polygon(geom, k: int, rng: np.random.Generator) -> np.ndarray:
-    minx, miny, maxx, maxy = geom.bounds
-    out: list[np.ndarray] = []
-    got = 0
-    for _ in range(50):
-        cand = rng.uniform((minx, miny), (maxx, maxy), size=(max(2 * k, 16), 2))
-        inside = shapely.contains_xy(geom, cand[:, 0], cand[:, 1])
-        out.append(cand[inside])
-        got += int(inside.sum())
-        if got >= k:
-            break
-    pts = np.concatenate(out)[:k] if got else np.empty((0, 2))
-    if len(pts) < k:  # a sliver: put the rest on a point inside it
-        rp = geom.representative_point()
-        pts = np.vstack([pts, np.tile([rp.x, rp.y], (k - len(pts), 1))])
-    return pts
-
-
 def _index_area_layer(
     name: str,
     areas: gpd.GeoDataFrame,
@@ -426,17 +359,8 @@ def index_incidents(
     has_reference = (refs.notna() & (refs.astype(str).str.strip() != "")).to_numpy()
 
     say(0.55, "Placing households")
-    hh_points = _household_points(households)
-    if hh_points is not None:
-        hlat = hh_points.geometry.y.to_numpy()
-        hlon = hh_points.geometry.x.to_numpy()
-        hh_count = hh_points[S.HOUSEHOLDS].to_numpy(dtype=np.float64)
-        hx, hy = Transformer.from_crs(S.WGS84, crs, always_xy=True).transform(hlon, hlat)
-        hx, hy = np.asarray(hx), np.asarray(hy)
-    else:
-        hlat = hlon = np.empty(0)
-        hh_count = np.empty(0)
-        hx = hy = np.empty(0)
+    tr = Transformer.from_crs(S.WGS84, crs, always_xy=True)
+    hh_points, hh = place_households(households, tr)
 
     layers: dict[str, AreaLayer] = {}
     for i, (name, gdf) in enumerate((areas or {}).items()):
@@ -444,7 +368,9 @@ def index_incidents(
         layers[name] = _index_area_layer(name, gdf, lon, lat, hh_points, crs)
 
     h = hashlib.sha256()
-    for arr in (lat, lon, keys["timestamp"], category_code, location_code, hlat, hlon, hh_count):
+    for arr in (lat, lon, keys["timestamp"], category_code, location_code):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    for arr in (hh["hh_lat"], hh["hh_lon"], hh["hh_count"]):
         h.update(np.ascontiguousarray(arr).tobytes())
     h.update("\x1f".join(categories.tolist()).encode())
     for name, layer in sorted(layers.items()):
@@ -473,11 +399,7 @@ def index_incidents(
         has_reference=has_reference,
         references=refs.astype(object).to_numpy(),
         occurred_at=pd.to_datetime(occurred).to_numpy().astype("datetime64[ns]"),
-        hh_lat=np.asarray(hlat, dtype=np.float64),
-        hh_lon=np.asarray(hlon, dtype=np.float64),
-        hh_count=hh_count,
-        hh_x=hx,
-        hh_y=hy,
+        **hh,
         has_households=hh_points is not None,
         areas=layers,
         fingerprint=h.hexdigest()[:16],

@@ -40,12 +40,12 @@ from pyproj import Transformer
 
 from crimedash import schema as S
 from crimedash.cells import drawn_cells
+from crimedash.households import place_households
 from crimedash.index import (
     AreaLayer,
     Index,
     Progress,
     ResolutionCodes,
-    _household_points,
     _index_area_layer,
     metric_crs,
 )
@@ -341,14 +341,7 @@ def index_store(
     tr = Transformer.from_crs(S.WGS84, crs, always_xy=True)
 
     say(0.75, "Placing households")
-    hh_points = _household_points(households)
-    if hh_points is not None:
-        hlat = hh_points.geometry.y.to_numpy()
-        hlon = hh_points.geometry.x.to_numpy()
-        hh_count = hh_points[S.HOUSEHOLDS].to_numpy(dtype=np.float64)
-        hx, hy = (np.asarray(v) for v in tr.transform(hlon, hlat))
-    else:
-        hlat = hlon = hh_count = hx = hy = np.empty(0)
+    hh_points, hh = place_households(households, tr)
     layers: dict[str, AreaLayer] = {}
     for i, (name, gdf) in enumerate((areas or {}).items()):
         say(0.8 + 0.15 * i / max(len(areas or {}), 1), f"Joining incidents to {name}")
@@ -367,7 +360,7 @@ def index_store(
     h.update(b"store\x1f")
     for f in m["files"]:  # the bytes read, as hashed while the store was built
         h.update(f["sha256"].encode())
-    for arr in (category_code, location_code, hlat, hlon, hh_count):
+    for arr in (category_code, location_code, hh["hh_lat"], hh["hh_lon"], hh["hh_count"]):
         h.update(np.ascontiguousarray(arr).tobytes())
     h.update("\x1f".join(categories).encode())
     for name, layer in sorted(layers.items()):
@@ -397,11 +390,7 @@ def index_store(
         has_reference=has_reference,
         references=StoreColumn(store, months, starts_arr, S.REFERENCE),  # type: ignore[arg-type]
         occurred_at=StoreColumn(store, months, starts_arr, S.OCCURRED_AT),  # type: ignore[arg-type]
-        hh_lat=np.asarray(hlat, dtype=np.float64),
-        hh_lon=np.asarray(hlon, dtype=np.float64),
-        hh_count=hh_count,
-        hh_x=hx,
-        hh_y=hy,
+        **hh,
         has_households=hh_points is not None,
         areas=layers,
         fingerprint=h.hexdigest()[:16],
