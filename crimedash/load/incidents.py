@@ -18,7 +18,7 @@ from crimedash.load.readers import read_table
 from crimedash.load.result import FileSummary, LoadResult
 from crimedash.load.sniff import detect_format
 from crimedash.load.sources import PathOrUpload, Source, as_items, expand
-from crimedash.load.table import WHOLE_ROW, rejections
+from crimedash.load.table import WHOLE_ROW, Table, rejections
 from crimedash.load.validate import Part, validate_incidents
 from crimedash.schema import TimePrecision
 
@@ -77,19 +77,7 @@ def load_incidents(
         del data
         part = validate_incidents(table, used, source.name, id_prefixes[source.name])
         parts.append(part)
-        summaries.append(
-            FileSummary(
-                name=source.name,
-                sha256=digest,
-                rows_read=part.rows_read,
-                rows_kept=part.incidents.num_rows,
-                rows_rejected=len(part.rejected),
-                format=table.fmt,
-                encoding=table.encoding,
-                time_precision=part.precision,
-                mapping=used,
-            )
-        )
+        summaries.append(_file_summary(source.name, digest, part, table, used))
     if progress is not None:
         progress(1.0, "Done")
 
@@ -143,9 +131,17 @@ def load_part(
     fmt = detect_format(source, data)
     table, used = read_table(fmt, source, data, _incident_resolver(source.name, mapping))
     part = validate_incidents(table, used, source.name, Path(source.name).name)
-    summary = FileSummary(
-        name=source.name,
-        sha256="",
+    return part, _file_summary(source.name, "", part, table, used)
+
+
+def _file_summary(
+    name: str, sha256: str, part: Part, table: Table, used: ColumnMapping
+) -> FileSummary:
+    """What one file gave: the same record whether the file was loaded whole or as a
+    store's part (where the store hashes the bytes itself, so ``sha256`` is empty)."""
+    return FileSummary(
+        name=name,
+        sha256=sha256,
         rows_read=part.rows_read,
         rows_kept=part.incidents.num_rows,
         rows_rejected=len(part.rejected),
@@ -154,7 +150,6 @@ def load_part(
         time_precision=part.precision,
         mapping=used,
     )
-    return part, summary
 
 
 def _far_from_the_rest(incidents: pd.DataFrame) -> str | None:
