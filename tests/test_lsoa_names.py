@@ -117,6 +117,8 @@ def test_the_tooltip_names_the_lsoa_most_of_a_units_incidents_are_in(dataset):
     )
     for c, place in zip(codes.tolist(), places, strict=True):
         assert place == f"mostly in {modal[c]}"
+    assert ("lsoa_mode", id(units)) in index.cache  # counted once per units, not per redraw
+    assert place_names(index, units, codes, lat, lon) == places
 
     deck = viz.public_deck(index, apply_design(index, Design(granularity="h3:8")))
     rows = next(ly for ly in json.loads(deck.to_json())["layers"] if ly["id"] == "public-units")

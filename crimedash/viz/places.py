@@ -4,6 +4,8 @@ households a tooltip shows. Never a raw H3 or grid id alone: an analyst reads pl
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -96,15 +98,32 @@ def most_common(unit: np.ndarray, code: np.ndarray, n_units: int, n_codes: int) 
     return out
 
 
+def _modal_lsoa(index: Index, units) -> np.ndarray:
+    """Each unit's modal LSOA code, cached on the index beside the units: at 5M
+    incidents it takes 0.3-1 s, and the preview redraws on every widget change. The
+    cache holds a weak reference to the units, so a units object rebuilt after eviction
+    (which may reuse the old one's id) never reads another's answer."""
+    key = ("lsoa_mode", id(units))
+
+    def build() -> tuple[weakref.ref, np.ndarray]:
+        return weakref.ref(units), most_common(
+            units.incident_unit, index.lsoa_code, len(units.area_km2), len(index.lsoa_names)
+        )
+
+    owner, best = index.cached(key, build)
+    if owner() is not units:
+        index.cache.pop(key, None)
+        owner, best = index.cached(key, build)
+    return best
+
+
 def _lsoa_words(index: Index, units, codes: np.ndarray) -> list[str | None]:
     """'mostly in Trafford 012A': the LSOA (police.uk's own column) most of each unit's
     incidents were snapped into; None for a unit with none or data without LSOA names.
     Only the analyst's preview shows this: the public export never reads it."""
     if not index.lsoa_names or len(index.lsoa_code) != len(units.incident_unit):
         return [None] * len(codes)
-    best = most_common(
-        units.incident_unit, index.lsoa_code, len(units.area_km2), len(index.lsoa_names)
-    )[codes]
+    best = _modal_lsoa(index, units)[codes]
     names = index.lsoa_names
     return [f"mostly in {names[b]}" if b >= 0 else None for b in best.tolist()]
 
