@@ -144,7 +144,10 @@ def test_compare_and_data_tabs(page):
 
 def test_a_bad_upload_is_refused_in_the_browser(page):
     page.get_by_role("tab", name="Map and score").click()
-    page.locator(MAP_CANVAS).first.wait_for(timeout=60_000)
+    # the tab set has a key, so this click reruns the page while the previous test's
+    # design still has its what-ifs worked out in the background: on two shared cores
+    # that first draw gets the same 120 s as every other first draw here
+    page.locator(MAP_CANVAS).first.wait_for(timeout=120_000)
     wait_idle(page)
     before = score_text(page)
     page.get_by_role("tab", name="Data").click()
@@ -162,7 +165,7 @@ def test_a_bad_upload_is_refused_in_the_browser(page):
     assert "sample city" in page.get_by_text("Still working on").first.inner_text()
     shoot(page, "bad-upload")
     page.get_by_role("tab", name="Map and score").click()
-    page.locator(MAP_CANVAS).first.wait_for(timeout=60_000)
+    page.locator(MAP_CANVAS).first.wait_for(timeout=120_000)
     wait_idle(page)
     assert score_text(page) == before
 
