@@ -141,6 +141,10 @@ class Index:
     areas: dict[str, AreaLayer]
     fingerprint: str
     extent: tuple[float, float, float, float]  # lon/lat min/max of incidents
+    # police.uk's LSOA names (index = code) and int32 code per incident (-1: none), for
+    # the analyst's tooltip only; empty when the source had none (or a store was read)
+    lsoa_names: tuple[str, ...] = ()
+    lsoa_code: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
     _res: dict[int, ResolutionCodes] = field(default_factory=dict, repr=False)
     # per-design building blocks (spatial units per granularity), filled on first use
     cache: dict = field(default_factory=dict, repr=False)
@@ -358,6 +362,8 @@ def index_incidents(
     refs = incidents[S.REFERENCE]
     has_reference = (refs.notna() & (refs.astype(str).str.strip() != "")).to_numpy()
 
+    lsoa_names, lsoa_code = _lsoa_codes(incidents)
+
     say(0.55, "Placing households")
     tr = Transformer.from_crs(S.WGS84, crs, always_xy=True)
     hh_points, hh = place_households(households, tr)
@@ -404,9 +410,20 @@ def index_incidents(
         areas=layers,
         fingerprint=h.hexdigest()[:16],
         extent=extent,
+        lsoa_names=lsoa_names,
+        lsoa_code=lsoa_code,
     )
     say(1.0, "Indexed")
     return index
+
+
+def _lsoa_codes(incidents: pd.DataFrame) -> tuple[tuple[str, ...], np.ndarray]:
+    """Dense LSOA codes (the loader's Categorical) and their names; none when absent.
+    Left out of the fingerprint: nothing published depends on them."""
+    if S.LSOA_NAME not in incidents:
+        return (), np.empty(0, dtype=np.int32)
+    cat = incidents[S.LSOA_NAME].astype("category")
+    return tuple(str(c) for c in cat.cat.categories), cat.cat.codes.to_numpy().astype(np.int32)
 
 
 def data_level(index: Index) -> str:

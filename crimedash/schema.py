@@ -22,6 +22,7 @@ __all__ = [
     "LOCATION_TYPE",
     "LOCATION_TYPES",
     "LONGITUDE",
+    "LSOA_NAME",
     "OCCURRED_AT",
     "POLICE_UK_COLUMNS",
     "REASON_BAD_COORDINATE",
@@ -76,6 +77,11 @@ INCIDENT_COLUMNS = (
     SOURCE_FILE,
     SOURCE_ROW,
 )
+
+# Optional context a police.uk file carries: the LSOA each crime was snapped into. Only
+# for the analyst's own map (a tooltip place name); never published, never fingerprinted.
+# Kept as a pandas Categorical (dense codes) when the source has it, absent otherwise.
+LSOA_NAME = "lsoa_name"
 
 # --- rejected rows ---------------------------------------------------------------------
 REJ_FILE = "file"

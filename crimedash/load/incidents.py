@@ -12,14 +12,14 @@ import pyarrow as pa
 
 from crimedash import schema
 from crimedash.errors import CrimedashError, InputError
-from crimedash.load.mapping import ColumnMapping, Resolver, resolve_mapping
+from crimedash.load.mapping import ColumnMapping, Resolver, norm, resolve_mapping
 from crimedash.load.plausible import far_from_the_rest
 from crimedash.load.readers import read_table
 from crimedash.load.result import FileSummary, LoadResult
 from crimedash.load.sniff import detect_format
 from crimedash.load.sources import PathOrUpload, Source, as_items, expand
 from crimedash.load.table import WHOLE_ROW, Table, rejections
-from crimedash.load.validate import Part, validate_incidents
+from crimedash.load.validate import LSOA_NAME_COLUMN, Part, validate_incidents
 from crimedash.schema import TimePrecision
 
 __all__ = ["ProgressFn", "load_incidents", "load_part"]
@@ -81,7 +81,10 @@ def load_incidents(
     if progress is not None:
         progress(1.0, "Done")
 
-    incidents = pa.concat_tables([p.incidents for p in parts]).to_pandas()
+    # a file with LSOA names beside one without: the other's rows get none (null)
+    incidents = pa.concat_tables(
+        [p.incidents for p in parts], promote_options="default"
+    ).to_pandas()
     incidents = _canonical_frame(incidents)
     rejected = pd.concat([p.rejected for p in parts], ignore_index=True)
     rejected = rejected.astype({schema.REJ_ROW: "int64"})
@@ -131,6 +134,8 @@ def load_part(
     fmt = detect_format(source, data)
     table, used = read_table(fmt, source, data, _incident_resolver(source.name, mapping))
     part = validate_incidents(table, used, source.name, Path(source.name).name)
+    if schema.LSOA_NAME in part.incidents.column_names:  # a store keeps no LSOA names
+        part.incidents = part.incidents.drop_columns([schema.LSOA_NAME])
     return part, _file_summary(source.name, "", part, table, used)
 
 
@@ -217,14 +222,17 @@ def _incident_resolver(name: str, explicit: ColumnMapping | None) -> Resolver:
         columns: list[str], sample: pd.DataFrame, has_geometry: bool
     ) -> tuple[ColumnMapping, list[str]]:
         mapping = resolve_mapping(columns, sample, explicit, name, has_geometry=has_geometry)
-        return mapping, list(dict.fromkeys(col for _, col in mapping.items()))
+        lsoa = [c for c in columns if norm(c) == LSOA_NAME_COLUMN]
+        return mapping, list(dict.fromkeys([*(col for _, col in mapping.items()), *lsoa[:1]]))
 
     return resolve
 
 
 def _canonical_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """The canonical columns, plus the LSOA name (a Categorical) when a file had one."""
+    lsoa = df.get(schema.LSOA_NAME)
     df = df[list(schema.INCIDENT_COLUMNS)]
-    return df.astype(
+    df = df.astype(
         {
             schema.INCIDENT_ID: "str",
             schema.REFERENCE: pd.StringDtype("pyarrow"),
@@ -237,3 +245,6 @@ def _canonical_frame(df: pd.DataFrame) -> pd.DataFrame:
             schema.SOURCE_ROW: "int64",
         }
     )
+    if lsoa is not None:
+        df = df.assign(**{schema.LSOA_NAME: lsoa.astype("category")})
+    return df

@@ -34,7 +34,8 @@ class FileSummary:
 class LoadResult:
     """Incidents in the canonical schema, every rejected row, and where they came from.
 
-    `incidents` has exactly `schema.INCIDENT_COLUMNS`; `reference` uses pandas' NA-aware
+    `incidents` has `schema.INCIDENT_COLUMNS`, then `schema.LSOA_NAME` (a Categorical,
+    for the analyst's tooltip only) when a file had police.uk's LSOA name; `reference` uses pandas' NA-aware
     string dtype so a missing reference shows as <NA>. `time_precision` is the coarsest
     among the inputs: a map must not claim a finer time than its data has.
     """

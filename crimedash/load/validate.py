@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from crimedash import categories, schema
 from crimedash.load.location_types import classify_locations
 from crimedash.load.locations import check_coordinates, check_points
-from crimedash.load.mapping import ColumnMapping
+from crimedash.load.mapping import ColumnMapping, norm
 from crimedash.load.parse import UK_TIME_ZONE, parse_dates, precision_of
 from crimedash.load.plausible import (
     after_release_month,
@@ -29,8 +29,12 @@ from crimedash.load.plausible import (
 from crimedash.load.table import Column, Rejector, Table, as_text, repeat
 from crimedash.schema import LocationType, TimePrecision
 
-__all__ = ["UNKNOWN_CATEGORY", "Part", "validate_incidents"]
+__all__ = ["LSOA_NAME_COLUMN", "UNKNOWN_CATEGORY", "Part", "validate_incidents"]
 
+
+# police.uk's `LSOA name` column (normalised as mapping.norm spells it): kept as context
+# for the analyst's map tooltip, never a mapped field and never published.
+LSOA_NAME_COLUMN = "lsoa name"
 
 # A row with no category at all is kept under this value (and counted in the summary).
 UNKNOWN_CATEGORY = "unknown"
@@ -130,19 +134,23 @@ def validate_incidents(table: Table, mapping: ColumnMapping, name: str, id_prefi
     else:
         incident_id = id_text
 
-    incidents = pa.table(
-        {
-            schema.INCIDENT_ID: incident_id,
-            schema.REFERENCE: reference,
-            schema.OCCURRED_AT: pa.array(dates.values[kept], pa.timestamp("ns")),
-            schema.CATEGORY: category,
-            schema.LATITUDE: pa.array(lat[kept], pa.float64()),
-            schema.LONGITUDE: pa.array(lon[kept], pa.float64()),
-            schema.LOCATION_TYPE: location_type,
-            schema.SOURCE_FILE: repeat(name, k),
-            schema.SOURCE_ROW: pa.array(rows, pa.int64()),
-        }
-    )
+    columns = {
+        schema.INCIDENT_ID: incident_id,
+        schema.REFERENCE: reference,
+        schema.OCCURRED_AT: pa.array(dates.values[kept], pa.timestamp("ns")),
+        schema.CATEGORY: category,
+        schema.LATITUDE: pa.array(lat[kept], pa.float64()),
+        schema.LONGITUDE: pa.array(lon[kept], pa.float64()),
+        schema.LOCATION_TYPE: location_type,
+        schema.SOURCE_FILE: repeat(name, k),
+        schema.SOURCE_ROW: pa.array(rows, pa.int64()),
+    }
+    lsoa = [c for c in table.arrays if norm(c) == LSOA_NAME_COLUMN]
+    if lsoa:  # dictionary-encoded: a few thousand names, never a string per row
+        text = pc.utf8_trim_whitespace(kept_text(lsoa[0]))
+        text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+        columns[schema.LSOA_NAME] = pc.dictionary_encode(text)
+    incidents = pa.table(columns)
     return Part(
         incidents,
         rejector.frame(),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from crimedash import schema
 from crimedash.load import LoadResult
 
@@ -33,5 +35,11 @@ def accounted_for(result: LoadResult) -> None:
             result.incidents.loc[result.incidents[schema.SOURCE_FILE] == f.name, schema.SOURCE_ROW]
         )
         assert rows.isdisjoint(rejected[schema.REJ_ROW])
-    assert list(result.incidents.columns) == list(schema.INCIDENT_COLUMNS)
+    # the canonical columns, then police.uk's LSOA name only as a Categorical (context
+    # for the analyst's tooltip, kept when a file had it)
+    columns = list(result.incidents.columns)
+    assert columns[: len(schema.INCIDENT_COLUMNS)] == list(schema.INCIDENT_COLUMNS)
+    assert columns[len(schema.INCIDENT_COLUMNS) :] in ([], [schema.LSOA_NAME])
+    if schema.LSOA_NAME in columns:
+        assert isinstance(result.incidents[schema.LSOA_NAME].dtype, pd.CategoricalDtype)
     assert list(result.rejected.columns) == list(schema.REJECTED_COLUMNS)
