@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -54,6 +55,7 @@ __all__ = [
     "drawn_cells",
     "effective_level",
     "h3_parent",
+    "hash_categories_and_areas",
     "in_convex",
     "index_incidents",
     "latlng_to_cells",
@@ -321,6 +323,22 @@ def _index_area_layer(
     return AreaLayer(name, codes, frame, incident_area, households, source, area_km2)
 
 
+def hash_categories_and_areas(
+    h: Any, categories: list[str], layers: Mapping[str, AreaLayer], lon: np.ndarray, lat: np.ndarray
+) -> tuple[float, float, float, float]:
+    """Feed the category names and every area layer's joins into the data fingerprint
+    ``h`` and return the incidents' extent: the tail both index builders (frames and
+    stores) share, so the two fingerprints cannot drift in what they cover."""
+    h.update("\x1f".join(categories).encode())
+    for name, layer in sorted(layers.items()):
+        h.update(name.encode())
+        h.update(layer.incident_area.tobytes())
+        h.update(layer.households.tobytes())
+    if not len(lon):
+        return (0, 0, 0, 0)
+    return (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
+
+
 def index_incidents(
     incidents: pd.DataFrame,
     *,
@@ -378,16 +396,7 @@ def index_incidents(
         h.update(np.ascontiguousarray(arr).tobytes())
     for arr in (hh["hh_lat"], hh["hh_lon"], hh["hh_count"]):
         h.update(np.ascontiguousarray(arr).tobytes())
-    h.update("\x1f".join(categories.tolist()).encode())
-    for name, layer in sorted(layers.items()):
-        h.update(name.encode())
-        h.update(layer.incident_area.tobytes())
-        h.update(layer.households.tobytes())
-    extent = (
-        (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
-        if n
-        else (0, 0, 0, 0)
-    )
+    extent = hash_categories_and_areas(h, categories.tolist(), layers, lon, lat)
     index = Index(
         n=n,
         lat=lat,

@@ -47,6 +47,7 @@ from crimedash.index import (
     Progress,
     ResolutionCodes,
     _index_area_layer,
+    hash_categories_and_areas,
     metric_crs,
 )
 from crimedash.load.plausible import far_from_the_rest
@@ -362,16 +363,7 @@ def index_store(
         h.update(f["sha256"].encode())
     for arr in (category_code, location_code, hh["hh_lat"], hh["hh_lon"], hh["hh_count"]):
         h.update(np.ascontiguousarray(arr).tobytes())
-    h.update("\x1f".join(categories).encode())
-    for name, layer in sorted(layers.items()):
-        h.update(name.encode())
-        h.update(layer.incident_area.tobytes())
-        h.update(layer.households.tobytes())
-    extent = (
-        (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
-        if n
-        else (0, 0, 0, 0)
-    )
+    extent = hash_categories_and_areas(h, list(categories), layers, lon, lat)
     starts_arr = np.asarray(starts, dtype=np.int64)
     index = StoreIndex(
         n=n,
