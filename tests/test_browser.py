@@ -238,6 +238,29 @@ def test_zoom_buttons_change_the_map(page):
         assert map_colours(pg) > 10
 
 
+def test_the_map_downloads_as_a_png_in_the_browser(page, tmp_path):
+    """Issue 14: the PNG button gives the public map as a real image with the map's
+    colours in it, downloaded through the browser as an analyst would."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    with open_page(page, 1280, 900) as pg:
+        button = pg.get_by_role("button", name="Download this map (PNG)")
+        button.scroll_into_view_if_needed()
+        with pg.expect_download(timeout=120_000) as info:
+            button.click()
+        download = info.value
+        assert download.suggested_filename.startswith("crimedash-map-")
+        assert download.suggested_filename.endswith(".png")
+        path = tmp_path / download.suggested_filename
+        download.save_as(path)
+        image = Image.open(BytesIO(path.read_bytes())).convert("RGB")
+        assert image.width >= 300 and image.height >= 300
+        colours = image.getcolors(maxcolors=1 << 20) or []
+        assert len(colours) > 10  # a drawn map and its key, not a blank canvas
+
+
 def test_an_upload_survives_a_refresh_in_the_browser(page):
     from crimedash.sample import sample_paths
 
