@@ -411,28 +411,3 @@ def test_the_map_png_is_drawn_from_the_public_layer(index):
     used = {rgb for _, rgb in img.getcolors(maxcolors=1 << 20)}
     legend = viz.map_view(index, layer).legend
     assert any(tuple(viz.hex_to_rgba(c)[:3]) in used for c in legend["colour"])
-
-
-def test_the_map_draws_a_true_scale_bar_inside_its_opening_view(index):
-    """Issue 14: a scale bar on the map itself. Its drawn length, measured on the
-    ground, is the length its words say, and it sits inside the opening view."""
-    import json
-
-    from pyproj import Geod
-
-    from crimedash.design import Design
-    from crimedash.layer import apply_design
-
-    layer = apply_design(index, Design())
-    deck = json.loads(viz.public_deck(index, layer).to_json())
-    by_id = {lay["id"]: lay for lay in deck["layers"]}
-    (bar,) = by_id["scale-bar"]["data"]
-    (words,) = by_id["scale-bar-words"]["data"]
-    (lon0, lat0), (lon1, lat1) = bar["path"]
-    metres = Geod(ellps="WGS84").inv(lon0, lat0, lon1, lat1)[2]
-    value, unit = words["text"].split()
-    said = float(value) * (1000 if unit == "km" else 1)
-    assert said in {k * 10**e for k in (1, 2, 5) for e in range(0, 7)}
-    assert abs(metres - said) / said < 0.01
-    view = deck["initialViewState"]
-    assert lon0 < view["longitude"] < lon0 + 1 and lat0 < view["latitude"]

@@ -22,7 +22,7 @@ from crimedash.index import Index
 from crimedash.layer import PublicLayer
 from crimedash.risk import ATTACKER_LABELS, Evaluation, unit_risk
 from crimedash.textsafe import html_text
-from crimedash.viz.framing import framing, metres_per_pixel, scale_bar_layers
+from crimedash.viz.framing import framing, metres_per_pixel
 from crimedash.viz.places import _add_shapes, _add_words, _area_names, _explode, _rings
 from crimedash.viz.style import (
     CONTEXT_COLOUR,
@@ -201,7 +201,7 @@ CONTROLLER = {
 
 def _deck(layers: list[pdk.Layer], view_state: pdk.ViewState, tooltip: Any) -> pdk.Deck:
     return pdk.Deck(
-        layers=[*layers, *scale_bar_layers(view_state)],
+        layers=layers,
         initial_view_state=view_state,
         views=[pdk.View(type="MapView", controller=CONTROLLER)],
         # No vendor base map (tiles, when set, are BitmapLayers). Leave map_style at pydeck's "__MAP_STYLE__" sentinel: Streamlit reads
