@@ -14,15 +14,19 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from browserkit import MAP_CANVAS, chromium, streamlit_server, wait_idle  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
-REAL = next(
-    (p for p in (ROOT.parent / "shared", ROOT.parents[1] / "shared") if p.is_dir()), ROOT
-) / "data" / "real" / "police_uk"
+REAL = (
+    next((p for p in (ROOT.parent / "shared", ROOT.parents[1] / "shared") if p.is_dir()), ROOT)
+    / "data"
+    / "real"
+    / "police_uk"
+)
 SIZES = [(1280, 720, True), (1024, 768, False), (1440, 900, False)]
 DATASETS = {
     "sample": [],
@@ -47,7 +51,9 @@ def settled(page, timeout_ms: int = 1_800_000) -> None:
 
 def to_top(page) -> None:
     """Scroll every scrolled container back to the top (a click on a control scrolls)."""
-    page.evaluate("document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })")
+    page.evaluate(
+        "document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })"
+    )
     page.wait_for_timeout(500)
 
 
@@ -137,7 +143,11 @@ def main(names: list[str]) -> None:
                         settled(pg)
                         if files and not query:  # upload once; later sizes follow the link
                             upload(pg, files)
-                            query = "data=" + pg.url.split("data=")[1].split("&")[0]
+                            # the whole link: the data and the workspace that holds it
+                            # (issue 13: a data fingerprint alone opens nothing in
+                            # another session's workspace)
+                            kept = parse_qs(urlparse(pg.url).query)
+                            query = urlencode({k: kept[k][0] for k in ("data", "ws") if k in kept})
                             pg.get_by_role("tab", name="Map and score").click()
                             pg.locator(MAP_CANVAS).first.wait_for(timeout=600_000)
                             settled(pg)
