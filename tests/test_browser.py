@@ -261,19 +261,25 @@ def test_the_map_downloads_as_a_png_in_the_browser(page, tmp_path):
         assert len(colours) > 10  # a drawn map and its key, not a blank canvas
 
 
+def upload_month(pg, month) -> None:
+    """Load one police.uk month through the Data tab, as an analyst does, and wait
+    until the page names the upload in its address."""
+    pg.get_by_role("tab", name="Data").click()
+    uploader = pg.locator("[data-testid='stFileUploader']").filter(has_text="Incidents:")
+    uploader.locator("input[type='file']").set_input_files(str(month))
+    uploader.locator("[data-testid='stFileChip']").first.wait_for()
+    wait_idle(pg)
+    pg.get_by_role("button", name="Load these files").click()
+    pg.wait_for_url("**data=upload*", timeout=120_000)
+    wait_idle(pg)
+
+
 def test_an_upload_survives_a_refresh_in_the_browser(page):
     from crimedash.sample import sample_paths
 
     month = sorted(sample_paths()["police_uk_dir"].glob("*.csv"))[0]
     with open_page(page, 1280, 900) as pg:
-        pg.get_by_role("tab", name="Data").click()
-        uploader = pg.locator("[data-testid='stFileUploader']").filter(has_text="Incidents:")
-        uploader.locator("input[type='file']").set_input_files(str(month))
-        uploader.locator("[data-testid='stFileChip']").first.wait_for()
-        wait_idle(pg)
-        pg.get_by_role("button", name="Load these files").click()
-        pg.wait_for_url("**data=upload*", timeout=120_000)
-        wait_idle(pg)
+        upload_month(pg, month)
         pg.reload()
         pg.locator(MAP_CANVAS).first.wait_for(timeout=120_000)
         wait_idle(pg)
@@ -350,14 +356,7 @@ def test_another_tab_is_another_workspace_unless_sent_the_link(page):
 
     month = sorted(sample_paths()["police_uk_dir"].glob("*.csv"))[1]
     with open_page(page, 1280, 900) as pg:
-        pg.get_by_role("tab", name="Data").click()
-        uploader = pg.locator("[data-testid='stFileUploader']").filter(has_text="Incidents:")
-        uploader.locator("input[type='file']").set_input_files(str(month))
-        uploader.locator("[data-testid='stFileChip']").first.wait_for()
-        wait_idle(pg)
-        pg.get_by_role("button", name="Load these files").click()
-        pg.wait_for_url("**data=upload*", timeout=120_000)
-        wait_idle(pg)
+        upload_month(pg, month)
         link = pg.url
     query = parse_qs(urlparse(link).query)
     key, ws = query["data"][0], query["ws"][0]
