@@ -40,7 +40,7 @@ from crimedash.design import Design
 from crimedash.errors import DesignError
 
 if TYPE_CHECKING:
-    from crimedash.designlog import DesignLog
+    from crimedash.designlog import ApprovalRecord, DesignLog, DesignRecord
 
 WARN_SHARE = 0.8  # the assessment warns once this share of the budget is spent
 
@@ -171,18 +171,30 @@ def budget(plan: Plan) -> Budget:
     return Budget(spent, plan.design.epsilon_budget, plan.design.counts == "noise", rows)
 
 
-def series_releases(log: DesignLog, series: str) -> list[tuple[Design, bool]]:
-    """(design, revision) of every export the log records as approved for `series`,
-    oldest first: what the series has already made public, and which were revisions."""
+def series_approvals(
+    records: list[DesignRecord], series: str | None = None
+) -> list[tuple[DesignRecord, ApprovalRecord]]:
+    """(record, approval) of every export the log records as approved and written, for
+    `series` (every series when None), oldest first: what is public. The one rule the
+    plan, the budget and the app's Publication tab read."""
     found = [
-        (ap.id, rec.design, bool(ap.approval.get("revision")))
-        for rec in log.list()
+        (rec, ap)
+        for rec in records
         for ap in rec.approvals
         if ap.decision == "approve"
         and ap.bundle_path
-        and str(ap.approval.get("series") or "") == series
+        and (series is None or str(ap.approval.get("series") or "") == series)
     ]
-    return [(d, r) for _, d, r in sorted(found, key=lambda x: x[0])]
+    return sorted(found, key=lambda pair: pair[1].id)
+
+
+def series_releases(log: DesignLog, series: str) -> list[tuple[Design, bool]]:
+    """(design, revision) of every export the log records as approved for `series`,
+    oldest first: what the series has already made public, and which were revisions."""
+    return [
+        (rec.design, bool(ap.approval.get("revision")))
+        for rec, ap in series_approvals(log.list(), series)
+    ]
 
 
 def series_products(log: DesignLog, series: str) -> list[Design]:

@@ -18,7 +18,7 @@ from crimedash.approval import data_fingerprint
 from crimedash.dataset import Dataset
 from crimedash.design import Design
 from crimedash.errors import CrimedashError
-from crimedash.plan import Plan, budget, series_plan
+from crimedash.plan import Plan, budget, series_approvals, series_plan
 
 SERIES = "pub_series"
 READ = "pub_read"
@@ -36,40 +36,30 @@ def _log():
         return None
 
 
-def _series_names(log, default: str) -> list[str]:
-    """Series named in the log's approvals, the data's own series first."""
-    names = {default}
-    if log is not None:
-        for rec in log.list():
-            for ap in rec.approvals:
-                if ap.decision == "approve" and ap.approval.get("series"):
-                    names.add(str(ap.approval["series"]))
+def _series_names(records: list, default: str) -> list[str]:
+    """Series with an approved export in the log, the data's own series first."""
+    names = {
+        str(ap.approval["series"])
+        for _, ap in series_approvals(records)
+        if ap.approval.get("series")
+    }
     return [default, *sorted(names - {default})]
 
 
-def _releases(log, series: str) -> pd.DataFrame:
-    rows = []
-    if log is not None:
-        for rec in log.list():
-            for ap in rec.approvals:
-                if (
-                    ap.decision == "approve"
-                    and ap.bundle_path
-                    and str(ap.approval.get("series") or "") == series
-                ):
-                    d = rec.design
-                    rows.append(
-                        {
-                            "approved": ap.created_at[:16].replace("T", " "),
-                            "design": rec.fingerprint,
-                            "units": d.granularity,
-                            "window": d.window_level,
-                            "counts": d.counts,
-                            "min count": d.min_count,
-                            "verdict": rec.verdict,
-                            "reviewer": ap.reviewer,
-                        }
-                    )
+def _releases(records: list, series: str) -> pd.DataFrame:
+    rows = [
+        {
+            "approved": ap.created_at[:16].replace("T", " "),
+            "design": rec.fingerprint,
+            "units": rec.design.granularity,
+            "window": rec.design.window_level,
+            "counts": rec.design.counts,
+            "min count": rec.design.min_count,
+            "verdict": rec.verdict,
+            "reviewer": ap.reviewer,
+        }
+        for rec, ap in series_approvals(records, series)
+    ]
     return pd.DataFrame(rows).sort_values("approved") if rows else pd.DataFrame(rows)
 
 
@@ -82,8 +72,9 @@ def page(data: Dataset, design: Design) -> None:
         "already published."
     )
     log = _log()
+    records = log.list() if log is not None else []  # read once per run of the page
     default = f"data:{data_fingerprint(data)}"
-    names = _series_names(log, default)
+    names = _series_names(records, default)
     series = st.selectbox(
         "Series",
         names,
@@ -92,7 +83,7 @@ def page(data: Dataset, design: Design) -> None:
         help="Exports name their series on the Export tab's approval; by default the "
         "series is the input files.",
     )
-    past = _releases(log, series)
+    past = _releases(records, series)
     st.markdown(f"**Past releases** ({len(past)} approved in the design log)")
     if past.empty:
         st.caption("Nothing of this series is public yet: this would be its first release.")
