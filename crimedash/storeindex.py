@@ -104,7 +104,12 @@ class _MonthKeys(dict):
     month when asked, so 60M rows do not carry three unused int64 columns."""
 
     def __missing__(self, level: str) -> np.ndarray:
-        month = self["month"]
+        return self.derive(level, self["month"])
+
+    @staticmethod
+    def derive(level: str, month: np.ndarray) -> np.ndarray:
+        """The keys at `level` of incidents with these month keys (any slice of them:
+        the atoms are grouped slice by slice, never deriving a whole column)."""
         if level == "quarter":
             return month // 3
         months = np.unique(month)
