@@ -76,7 +76,7 @@ class Rules:
         return s, s.copy()
 
 
-_BLOCK = 1 << 20  # families propagated at a time
+_BLOCK = 1 << 18  # families propagated at a time (~30 MB per (block, groups) array)
 
 
 @dataclass(frozen=True)
