@@ -34,10 +34,10 @@ from typing import Any
 
 import numpy as np
 
-from crimedash.design import TIME_LEVELS
 from crimedash.errors import DesignError
 from crimedash.index import Index
 from crimedash.layer import PublicLayer, window_parent, windows_at
+from crimedash.settings import TIME_LEVELS
 
 HOMES = ("residential", "unknown")  # ¶26-28: places that are someone's home
 MAX_ROUNDS = 100

@@ -35,10 +35,10 @@ from crimedash.cells import (
     published_shapes,
     round_published,
 )
-from crimedash.design import H3_MAX, H3_MIN, TIME_LEVELS
 from crimedash.errors import InputError
 from crimedash.households import place_households
 from crimedash.schema import LocationType, TimePrecision
+from crimedash.settings import H3_MAX, H3_MIN, TIME_LEVELS
 from crimedash.windows import time_keys, window_bounds, window_label
 
 __all__ = [

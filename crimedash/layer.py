@@ -34,9 +34,10 @@ from crimedash.atoms import (
     window_parent,
     windows_at,
 )
-from crimedash.design import TIME_LEVELS, Design
+from crimedash.design import Design
 from crimedash.disclosure import count_labels, disclose, noisy_cells, recode
 from crimedash.index import Index, effective_level, window_label
+from crimedash.settings import TIME_LEVELS
 from crimedash.units import Units, runs, units_for
 
 # TOTAL_GROUP, count_labels, window_parent and windows_at are re-exported: the export,

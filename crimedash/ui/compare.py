@@ -8,9 +8,10 @@ import streamlit as st
 
 from crimedash import categories as C
 from crimedash import viz
-from crimedash.design import FREQUENCIES, TIME_LEVELS, Design
+from crimedash.design import Design
 from crimedash.errors import DesignError
 from crimedash.index import Index
+from crimedash.settings import FREQUENCIES, TIME_LEVELS
 from crimedash.ui import compute, fields, mapview, score
 from crimedash.ui import state as K
 

@@ -14,15 +14,11 @@ import pandas as pd
 import streamlit as st
 
 from crimedash import categories as C
-from crimedash.design import (
-    DANGEROUS,
-    DEFAULT_LOCATION_WEIGHTS,
-    SETTINGS_BY_NAME,
-    Design,
-)
+from crimedash.design import Design
 from crimedash.errors import DesignError
 from crimedash.index import Index
 from crimedash.schema import LOCATION_TYPES
+from crimedash.settings import DANGEROUS, DEFAULT_LOCATION_WEIGHTS, SETTINGS_BY_NAME
 from crimedash.ui import state as K
 
 KIND_WORDS = {
