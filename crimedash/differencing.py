@@ -39,6 +39,15 @@ from crimedash.index import Index
 from crimedash.layer import PublicLayer, window_parent, windows_at
 from crimedash.settings import TIME_LEVELS
 
+__all__ = [
+    "HOMES",
+    "MAX_ROUNDS",
+    "Differencing",
+    "compatible",
+    "differencing",
+    "prove_together",
+]
+
 HOMES = ("residential", "unknown")  # ¶26-28: places that are someone's home
 MAX_ROUNDS = 100
 

@@ -37,6 +37,8 @@ from crimedash.public import (
 if TYPE_CHECKING:
     from crimedash.dataset import Dataset
 
+__all__ = ["explain", "public_files", "public_readme"]
+
 
 _WINDOW_WORDS = {
     "timestamp": "at the time it was recorded",

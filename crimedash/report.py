@@ -31,6 +31,14 @@ from crimedash.reportformat import (
 from crimedash.risk import ATTACKER_LABELS, Assessment
 from crimedash.settings import SETTINGS
 
+__all__ = [
+    "ATTACKER_WHY",
+    "FIGURES",
+    "document",
+    "render",
+    "render_figures",
+]
+
 ATTACKER_WHY = {
     "register": "Holds the electoral register or an address list (¶10, ¶36): for an "
     "incident in a unit of H households, the chance of picking the right home is 1/H.",

@@ -15,6 +15,20 @@ from crimedash.settings import FREQUENCIES, TIME_LEVELS
 from crimedash.ui import compute, fields, mapview, score
 from crimedash.ui import state as K
 
+__all__ = [
+    "SETTING_WORDS",
+    "SUFFIX",
+    "differences",
+    "frontier_page",
+    "frontier_pick",
+    "page",
+    "pin",
+    "pin_buttons",
+    "sentence",
+    "unpin",
+    "value_words",
+]
+
 
 def pin(design: Design) -> None:
     st.session_state[K.PINNED] = design

@@ -49,6 +49,8 @@ from crimedash.ui.fields import (
     location_table,
 )
 
+__all__ = ["draw"]
+
 
 def _frequency_changed() -> None:
     """A new release frequency raises the time shown to its interval when that is

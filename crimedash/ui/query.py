@@ -16,6 +16,8 @@ from typing import Any
 from crimedash.design import Design
 from crimedash.errors import DesignError
 
+__all__ = ["design_to_params", "params_to_design"]
+
 _DEFAULTS = Design().to_dict()
 _PRIVATE = ("noise_seed",)
 

@@ -14,6 +14,13 @@ from crimedash import schema as S
 from crimedash.index import Index, cells_to_str
 from crimedash.viz.style import COORD_DECIMALS
 
+__all__ = [
+    "households_words",
+    "most_common",
+    "place_names",
+    "unit_place",
+]
+
 
 def _add_shapes(frame: pd.DataFrame, index: Index, units, codes: np.ndarray) -> str:
     """Give each unit its shape: an H3 id for plain hexagons, else polygon rings

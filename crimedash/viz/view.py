@@ -26,6 +26,20 @@ from crimedash.viz.style import (
     palette_steps,
 )
 
+__all__ = [
+    "ALL_WINDOWS",
+    "MODES",
+    "MapView",
+    "describe_map",
+    "group_choices",
+    "legend",
+    "legend_chart",
+    "legend_markdown",
+    "map_view",
+    "shared_edges",
+    "window_choice",
+]
+
 ALL_WINDOWS = "All windows"  # window=ALL_WINDOWS: every published window together
 MODES = ("units", "heat")
 
