@@ -34,9 +34,10 @@ from typing import Any
 
 import numpy as np
 
+from crimedash.atoms import window_parent, windows_at
 from crimedash.errors import DesignError
 from crimedash.index import Index
-from crimedash.layer import PublicLayer, window_parent, windows_at
+from crimedash.layer import PublicLayer
 from crimedash.settings import TIME_LEVELS
 
 __all__ = [

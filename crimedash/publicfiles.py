@@ -15,9 +15,10 @@ import numpy as np
 
 from crimedash import textsafe
 from crimedash.approval import Approval
+from crimedash.atoms import TOTAL_GROUP
 from crimedash.bundlewrite import PUBLIC_DIR, PUBLIC_README, PublicFile
 from crimedash.design import Design
-from crimedash.layer import TOTAL_GROUP, PublicLayer, apply_design
+from crimedash.layer import PublicLayer, apply_design
 from crimedash.public import (
     COUNTS_CSV,
     COUNTS_PARQUET,

@@ -45,7 +45,6 @@ __all__ = [
     "Assessment",
     "Evaluation",
     "attacked_layers",
-    "dp_posterior_bound",  # re-exported: the model's callers import it from here
     "drivers",
     "evaluate",
     "gate_reasons",

@@ -157,7 +157,7 @@ def session_log_path() -> Path:
     """This session's design log: in its own workspace, or the one log the operator
     chose for every session ($CRIMEDASH_LOG). Every page that reads or writes the log
     opens it here, so no page falls back to a log shared by the whole server."""
-    from crimedash.designlog import default_path
+    from crimedash.logfile import default_path
 
     return default_path(workspace_folder())
 

@@ -11,7 +11,8 @@ import pandas as pd
 import shapely
 
 from crimedash import schema as S
-from crimedash.index import Index, cells_to_str
+from crimedash.cells import cells_to_str
+from crimedash.index import Index
 from crimedash.viz.style import COORD_DECIMALS
 
 __all__ = [
