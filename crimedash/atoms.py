@@ -31,6 +31,7 @@ __all__ = [
     "base_atoms",
     "dense_groups",
     "incident_catloc",
+    "level_keys",
     "resolve_grouping",
     "window_parent",
     "windows_at",

@@ -53,6 +53,7 @@ __all__ = [
     "FLUSH_ROWS",
     "INCIDENTS_DIR",
     "MANIFEST",
+    "REBUILD_HINT",
     "REJECTED_DIR",
     "Progress",
     "StoreSummary",
@@ -65,6 +66,7 @@ __all__ = [
     "partial_atoms",
     "read_batches",
     "read_incidents",
+    "read_part",
     "read_rejected",
 ]
 
