@@ -68,7 +68,7 @@ from crimedash.bundlewrite import (
 from crimedash.design import Design
 from crimedash.errors import DesignLogError, ExportError
 from crimedash.layer import PublicLayer, apply_design
-from crimedash.plan import Plan, budget, series_plan
+from crimedash.plan import Plan, budget, from_police_uk, series_plan
 from crimedash.planrisk import plan_risk
 from crimedash.publicfiles import explain, public_files
 from crimedash.risk import Assessment
@@ -141,7 +141,12 @@ def export_bundle(
         )
     if not approval.series:
         approval = replace(approval, series=f"data:{fingerprint}")
-    plan = Plan((design, *also), approval.series, (approval.revision,))
+    plan = Plan(
+        (design, *also),
+        approval.series,
+        (approval.revision,),
+        police_uk=from_police_uk(dataset.loaded.files),
+    )
     if log is not None:
         plan = series_plan(plan, log)
     spend = budget(plan)
@@ -165,10 +170,14 @@ def export_bundle(
             built[d] = apply_design(dataset.index, d)
     risk = plan_risk(dataset.index, plan, built)  # one score for all of it
     combined = risk.differencing
-    if combined.proven_cells and not approval.justification:
+    # with police.uk's publication read too, only what the plan proves beyond it counts:
+    # the cells police.uk already shows are public whatever this export does (¶36-37)
+    beyond = risk.police_uk
+    proves = beyond.beyond_cells if beyond is not None else combined.proven_cells
+    if proves and not approval.justification:
+        said = beyond.sentence() if beyond is not None else combined.sentence()
         raise ExportError(
-            f"{combined.sentence()} Suppression does not hide them once the series is read "
-            "as a whole",
+            f"{said} Suppression does not hide them once the series is read as a whole",
             hint="publish the products at the same threshold and windows, drop one of them, "
             "or give a justification (--justification TEXT) for publishing anyway",
         )

@@ -138,8 +138,10 @@ def _plan_risk(risk: dict[str, Any] | None) -> list[Block]:
          p["verdict"])
         for p in risk["products"]
     )  # fmt: skip
+    puk = risk.get("police_uk")
     return [
         Para(risk["sentence"]),  # one banner per report: the design's own, at the top
+        *([Para(puk["sentence"])] if puk else []),
         Table(("Product", "Design", "Units", "Window", "Score", "Verdict"), rows),
     ]
 
