@@ -71,6 +71,8 @@ from crimedash.layer import PublicLayer, apply_design
 from crimedash.plan import Plan, budget, from_police_uk, series_plan
 from crimedash.planrisk import plan_risk
 from crimedash.publicfiles import explain, public_files
+from crimedash.revisions import KEY as REVISIONS_KEY
+from crimedash.revisions import detect, window_digests
 from crimedash.risk import Assessment
 from crimedash.seriesunits import KEY as SERIES_UNITS_KEY
 from crimedash.seriesunits import unit_change
@@ -141,6 +143,13 @@ def export_bundle(
         )
     if not approval.series:
         approval = replace(approval, series=f"data:{fingerprint}")
+    layer = apply_design(dataset.index, design)
+    # a window the series already published with other counts is a revision, declared
+    # or not: it spends the budget again (crimedash.revisions)
+    digests = window_digests(dataset.index, layer)
+    revision = detect(log, approval.series, digests, declared=approval.revision)
+    if revision.detected:
+        approval = replace(approval, revision=True)
     plan = Plan(
         (design, *also),
         approval.series,
@@ -161,7 +170,6 @@ def export_bundle(
     _check_target(out_dir, overwrite)
 
     assessment = assess(dataset.index, design, rejected_rows=dataset.rejected_rows)
-    layer = apply_design(dataset.index, design)
     # the other products and earlier releases, rebuilt from these files: an attacker
     # holds all of them (¶34)
     built = {design: layer}
@@ -211,6 +219,7 @@ def export_bundle(
         "differencing": combined.to_dict(),
         "risk": risk.to_dict(),
         "units_changed": moved.to_dict() if moved else None,
+        "revision": revision.to_dict(),
     }
     from crimedash import report
 
@@ -232,6 +241,7 @@ def export_bundle(
             record = approval.to_dict()
             if units_table is not None:  # fixes the series' adaptive units (seriesunits)
                 record[SERIES_UNITS_KEY] = units_table
+            record[REVISIONS_KEY] = digests  # what the next export is compared with
             log.record_approval(design_id, record, out_dir)
         except DesignLogError as exc:
             raise DesignLogError(

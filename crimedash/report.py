@@ -125,6 +125,7 @@ def _release_plan(plan: dict[str, Any] | None) -> list[Block]:
         Table(("Product", "Design", "Epsilon", "Charged", "Why"), rows),
         Para(b["sentence"], "note"),
         *([Para(plan["differencing"]["sentence"])] if plan.get("differencing") else []),
+        *([Para(plan["revision"]["sentence"])] if plan.get("revision") else []),
     ]
 
 
