@@ -75,7 +75,7 @@ from crimedash.revisions import KEY as REVISIONS_KEY
 from crimedash.revisions import detect, window_digests
 from crimedash.risk import Assessment
 from crimedash.seriesunits import KEY as SERIES_UNITS_KEY
-from crimedash.seriesunits import unit_change
+from crimedash.seriesunits import fixed_for_series, unit_change
 
 if TYPE_CHECKING:
     from crimedash.dataset import Dataset
@@ -143,6 +143,19 @@ def export_bundle(
         )
     if not approval.series:
         approval = replace(approval, series=f"data:{fingerprint}")
+    # a series' adaptive units are the ones it first published, rebuilt from the table
+    # in the log, never from this release's households (crimedash.seriesunits)
+    fixed = fixed_for_series(log, approval.series, dataset.index, design)
+    if fixed is not None:
+        if fixed.households_outside and not approval.justification:
+            raise ExportError(
+                f"{fixed.sentence()} The series' units cannot place them, so their crimes "
+                "would be counted nowhere",
+                hint="start a new series (--series NAME) with units drawn from these "
+                "households, or give a justification (--justification TEXT) to publish "
+                "without them",
+            )
+        dataset = replace(dataset, index=fixed.index)
     layer = apply_design(dataset.index, design)
     # a window the series already published with other counts is a revision, declared
     # or not: it spends the budget again (crimedash.revisions)
@@ -219,6 +232,7 @@ def export_bundle(
         "differencing": combined.to_dict(),
         "risk": risk.to_dict(),
         "units_changed": moved.to_dict() if moved else None,
+        "units_fixed": fixed.to_dict() if fixed else None,
         "revision": revision.to_dict(),
     }
     from crimedash import report

@@ -126,6 +126,7 @@ def _release_plan(plan: dict[str, Any] | None) -> list[Block]:
         Para(b["sentence"], "note"),
         *([Para(plan["differencing"]["sentence"])] if plan.get("differencing") else []),
         *([Para(plan["revision"]["sentence"])] if plan.get("revision") else []),
+        *([Para(plan["units_fixed"]["sentence"])] if plan.get("units_fixed") else []),
     ]
 
 
