@@ -42,8 +42,8 @@ from typing import Any
 
 import numpy as np
 
-from crimedash.design import Design
-from crimedash.differencing import HOMES, Differencing, differencing
+from crimedash.design import TIME_LEVELS, Design
+from crimedash.differencing import HOMES, Differencing, differencing, pinned
 from crimedash.index import Index
 from crimedash.layer import PublicLayer, apply_design
 from crimedash.plan import Budget, Plan, budget, police_uk_product
@@ -176,22 +176,58 @@ def _homes_shown(index: Index, layer: PublicLayer) -> int:
     return int(at.n[at.shown & home[np.minimum(at.loc, len(home) - 1)]].sum())
 
 
+def _police_uk_reading(
+    index: Index, plan: Plan, built: list[PublicLayer]
+) -> tuple[Differencing, Differencing]:
+    """(every product with police.uk, police.uk alone) about the design's left-out cells.
+
+    police.uk's product is exact per (unit, month, crime type). When the data say no
+    more than the month (police.uk files never do), every unknown the attacker has about
+    any product of these files is such a count or a sum of them, so police.uk alone
+    pins them all (`differencing.pinned`): no interval reasoning is needed, and a plan
+    of one product (every `assess` of police.uk files) costs one pass over its atoms, not
+    a fixpoint over every unit, month and crime type. Finer data take the full attacker."""
+    level = str(getattr(index.data_precision, "value", index.data_precision))
+    if level in TIME_LEVELS and TIME_LEVELS.index(level) >= TIME_LEVELS.index("month"):
+        alone = pinned(index, built[0])
+        together = Differencing(
+            len(built) + 1,
+            alone.suppressed_homes,
+            alone.proven_homes,
+            alone.exact_homes,
+            alone.proven_cells,
+            [],
+        )
+        return together, alone
+    puk = apply_design(index, police_uk_product(plan.design, index.categories))
+    together = differencing(index, [*built, puk])
+    return together, differencing(index, [built[0], puk], use_first=False)
+
+
 def plan_risk(
-    index: Index, plan: Plan, layers: dict[Design, PublicLayer] | None = None
+    index: Index,
+    plan: Plan,
+    layers: dict[Design, PublicLayer] | None = None,
+    scored_already: dict[Design, tuple[float, str]] | None = None,
 ) -> PlanRisk:
-    """Score the plan as one publication. `layers` holds products already built (by
-    design); identical products are scored once (a republished product adds nothing an
-    attacker lacks)."""
+    """Score the plan as one publication. `layers` holds products already built and
+    `scored_already` their (score, verdict), by design, so a caller that has just scored
+    the design does not pay for it twice; identical products are scored once (a
+    republished product adds nothing an attacker lacks)."""
     layers = dict(layers or {})
+    known = dict(scored_already or {})
     designs = list(dict.fromkeys(plan.products))
     built = [layers.get(d) or apply_design(index, d) for d in designs]
     rows = []
     worst = "green"
     scores = []
     for i, (d, lay) in enumerate(zip(designs, built, strict=True)):
-        ev = evaluate(index, d, lay)
-        v = verdict(ev)
-        scores.append(float(ev.score))
+        if d in known:
+            own, v = known[d]
+        else:
+            ev = evaluate(index, d, lay)
+            own, v = float(ev.score), verdict(ev)
+        scores.append(float(own))
         worst = _worse(worst, v)
         rows.append(
             {
@@ -199,7 +235,7 @@ def plan_risk(
                 "design": d.fingerprint(),
                 "granularity": d.granularity,
                 "window": d.window_level,
-                "score": round(float(ev.score), 2),
+                "score": round(float(own), 2),
                 "verdict": v,
             }
         )
@@ -213,9 +249,7 @@ def plan_risk(
     proven_cells = together.proven_cells
     baseline = None
     if plan.with_police_uk:
-        puk = apply_design(index, police_uk_product(plan.design, index.categories))
-        with_puk = differencing(index, [*built, puk])
-        alone = differencing(index, [built[0], puk], use_first=False)
+        with_puk, alone = _police_uk_reading(index, plan, built)
         baseline = PoliceUkBaseline(scored(with_puk.proven_homes), 0.0, with_puk, alone)
         baseline = PoliceUkBaseline(
             baseline.score_with, scored(baseline.beyond_homes), with_puk, alone

@@ -146,11 +146,25 @@ def test_the_others_alone_leave_out_the_first_products_cells(tiny):
 def test_on_the_sample_citys_police_uk_files_police_uk_shows_every_suppressed_cell(design):
     """Every cell of a design of police.uk's own data is a sum of police.uk's exact
     (unit, month, crime type) counts, so police.uk alone proves every suppressed incident
-    at a home exactly, and no plan of these files proves anything beyond it."""
+    at a home exactly, and no plan of these files proves anything beyond it. The plan
+    takes that as read (`differencing.pinned`); the full differencing attacker, given
+    police.uk's product, gets the same figures."""
     ds = _sample_puk()
     quarterly = design.with_(frequency="quarterly", time_precision="quarter", min_count=3)
     risk = plan_risk(ds.index, Plan((design, quarterly), police_uk=True))
     puk = risk.police_uk
+    # the plan's reading (police.uk pins every unknown) is what the full attacker gets
+    layers = [apply_design(ds.index, d) for d in (design, quarterly)]
+    product = apply_design(ds.index, police_uk_product(design, ds.index.categories))
+    alone = differencing(ds.index, [layers[0], product], use_first=False)
+    together = differencing(ds.index, [*layers, product])
+    for got, full in ((puk.alone, alone), (puk.together, together)):
+        assert (got.suppressed_homes, got.proven_homes, got.exact_homes, got.proven_cells) == (
+            full.suppressed_homes,
+            full.proven_homes,
+            full.exact_homes,
+            full.proven_cells,
+        )
     assert puk.alone.suppressed_homes > 0
     assert puk.alone.proven_homes == puk.alone.exact_homes == puk.alone.suppressed_homes
     assert puk.beyond_homes == 0 and puk.beyond_cells == 0

@@ -36,8 +36,17 @@ def cmd_assess(args: argparse.Namespace) -> int:
 
     design = design_from_args(args)
     spend = budget(Plan((design, *also_from_args(args))))
+    from crimedash.risk import evaluate
+
     ds = dataset_from_args(args, quiet=args.json)
-    a = assess(ds.index, design, with_what_ifs=not args.no_what_ifs, rejected_rows=ds.rejected_rows)
+    ev = evaluate(ds.index, design)  # the map's, reused by the plan below
+    a = assess(
+        ds.index,
+        design,
+        with_what_ifs=not args.no_what_ifs,
+        rejected_rows=ds.rejected_rows,
+        evaluation=ev,
+    )
     if spend.noisy:
         a.findings.insert(0, spend.sentence())
     together = None
@@ -45,7 +54,12 @@ def cmd_assess(args: argparse.Namespace) -> int:
     if args.also or (police_uk and design.police_uk_baseline):
         from crimedash.planrisk import plan_risk
 
-        plan = plan_risk(ds.index, Plan((design, *also_from_args(args)), police_uk=police_uk))
+        plan = plan_risk(
+            ds.index,
+            Plan((design, *also_from_args(args)), police_uk=police_uk),
+            {design: ev.layer},
+            {design: (a.score, a.verdict)},
+        )
         together = plan.differencing
         if plan.police_uk is not None:
             a.findings.insert(0, plan.police_uk.sentence())
@@ -168,7 +182,12 @@ def cmd_attack(args: argparse.Namespace) -> int:
 
         also = also_from_args(args)
         spend = budget(Plan((design, *also)))
-        plan = plan_risk(ds.index, Plan((design, *also), police_uk=police_uk), {design: ev.layer})
+        plan = plan_risk(
+            ds.index,
+            Plan((design, *also), police_uk=police_uk),
+            {design: ev.layer},
+            {design: (float(ev.score), verdict(ev))},
+        )
         together = plan.differencing
     if args.json:
         out = result.to_dict()
