@@ -10,8 +10,8 @@ added or removed.
 
 So every approved export keeps, with its approval in the log, a digest of each window it
 published (`KEY`): the product (everything that fixes a cell's value from its true
-count: units, windows, groups, count rules, the noise key) and, per window, a SHA-256 of
-its cells by public unit id. A later export of the same series and the same product
+count: units, windows, groups, count rules, the noise key) and, per window, the number
+of its cells and a 128-bit order-free digest of them (public unit id, group, shown count). A later export of the same series and the same product
 whose overlapping windows differ is a revision: the export marks it, charges the budget
 again and says which windows changed in the manifest and the report. `--revision` stays
 the explicit form. Products of other settings are new products, not revisions (the plan
@@ -73,26 +73,46 @@ def window_digests(index: Index, layer: PublicLayer) -> dict[str, Any]:
     if level == "timestamp" or not index.n:
         return {"product": product_key(layer.design), "windows": {}}
     span = np.arange(int(keys.min()), int(keys.max()) + 1)
-    labels = np.asarray(layer.units.labels(index, layer.cell_unit), dtype=object)
-    groups = np.array((*layer.grouping.groups, "*total*"), dtype=object)[layer.cell_group]
-    out: dict[str, str] = {}
+    # one hash per unit id and per group name, then a mix per cell: vectorised, so a
+    # national layer of millions of cells is not turned into text cell by cell
+    units = np.unique(layer.cell_unit)
+    unit_hash = np.zeros(max(layer.units.n, 1), dtype=np.uint64)
+    unit_hash[units] = [_h64(x) for x in layer.units.labels(index, units)]
+    group_hash = np.array([_h64(g) for g in (*layer.grouping.groups, "*total*")], dtype=np.uint64)[
+        layer.cell_group
+    ]
+    shown = np.ascontiguousarray(layer.cell_shown, dtype=np.float64).view(np.uint64)
+    cell = _mix(unit_hash[layer.cell_unit] ^ _mix(group_hash ^ _mix(shown)))
+    # order-free per window: the wrapping sums of two independent mixes (128 bits)
     order = np.argsort(layer.cell_window, kind="stable")
-    w_sorted = layer.cell_window[order]
-    for key in span.tolist():
-        lo, hi = np.searchsorted(w_sorted, [key, key + 1])
-        rows = order[lo:hi]
-        cells = sorted(
-            f"{u}|{g}|{v:g}"
-            for u, g, v in zip(
-                labels[rows].tolist(),
-                groups[rows].tolist(),
-                layer.cell_shown[rows].tolist(),
-                strict=True,
-            )
+    w = layer.cell_window[order]
+    lo, hi = np.searchsorted(w, span), np.searchsorted(w, span + 1)
+    sums = []
+    for salt in (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F)):
+        mixed = _mix(cell[order] ^ salt)
+        csum = np.concatenate([np.zeros(1, np.uint64), np.cumsum(mixed, dtype=np.uint64)])
+        sums.append(csum[hi] - csum[lo])
+    n_cells = hi - lo
+    out: dict[str, str] = {
+        window_label(level, key): f"{n:d}:{a:016x}{b:016x}"
+        for key, n, a, b in zip(
+            span.tolist(), n_cells.tolist(), sums[0].tolist(), sums[1].tolist(), strict=True
         )
-        digest = hashlib.sha256("\n".join(cells).encode()).hexdigest()[:32]
-        out[window_label(level, key)] = digest
+    }
     return {"product": product_key(layer.design), "windows": out}
+
+
+def _h64(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(str(text).encode(), digest_size=8).digest(), "little")
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser, elementwise (wrapping uint64 arithmetic)."""
+    x = np.asarray(x, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
 
 
 @dataclass(frozen=True)
