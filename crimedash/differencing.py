@@ -45,9 +45,12 @@ __all__ = [
     "HOMES",
     "MAX_ROUNDS",
     "Differencing",
+    "Reading",
     "compatible",
     "differencing",
+    "pinned",
     "prove_together",
+    "reading",
 ]
 
 HOMES = ("residential", "unknown")  # ¶26-28: places that are someone's home
