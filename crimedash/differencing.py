@@ -100,7 +100,9 @@ class Differencing:
 
     def sentence(self) -> str:
         if self.products < 2:
-            return "Only this product is public: nothing to difference against."
+            # police.uk's own publication, when in the plan, is read apart (planrisk's
+            # PoliceUkBaseline), so "only this product" would be untrue beside it
+            return "No other product of this series is public: nothing to difference against."
         if not self.proven_cells:
             return (
                 f"Read together with the {self.products - 1} other published product(s), "
