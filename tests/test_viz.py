@@ -286,6 +286,24 @@ def _no_stray_expressions(layer: dict) -> None:
     assert stray == {}, stray
 
 
+def test_no_setting_reaches_deck_gl_as_an_expression(index):
+    """pydeck turns every string argument into a JavaScript expression ("@@=..."):
+    right for accessors (get_*), wrong for settings such as a width's units (the scale
+    bar drew as a block) or the heat map's aggregation."""
+    layer = apply_design(index, Design())
+    decks = [
+        viz.public_deck(index, layer, tiles="http://127.0.0.1:9/{z}/{x}/{y}.png"),
+        viz.public_deck(index, layer, mode="heat"),
+        viz.risk_deck(index, evaluate(index, Design())),
+    ]
+    for deck in decks:
+        for lay in json.loads(deck.to_json())["layers"]:
+            stray = {
+                k: v for k, v in lay.items() if str(v).startswith("@@=") and not k.startswith("get")
+            }
+            assert stray == {}, (lay["id"], stray)
+
+
 def test_context_names_are_thinned_in_the_browser_largest_areas_first(index):
     """Issue 14: names of small areas piled up. Each name is offered once with a
     priority by its area's size, and deck.gl's collision filter keeps a name only where

@@ -314,22 +314,20 @@ def public_deck(
             "style": TOOLTIP_STYLE,
         }
     else:
-        heat = view.units[["lat", "lon", "value"]]
-        layers.append(
-            pdk.Layer(
-                "HeatmapLayer",
-                data=heat,
-                id="public-heat",
-                get_position=["lon", "lat"],
-                get_weight="value",
-                radius_pixels=_heat_radius(float(np.median(km2)), view_state),
-                intensity=1,
-                threshold=0.03,
-                color_range=[hex_to_rgba(c, 255)[:3] for c in palette_steps(palette, 6)],
-                aggregation="SUM",
-                pickable=False,
-            )
+        heat = pdk.Layer(
+            "HeatmapLayer",
+            data=view.units[["lat", "lon", "value"]],
+            id="public-heat",
+            get_position=["lon", "lat"],
+            get_weight="value",
+            radius_pixels=_heat_radius(float(np.median(km2)), view_state),
+            intensity=1,
+            threshold=0.03,
+            color_range=[hex_to_rgba(c, 255)[:3] for c in palette_steps(palette, 6)],
+            pickable=False,
         )
+        heat.aggregation = "SUM"  # set after: pydeck would pass the string as "@@=SUM"
+        layers.append(heat)
         tooltip = False
     return _deck(layers, view_state, tooltip, height_px)
 
