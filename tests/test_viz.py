@@ -380,6 +380,7 @@ def test_context_names_take_police_uk_lsoa_names_where_areas_have_none():
 def test_scale_note(zoom, words):
     note = viz.scale_note(pdk.ViewState(latitude=52.0, longitude=-1.0, zoom=zoom), 0.74)
     assert words in note and "0.74 km²" in note
+    assert "stays true as you zoom" in note  # the drawn bar's validity, stated
 
 
 def test_shared_edges_put_two_designs_on_one_scale(index):

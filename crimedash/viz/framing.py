@@ -136,7 +136,8 @@ def scale_note(view: pdk.ViewState, unit_km2: float | None = None) -> str:
     text = f"Scale at the opening view: {px} pixels ≈ {length}."
     if unit_km2:
         text += f" A typical unit covers {_km2_words(unit_km2)}."
-    return text
+    # the bar is drawn on the ground: say why it grows with a wheel zoom
+    return text + " The bar on the map is drawn on the ground, so it stays true as you zoom."
 
 
 def _nice_metres(m: float) -> float:
