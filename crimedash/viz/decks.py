@@ -47,6 +47,19 @@ from crimedash.viz.style import (
 from crimedash.viz.tiles import tile_layers
 from crimedash.viz.view import ALL_WINDOWS, MODES, MapView, _window_key, map_view, window_choice
 
+__all__ = [
+    "CONTEXT_LABEL_MAX",
+    "CONTEXT_MAX_SHAPES",
+    "CONTROLLER",
+    "SMALL_UNIT_PX",
+    "TILE_COVER_WIDTH_PX",
+    "TOOLTIP_STYLE",
+    "context_layers",
+    "deck_data",
+    "public_deck",
+    "risk_deck",
+]
+
 CONTEXT_MAX_SHAPES = 400  # coarser context hexagons beyond this
 CONTEXT_LABEL_MAX = 400  # area names offered to the map (the largest areas')
 CONTEXT_NAMES_ID = "context-names"
