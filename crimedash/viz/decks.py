@@ -50,10 +50,13 @@ from crimedash.viz.view import ALL_WINDOWS, MODES, MapView, _window_key, map_vie
 __all__ = [
     "CONTEXT_LABEL_MAX",
     "CONTEXT_MAX_SHAPES",
+    "CONTEXT_NAMES_ID",
     "CONTROLLER",
+    "LABEL_ROOM",
     "SMALL_UNIT_PX",
     "TILE_COVER_WIDTH_PX",
     "TOOLTIP_STYLE",
+    "context_labels",
     "context_layers",
     "deck_data",
     "public_deck",

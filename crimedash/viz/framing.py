@@ -20,10 +20,12 @@ __all__ = [
     "FRAME_PAD",
     "FRAME_QUANTILE",
     "MIN_SPAN_DEG",
+    "SCALE_BAR_PX",
     "Framing",
     "far_note",
     "framing",
     "metres_per_pixel",
+    "scale_bar_layers",
     "scale_note",
     "union_bounds",
 ]
