@@ -9,7 +9,7 @@ change that scales with incidents; `layer` turns atoms into the published cells 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,7 @@ __all__ = [
     "base_atoms",
     "dense_groups",
     "incident_catloc",
+    "level_keys",
     "resolve_grouping",
     "window_parent",
     "windows_at",
@@ -78,17 +79,45 @@ def resolve_grouping(index: Index, design: Design) -> Grouping:
 
 @dataclass(frozen=True)
 class Windows:
+    """The time windows of one level: how many there are and the absolute key of the
+    first. Incidents' window codes are computed per slice (`codes`), not held: at 60M
+    rows a whole column is 0.5 GB, and a store index derives the quarter from the month."""
+
     level: str
-    code: np.ndarray  # int64 per incident, dense from 0
     n: int
     origin: int  # absolute key of code 0
+    _index: Index = field(repr=False, compare=False)
+
+    def codes(self, lo: int = 0, hi: int | None = None) -> np.ndarray:
+        """int64 window code, dense from 0, of incidents lo:hi."""
+        return level_keys(self._index, self.level, lo, hi) - self.origin
+
+    @property
+    def code(self) -> np.ndarray:
+        """Every incident's window code (a whole column: prefer `codes` on slices)."""
+        return self.codes()
+
+
+def level_keys(index: Index, level: str, lo: int = 0, hi: int | None = None) -> np.ndarray:
+    """The time keys at `level` of incidents lo:hi. An index that derives a level on
+    demand (a store's month data: `derive`) derives only the slice asked for."""
+    tk = index.time_keys
+    derive = getattr(tk, "derive", None)
+    if derive is None or level in tk:  # dict's `in` never calls __missing__
+        return tk[level][lo:hi]
+    return derive(level, tk["month"][lo:hi])
 
 
 def windows_at(index: Index, level: str) -> Windows:
-    keys = index.time_keys[level]
     origin = index.time_origin[level]
-    code = keys - origin
-    return Windows(level, code, int(code.max()) + 1 if index.n else 1, origin)
+    if not index.n:
+        return Windows(level, 1, origin, index)
+    tk = index.time_keys
+    if getattr(tk, "derive", None) is None or level in tk:
+        top = int(tk[level].max())
+    else:  # derived levels grow with the month, so the last month gives the last key
+        top = int(tk.derive(level, np.array([tk["month"].max()]))[0])
+    return Windows(level, top - origin + 1, origin, index)
 
 
 def window_parent(index: Index, fine: str, coarse: str) -> np.ndarray:
@@ -148,8 +177,8 @@ class Base:
     _n_ref: np.ndarray | None = None
 
     def n_ref(self, index: Index) -> np.ndarray:
-        """Incidents with a reference number per base atom (only needed when a design
-        shows references, so computed on first use)."""
+        """Incidents with a reference number per base atom (counted with the atoms,
+        slice by slice; computed here only for a Base built without them)."""
         if self._n_ref is None:
             self._n_ref = np.bincount(
                 self.incident_atom, weights=index.has_reference, minlength=len(self.n)
@@ -162,38 +191,79 @@ def base_atoms(index: Index, units: Units, level: str) -> Base:
     return index.cached(key, lambda: _build_base(index, units, level))
 
 
+_SLICE = 4_000_000  # incidents grouped at a time: temporaries of one slice, not of all
+
+
 def _build_base(index: Index, units: Units, level: str) -> Base:
-    """One pass over the incidents: a combined (unit, window, category, location) key,
-    grouped densely; only when that key space is too large to mark, (unit, window) pairs
-    are ranked first to shrink it."""
+    """A combined (unit, window, category, location) key per incident, grouped into
+    sorted atoms with counts. Slice by slice: each slice's atoms are found, then merged
+    (summing counts), so the per-incident temporaries (five int64 columns) are those of
+    one slice; what is kept per incident is only its atom (int32). At 60M rows the
+    one-pass version needed about 2.4 GB of temporaries; this needs about 0.2 GB plus the
+    atoms themselves, and gives the same atoms in the same order."""
     win = windows_at(index, level)
-    unit = units.incident_unit.astype(np.int64)
-    unit[unit < 0] = units.n
     per = len(index.categories) * N_LOC
-    uw = unit * win.n + win.code
-    if (units.n + 1) * win.n * per <= DENSE_LIMIT:
-        keys, inverse = dense_groups(uw * per + incident_catloc(index), (units.n + 1) * win.n * per)
-        uw_atom, catloc = np.divmod(keys, per)
+    space = (units.n + 1) * win.n * per
+    n = index.n
+    parts = [
+        _slice_atoms(index, units, win, lo, min(lo + _SLICE, n), per, space)
+        for lo in range(0, max(n, 1), _SLICE)
+    ]
+    if len(parts) == 1:
+        keys, counts, refs, inverse = parts[0]
+        incident_atom = inverse.astype(np.int32)
     else:
-        uw_keys, uwr_inc = dense_groups(uw, (units.n + 1) * win.n)
-        keys, inverse = dense_groups(uwr_inc * per + incident_catloc(index), len(uw_keys) * per)
-        rank, catloc = np.divmod(keys, per)
-        uw_atom = uw_keys[rank]
-    n = np.bincount(inverse, minlength=len(keys)).astype(np.int64)
+        keys, merged = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
+        counts = np.bincount(merged, weights=np.concatenate([p[1] for p in parts]))
+        refs = np.bincount(merged, weights=np.concatenate([p[2] for p in parts]))
+        counts = counts.astype(np.int64)
+        refs = refs.astype(np.int64)
+        incident_atom = np.empty(n, dtype=np.int32)
+        at = 0
+        for p in parts:  # a slice's atom i is merged atom rank[i]
+            rank = np.searchsorted(keys, p[0])
+            incident_atom[at : at + len(p[3])] = rank[p[3]]
+            at += len(p[3])
+    uw_atom, catloc = np.divmod(keys, per)
     uwr, first = runs(uw_atom)  # atoms are sorted by key, so (unit, window) runs
     u, w = np.divmod(uw_atom, win.n)
     return Base(
         win,
         units.n,
         len(first),
-        inverse.astype(np.int32),
+        incident_atom,
         uwr,
         u,
         w,
         catloc // N_LOC,
         catloc % N_LOC,
-        n,
+        counts.astype(np.int64),
+        refs.astype(np.int64),
     )
+
+
+def _slice_atoms(
+    index: Index, units: Units, win: Windows, lo: int, hi: int, per: int, space: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Atoms of incidents lo:hi: (sorted keys, incidents, incidents with a reference,
+    atom per incident). Counted densely when the key space is small enough to mark; only
+    when it is not, (unit, window) pairs are ranked first to shrink it."""
+    unit = units.incident_unit[lo:hi].astype(np.int64)
+    unit[unit < 0] = units.n
+    uw = unit * win.n + win.codes(lo, hi)
+    del unit
+    catloc = index.category_code[lo:hi].astype(np.int64) * N_LOC + index.location_code[lo:hi]
+    if space <= DENSE_LIMIT:
+        keys, inverse = dense_groups(uw * per + catloc, space)
+    else:
+        uw_keys, uwr_inc = dense_groups(uw, (units.n + 1) * win.n)
+        del uw
+        small, inverse = dense_groups(uwr_inc * per + catloc, len(uw_keys) * per)
+        rank, cl = np.divmod(small, per)
+        keys = uw_keys[rank] * per + cl
+    counts = np.bincount(inverse, minlength=len(keys))
+    refs = np.bincount(inverse, weights=index.has_reference[lo:hi], minlength=len(keys))
+    return keys, counts, refs, inverse
 
 
 def incident_catloc(index: Index) -> np.ndarray:

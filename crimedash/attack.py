@@ -37,6 +37,8 @@ from crimedash.index import Index
 from crimedash.layer import PublicLayer, apply_design
 from crimedash.proof import Rules, prove
 
+_FAMILY_BLOCK = 1 << 18  # families summed at a time (see outcome)
+
 __all__ = [
     "AttackResult",
     "Outcome",
@@ -200,13 +202,26 @@ def outcome(index: Index, layers: list[PublicLayer]) -> Outcome:
     hidden_share = mix[n_groups] / shown_mass if shown_mass > 0 else np.inf
 
     # the Bayes neighbour's expected counts: the prior's count, clipped to the proof
-    mid = np.where(np.isinf(hi), lo, (lo + hi) / 2).sum(axis=1)
+    # Per family sums over the (families, groups) intervals, a block of families at a
+    # time: at 60M rows one (F, G) temporary is ~0.7 GB and this took five at once. The
+    # expected counts x_hat are then only made where atoms read them (same arithmetic).
+    n_fam = len(families)
+    mid, fin_sum, n_inf = np.empty(n_fam), np.empty(n_fam), np.empty(n_fam, dtype=np.int64)
+    for b in range(0, n_fam, _FAMILY_BLOCK):
+        blk = slice(b, b + _FAMILY_BLOCK)
+        inf_b = np.isinf(hi[blk])
+        mid[blk] = np.where(inf_b, lo[blk], (lo[blk] + hi[blk]) / 2).sum(axis=1)
+        fin_sum[blk] = np.where(inf_b, 0.0, hi[blk]).sum(axis=1)
+        n_inf[blk] = inf_b.sum(axis=1)
     n_hat = np.clip(np.maximum(mid, 1.0), t_lo, np.maximum(t_hi, 1.0))
     cond = np.zeros(max(n_groups, 1))  # the prior within the shown groups
     if shown_mass > 0:
         cond[:n_groups] = mix[:n_groups] / shown_mass
-    x_hat = np.clip(n_hat[:, None] * cond[None, :], lo, hi)
-    denom = x_hat.sum(axis=1) + n_hat * hidden_share
+    x_sum = np.empty(n_fam)
+    for b in range(0, n_fam, _FAMILY_BLOCK):
+        blk = slice(b, b + _FAMILY_BLOCK)
+        x_sum[blk] = np.clip(n_hat[blk, None] * cond[None, :], lo[blk], hi[blk]).sum(axis=1)
+    denom = x_sum + n_hat * hidden_share
     households = np.append(layer.units.households, 0.0)
     months = WINDOW_MONTHS[layer.display_level]
 
@@ -217,10 +232,9 @@ def outcome(index: Index, layers: list[PublicLayer]) -> Outcome:
     shown = at.slot < n_groups
     own_lo = np.where(shown, lo[fam_i, slot_safe], 0.0) if n_groups else np.zeros(len(at.n))
     # every other group proven zero: the sum of the others' upper bounds is 0
-    inf = np.isinf(hi)
-    fin_sum = np.where(inf, 0.0, hi).sum(axis=1)[fam_i]
+    fin_sum = fin_sum[fam_i]
     own_hi = np.where(shown, hi[fam_i, slot_safe], 0.0)
-    others_inf = inf.sum(axis=1)[fam_i] - (shown & np.isinf(own_hi)) > 0
+    others_inf = n_inf[fam_i] - (shown & np.isinf(own_hi)) > 0
     others_hi = np.where(others_inf, np.inf, fin_sum - np.where(np.isinf(own_hi), 0.0, own_hi))
     # the share of the unit and window the right group is proven to hold, at least:
     # its lower bound over the others' upper bounds (what the score is built on; it can
@@ -234,7 +248,8 @@ def outcome(index: Index, layers: list[PublicLayer]) -> Outcome:
         certain &= own_lo >= attend
         d = np.maximum(d, attend)
     with np.errstate(divide="ignore", invalid="ignore"):
-        post = np.where(shown & inside & (d > 0), x_hat[fam_i, slot_safe] / d, 0.0)
+        x_hat = np.clip(n_hat[fam_i] * cond[slot_safe], lo[fam_i, slot_safe], hi[fam_i, slot_safe])
+        post = np.where(shown & inside & (d > 0), x_hat / d, 0.0)
     post = np.minimum(post, 1.0)
     known = mix[:n_groups]
     if not design.all_recorded_crime:

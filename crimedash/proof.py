@@ -76,6 +76,9 @@ class Rules:
         return s, s.copy()
 
 
+_BLOCK = 1 << 18  # families propagated at a time (~30 MB per (block, groups) array)
+
+
 @dataclass(frozen=True)
 class Proof:
     """What a layer proves per family (unit, display window): an interval per group
@@ -119,10 +122,14 @@ def prove(
     t_hi[fi[tot]] = chi[tot]
     if rules.totals:
         # only families with something unsure can learn from their total
-        open_ = (lo != hi).any(axis=1) | (t_lo != t_hi)
-        if open_.any():
-            lo[open_], hi[open_], t_lo[open_], t_hi[open_] = _propagate(
-                lo[open_], hi[open_], t_lo[open_], t_hi[open_], rounds
+        open_ = np.flatnonzero((lo != hi).any(axis=1) | (t_lo != t_hi))
+        # in blocks of families: each is its own constraint, so the result is the same,
+        # and the rounds' (F, G) temporaries stay those of one block (at 60M rows, a
+        # dozen arrays of ~0.7 GB each in one go)
+        for b in range(0, len(open_), _BLOCK):
+            sel = open_[b : b + _BLOCK]
+            lo[sel], hi[sel], t_lo[sel], t_hi[sel] = _propagate(
+                lo[sel], hi[sel], t_lo[sel], t_hi[sel], rounds
             )
     else:
         t_lo, t_hi = lo.sum(axis=1), hi.sum(axis=1)

@@ -38,7 +38,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from crimedash import schema
@@ -54,6 +53,7 @@ __all__ = [
     "FLUSH_ROWS",
     "INCIDENTS_DIR",
     "MANIFEST",
+    "REBUILD_HINT",
     "REJECTED_DIR",
     "Progress",
     "StoreSummary",
@@ -66,6 +66,7 @@ __all__ = [
     "partial_atoms",
     "read_batches",
     "read_incidents",
+    "read_part",
     "read_rejected",
 ]
 
@@ -385,7 +386,13 @@ def _load_slice(
 # --------------------------------------------------------------------------------------
 
 
+REBUILD_HINT = "the store is damaged: build it again with crimedash store build SRC... --out DIR"
+_MANIFEST_FIELDS = {"months": list, "files": list, "rows_kept": int, "time_precision": str}
+
+
 def manifest(store: str | Path) -> dict[str, Any]:
+    """The store's manifest, checked: a store is input like any file, so a manifest that
+    is not JSON or lacks what the readers rely on is refused by name, not a traceback."""
     path = Path(store) / MANIFEST
     if not path.exists():
         raise InputError(
@@ -393,19 +400,139 @@ def manifest(store: str | Path) -> dict[str, Any]:
             file=str(store),
             hint="build one with: crimedash store build SRC... --out DIR",
         )
-    return json.loads(path.read_text())
+    try:
+        m = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(
+            f"cannot be read as JSON ({exc})", file=str(path), hint=REBUILD_HINT
+        ) from exc
+    if not isinstance(m, dict):
+        raise InputError("is not a JSON object", file=str(path), hint=REBUILD_HINT)
+    for key, kind in _MANIFEST_FIELDS.items():
+        if not isinstance(m.get(key), kind) or isinstance(m.get(key), bool):
+            raise InputError(
+                f"has no {key!r} of the right kind ({kind.__name__})",
+                file=str(path),
+                hint=REBUILD_HINT,
+            )
+    if m["time_precision"] not in {t.value for t in schema.TimePrecision}:
+        raise InputError(
+            f"names an unknown time precision {m['time_precision']!r}",
+            file=str(path),
+            hint=REBUILD_HINT,
+        )
+    months = m["months"]
+    if not all(isinstance(x, str) and _is_month(x) for x in months) or months != sorted(
+        set(months)
+    ):
+        raise InputError(
+            "lists months that are not YYYY-MM in order", file=str(path), hint=REBUILD_HINT
+        )
+    for f in m["files"]:
+        if not isinstance(f, dict) or not all(
+            isinstance(f.get(k), int) for k in ("rows_read", "rows_kept", "rows_rejected")
+        ):
+            raise InputError(
+                "lists a file without its row counts", file=str(path), hint=REBUILD_HINT
+            )
+        if f["rows_read"] != f["rows_kept"] + f["rows_rejected"]:
+            raise InputError(
+                f"says {f.get('name')!r} had {f['rows_read']:,} rows read but "
+                f"{f['rows_kept']:,} kept and {f['rows_rejected']:,} rejected",
+                file=str(path),
+                hint=REBUILD_HINT,
+            )
+    if sum(f["rows_kept"] for f in m["files"]) != m["rows_kept"]:
+        raise InputError(
+            f"says {m['rows_kept']:,} rows were kept, but its files add up to "
+            f"{sum(f['rows_kept'] for f in m['files']):,}",
+            file=str(path),
+            hint=REBUILD_HINT,
+        )
+    return m
+
+
+def _is_month(text: str) -> bool:
+    y, _, mo = text.partition("-")
+    return len(y) == 4 and y.isdigit() and len(mo) == 2 and mo.isdigit() and 1 <= int(mo) <= 12
+
+
+# the kinds of column the readers rely on (a pandas-written part may use large strings)
+_COLUMN_KINDS: dict[str, Callable[[pa.DataType], bool]] = {
+    schema.LATITUDE: pa.types.is_floating,
+    schema.LONGITUDE: pa.types.is_floating,
+    schema.OCCURRED_AT: pa.types.is_timestamp,
+    schema.SOURCE_ROW: pa.types.is_integer,
+}
+_NOT_NULL = (schema.LATITUDE, schema.LONGITUDE, schema.OCCURRED_AT, schema.CATEGORY)
+
+
+def _text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+
+def read_part(path: Path, columns: Sequence[str]) -> pa.Table:
+    """One Parquet part of a store, or an InputError naming it and what is wrong: a part
+    cut short, not Parquet, without a column the readers need or with the wrong kind."""
+    try:
+        found = pq.read_schema(path)
+        missing = [c for c in columns if c not in found.names]
+        if missing:
+            raise InputError(
+                "is missing from this part of the store",
+                file=str(path),
+                column=missing[0],
+                hint=REBUILD_HINT,
+            )
+        for c in columns:
+            kind = found.field(c).type
+            ok = _COLUMN_KINDS.get(c, _text)(kind)
+            if not ok:
+                raise InputError(
+                    f"holds {kind} values, not the kind the store writes",
+                    file=str(path),
+                    column=c,
+                    hint=REBUILD_HINT,
+                )
+        table = pq.read_table(path, columns=list(columns))
+    except InputError:
+        raise
+    except (OSError, pa.ArrowException, ValueError) as exc:
+        raise InputError(
+            f"cannot be read as Parquet ({str(exc).splitlines()[0][:200]})",
+            file=str(path),
+            hint=REBUILD_HINT,
+        ) from exc
+    for c in columns:
+        if c in _NOT_NULL and table[c].null_count:
+            raise InputError(
+                f"has {table[c].null_count:,} empty values (the store keeps none)",
+                file=str(path),
+                column=c,
+                hint=REBUILD_HINT,
+            )
+    return table
 
 
 def read_batches(
     store: str | Path, columns: Sequence[str] | None = None
 ) -> Iterator[tuple[str, pa.Table]]:
     """(month, table) for each month in order: the unit an index or an atoms table is
-    built from in batches (memory of one month, not the store)."""
+    built from in batches (memory of one month, not the store). Every month the manifest
+    lists must have its folder and parts, each readable (see `read_part`)."""
     m = manifest(store)
     cols = list(columns or schema.INCIDENT_COLUMNS)
     for month in m["months"]:
         folder = Path(store) / INCIDENTS_DIR / f"month={month}"
-        yield month, pads.dataset(folder, format="parquet").to_table(columns=cols)
+        parts = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+        if not parts:
+            raise InputError(
+                f"is missing: the manifest lists {month} but no Parquet part holds it",
+                file=str(folder),
+                hint=REBUILD_HINT,
+            )
+        tables = [read_part(p, cols) for p in parts]
+        yield month, pa.concat_tables(tables, promote_options="permissive")
 
 
 # --------------------------------------------------------------------------------------
@@ -474,8 +601,36 @@ def read_incidents(store: str | Path) -> pd.DataFrame:
 
 
 def read_rejected(store: str | Path) -> pd.DataFrame:
+    """Every rejected row with its reason, each part checked as `read_part` does."""
     folder = Path(store) / REJECTED_DIR
     files = sorted(folder.glob("*.parquet"))
     if not files:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in schema.REJECTED_COLUMNS})
-    return pd.concat([pq.read_table(f).to_pandas() for f in files], ignore_index=True)
+    cols = list(schema.REJECTED_COLUMNS)
+    parts = []
+    for f in files:
+        try:
+            names = pq.read_schema(f).names
+        except (OSError, pa.ArrowException) as exc:
+            raise InputError(
+                f"cannot be read as Parquet ({str(exc).splitlines()[0][:200]})",
+                file=str(f),
+                hint=REBUILD_HINT,
+            ) from exc
+        missing = [c for c in cols if c not in names]
+        if missing:
+            raise InputError(
+                "is missing from this part of the store",
+                file=str(f),
+                column=missing[0],
+                hint=REBUILD_HINT,
+            )
+        try:
+            parts.append(pq.read_table(f).to_pandas())
+        except (OSError, pa.ArrowException) as exc:
+            raise InputError(
+                f"cannot be read as Parquet ({str(exc).splitlines()[0][:200]})",
+                file=str(f),
+                hint=REBUILD_HINT,
+            ) from exc
+    return pd.concat(parts, ignore_index=True)

@@ -40,6 +40,7 @@ from pyproj import Transformer
 
 from crimedash import schema as S
 from crimedash.cells import drawn_cells
+from crimedash.errors import InputError
 from crimedash.households import place_households
 from crimedash.index import (
     AreaLayer,
@@ -53,7 +54,14 @@ from crimedash.index import (
 from crimedash.load.plausible import far_from_the_rest
 from crimedash.load.result import DATE_FORMATS, FileSummary, LoadResult
 from crimedash.schema import LocationType, TimePrecision
-from crimedash.store import INCIDENTS_DIR, MANIFEST, manifest, read_batches, read_rejected
+from crimedash.store import (
+    INCIDENTS_DIR,
+    MANIFEST,
+    REBUILD_HINT,
+    manifest,
+    read_batches,
+    read_rejected,
+)
 from crimedash.windows import time_keys
 
 __all__ = ["StoreColumn", "StoreIndex", "StoreLoad", "index_store", "is_store", "open_store"]
@@ -69,6 +77,19 @@ def is_store(path: Any) -> bool:
         return False
     p = Path(path)
     return p.is_dir() and (p / MANIFEST).is_file() and (p / INCIDENTS_DIR).is_dir()
+
+
+def _check_coordinates(lat: np.ndarray, lon: np.ndarray, store: Path, month: str) -> None:
+    """The loader kept only finite coordinates in range; a store whose parts say
+    otherwise was changed after it was built, and would place incidents nowhere."""
+    bad = ~(np.isfinite(lat) & np.isfinite(lon)) | (np.abs(lat) > 90) | (np.abs(lon) > 180)
+    if bad.any():
+        raise InputError(
+            f"holds {int(bad.sum()):,} coordinates that are missing or out of range "
+            "(the loader keeps none)",
+            file=str(store / INCIDENTS_DIR / f"month={month}"),
+            hint=REBUILD_HINT,
+        )
 
 
 class StoreColumn:
@@ -104,7 +125,12 @@ class _MonthKeys(dict):
     month when asked, so 60M rows do not carry three unused int64 columns."""
 
     def __missing__(self, level: str) -> np.ndarray:
-        month = self["month"]
+        return self.derive(level, self["month"])
+
+    @staticmethod
+    def derive(level: str, month: np.ndarray) -> np.ndarray:
+        """The keys at `level` of incidents with these month keys (any slice of them:
+        the atoms are grouped slice by slice, never deriving a whole column)."""
         if level == "quarter":
             return month // 3
         months = np.unique(month)
@@ -193,13 +219,21 @@ class StoreLoad(LoadResult):
     def from_manifest(cls, store: str | Path) -> StoreLoad:
         """Files, counts and rejected rows as the store recorded them when it was built."""
         m = manifest(store)
+        rejected = read_rejected(store)
+        if "rows_rejected" in m and len(rejected) != m["rows_rejected"]:
+            raise InputError(
+                f"says {m['rows_rejected']:,} rows were rejected, but the store holds "
+                f"{len(rejected):,} of them",
+                file=str(Path(store) / MANIFEST),
+                hint=REBUILD_HINT,
+            )
         files = tuple(
             FileSummary(f["name"], f["sha256"], f["rows_read"], f["rows_kept"], f["rows_rejected"])
             for f in m["files"]
         )
         return cls(
             incidents=pd.DataFrame({c: pd.Series(dtype=object) for c in S.INCIDENT_COLUMNS}),
-            rejected=read_rejected(store)[list(S.REJECTED_COLUMNS)],
+            rejected=rejected[list(S.REJECTED_COLUMNS)],
             time_precision=TimePrecision(m["time_precision"]),
             files=files,
             skipped_files=tuple(tuple(s) for s in m.get("skipped", [])),
@@ -287,9 +321,16 @@ def index_store(
     for i, (month, t) in enumerate(read_batches(store, cols)):
         say(0.6 * i / max(len(months), 1), f"Reading {month} from the store")
         k = t.num_rows
+        if pos + k > n:
+            raise InputError(
+                f"says the store keeps {n:,} rows, but its months up to {month} hold {pos + k:,}",
+                file=str(store / MANIFEST),
+                hint=REBUILD_HINT,
+            )
         sl = slice(pos, pos + k)
         lat[sl] = t[S.LATITUDE].to_numpy()
         lon[sl] = t[S.LONGITUDE].to_numpy()
+        _check_coordinates(lat[sl], lon[sl], store, month)
         ts = t[S.OCCURRED_AT]
         if k:
             lo_ts, hi_ts = pc.min_max(ts).values()
@@ -327,7 +368,12 @@ def index_store(
         pos += k
         starts.append(pos)
     if pos != n:
-        raise ValueError(f"store {store} holds {pos:,} rows but its manifest says {n:,}")
+        raise InputError(
+            f"says the store keeps {n:,} rows, but its months hold {pos:,} (a part is "
+            "missing, or the manifest is not this store's)",
+            file=str(store / MANIFEST),
+            hint=REBUILD_HINT,
+        )
 
     # categories sorted by name, as index_incidents numbers them
     names = np.array(list(cat_ids), dtype=object).astype(str)

@@ -116,37 +116,68 @@ def unrecognised_counts(text: pa.Array) -> dict[str, int]:
     return out
 
 
-# police.uk repeats the same location texts every month ("On or near High Street"), and
-# a national store reads thousands of files: classifying each distinct text once per
-# process, not once per file (it was 28-44% of loading a month of police.uk files).
-# text -> (location type value, understood): plain strings, so a warm lookup is one dict
-# probe (the enum's .value and a cache wrapper per distinct text per file cost more than
-# reading the file). Cleared when it grows past this many texts (hostile input).
-_CLASSIFIED: dict[str, tuple[str, bool]] = {}
-_CLASSIFIED_MAX = 1 << 20
+# Classifying a file's distinct location texts one by one in Python was 28-44% of
+# loading a month of police.uk files (a national month has ~80k distinct "On or near"
+# texts). ASCII texts (all of police.uk's) are classified by the same rules as
+# `infer_location_type` in Arrow compute, all at once; the rest one by one. The
+# character class is Python's `\s` over ASCII (RE2's `\s` lacks \v and \x1c-\x1f), so
+# both paths give the same answer for any text (a property test holds them together).
+_WS = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
+_WS_CLASS = "[\t\n\x0b\x0c\r\x1c-\x1f ]"
+_ON_OR_NEAR_RE2 = f"(?i)^on or near{_WS_CLASS}+"
+_KINDS = tuple(LocationType)
+_KIND_INDEX = {k: i for i, k in enumerate(_KINDS)}
+# the place table first, then the type words: as infer_location_type looks them up
+_KEY_KIND = {**_TYPE_WORDS, **PLACE_TYPES}
+_KEYS = pa.array(list(_KEY_KIND), pa.string())
+_KEY_CODES = np.array([_KIND_INDEX[k] for k in _KEY_KIND.values()], dtype=np.int8)
+_UNKNOWN = _KIND_INDEX[LocationType.UNKNOWN]
+
+
+def _classify_ascii(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(kind index, understood) of ASCII texts: infer_location_type, vectorised."""
+    police_uk = pc.match_substring_regex(text, _ON_OR_NEAR_RE2).to_numpy(zero_copy_only=False)
+    key = pc.replace_substring_regex(text, _ON_OR_NEAR_RE2, "", max_replacements=1)
+    key = pc.ascii_lower(pc.ascii_trim(key, _WS))
+    key = pc.ascii_trim(pc.replace_substring_regex(key, f"(?:{_WS_CLASS}|[_\\-])+", " "), " ")
+    found = pc.index_in(key, value_set=_KEYS).to_numpy(zero_copy_only=False)
+    in_table = ~np.isnan(found.astype(float))
+    kind = np.full(len(text), _UNKNOWN, dtype=np.int8)
+    kind[in_table] = _KEY_CODES[found[in_table].astype(np.int64)]
+    rest = ~in_table
+    station = pc.match_substring_regex(key, r"\((?:[a-z]+ )?station\)$").to_numpy(
+        zero_copy_only=False
+    )
+    police = pc.match_substring_regex(key, r"\bpolice station$").to_numpy(zero_copy_only=False)
+    is_station = rest & station
+    is_police = rest & ~station & police
+    kind[is_station] = _KIND_INDEX[LocationType.PUBLIC_SPACE]
+    kind[is_police] = _KIND_INDEX[LocationType.NON_RESIDENTIAL]
+    understood = in_table | is_station | is_police | police_uk
+    return kind, understood
 
 
 def classify_locations(text: pa.Array) -> tuple[pa.Array, dict[str, int]]:
     """The location type of every value of `text` and the counts of values not
-    understood, each distinct text classified once per process (police.uk repeats its
-    location texts in every month's file)."""
+    understood: each distinct text classified once, ASCII ones all at once in Arrow."""
     uniques = pc.unique(text)
-    values = uniques.to_pylist()
-    if len(_CLASSIFIED) > _CLASSIFIED_MAX:
-        _CLASSIFIED.clear()
-    kinds: list[str] = []
-    understood: list[bool] = []
-    for v in values:
-        hit = _CLASSIFIED.get(v)
-        if hit is None:
-            kind, ok = infer_location_type(v)
-            hit = _CLASSIFIED[v] = (kind.value, ok)
-        kinds.append(hit[0])
-        understood.append(hit[1])
+    kind = np.full(len(uniques), _UNKNOWN, dtype=np.int8)
+    understood = np.zeros(len(uniques), dtype=bool)
+    ascii_ = pc.string_is_ascii(uniques).to_numpy(zero_copy_only=False)
+    at = np.flatnonzero(ascii_)
+    if len(at):
+        kind[at], understood[at] = _classify_ascii(uniques.take(pa.array(at)))
+    other = np.flatnonzero(~ascii_)
+    for i, v in zip(other.tolist(), uniques.take(pa.array(other)).to_pylist(), strict=True):
+        k, ok = infer_location_type(v)
+        kind[i], understood[i] = _KIND_INDEX[k], ok
     idx = pc.index_in(text, value_set=uniques).to_numpy(zero_copy_only=False)
-    types = pa.array(kinds, pa.string()).take(pa.array(idx))
-    counts = np.bincount(idx, minlength=len(values)) if len(idx) else np.zeros(len(values), int)
+    names = pa.array([k.value for k in _KINDS], pa.string())
+    types = names.take(pa.array(kind[idx] if len(idx) else np.empty(0, dtype=np.int8)))
+    counts = np.bincount(idx, minlength=len(uniques)) if len(idx) else np.zeros(len(uniques), int)
+    lost = np.flatnonzero(~understood)
     unknown = {
-        v: int(c) for v, c, ok in zip(values, counts.tolist(), understood, strict=True) if not ok
+        v: int(counts[i])
+        for i, v in zip(lost.tolist(), uniques.take(pa.array(lost)).to_pylist(), strict=True)
     }
     return types, unknown

@@ -15,6 +15,7 @@ another session's data fingerprint is not enough to see its data.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -36,6 +37,8 @@ __all__ = [
     "INCIDENT_TYPES",
     "SAMPLE_KEY",
     "SAMPLE_LABEL",
+    "SERVER_DATA_ENV",
+    "STORE_PREFIX",
     "STORE_SIZE",
     "UPLOAD_PREFIX",
     "WORKSPACE_PARAM",
@@ -44,24 +47,31 @@ __all__ = [
     "Uploads",
     "back_to_sample",
     "current",
+    "default_key",
     "get_dataset",
+    "handle_store",
     "handle_upload",
     "injected",
     "keep",
     "load_uploads",
     "mapping_form",
+    "open_store",
     "page",
     "paragraphs",
     "restore",
     "sample",
+    "server_stores",
     "session_log_path",
     "show_load_error",
     "start_from_link",
+    "store_label",
     "workspace_folder",
 ]
 
 SAMPLE_KEY = "sample"
 UPLOAD_PREFIX = "upload:"
+STORE_PREFIX = "store:"  # ?data=store:<name>: a store the operator offers (CRIMEDASH_DATA)
+SERVER_DATA_ENV = "CRIMEDASH_DATA"
 DATA_PARAM = "data"  # ?data=upload:<fingerprint>: the uploaded data, kept in the workspace
 WORKSPACE_PARAM = "ws"  # ?ws=<id>: the session's workspace (a refresh or a sent link)
 SAMPLE_LABEL = "the sample city (Ashbourne Vale, fictional)"
@@ -133,9 +143,76 @@ def start_from_link() -> None:
     if K.DATASET_KEY in ss:
         return
     key = st.query_params.get(DATA_PARAM)
-    key = key if key and key.startswith(UPLOAD_PREFIX) else SAMPLE_KEY
+    if not (key and key.startswith((UPLOAD_PREFIX, STORE_PREFIX))):
+        key = default_key()
     ss[K.DATASET_KEY] = key
     ss[K.DATASET_LABEL] = _labels().get(key, SAMPLE_LABEL)
+
+
+def server_stores() -> dict[str, Path]:
+    """The stores the operator offers to every session, by name: $CRIMEDASH_DATA names a
+    store (`crimedash store build`) or a folder of them. The browser only ever picks a
+    name from this list, so no path typed in a page reaches the server's disk."""
+    from crimedash.storeindex import is_store
+
+    root = os.environ.get(SERVER_DATA_ENV, "").strip()
+    if not root:
+        return {}
+    base = Path(root).expanduser()
+    if is_store(base):
+        return {base.name: base}
+    if not base.is_dir():
+        return {}
+    return {p.name: p for p in sorted(base.iterdir()) if is_store(p)}
+
+
+def default_key() -> str:
+    """What a new session opens: the operator's store when $CRIMEDASH_DATA names exactly
+    one (an analyst's year, indexed once per server), else the sample city."""
+    stores = server_stores()
+    return STORE_PREFIX + next(iter(stores)) if len(stores) == 1 else SAMPLE_KEY
+
+
+def open_store(name: str, progress: Progress | None = None) -> D.Dataset:
+    """A store the operator offers, indexed once per server process and then shared by
+    every session (reopening it is a dictionary look-up)."""
+    path = server_stores().get(name)
+    if path is None:
+        from crimedash.errors import InputError
+
+        raise InputError(
+            f"no store called {name!r} is offered by this server",
+            hint=f"the operator sets {SERVER_DATA_ENV} to a store or a folder of stores",
+        )
+    key = STORE_PREFIX + name
+    ds = get_dataset(key, lambda p: D.load_dataset(path, progress=p), progress)
+    _labels()[key] = store_label(name, ds)
+    return ds
+
+
+def store_label(name: str, ds: D.Dataset) -> str:
+    return f"the store {name} on the server ({ds.index.n:,} incidents)"
+
+
+def handle_store(name: str) -> bool:
+    """Open a server store and make it current; on failure keep the previous data and
+    say why (a damaged store names its file and what is wrong)."""
+    ss = st.session_state
+    try:
+        with st.status(f"Opening the store {name}", expanded=True) as status:
+            bar = st.progress(0.0)
+            ds = open_store(name, lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+            status.update(label=f"Opened the store {name}", state="complete", expanded=False)
+    except CrimedashError as exc:
+        ss[K.LOAD_ERROR] = str(exc)
+        return False
+    key = STORE_PREFIX + name
+    ss[K.DATASET_KEY] = key
+    ss[K.DATASET_LABEL] = store_label(name, ds)
+    for k in (K.LOAD_ERROR, K.PENDING_UPLOAD, K.MAPPING_CANDIDATES, K.MAPPING_FILE):
+        ss.pop(k, None)
+    ss[K.SEEDED] = False  # categories and area layers changed: re-seed the controls
+    return True
 
 
 @st.cache_resource(show_spinner=False)
@@ -167,6 +244,7 @@ def _reachable(key: str) -> bool:
     loaded itself, or data its workspace keeps (a refresh, a link it was sent)."""
     return (
         key == SAMPLE_KEY
+        or (key.startswith(STORE_PREFIX) and key.removeprefix(STORE_PREFIX) in server_stores())
         or key in st.session_state.get(K.OWN_DATA, ())
         or workspace.holds(key.removeprefix(UPLOAD_PREFIX), workspace_folder())
     )
@@ -219,6 +297,11 @@ def current() -> D.Dataset:
     ss = st.session_state
     key = ss.get(K.DATASET_KEY, SAMPLE_KEY)
     store = _store()
+    if key.startswith(STORE_PREFIX) and _reachable(key):
+        if key in store:
+            return get_dataset(key, lambda p: store[key])  # most recently used
+        if handle_store(key.removeprefix(STORE_PREFIX)):
+            return store[key]
     if key != SAMPLE_KEY and (key not in store or not _reachable(key)):
         # a refresh or a restart: from this session's workspace, never from the store
         # just because another session loaded the data named in the link
@@ -380,6 +463,18 @@ def page(data: D.Dataset) -> None:
     for finding in summary.get("findings", []):
         st.warning(finding)
 
+    stores = server_stores()
+    if stores:
+        st.subheader("Open a store on the server")
+        st.caption(
+            "Stores built with `crimedash store build` and offered by the operator "
+            f"({SERVER_DATA_ENV}): indexed once per server, then reopened in seconds."
+        )
+        c1, c2 = st.columns([3, 1])
+        c1.selectbox("Store", list(stores), key=K.STORE_CHOICE)
+        if c2.button("Open this store", key=K.STORE_BUTTON):
+            handle_store(ss[K.STORE_CHOICE])
+            st.rerun()
     st.subheader("Load your own data")
     st.file_uploader(
         "Incidents: police.uk CSVs or zip, force extracts (CSV, Excel), GeoJSON, "

@@ -98,6 +98,8 @@ __all__ = [
 
 # --- data in ---------------------------------------------------------------------------
 DATASET_KEY = "dataset_key"  # key of the loaded data set in the process-wide store
+STORE_CHOICE = "store_choice"  # the Data tab's choice of a server store
+STORE_BUTTON = "store_button"
 DATASET_LABEL = "dataset_label"  # words for what is loaded ("the sample city", file names)
 LOAD_ERROR = "load_error"  # message of the last failed upload (shown until the next load)
 PENDING_UPLOAD = "pending_upload"  # uploads waiting for a column mapping

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crimedash.load import (
+    PLACE_TYPES,
     infer_location_type,
 )
+from crimedash.load.location_types import classify_locations
 from crimedash.schema import LocationType
 
 
@@ -40,3 +45,49 @@ from crimedash.schema import LocationType
 )
 def test_infer_location_type(text, expected, understood):
     assert infer_location_type(text) == (LocationType(expected), understood)
+
+
+_PIECES = st.sampled_from(
+    [
+        *list(PLACE_TYPES)[:12],
+        "on or near",
+        "On Or Near",
+        "ON OR NEAR\x0b",
+        "residential",
+        "home",
+        "(station)",
+        "(Lu Station)",
+        "police station",
+        "Police  Station",
+        " ",
+        "\t",
+        "\x1c",
+        "\x0b",
+        "_",
+        "-",
+        "/",
+        "É",
+        "ı",
+        "\u00a0",
+        "\u2028",
+        "K",
+        "\u212a",  # the Kelvin sign: a capital K to Python's IGNORECASE
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    texts=st.lists(st.lists(_PIECES, max_size=5).map("".join) | st.text(max_size=12), max_size=8)
+)
+def test_classifying_a_column_at_once_agrees_with_one_text_at_a_time(texts):
+    """The Arrow path (ASCII texts, all at once) gives what infer_location_type gives
+    each text, including Python's idea of whitespace, which RE2's \\s does not share."""
+    types, unknown = classify_locations(pa.array(texts, pa.string()))
+    expected = [infer_location_type(t) for t in texts]
+    assert types.to_pylist() == [k.value for k, _ in expected]
+    lost: dict[str, int] = {}
+    for t, (_, ok) in zip(texts, expected, strict=True):
+        if not ok:
+            lost[t] = lost.get(t, 0) + 1
+    assert unknown == lost
