@@ -131,29 +131,44 @@ def prove(
 
 def _propagate(lo, hi, t_lo, t_hi, rounds):
     """Sum constraint T = sum_g x_g over intervals, to a fixpoint (it converges in a
-    couple of rounds for one constraint; `rounds` bounds it)."""
+    couple of rounds for one constraint; `rounds` bounds it). Families are independent,
+    so each round works only on the families the last round changed: at national scale
+    (hundreds of thousands of families) most settle in the first round, and later rounds
+    cost what is still moving, not the whole layer."""
+    lo, hi, t_lo, t_hi = lo.copy(), hi.copy(), t_lo.copy(), t_hi.copy()
+    rows = np.arange(len(lo))
     for _ in range(rounds):
-        s_lo = lo.sum(axis=1)
-        n_inf = np.isinf(hi).sum(axis=1)
-        s_hi_fin = np.where(np.isinf(hi), 0.0, hi).sum(axis=1)
-        s_hi = np.where(n_inf > 0, np.inf, s_hi_fin)
-        nt_lo = np.maximum(t_lo, s_lo)
-        nt_hi = np.minimum(t_hi, s_hi)
-        # others' upper sum without cell g: infinite if another cell is unbounded
-        inf_g = np.isinf(hi)
-        others_inf = (n_inf[:, None] - inf_g) > 0
-        others_hi = np.where(others_inf, np.inf, s_hi_fin[:, None] - np.where(inf_g, 0.0, hi))
-        others_lo = s_lo[:, None] - lo
-        with np.errstate(invalid="ignore"):
-            n_lo = np.maximum(lo, np.where(others_inf, 0.0, nt_lo[:, None] - others_hi))
-            n_hi = np.minimum(hi, nt_hi[:, None] - others_lo)
-        n_hi = np.maximum(n_hi, n_lo)  # guards float noise; a sound layer never crosses
-        if (
-            np.array_equal(n_lo, lo)
-            and np.array_equal(n_hi, hi)
-            and np.array_equal(nt_lo, t_lo)
-            and np.array_equal(nt_hi, t_hi)
-        ):
+        if not len(rows):
             break
-        lo, hi, t_lo, t_hi = n_lo, n_hi, nt_lo, nt_hi
+        n_lo, n_hi, nt_lo, nt_hi = _tighten(lo[rows], hi[rows], t_lo[rows], t_hi[rows])
+        moved = (
+            (n_lo != lo[rows]).any(axis=1)
+            | (n_hi != hi[rows]).any(axis=1)
+            | (nt_lo != t_lo[rows])
+            | (nt_hi != t_hi[rows])
+        )
+        rows, n_lo, n_hi, nt_lo, nt_hi = (a[moved] for a in (rows, n_lo, n_hi, nt_lo, nt_hi))
+        lo[rows], hi[rows], t_lo[rows], t_hi[rows] = n_lo, n_hi, nt_lo, nt_hi
     return lo, hi, t_lo, t_hi
+
+
+def _tighten(lo, hi, t_lo, t_hi):
+    """One round of the sum constraint: the total from the cells, each cell from the
+    total and the others."""
+    s_lo = lo.sum(axis=1)
+    inf_g = np.isinf(hi)
+    n_inf = inf_g.sum(axis=1)
+    hi_fin = np.where(inf_g, 0.0, hi)
+    s_hi_fin = hi_fin.sum(axis=1)
+    s_hi = np.where(n_inf > 0, np.inf, s_hi_fin)
+    nt_lo = np.maximum(t_lo, s_lo)
+    nt_hi = np.minimum(t_hi, s_hi)
+    # others' upper sum without cell g: infinite if another cell is unbounded
+    others_inf = (n_inf[:, None] - inf_g) > 0
+    others_hi = np.where(others_inf, np.inf, s_hi_fin[:, None] - hi_fin)
+    others_lo = s_lo[:, None] - lo
+    with np.errstate(invalid="ignore"):
+        n_lo = np.maximum(lo, np.where(others_inf, 0.0, nt_lo[:, None] - others_hi))
+        n_hi = np.minimum(hi, nt_hi[:, None] - others_lo)
+    n_hi = np.maximum(n_hi, n_lo)  # guards float noise; a sound layer never crosses
+    return n_lo, n_hi, nt_lo, nt_hi
