@@ -15,7 +15,7 @@ from crimedash import viz
 from crimedash.design import Design
 from crimedash.index import Index
 from crimedash.layer import PublicLayer
-from crimedash.ui import compute
+from crimedash.ui import compute, deckjob
 from crimedash.ui import state as K
 
 VIEWS = ("Public map", "Risk view", "Table")
@@ -261,7 +261,7 @@ def panel(index: Index, design: Design, projector: bool = False) -> None:
         )
         km2 = _median_km2(layer, mv.codes)
         with map_slot:
-            st.pydeck_chart(
+            deckjob.chart(
                 compute.public_deck(
                     index, design, window, mode, group, None, None, zoom, nonce, height
                 ),
@@ -287,7 +287,7 @@ def panel(index: Index, design: Design, projector: bool = False) -> None:
                 st.markdown(viz.describe_map(index, layer, mv))
     else:
         with map_slot:
-            st.pydeck_chart(
+            deckjob.chart(
                 compute.risk_deck(index, design, window, zoom, nonce, height),
                 height=height,
                 alt=f"Risk view for {window}: each unit coloured by the chance its most "
@@ -374,7 +374,7 @@ def pair_map(
     if not all(ly.window_labels() for ly in layers):
         st.caption("A design publishes nothing, so there is no map to compare.")
         return
-    st.pydeck_chart(
+    deckjob.chart(
         compute.pair_deck(index, designs, titles, edges, bounds, zoom, nonce, SMALL_MAP_HEIGHT),
         height=SMALL_MAP_HEIGHT,
         alt="The pinned design's public map (left) and the current design's (right), "
