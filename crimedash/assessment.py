@@ -13,6 +13,7 @@ import numpy as np
 
 from crimedash import advice
 from crimedash import schema as S
+from crimedash.cancel import Cancelled
 from crimedash.design import Design
 from crimedash.index import Index, window_label
 from crimedash.risk import (
@@ -98,11 +99,6 @@ def assess(
             0, "The score is green but the verdict is held at amber: " + "; ".join(gates) + "."
         )
     return replace(a, factors=factors, what_ifs=what_ifs, findings=findings)
-
-
-class Cancelled(Exception):
-    """Raised from a progress callback to stop `advise` between two evaluations (a
-    signal, not an error a user acts on: outside the `CrimedashError` hierarchy)."""
 
 
 Progress = Callable[[int, int, str], None]
