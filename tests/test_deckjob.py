@@ -33,7 +33,7 @@ def test_one_build_per_key_and_a_stale_map_not_yet_started_is_dropped():
             if wait:
                 release.wait(10)
             built.append(name)
-            return viz.public_deck(index, layer)
+            return viz.public_deck(index, layer), name
 
         return run
 
@@ -47,6 +47,7 @@ def test_one_build_per_key_and_a_stale_map_not_yet_started_is_dropped():
     assert again is third  # the same key: the same deck
     assert second.cancelled()
     release.set()
-    assert isinstance(third.result(timeout=30), deckjob.ReadyDeck)
+    assert isinstance(third.result(timeout=30).deck, deckjob.ReadyDeck)
+    assert third.result().extra == "third"  # what the panel around the map is drawn from
     assert first.result(timeout=30) is not None
     assert built == ["first", "third"]

@@ -6,7 +6,10 @@ and every tab first, and only then waits here for the rest, updating a progress 
 While it waits the controls stay live: a change reruns the page at once (streamlit
 stops this run at its next progress update, within `POLL_S`), the new run shows the new
 design's score, and the stale work is cancelled between two evaluations (it no longer
-competes with the new score for the machine's cores). A Cancel button stops it too.
+competes with the new score for the machine's cores); the page cancels it as soon as
+it has read a changed design, and `cancel.checkpoint()`s stop it inside an evaluation.
+A Cancel button stops it too. Once the what-ifs are done the worker builds the other
+kinds of unit (`_warm`), so switching kind later is not a first use.
 
 Jobs are kept per (data, design), for every session of the process, like
 `compute`'s caches: going back to a design whose what-ifs were worked out shows them

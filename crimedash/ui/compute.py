@@ -8,6 +8,7 @@ nothing. The index itself is never hashed: it is passed as an underscore argumen
 from __future__ import annotations
 
 import pandas as pd
+import pydeck as pdk
 import streamlit as st
 
 from crimedash import advice, risk, viz
@@ -72,10 +73,10 @@ def public_deck(
     view = (edges, bounds, zoom_offset, nonce, height, tiles())
     layer = evaluation(index, design).layer  # here: the worker must not call Streamlit
     key = ("public", index.fingerprint, design.to_json(), window, mode, group, view)
-    return DeckJob(
-        "public",
-        key,
-        lambda: viz.public_deck(
+
+    def build() -> tuple[pdk.Deck, viz.MapView]:
+        mv = viz.map_view(index, layer, window, group)  # the deck's and the legend's
+        deck = viz.public_deck(
             index,
             layer,
             window=window,
@@ -87,8 +88,11 @@ def public_deck(
             nonce=nonce,
             height_px=height,
             tiles=view[-1],
-        ),
-    )
+            view=mv if edges is None else None,
+        )
+        return deck, mv
+
+    return DeckJob("public", key, build)
 
 
 def risk_deck(
@@ -105,14 +109,17 @@ def risk_deck(
     return DeckJob(
         "risk",
         key,
-        lambda: viz.risk_deck(
-            index,
-            ev,
-            window=window,
-            zoom_offset=zoom_offset,
-            nonce=nonce,
-            height_px=height,
-            tiles=tiles_,
+        lambda: (
+            viz.risk_deck(
+                index,
+                ev,
+                window=window,
+                zoom_offset=zoom_offset,
+                nonce=nonce,
+                height_px=height,
+                tiles=tiles_,
+            ),
+            None,
         ),
     )
 
@@ -142,7 +149,10 @@ def pair_deck(
     return DeckJob(
         "pair",
         key,
-        lambda: viz.pair_deck(
-            index, layers, list(titles), list(edges), bounds, zoom_offset, nonce, height, tiles_
+        lambda: (
+            viz.pair_deck(
+                index, layers, list(titles), list(edges), bounds, zoom_offset, nonce, height, tiles_
+            ),
+            None,
         ),
     )

@@ -52,11 +52,19 @@ class ReadyDeck:
 @dataclass(frozen=True)
 class DeckJob:
     """What to draw: a key naming the deck (it is built once per key) and how to build
-    it. `build` runs in a worker thread, so it must not call Streamlit."""
+    it: `build()` returns the deck and whatever else the panel around the map is drawn
+    from (the public map's `MapView`: its legend, trend and notes), or None. It runs in
+    a worker thread, so it must not call Streamlit."""
 
     slot: str  # which map on the page ("public", "risk", "pair"): a newer one replaces it
     key: tuple
-    build: Callable[[], pdk.Deck]
+    build: Callable[[], tuple[pdk.Deck, Any]]
+
+
+@dataclass(frozen=True)
+class Built:
+    deck: ReadyDeck
+    extra: Any
 
 
 _LOCK = threading.Lock()
@@ -95,12 +103,13 @@ def _submit(job: DeckJob) -> Future:
     return fut
 
 
-def _work(fut: Future, build: Callable[[], pdk.Deck]) -> None:
+def _work(fut: Future, build: Callable[[], tuple[pdk.Deck, Any]]) -> None:
     with _ONE_AT_A_TIME:
         if not fut.set_running_or_notify_cancel():
             return
         try:
-            fut.set_result(ReadyDeck(build()))
+            deck, extra = build()
+            fut.set_result(Built(ReadyDeck(deck), extra))
         except BaseException as exc:  # raised again in the run that draws it
             fut.set_exception(exc)
 
@@ -110,32 +119,40 @@ def new_run() -> None:
     _RUN.pending = []
 
 
-def chart(job: DeckJob, **kwargs: Any) -> None:
+def chart(job: DeckJob, then: Callable[[Any], None] | None = None, **kwargs: Any) -> None:
     """`st.pydeck_chart(deck, **kwargs)` here on the page, with the deck built in the
-    worker: drawn now if it is ready, else by `draw_pending` at the end of the run."""
+    worker: drawn now if it is ready, else by `draw_pending` at the end of the run.
+    `then(extra)` draws what depends on the build's other result, once it is there
+    (into containers already on the page, so it lands in its place)."""
     fut = _submit(job)
     box = st.container()
     if fut.done() and not fut.cancelled() and fut.exception() is None:
-        with box:
-            st.pydeck_chart(fut.result(), **kwargs)
+        _show(box, fut.result(), then, kwargs)
         return
     status = st.empty()
     pending = getattr(_RUN, "pending", None)
     if pending is None:  # drawn outside the page's flow (a test): wait here
-        _draw(box, status, job, fut, kwargs)
+        _draw(box, status, job, fut, then, kwargs)
     else:
-        pending.append((box, status, job, fut, kwargs))
+        pending.append((box, status, job, fut, then, kwargs))
 
 
 def draw_pending() -> None:
     """Wait for this run's maps and draw each in its place (call once everything else
     on the page that the user waits for is drawn)."""
     pending, _RUN.pending = getattr(_RUN, "pending", None) or [], []
-    for box, status, job, fut, kwargs in pending:
-        _draw(box, status, job, fut, kwargs)
+    for box, status, job, fut, then, kwargs in pending:
+        _draw(box, status, job, fut, then, kwargs)
 
 
-def _draw(box, status, job: DeckJob, fut: Future, kwargs: dict) -> None:
+def _show(box, built: Built, then: Callable[[Any], None] | None, kwargs: dict) -> None:
+    with box:
+        st.pydeck_chart(built.deck, **kwargs)
+    if then is not None:
+        then(built.extra)
+
+
+def _draw(box, status, job: DeckJob, fut: Future, then, kwargs: dict) -> None:
     if fut.cancelled():  # dropped for a newer map, then asked for again
         fut = _submit(job)
     started = time.monotonic()
@@ -146,5 +163,4 @@ def _draw(box, status, job: DeckJob, fut: Future, kwargs: dict) -> None:
         if fut.cancelled():
             fut = _submit(job)
     status.empty()
-    with box:
-        st.pydeck_chart(fut.result(), **kwargs)
+    _show(box, fut.result(), then, kwargs)
