@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from crimedash.cancel import checkpoint
 from crimedash.layer import PublicLayer
 
 __all__ = [
@@ -140,6 +141,7 @@ def _propagate(lo, hi, t_lo, t_hi, rounds):
     for _ in range(rounds):
         if not len(rows):
             break
+        checkpoint()  # a round is seconds at national scale: stale work stops here
         n_lo, n_hi, nt_lo, nt_hi = _tighten(lo[rows], hi[rows], t_lo[rows], t_hi[rows])
         moved = (
             (n_lo != lo[rows]).any(axis=1)
