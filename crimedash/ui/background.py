@@ -37,6 +37,20 @@ from crimedash.textsafe import markdown_text
 from crimedash.ui import compute, score
 from crimedash.ui import state as K
 
+__all__ = [
+    "KEEP",
+    "POLL_S",
+    "Job",
+    "Key",
+    "cancel",
+    "cancel_other",
+    "complete",
+    "job_for",
+    "key_of",
+    "known",
+    "likely_units",
+]
+
 POLL_S = 0.1  # how often the waiting page updates its progress (and can be stopped)
 KEEP = 64  # finished jobs kept, as many as compute's caches keep
 

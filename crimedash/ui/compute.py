@@ -18,6 +18,17 @@ from crimedash.index import Index
 from crimedash.ui import state as K
 from crimedash.ui.deckjob import DeckJob
 
+__all__ = [
+    "CACHE_ENTRIES",
+    "assessment",
+    "evaluation",
+    "frontier",
+    "pair_deck",
+    "public_deck",
+    "risk_deck",
+    "tiles",
+]
+
 CACHE_ENTRIES = 64
 
 

@@ -27,6 +27,8 @@ import pydeck as pdk
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+__all__ = ["KEEP", "POLL_S", "Built", "DeckJob", "ReadyDeck", "chart", "draw_pending", "new_run"]
+
 POLL_S = 0.1  # how often a waiting page says it is still drawing (and can be stopped)
 KEEP = 64  # built decks kept, as many as compute's caches keep
 
