@@ -133,24 +133,28 @@ def prove(
 def _propagate(lo, hi, t_lo, t_hi, rounds):
     """Sum constraint T = sum_g x_g over intervals, to a fixpoint (it converges in a
     couple of rounds for one constraint; `rounds` bounds it). Families are independent,
-    so each round works only on the families the last round changed: at national scale
-    (hundreds of thousands of families) most settle in the first round, and later rounds
-    cost what is still moving, not the whole layer."""
+    so once some have settled a round works only on those still moving; while every
+    family moves (the usual first round) it works on the arrays whole, as plainly as
+    the every-family loop, which `tests/test_proof.py` checks it equals."""
     lo, hi, t_lo, t_hi = lo.copy(), hi.copy(), t_lo.copy(), t_hi.copy()
-    rows = np.arange(len(lo))
+    rows = None  # None: every family is still moving
     for _ in range(rounds):
-        if not len(rows):
-            break
         checkpoint()  # a round is seconds at national scale: stale work stops here
-        n_lo, n_hi, nt_lo, nt_hi = _tighten(lo[rows], hi[rows], t_lo[rows], t_hi[rows])
+        old = (lo, hi, t_lo, t_hi) if rows is None else (lo[rows], hi[rows], t_lo[rows], t_hi[rows])
+        new = _tighten(*old)
         moved = (
-            (n_lo != lo[rows]).any(axis=1)
-            | (n_hi != hi[rows]).any(axis=1)
-            | (nt_lo != t_lo[rows])
-            | (nt_hi != t_hi[rows])
+            (new[0] != old[0]).any(axis=1)
+            | (new[1] != old[1]).any(axis=1)
+            | (new[2] != old[2])
+            | (new[3] != old[3])
         )
-        rows, n_lo, n_hi, nt_lo, nt_hi = (a[moved] for a in (rows, n_lo, n_hi, nt_lo, nt_hi))
-        lo[rows], hi[rows], t_lo[rows], t_hi[rows] = n_lo, n_hi, nt_lo, nt_hi
+        if not moved.any():
+            break
+        if moved.all() and rows is None:
+            lo, hi, t_lo, t_hi = new
+            continue
+        rows = np.flatnonzero(moved) if rows is None else rows[moved]
+        lo[rows], hi[rows], t_lo[rows], t_hi[rows] = (a[moved] for a in new)
     return lo, hi, t_lo, t_hi
 
 
