@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -73,16 +74,21 @@ STEPS = [
 ]
 
 
-def upload_key(files: list[Path], workspace: Path) -> str:
-    """Keep the files in the workspace as the app keeps an upload; return its data key."""
+def upload_link(files: list[Path], workspace: Path) -> str:
+    """Keep the files in a session's workspace as the app keeps an upload; return the
+    link's query (`?data=<key>&ws=<session>`): since issue 13 a data set is served only
+    to the session whose workspace holds it, so a link naming the data alone opens the
+    sample city."""
     from crimedash import workspace as ws
-    from crimedash.ui.data import UPLOAD_PREFIX, Uploads
+    from crimedash.ui.data import DATA_PARAM, UPLOAD_PREFIX, WORKSPACE_PARAM, Uploads
 
     incidents = tuple((f.name, f.read_bytes()) for f in files)
     key = Uploads(incidents=incidents).key()
     os.environ[ws.ENV_VAR] = str(workspace)
-    ws.save_files(key.removeprefix(UPLOAD_PREFIX), {"incidents": list(incidents)}, {})
-    return key
+    session = ws.new_session_id()
+    folder = ws.session_folder(session)
+    ws.save_files(key.removeprefix(UPLOAD_PREFIX), {"incidents": list(incidents)}, {}, folder)
+    return f"?{DATA_PARAM}={key}&{WORKSPACE_PARAM}={session}"
 
 
 def duckdb_baseline(files: list[Path], repeat: int = 3) -> dict:
@@ -141,14 +147,19 @@ def run(rows: int, shots: Path, step_timeout_s: float, settle_s: float, attach: 
         if attach:  # a server already holding the data (its store is process-wide)
             url = attach
         else:
-            key = upload_key(files, Path(ws))
-            url = stack.enter_context(streamlit_server(workspace=Path(ws))) + f"?data={key}"
+            link = upload_link(files, Path(ws))
+            url = stack.enter_context(streamlit_server(workspace=Path(ws))) + link
         page = stack.enter_context(chromium(Path(profile)))
         t0 = time.perf_counter()
         page.goto(url, timeout=LOAD_TIMEOUT_MS)
         page.locator(MAP_CANVAS).first.wait_for(timeout=LOAD_TIMEOUT_MS)
         page.locator(SCORE).first.wait_for(timeout=LOAD_TIMEOUT_MS)
         record["open_score_s"] = round(time.perf_counter() - t0, 1)
+        # the app says what it holds: never time the sample city by mistake
+        held = re.search(r"([\d,]+) incidents from", page.inner_text("body"))
+        record["incidents_held"] = int(held.group(1).replace(",", "")) if held else 0
+        if record["incidents_held"] < rows // 2:
+            raise SystemExit(f"the app holds {record['incidents_held']:,} incidents, not ~{rows:,}")
         wait_running_gone(page, LOAD_TIMEOUT_MS)
         record["open_idle_s"] = round(time.perf_counter() - t0, 1)
         for what, act, use in STEPS:

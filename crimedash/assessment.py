@@ -28,7 +28,7 @@ from crimedash.risk import (
 )
 from crimedash.windows import window_label
 
-__all__ = ["Cancelled", "advise", "advise_all", "assess", "with_advice"]
+__all__ = ["advise", "advise_all", "assess", "with_advice"]
 
 
 def assess(
@@ -99,11 +99,6 @@ def assess(
             0, "The score is green but the verdict is held at amber: " + "; ".join(gates) + "."
         )
     return replace(a, factors=factors, what_ifs=what_ifs, findings=findings)
-
-
-class Cancelled(Exception):
-    """Raised from a progress callback to stop `advise` between two evaluations (a
-    signal, not an error a user acts on: outside the `CrimedashError` hierarchy)."""
 
 
 Progress = Callable[[int, int, str], None]

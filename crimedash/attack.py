@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from crimedash.cancel import checkpoint
 from crimedash.categories import label as category_label
 from crimedash.design import Design
 from crimedash.errors import DesignError
@@ -194,6 +195,7 @@ def outcome(index: Index, layers: list[PublicLayer]) -> Outcome:
         else:
             lo, hi = np.maximum(lo, p.lo), np.minimum(hi, p.hi)
             t_lo, t_hi = np.maximum(t_lo, p.total_lo), np.minimum(t_hi, p.total_hi)
+    checkpoint()  # the proofs are most of an outcome: a cancelled job stops after them
 
     # the wider area's group mix: what is known without the map (hidden slot last)
     mix = np.bincount(at.slot, weights=at.n, minlength=n_groups + 1).astype(float)

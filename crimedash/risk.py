@@ -33,6 +33,7 @@ import pandas as pd
 
 from crimedash import schema as S
 from crimedash.attack import AttackResult, dp_posterior_bound, outcome, summarise
+from crimedash.cancel import checkpoint
 from crimedash.design import Design
 from crimedash.errors import CrimedashError
 from crimedash.index import Index
@@ -122,7 +123,9 @@ def evaluate(index: Index, design: Design, layer: PublicLayer | None = None) -> 
     kappa = at.kappa
     gs = np.append(layer.grouping.group_sensitivity, 0.0)
     s = np.where(shown, gs[np.minimum(at.slot, len(gs) - 1)], 0.0)
+    checkpoint()
     out = outcome(index, attacked_layers(index, layer))
+    checkpoint()
     if layer.risk_level == "timestamp" and layer.display_level != "timestamp":
         # real-time updates: each one adds a single incident, so differencing two
         # updates proves its group in its unit (¶34)

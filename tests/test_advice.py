@@ -99,7 +99,8 @@ def test_advise_reports_each_other_design_and_matches_the_full_assessment(index)
 
 def test_advise_stops_between_evaluations_when_cancelled(index, monkeypatch):
     from crimedash import advice
-    from crimedash.assessment import Cancelled, advise
+    from crimedash.assessment import advise
+    from crimedash.cancel import Cancelled
 
     design = Design(granularity="h3:9")
     ev = evaluate(index, design)

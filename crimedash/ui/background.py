@@ -6,7 +6,10 @@ and every tab first, and only then waits here for the rest, updating a progress 
 While it waits the controls stay live: a change reruns the page at once (streamlit
 stops this run at its next progress update, within `POLL_S`), the new run shows the new
 design's score, and the stale work is cancelled between two evaluations (it no longer
-competes with the new score for the machine's cores). A Cancel button stops it too.
+competes with the new score for the machine's cores); the page cancels it as soon as
+it has read a changed design, and `cancel.checkpoint()`s stop it inside an evaluation.
+A Cancel button stops it too. Once the what-ifs are done the worker builds the other
+kinds of unit (`_warm`), so switching kind later is not a first use.
 
 Jobs are kept per (data, design), for every session of the process, like
 `compute`'s caches: going back to a design whose what-ifs were worked out shows them
@@ -24,8 +27,10 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from crimedash import assessment as assessment_
-from crimedash import viz
+from crimedash import risk, viz
+from crimedash.cancel import Cancelled, checked
 from crimedash.design import Design
+from crimedash.errors import CrimedashError
 from crimedash.index import Index
 from crimedash.risk import Assessment, Evaluation
 from crimedash.textsafe import markdown_text
@@ -38,10 +43,12 @@ __all__ = [
     "Job",
     "Key",
     "cancel",
+    "cancel_other",
     "complete",
     "job_for",
     "key_of",
     "known",
+    "likely_units",
 ]
 
 POLL_S = 0.1  # how often the waiting page updates its progress (and can be stopped)
@@ -62,9 +69,14 @@ class Job:
     future: Future | None = None
 
     def progress(self, done: int, total: int, label: str) -> None:
-        if self.cancel.is_set():
-            raise assessment_.Cancelled
+        self.check()
         self.done, self.total, self.label = done, total, label
+
+    def check(self) -> None:
+        """Stop the work here if it was cancelled (between evaluations, and at the
+        `cancel.checkpoint()`s inside one)."""
+        if self.cancel.is_set():
+            raise Cancelled
 
     @property
     def cancelled(self) -> bool:
@@ -77,7 +89,7 @@ _JOBS: OrderedDict[Key, Job] = OrderedDict()
 _ONE_AT_A_TIME = threading.Lock()
 
 
-def _start(job: Job, index: Index, design: Design, ev: Evaluation) -> None:
+def _start(job: Job, index: Index, design: Design, ev: Evaluation, warm: list[str]) -> None:
     """Run the job in a daemon thread (a pool's threads are joined when the server
     stops, which would make it wait for minutes of what-ifs nobody will see)."""
 
@@ -86,20 +98,49 @@ def _start(job: Job, index: Index, design: Design, ev: Evaluation) -> None:
             if not job.future.set_running_or_notify_cancel():
                 return
             try:
-                job.future.set_result(
-                    assessment_.advise_all(index, design, ev, progress=job.progress)
-                )
+                with checked(job.check):
+                    worked_out = assessment_.advise_all(index, design, ev, progress=job.progress)
+                job.future.set_result(worked_out)
             except BaseException as exc:  # handed to whoever waits on it
                 job.future.set_exception(exc)
+                return
+            _warm(index, design, warm, job)
 
     threading.Thread(target=work, name="crimedash-advice", daemon=True).start()
+
+
+def likely_units(design: Design) -> list[str]:
+    """The units the analyst would get by switching the kind of unit: each other kind at
+    the size its control holds (read here, in the page's thread)."""
+    ss = st.session_state
+    kinds = (
+        f"grid:{ss.get(K.GRID_M, 500)}",
+        f"adaptive:{ss.get(K.ADAPTIVE_K, 40)}",
+        f"h3:{ss.get(K.H3_RES, 8)}",
+    )
+    return [g for g in kinds if g.split(":")[0] != design.spatial.kind]
+
+
+def _warm(index: Index, design: Design, granularities: list[str], job: Job) -> None:
+    """Build the units and atoms of the other kinds of unit while the analyst reads the
+    what-ifs (issue 16: a first use of grid squares or adaptive units at 5M rows is
+    tens of seconds; built here it is a repeat). Cheapest first; stopped, like the
+    what-ifs, when the design changes. A design these units refuse is simply skipped:
+    the analyst will hear why if they pick it."""
+    with checked(job.check):
+        for g in granularities:
+            try:
+                risk.evaluate(index, design.with_(granularity=g))
+            except (Cancelled, CrimedashError):
+                if job.cancelled:
+                    return
 
 
 def key_of(index: Index, design: Design) -> Key:
     return (index.fingerprint, design.to_json())
 
 
-def job_for(index: Index, design: Design, ev: Evaluation) -> Job:
+def job_for(index: Index, design: Design, ev: Evaluation, warm: list[str] | None = None) -> Job:
     """The job for this design, started if there is none (or the last was cancelled)."""
     key = key_of(index, design)
     with _LOCK:
@@ -108,7 +149,7 @@ def job_for(index: Index, design: Design, ev: Evaluation) -> Job:
             job = Job(key)
             job.future = Future()
             _JOBS[key] = job
-            _start(job, index, design, ev)
+            _start(job, index, design, ev, warm or [])
         _JOBS.move_to_end(key)
         done = [k for k, j in _JOBS.items() if j.future.done()]
         for k in done[: max(0, len(_JOBS) - KEEP)]:
@@ -122,6 +163,15 @@ def cancel(key: Key) -> None:
         job = _JOBS.get(key)
     if job is not None and not job.future.done():
         job.cancel.set()
+
+
+def cancel_other(index: Index, design: Design | None) -> None:
+    """Cancel the work this session waited on if it is for another design: called as
+    soon as the controls are read, so stale what-ifs stop before the new score is
+    worked out rather than competing with it for the cores."""
+    previous = st.session_state.get(K.ADVICE_KEY)
+    if design is not None and previous is not None and previous != key_of(index, design):
+        cancel(previous)
 
 
 def _cancel_clicked(key: Key) -> None:
@@ -158,12 +208,12 @@ def complete(slot, index: Index, design: Design, a: Assessment) -> Assessment:
         if ss.get(K.ADVICE_CANCELLED) == key:
             _cancelled_note()
             return a
-        job = job_for(index, design, compute.evaluation(index, design))
+        job = job_for(index, design, compute.evaluation(index, design), likely_units(design))
         if not job.future.done():
             _wait(job)
         try:
             worked_out = job.future.result()
-        except assessment_.Cancelled:
+        except Cancelled:
             _cancelled_note()
             return a
         full = assessment_.with_advice(a, *worked_out)

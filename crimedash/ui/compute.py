@@ -16,6 +16,7 @@ from crimedash import assessment as assessment_
 from crimedash.design import Design
 from crimedash.index import Index
 from crimedash.ui import state as K
+from crimedash.ui.deckjob import DeckJob
 
 __all__ = [
     "CACHE_ENTRIES",
@@ -55,55 +56,6 @@ def _frontier(fingerprint: str, design_json: str, _index: Index, _design: Design
     return advice.frontier(_index, _design)
 
 
-@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
-def _public_deck(
-    fingerprint: str,
-    design_json: str,
-    window: str | None,
-    mode: str,
-    group: str | None,
-    view: tuple,
-    _index: Index,
-    _design: Design,
-) -> pdk.Deck:
-    layer = evaluation(_index, _design).layer
-    edges, bounds, zoom_offset, nonce, height, tiles = view
-    return viz.public_deck(
-        _index,
-        layer,
-        window=window,
-        mode=mode,
-        group=group,
-        edges=None if edges is None else list(edges),
-        bounds=bounds,
-        zoom_offset=zoom_offset,
-        nonce=nonce,
-        height_px=height,
-        tiles=tiles,
-    )
-
-
-@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
-def _risk_deck(
-    fingerprint: str,
-    design_json: str,
-    window: str | None,
-    view: tuple,
-    _index: Index,
-    _design: Design,
-) -> pdk.Deck:
-    zoom_offset, nonce, height, tiles = view
-    return viz.risk_deck(
-        _index,
-        evaluation(_index, _design),
-        window=window,
-        zoom_offset=zoom_offset,
-        nonce=nonce,
-        height_px=height,
-        tiles=tiles,
-    )
-
-
 def evaluation(index: Index, design: Design) -> risk.Evaluation:
     return _evaluation(index.fingerprint, design.to_json(), index, design)
 
@@ -127,11 +79,31 @@ def public_deck(
     zoom_offset: float = 0.0,
     nonce: int = 0,
     height: int = viz.MAP_HEIGHT_PX,
-) -> pdk.Deck:
+) -> DeckJob:
+    """The public map's deck, to be built off the score's path (`deckjob.chart`)."""
     view = (edges, bounds, zoom_offset, nonce, height, tiles())
-    return _public_deck(
-        index.fingerprint, design.to_json(), window, mode, group, view, index, design
-    )
+    layer = evaluation(index, design).layer  # here: the worker must not call Streamlit
+    key = ("public", index.fingerprint, design.to_json(), window, mode, group, view)
+
+    def build() -> tuple[pdk.Deck, viz.MapView]:
+        mv = viz.map_view(index, layer, window, group)  # the deck's and the legend's
+        deck = viz.public_deck(
+            index,
+            layer,
+            window=window,
+            mode=mode,
+            group=group,
+            edges=None if edges is None else list(edges),
+            bounds=bounds,
+            zoom_offset=zoom_offset,
+            nonce=nonce,
+            height_px=height,
+            tiles=view[-1],
+            view=mv if edges is None else None,
+        )
+        return deck, mv
+
+    return DeckJob("public", key, build)
 
 
 def risk_deck(
@@ -141,14 +113,25 @@ def risk_deck(
     zoom_offset: float = 0.0,
     nonce: int = 0,
     height: int = viz.MAP_HEIGHT_PX,
-) -> pdk.Deck:
-    return _risk_deck(
-        index.fingerprint,
-        design.to_json(),
-        window,
-        (zoom_offset, nonce, height, tiles()),
-        index,
-        design,
+) -> DeckJob:
+    """The risk view's deck, to be built off the score's path (`deckjob.chart`)."""
+    ev, tiles_ = evaluation(index, design), tiles()
+    key = ("risk", index.fingerprint, design.to_json(), window, zoom_offset, nonce, height, tiles_)
+    return DeckJob(
+        "risk",
+        key,
+        lambda: (
+            viz.risk_deck(
+                index,
+                ev,
+                window=window,
+                zoom_offset=zoom_offset,
+                nonce=nonce,
+                height_px=height,
+                tiles=tiles_,
+            ),
+            None,
+        ),
     )
 
 
@@ -157,17 +140,6 @@ def tiles() -> str | None:
     None: maps are drawn without tiles unless a server is named."""
     value = st.session_state.get(K.TILES)
     return value or None
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _pair_deck(
-    fingerprint: str, designs_json: tuple, titles: tuple, view: tuple, _index: Index, _designs
-) -> pdk.Deck:
-    edges, bounds, zoom_offset, nonce, height, tiles_ = view
-    layers = [evaluation(_index, d).layer for d in _designs]
-    return viz.pair_deck(
-        _index, layers, list(titles), list(edges), bounds, zoom_offset, nonce, height, tiles_
-    )
 
 
 def pair_deck(
@@ -179,13 +151,19 @@ def pair_deck(
     zoom_offset: float = 0.0,
     nonce: int = 0,
     height: int = viz.MAP_HEIGHT_PX,
-) -> pdk.Deck:
-    view = (tuple(edges), bounds, zoom_offset, nonce, height, tiles())
-    return _pair_deck(
-        index.fingerprint,
-        tuple(d.to_json() for d in designs),
-        tuple(titles),
-        view,
-        index,
-        designs,
+) -> DeckJob:
+    """Two designs in one map, to be built off the score's path (`deckjob.chart`)."""
+    tiles_ = tiles()
+    layers = [evaluation(index, d).layer for d in designs]
+    view = (tuple(edges), bounds, zoom_offset, nonce, height, tiles_)
+    key = ("pair", index.fingerprint, tuple(d.to_json() for d in designs), tuple(titles), view)
+    return DeckJob(
+        "pair",
+        key,
+        lambda: (
+            viz.pair_deck(
+                index, layers, list(titles), list(edges), bounds, zoom_offset, nonce, height, tiles_
+            ),
+            None,
+        ),
     )

@@ -15,7 +15,7 @@ from crimedash import viz
 from crimedash.design import Design
 from crimedash.index import Index
 from crimedash.layer import PublicLayer
-from crimedash.ui import compute
+from crimedash.ui import compute, deckjob
 from crimedash.ui import state as K
 
 __all__ = [
@@ -279,39 +279,45 @@ def panel(index: Index, design: Design, projector: bool = False) -> None:
             return
     zoom, nonce = current_zoom()
     if view == "Public map":
-        mv = viz.map_view(index, layer, window, group)
-        f = viz.framing(
-            mv.units["lat"], mv.units["lon"], mv.units["value"].to_numpy(), height_px=height
-        )
-        km2 = _median_km2(layer, mv.codes)
+
+        def around(mv: viz.MapView) -> None:
+            """What is drawn from the map's view (legend, trend, notes): made with the
+            deck in the map worker (seconds at national scale), drawn when it is ready."""
+            f = viz.framing(
+                mv.units["lat"], mv.units["lon"], mv.units["value"].to_numpy(), height_px=height
+            )
+            km2 = _median_km2(layer, mv.codes)
+            with map_slot:
+                st.markdown(viz.legend_markdown(mv), unsafe_allow_html=True)
+                zoom_buttons()
+                credit()
+                png_button(index, design, window, group)
+            with control_slot:
+                trend(index, layer, mv)
+                map_notes(f, km2)
+                if mode == "heat":
+                    st.caption(
+                        "The heat map smooths these counts over about one unit; its colours "
+                        "show where counts are higher, not exact values. Read counts in the "
+                        "units or table view."
+                    )
+                with st.container(border=True):
+                    st.markdown("**What this map shows, and what it does not (¶23)**")
+                    st.markdown(viz.describe_map(index, layer, mv))
+
         with map_slot:
-            st.pydeck_chart(
+            deckjob.chart(
                 compute.public_deck(
                     index, design, window, mode, group, None, None, zoom, nonce, height
                 ),
+                then=around,
                 height=height,
                 alt=f"Public map of {group or 'all crime'} in {window}: "
                 f"{design.spatial.describe()}. The same numbers are in the Table view.",
             )
-            st.markdown(viz.legend_markdown(mv), unsafe_allow_html=True)
-            zoom_buttons()
-            credit()
-            png_button(index, design, window, group)
-        with control_slot:
-            trend(index, layer, mv)
-            map_notes(f, km2)
-            if mode == "heat":
-                st.caption(
-                    "The heat map smooths these counts over about one unit; its colours "
-                    "show where counts are higher, not exact values. Read counts in the "
-                    "units or table view."
-                )
-            with st.container(border=True):
-                st.markdown("**What this map shows, and what it does not (¶23)**")
-                st.markdown(viz.describe_map(index, layer, mv))
     else:
         with map_slot:
-            st.pydeck_chart(
+            deckjob.chart(
                 compute.risk_deck(index, design, window, zoom, nonce, height),
                 height=height,
                 alt=f"Risk view for {window}: each unit coloured by the chance its most "
@@ -398,7 +404,7 @@ def pair_map(
     if not all(ly.window_labels() for ly in layers):
         st.caption("A design publishes nothing, so there is no map to compare.")
         return
-    st.pydeck_chart(
+    deckjob.chart(
         compute.pair_deck(index, designs, titles, edges, bounds, zoom, nonce, SMALL_MAP_HEIGHT),
         height=SMALL_MAP_HEIGHT,
         alt="The pinned design's public map (left) and the current design's (right), "

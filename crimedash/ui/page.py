@@ -16,6 +16,7 @@ from crimedash.ui import (
     compute,
     controls,
     data,
+    deckjob,
     export_page,
     fields,
     mapview,
@@ -74,6 +75,7 @@ html { font-size: 18px; }
 
 def main() -> None:
     ss = st.session_state
+    deckjob.new_run()
     data.start_from_link()
     # The elements above the tabs are the same on every run (containers filled or not),
     # so the page keeps its shape and nothing below it is rebuilt needlessly.
@@ -118,6 +120,7 @@ def main() -> None:
         mapview.basemap_setting()
         st.header("Map design")
         drawn = controls.draw(index)
+    background.cancel_other(index, drawn)
     design, a, problem = resolve(index, drawn, ds.rejected_rows)
     with st.sidebar:
         design_file(design, index)
@@ -161,6 +164,9 @@ def main() -> None:
         export_page.page(ds, design, background.known(index, design, a))
     with tabs[5]:
         publication.page(ds, design)
+    # Then the maps, built in a worker since the score's column was drawn: waiting for
+    # them here, a change stops this run at once instead of after a stale deck.
+    deckjob.draw_pending()
     # Last: factors and what-ifs, 10-20x the score's work, fill their slot after
     # everything above is on screen (issue 16: the score first).
     background.complete(advice_slot, index, design, a)

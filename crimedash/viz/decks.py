@@ -305,13 +305,16 @@ def public_deck(
     nonce: int = 0,
     height_px: int = MAP_HEIGHT_PX,
     tiles: str | None = None,
+    view: MapView | None = None,
 ) -> pdk.Deck:
     """The public map of one release: units coloured by shown count ("units"), or a
     smooth heat map from unit centres weighted by shown counts ("heat"). `edges` and
-    `bounds` fix the colour scale and the extent (for comparing two designs fairly)."""
+    `bounds` fix the colour scale and the extent (for comparing two designs fairly).
+    `view`: the same arguments' `map_view`, if the caller has it (it is seconds at
+    national scale: the app's map worker makes it once for the deck and the legend)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
-    view = map_view(index, layer, window, group, palette, edges=edges)
+    view = view or map_view(index, layer, window, group, palette, edges=edges)
     lat, lon = view.units["lat"].to_numpy(), view.units["lon"].to_numpy()
     view_state = framing(
         lat, lon, view.units["value"].to_numpy(), bounds, zoom_offset, nonce, height_px

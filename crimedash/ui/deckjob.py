@@ -1,0 +1,168 @@
+"""The map's deck built off the score's path, in a worker thread (issue 16).
+
+Building a deck is pure Python (pydeck's serialisation, one tooltip per unit): seconds
+at national scale. Streamlit can stop a run only when it sends something to the browser,
+so a change made while the page built the previous design's deck waited for that deck
+(30-84 s repeats at 5M rows, docs/scale.md). Here the page only reserves the map's place
+(`chart`); a worker builds the deck and its JSON once; the page waits for it last
+(`draw_pending`), sending a short status line every `POLL_S`, so a change stops the
+waiting run at once and its score shows without waiting for the stale map. Until the
+new map arrives the browser keeps the previous one (greyed as stale).
+
+Decks are kept per key (data, design, window, view), for every session of the process
+like `compute`'s caches, so going back to a design draws its map at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+import pydeck as pdk
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+__all__ = ["KEEP", "POLL_S", "Built", "DeckJob", "ReadyDeck", "chart", "draw_pending", "new_run"]
+
+POLL_S = 0.1  # how often a waiting page says it is still drawing (and can be stopped)
+KEEP = 64  # built decks kept, as many as compute's caches keep
+
+
+class ReadyDeck:
+    """A deck whose JSON is made once. `st.pydeck_chart` calls `to_json()` on every run
+    (about a second for a national deck, again on every rerun of an unchanged design);
+    it also reads the tooltip, a Mapbox key and `layers` (None: nothing left to convert)."""
+
+    layers = None
+    deck_widget = None
+
+    def __init__(self, deck: pdk.Deck) -> None:
+        self._json = deck.to_json()
+        self._tooltip = getattr(deck, "_tooltip", None)
+        self.mapbox_key = getattr(deck, "mapbox_key", None)
+        self.width = getattr(deck, "width", None)
+
+    def to_json(self) -> str:
+        return self._json
+
+
+@dataclass(frozen=True)
+class DeckJob:
+    """What to draw: a key naming the deck (it is built once per key) and how to build
+    it: `build()` returns the deck and whatever else the panel around the map is drawn
+    from (the public map's `MapView`: its legend, trend and notes), or None. It runs in
+    a worker thread, so it must not call Streamlit."""
+
+    slot: str  # which map on the page ("public", "risk", "pair"): a newer one replaces it
+    key: tuple
+    build: Callable[[], tuple[pdk.Deck, Any]]
+
+
+@dataclass(frozen=True)
+class Built:
+    deck: ReadyDeck
+    extra: Any
+
+
+_LOCK = threading.Lock()
+_DECKS: OrderedDict[tuple, Future] = OrderedDict()
+_LATEST: dict[tuple[str, str], Future] = {}  # (session, slot) -> its newest deck
+# One deck at a time: on 2 cores a second would slow the score the user is waiting for.
+_ONE_AT_A_TIME = threading.Lock()
+_RUN = threading.local()  # this script run's maps still to draw
+
+
+def _session() -> str:
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else ""
+
+
+def _submit(job: DeckJob) -> Future:
+    """The deck's future, started if new. A deck this session asked for in the same
+    slot and not yet started is dropped: nobody will see it."""
+    with _LOCK:
+        fut = _DECKS.get(job.key)
+        if fut is None or fut.cancelled():
+            fut = Future()
+            _DECKS[job.key] = fut
+            threading.Thread(
+                target=_work, args=(fut, job.build), name="crimedash-deck", daemon=True
+            ).start()
+        _DECKS.move_to_end(job.key)
+        latest = (_session(), job.slot)
+        older = _LATEST.get(latest)
+        if older is not None and older is not fut:
+            older.cancel()  # only succeeds if it has not started
+        _LATEST[latest] = fut
+        done = [k for k, f in _DECKS.items() if f.done()]
+        for k in done[: max(0, len(_DECKS) - KEEP)]:
+            del _DECKS[k]
+    return fut
+
+
+def _work(fut: Future, build: Callable[[], tuple[pdk.Deck, Any]]) -> None:
+    with _ONE_AT_A_TIME:
+        if not fut.set_running_or_notify_cancel():
+            return
+        try:
+            deck, extra = build()
+            fut.set_result(Built(ReadyDeck(deck), extra))
+        except BaseException as exc:  # raised again in the run that draws it
+            fut.set_exception(exc)
+
+
+def new_run() -> None:
+    """Start this run's list of maps to draw (call at the top of the page)."""
+    _RUN.pending = []
+
+
+def chart(job: DeckJob, then: Callable[[Any], None] | None = None, **kwargs: Any) -> None:
+    """`st.pydeck_chart(deck, **kwargs)` here on the page, with the deck built in the
+    worker: drawn now if it is ready, else by `draw_pending` at the end of the run.
+    `then(extra)` draws what depends on the build's other result, once it is there
+    (into containers already on the page, so it lands in its place)."""
+    fut = _submit(job)
+    box = st.container()
+    if fut.done() and not fut.cancelled() and fut.exception() is None:
+        _show(box, fut.result(), then, kwargs)
+        return
+    status = st.empty()
+    pending = getattr(_RUN, "pending", None)
+    if pending is None:  # drawn outside the page's flow (a test): wait here
+        _draw(box, status, job, fut, then, kwargs)
+    else:
+        pending.append((box, status, job, fut, then, kwargs))
+
+
+def draw_pending() -> None:
+    """Wait for this run's maps and draw each in its place (call once everything else
+    on the page that the user waits for is drawn)."""
+    pending, _RUN.pending = getattr(_RUN, "pending", None) or [], []
+    for box, status, job, fut, then, kwargs in pending:
+        _draw(box, status, job, fut, then, kwargs)
+
+
+def _show(box, built: Built, then: Callable[[Any], None] | None, kwargs: dict) -> None:
+    with box:
+        st.pydeck_chart(built.deck, **kwargs)
+    if then is not None:
+        then(built.extra)
+
+
+def _draw(box, status, job: DeckJob, fut: Future, then, kwargs: dict) -> None:
+    if fut.cancelled():  # dropped for a newer map, then asked for again
+        fut = _submit(job)
+    started = time.monotonic()
+    while not fut.done():
+        # a message to the browser is where Streamlit stops a run for a new change
+        status.caption(f"Drawing the map... {time.monotonic() - started:.0f} s")
+        time.sleep(POLL_S)
+        if fut.cancelled():
+            fut = _submit(job)
+    status.empty()
+    _show(box, fut.result(), then, kwargs)
