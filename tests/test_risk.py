@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from enginekit import households_frame, incidents_frame, make_index
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from crimedash import schema as S
@@ -300,8 +300,12 @@ def test_assessment_has_everything_a_reviewer_reads():
         [{"counts": "banded"}, {"counts": "banded", "bands": (1, 5, 20)}, {"counts": "exact"}]
     ),
 )
+@example(seed=795, res=7, control={"counts": "banded", "bands": (1, 5, 20)})
 def test_coarser_h3_never_raises_the_score_with_bands_fixed(seed, res, control):
-    index = make_index(seed)
+    """Where H3 nests (see `nested_index`): seed 795 at h3:7 scored 14.5 with every
+    point and 15.5 one resolution coarser, because points near a parent's edge sit in
+    a child of one cell and inside another; without them it is 15.3 against 2.6."""
+    index = nested_index(seed, res)
     finer = _score(index, granularity=f"h3:{res}", **control)
     assert _score(index, granularity=f"h3:{res - 1}", **control) <= finer + 1e-9
 
