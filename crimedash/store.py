@@ -476,14 +476,7 @@ def read_part(path: Path, columns: Sequence[str]) -> pa.Table:
     cut short, not Parquet, without a column the readers need or with the wrong kind."""
     try:
         found = pq.read_schema(path)
-        missing = [c for c in columns if c not in found.names]
-        if missing:
-            raise InputError(
-                "is missing from this part of the store",
-                file=str(path),
-                column=missing[0],
-                hint=REBUILD_HINT,
-            )
+        _require_columns(path, found.names, columns)
         for c in columns:
             kind = found.field(c).type
             ok = _COLUMN_KINDS.get(c, _text)(kind)
@@ -498,11 +491,7 @@ def read_part(path: Path, columns: Sequence[str]) -> pa.Table:
     except InputError:
         raise
     except (OSError, pa.ArrowException, ValueError) as exc:
-        raise InputError(
-            f"cannot be read as Parquet ({str(exc).splitlines()[0][:200]})",
-            file=str(path),
-            hint=REBUILD_HINT,
-        ) from exc
+        raise _unreadable(path, exc) from exc
     for c in columns:
         if c in _NOT_NULL and table[c].null_count:
             raise InputError(
@@ -610,27 +599,30 @@ def read_rejected(store: str | Path) -> pd.DataFrame:
     parts = []
     for f in files:
         try:
-            names = pq.read_schema(f).names
-        except (OSError, pa.ArrowException) as exc:
-            raise InputError(
-                f"cannot be read as Parquet ({str(exc).splitlines()[0][:200]})",
-                file=str(f),
-                hint=REBUILD_HINT,
-            ) from exc
-        missing = [c for c in cols if c not in names]
-        if missing:
-            raise InputError(
-                "is missing from this part of the store",
-                file=str(f),
-                column=missing[0],
-                hint=REBUILD_HINT,
-            )
-        try:
+            _require_columns(f, pq.read_schema(f).names, cols)
             parts.append(pq.read_table(f).to_pandas())
         except (OSError, pa.ArrowException) as exc:
-            raise InputError(
-                f"cannot be read as Parquet ({str(exc).splitlines()[0][:200]})",
-                file=str(f),
-                hint=REBUILD_HINT,
-            ) from exc
+            raise _unreadable(f, exc) from exc
     return pd.concat(parts, ignore_index=True)
+
+
+def _unreadable(path: Path, exc: Exception) -> InputError:
+    """A part Parquet cannot read (cut short, not Parquet): name it and the first line
+    of the reader's complaint, and say how to mend the store."""
+    return InputError(
+        f"cannot be read as Parquet ({str(exc).splitlines()[0][:200]})",
+        file=str(path),
+        hint=REBUILD_HINT,
+    )
+
+
+def _require_columns(path: Path, names: Sequence[str], columns: Sequence[str]) -> None:
+    """A part without a column the readers need is refused by the part and column."""
+    missing = [c for c in columns if c not in names]
+    if missing:
+        raise InputError(
+            "is missing from this part of the store",
+            file=str(path),
+            column=missing[0],
+            hint=REBUILD_HINT,
+        )

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from crimedash import schema
 from crimedash.approval import Approval
 from crimedash.bundlewrite import MANIFEST, REPORT_MD
 from crimedash.cli import main
@@ -27,20 +28,7 @@ from crimedash.plan import Plan, from_police_uk, police_uk_product
 from crimedash.planrisk import plan_risk
 from crimedash.risk import evaluate
 
-HEADER = [
-    "Crime ID",
-    "Month",
-    "Reported by",
-    "Falls within",
-    "Longitude",
-    "Latitude",
-    "Location",
-    "LSOA code",
-    "LSOA name",
-    "Crime type",
-    "Last outcome category",
-    "Context",
-]
+HEADER = list(schema.POLICE_UK_COLUMNS)
 MONTHLY = Design(granularity="h3:7", min_count=3, totals=False)
 QUARTERLY = MONTHLY.with_(frequency="quarterly", time_precision="quarter")
 APPROVAL = Approval(
