@@ -17,6 +17,7 @@ from crimedash.atoms import resolve_grouping, windows_at
 from crimedash.design import Design
 from crimedash.disclosure import count_labels, disclose, noisy_cells, recode
 from crimedash.errors import DesignError
+from crimedash.layer import apply_design
 from crimedash.units import units_for
 
 
@@ -252,3 +253,139 @@ def test_noise_refuses_a_domain_over_the_limit(town, monkeypatch):
     monkeypatch.setattr(disclosure, "NOISE_DOMAIN_LIMIT", space - 1)
     with pytest.raises(DesignError, match=f"this design has {space:,}"):
         noisy_cells(town, design, units, grouping, display, gk, gtrue, True)
+
+
+def test_one_call_counts_both_kinds_of_secondary_suppression():
+    # 2 groups. Family 0: counts 1 and 5, total 6 -> the 5 is hidden too (one secondary).
+    # Family 1: one group cell, 2, and a total of 4 (hidden groups count in it) -> the
+    # total is hidden too (another). Both in one call: two secondary suppressions.
+    *_, published, _, n_primary, n_secondary = disclose(
+        Design(min_count=3),
+        np.array([0, 1, 2]),
+        np.array([1, 5, 2]),
+        np.array([0, 1]),
+        np.array([6, 4]),
+        2,
+    )
+    assert published.tolist() == [False, False, False, True, False]
+    assert (n_primary, n_secondary) == (2, 2)
+
+
+def test_noise_limit_counts_the_total_slot_only_with_totals(town, monkeypatch):
+    design = Design(granularity="h3:8", counts="noise", noise_seed=1)
+    units, grouping, display = _parts(town, design)
+    without = units.n * display.n * len(grouping.groups)
+    monkeypatch.setattr(disclosure, "NOISE_DOMAIN_LIMIT", without)
+    gk, gtrue = np.array([0]), np.array([1])
+    noisy_cells(town, design, units, grouping, display, gk, gtrue, False)
+    with pytest.raises(DesignError) as err:
+        noisy_cells(town, design, units, grouping, display, gk, gtrue, True)
+    assert err.value.hint == (
+        "choose coarser units (H3 9 or coarser, grid 250 m or larger) or a coarser time precision"
+    )
+
+
+def test_noisy_cells_keep_true_counts_as_whole_numbers(town):
+    design = Design(granularity="h3:8", counts="noise", noise_seed=8)
+    units, grouping, display = _parts(town, design)
+    _, true, shown, *_ = noisy_cells(
+        town, design, units, grouping, display, np.array([0, 3]), np.array([2, 4]), True
+    )
+    assert true.dtype.kind == "i"
+    assert shown.dtype == np.float64
+
+
+def test_the_noise_of_a_design_does_not_depend_on_designs_scored_before(town):
+    # unit secrets are cached on the index: the cache must tell seeds and unit kinds
+    # apart, or a design would reuse another's noise
+    from handmade import town as hand_town
+
+    fresh = hand_town()
+    seen = hand_town()
+    first = Design(counts="noise", noise_seed=5, epsilon=0.5)
+    apply_design(seen, first)
+    apply_design(seen, first.with_(granularity="h3:7"))
+    for design in (first.with_(noise_seed=6), first.with_(granularity="h3:9")):
+        a, b = apply_design(fresh, design), apply_design(seen, design)
+        assert a.cell_shown.tolist() == b.cell_shown.tolist()
+        assert a.cell_unit.tolist() == b.cell_unit.tolist()
+
+
+def test_nearly_no_noise_publishes_the_exact_layer():
+    # at epsilon 100 the geometric noise is 0 with probability 1 - 2e^-100: the noisy
+    # layer is the exact one, whatever the groups and totals, so its cells are decoded
+    # in the same key space as the exact path's
+    from handmade import town as hand_town
+
+    index = hand_town()
+    for extra in ({}, {"totals": False}, {"categories": ("shoplifting",)}):
+        exact = apply_design(index, Design(**extra))
+        noisy = apply_design(index, Design(counts="noise", epsilon=100, noise_seed=2, **extra))
+        for name in ("cell_unit", "cell_window", "cell_group", "cell_shown", "cell_true"):
+            assert getattr(noisy, name).tolist() == getattr(exact, name).tolist(), name
+
+
+def test_noise_with_no_group_shown_publishes_nothing():
+    # nothing shown: the noise of the one empty slot is not a count of anything (it was
+    # published as 'All crime' cells before this test)
+    from handmade import town as hand_town
+
+    index = hand_town()
+    layer = apply_design(index, Design(counts="noise", categories=(), noise_seed=3, epsilon=0.3))
+    assert len(layer.cell_unit) == 0
+    assert len(layer.frame(index)) == 0
+
+
+def test_noise_of_a_cell_is_the_same_in_every_release_of_the_series():
+    # the same (unit, month, group) with the same count gets the same noise in a release
+    # whose first month is later (window keys are absolute, not codes from the origin)
+    from handmade import ROWS
+    from handmade import town as hand_town
+
+    design = Design(counts="noise", epsilon=0.2, noise_seed=12, totals=False)
+
+    def cells(index):
+        layer = apply_design(index, design)
+        f = layer.frame(index)
+        return layer, {
+            (u, w, g): c for u, w, g, c in zip(f.unit, f.window, f.group, f["count"], strict=True)
+        }
+
+    full, a = cells(hand_town())
+    later, b = cells(hand_town(rows=[r for r in ROWS if r[1] >= "2024-02"]))
+    assert later.display_origin > full.display_origin
+    # February's shoplifting and March's vehicle crime hold the same incidents in both
+    keys = [k for k in a if k[1] >= "2024-02" and k[2] in ("Shoplifting", "Vehicle crime")]
+    assert keys
+    assert {k: b.get(k) for k in keys} == {k: a[k] for k in keys}
+
+
+def test_noise_is_keyed_by_area_codes_not_their_order():
+    # areas: a unit's noise follows its code, so a layer listing the same areas in
+    # another order gives each area the same noise
+    import geopandas as gpd
+    import shapely
+    from handmade import town as hand_town
+
+    from crimedash import schema as S
+
+    boxes = {
+        "A1": shapely.box(-1.16, 52.94, -1.14, 52.96),
+        "B1": shapely.box(-1.21, 52.97, -1.19, 52.99),
+        "C1": shapely.box(-1.30, 52.90, -1.28, 52.92),
+    }
+
+    def layer(order):
+        areas = gpd.GeoDataFrame(
+            {S.AREA_CODE: order}, geometry=[boxes[c] for c in order], crs=S.WGS84
+        )
+        index = hand_town(areas={"wards": areas})
+        lay = apply_design(
+            index, Design(granularity="areas:wards", counts="noise", epsilon=0.2, noise_seed=4)
+        )
+        f = lay.frame(index)
+        return {
+            (u, w, g): c for u, w, g, c in zip(f.unit, f.window, f.group, f["count"], strict=True)
+        }
+
+    assert layer(["A1", "B1", "C1"]) == layer(["C1", "B1", "A1"])
