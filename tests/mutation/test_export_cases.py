@@ -205,30 +205,24 @@ def test_a_release_writes_what_its_manifest_says_and_the_log_records_it(data, tm
     assert manifest["design_log"]["chain_link"] == log.chain_link(design_id)
 
 
-def test_rejected_rows_go_to_the_review_record_only(tmp_path):
+def test_rejected_rows_and_given_words_in_the_review_record(tmp_path):
+    # one export for two promises (each full export renders a report, the slow part)
     folder = tmp_path / "in"
     folder.mkdir()
     f = frame().drop(columns=["source_file", "source_row"])
     f["latitude"] = f["latitude"].astype(object)
     f.loc[0, "latitude"] = "not a number"
     f.to_csv(folder / "incidents.csv", index=False)
-    data = _load_csv(folder / "incidents.csv")
+    data = load_dataset([folder / "incidents.csv"])
     assert data.rejected_rows == 1
-    out = export_bundle(data, Design(**GREEN), APPROVAL, tmp_path / "b")
-    manifest = json.loads((out / REVIEW_DIR / MANIFEST).read_text())
-    assert [f["path"] for f in manifest["review_files"]][-1] == f"{REVIEW_DIR}/rejected_rows.csv"
-    assert (out / REVIEW_DIR / "rejected_rows.csv").read_text().count("\n") == 2
-    assert not any("rejected" in p.name for p in (out / "public").iterdir())
-
-
-def _load_csv(path):
-    return load_dataset([path])
-
-
-def test_an_explanation_given_is_kept(data, tmp_path):
     approval = replace(APPROVAL, explanation="Our own words.", series="mine")
     out = export_bundle(data, Design(**GREEN), approval, tmp_path / "b")
     manifest = json.loads((out / REVIEW_DIR / MANIFEST).read_text())
+    # the rejected rows are in the review record, listed last, and never public
+    assert [f["path"] for f in manifest["review_files"]][-1] == f"{REVIEW_DIR}/rejected_rows.csv"
+    assert (out / REVIEW_DIR / "rejected_rows.csv").read_text().count("\n") == 2
+    assert not any("rejected" in p.name for p in (out / "public").iterdir())
+    # the reviewer's own words are kept, in the record and in the public README
     assert manifest["approval"]["explanation"] == "Our own words."
     assert manifest["explanation"] == "Our own words."
     assert manifest["release_plan"]["series"] == "mine"
