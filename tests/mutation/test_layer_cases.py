@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from handmade import FEB, JAN, MAR, ROWS, UNIT_A, UNIT_B, frame, town
@@ -46,6 +47,7 @@ def test_exact_monthly_layer_by_hand(index):
         (UNIT_B, "2024-03", "Vehicle crime", 1, "1"),
         (UNIT_B, "2024-03", TOTAL_GROUP, 1, "1"),
     ]
+    assert layer.frame(index)[S.SHOWN].dtype == np.int64  # whole counts, never "2.0"
     assert layer.cell_window.tolist() == [JAN, JAN, JAN, FEB, FEB, JAN, JAN, MAR, MAR]
     assert layer.cell_group.tolist() == [0, 1, -1, 1, -1, 2, -1, 2, -1]
     assert layer.cell_true.tolist() == [2, 1, 3, 1, 1, 1, 1, 1, 1]
@@ -256,3 +258,17 @@ def test_references_undo_rounding(index):
     assert set(layer.atoms.kappa.tolist()) <= {0.0, 1.0}
     exact = apply_design(index, Design(references="truncated"))
     assert exact.notes == ()
+
+
+def test_references_name_area_units_by_their_code():
+    import geopandas as gpd
+    import shapely
+
+    area = gpd.GeoDataFrame(
+        {S.AREA_CODE: ["A1"]},
+        geometry=[shapely.box(-1.16, 52.94, -1.14, 52.96)],  # around unit A only
+        crs=S.WGS84,
+    )
+    index = town(areas={"wards": area})
+    layer = apply_design(index, Design(granularity="areas:wards", references="truncated"))
+    assert [r[0] for r in refs(layer)] == ["A1"] * 4
