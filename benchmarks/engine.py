@@ -21,9 +21,10 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from crimedash.atoms import resolve_grouping, windows_at
 from crimedash.design import Design
 from crimedash.index import index_incidents
-from crimedash.layer import apply_design, resolve_grouping, windows_at
+from crimedash.layer import apply_design
 from crimedash.load import load_households
 from crimedash.risk import evaluate
 from crimedash.sample import generate_incidents_frame, sample_paths
@@ -80,7 +81,7 @@ def h3_placement(index, res: int, repeat: int) -> dict[str, float]:
     outside their hexagon), in the same process on the same points."""
     import h3.api.basic_int as h3_int
 
-    from crimedash.index import h3_parent
+    from crimedash.cells import h3_parent
 
     lat = np.concatenate([index.lat, index.hh_lat]).tolist()
     lon = np.concatenate([index.lon, index.hh_lon]).tolist()

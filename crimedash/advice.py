@@ -17,10 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crimedash.design import FREQUENCIES, TIME_LEVELS, Design
+from crimedash.design import Design
 from crimedash.errors import DesignError
 from crimedash.index import Index, effective_level
 from crimedash.risk import Evaluation, evaluate
+from crimedash.settings import FREQUENCIES, TIME_LEVELS
 
 __all__ = [
     "FACTOR_LABELS",

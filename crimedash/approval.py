@@ -21,6 +21,16 @@ from crimedash.risk import Assessment
 if TYPE_CHECKING:
     from crimedash.dataset import Dataset
 
+__all__ = [
+    "DECISIONS",
+    "DEFAULT_NOISE_SEED",
+    "DEFAULT_REVIEW_MONTHS",
+    "ONE_LINE_MAX",
+    "TEXT_MAX",
+    "Approval",
+    "data_fingerprint",
+]
+
 
 DECISIONS = ("approve", "reject")
 DEFAULT_NOISE_SEED = Design().noise_seed  # public knowledge, so no secret

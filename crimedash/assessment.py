@@ -14,7 +14,7 @@ import numpy as np
 from crimedash import advice
 from crimedash import schema as S
 from crimedash.design import Design
-from crimedash.index import Index, window_label
+from crimedash.index import Index
 from crimedash.risk import (
     SENTENCE,
     Assessment,
@@ -26,8 +26,9 @@ from crimedash.risk import (
     verdict,
     verdict_for,
 )
+from crimedash.windows import window_label
 
-__all__ = ["Cancelled", "advise", "advise_all", "assess", "verdict", "with_advice"]
+__all__ = ["Cancelled", "advise", "advise_all", "assess", "with_advice"]
 
 
 def assess(

@@ -16,8 +16,9 @@ import pandas as pd
 
 from crimedash import categories as C
 from crimedash.design import Design
-from crimedash.index import Index, time_keys
+from crimedash.index import Index
 from crimedash.units import Units, runs
+from crimedash.windows import time_keys
 
 __all__ = [
     "DENSE_LIMIT",

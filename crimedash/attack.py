@@ -35,17 +35,14 @@ from crimedash.design import Design
 from crimedash.errors import DesignError
 from crimedash.index import Index
 from crimedash.layer import PublicLayer, apply_design
-from crimedash.proof import Proof, Rules, prove
+from crimedash.proof import Rules, prove
 
 __all__ = [
     "AttackResult",
     "Outcome",
-    "Proof",
-    "Rules",
     "attack",
     "dp_posterior_bound",
     "outcome",
-    "prove",
     "summarise",
 ]
 

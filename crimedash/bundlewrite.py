@@ -32,6 +32,29 @@ from crimedash.errors import ExportError
 if TYPE_CHECKING:
     pass
 
+__all__ = [
+    "BUNDLE_FORMAT",
+    "MANIFEST",
+    "PUBLIC_DIR",
+    "PUBLIC_README",
+    "PUBLIC_ZIP_SUFFIX",
+    "REJECTED_CSV",
+    "REPORT_HTML",
+    "REPORT_MD",
+    "REVIEW_DIR",
+    "REVIEW_ZIP_SUFFIX",
+    "ZIP_DATE",
+    "PublicFile",
+    "clear_abandoned",
+    "is_bundle",
+    "json_bytes",
+    "plain",
+    "review_zip_path",
+    "write_atomically",
+    "zip_bytes",
+    "zip_path",
+]
+
 
 BUNDLE_FORMAT = "crimedash-bundle/1"
 PUBLIC_DIR = "public"

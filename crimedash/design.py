@@ -20,19 +20,12 @@ from typing import Any
 
 from crimedash.errors import DesignError
 from crimedash.schema import LocationType
-
-# The vocabularies are re-exported: code that spells a design (the layer, the units, the
-# app's controls) imports them with `Design` from here.
 from crimedash.settings import (
     ATTENDANCE_RATE,
-    COUNT_MODES,
     DANGEROUS,
     DEFAULT_BANDS,
-    DEFAULT_LOCATION_WEIGHTS,
     DEFAULT_MIN_UNIT_AREA_M2,
-    FREQUENCIES,
     FREQUENCY_LEVEL,
-    GRANULARITY_KINDS,
     H3_MAX,
     H3_MIN,
     NUMERIC_SETTINGS,
@@ -40,40 +33,13 @@ from crimedash.settings import (
     PIN_H3_RESOLUTION,
     PIN_MIN_AREA_M2,
     PRIVATE_SETTINGS,
-    REFERENCE_MODES,
     SETTINGS,
     SETTINGS_BY_NAME,
     TIME_LEVELS,
-    TIME_PRECISIONS,
     check_number,
-    precision_for_frequency,
-    settings_markdown,
-    settings_table,
 )
 
-__all__ = [
-    "ATTENDANCE_RATE",
-    "COUNT_MODES",
-    "DANGEROUS",
-    "DEFAULT_BANDS",
-    "DEFAULT_LOCATION_WEIGHTS",
-    "DEFAULT_MIN_UNIT_AREA_M2",
-    "FREQUENCIES",
-    "GRANULARITY_KINDS",
-    "H3_MAX",
-    "H3_MIN",
-    "REFERENCE_MODES",
-    "SETTINGS",
-    "SETTINGS_BY_NAME",
-    "TIME_LEVELS",
-    "TIME_PRECISIONS",
-    "Design",
-    "Granularity",
-    "parse_granularity",
-    "precision_for_frequency",
-    "settings_markdown",
-    "settings_table",
-]
+__all__ = ["Design", "Granularity", "parse_granularity"]
 
 
 @dataclass(frozen=True)

@@ -46,10 +46,7 @@ from crimedash.errors import DesignLogError
 from crimedash.logfile import (
     _APPROVAL_ROW,
     _DESIGN_ROW,
-    ENV_VAR,
-    FILE_NAME,
     LogFile,
-    default_path,
     link,
 )
 
@@ -57,12 +54,9 @@ if TYPE_CHECKING:
     from crimedash.risk import Assessment
 
 __all__ = [
-    "ENV_VAR",
-    "FILE_NAME",
     "ApprovalRecord",
     "DesignLog",
     "DesignRecord",
-    "default_path",
 ]
 
 

@@ -34,10 +34,20 @@ from typing import Any
 
 import numpy as np
 
-from crimedash.design import TIME_LEVELS
+from crimedash.atoms import window_parent, windows_at
 from crimedash.errors import DesignError
 from crimedash.index import Index
-from crimedash.layer import PublicLayer, window_parent, windows_at
+from crimedash.layer import PublicLayer
+from crimedash.settings import TIME_LEVELS
+
+__all__ = [
+    "HOMES",
+    "MAX_ROUNDS",
+    "Differencing",
+    "compatible",
+    "differencing",
+    "prove_together",
+]
 
 HOMES = ("residential", "unknown")  # ¶26-28: places that are someone's home
 MAX_ROUNDS = 100

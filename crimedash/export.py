@@ -79,6 +79,8 @@ if TYPE_CHECKING:
     from crimedash.dataset import Dataset
     from crimedash.designlog import DesignLog
 
+__all__ = ["build_manifest", "export_bundle"]
+
 
 def export_bundle(
     dataset: Dataset,

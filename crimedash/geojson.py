@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from crimedash.index import PUBLISHED_DECIMALS, round_published
+from crimedash.cells import PUBLISHED_DECIMALS, round_published
 
 __all__ = [
     "feature_collection",

@@ -5,8 +5,7 @@ level, category and location-type codes, and area membership by one spatial join
 area layer. H3 cells are found per resolution on first use (vectorised, with h3ronpy)
 and cached, so a design change needs only integer division (grid squares) and
 `np.bincount`. Where a point is drawn (H3 cells, published outlines) is `cells.py`;
-time windows are `windows.py`. Their names are re-exported here because the layer, the
-public files, the map and the tests have always imported them from the index.
+time windows are `windows.py`; callers import those names from their own modules.
 """
 
 from __future__ import annotations
@@ -25,46 +24,27 @@ from pyproj import Transformer
 
 from crimedash import schema as S
 from crimedash.cells import (
-    PUBLISHED_DECIMALS,
-    cell_vertices,
-    cells_to_str,
     drawn_cells,
-    h3_parent,
-    in_convex,
-    latlng_to_cells,
     published_shapes,
-    round_published,
 )
-from crimedash.design import H3_MAX, H3_MIN, TIME_LEVELS
 from crimedash.errors import InputError
 from crimedash.households import place_households
 from crimedash.schema import LocationType, TimePrecision
-from crimedash.windows import time_keys, window_bounds, window_label
+from crimedash.settings import H3_MAX, H3_MIN, TIME_LEVELS
+from crimedash.windows import time_keys
 
 __all__ = [
     "CACHE_BUDGET_BYTES",
     "DATA_LEVEL",
-    "PUBLISHED_DECIMALS",
     "AreaLayer",
     "Index",
     "Progress",
     "ResolutionCodes",
-    "cell_vertices",
-    "cells_to_str",
     "data_level",
-    "drawn_cells",
     "effective_level",
-    "h3_parent",
     "hash_categories_and_areas",
-    "in_convex",
     "index_incidents",
-    "latlng_to_cells",
     "metric_crs",
-    "published_shapes",
-    "round_published",
-    "time_keys",
-    "window_bounds",
-    "window_label",
 ]
 
 Progress = Callable[[float, str], None]

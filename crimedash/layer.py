@@ -34,21 +34,16 @@ from crimedash.atoms import (
     window_parent,
     windows_at,
 )
-from crimedash.design import TIME_LEVELS, Design
+from crimedash.design import Design
 from crimedash.disclosure import count_labels, disclose, noisy_cells, recode
-from crimedash.index import Index, effective_level, window_label
+from crimedash.index import Index, effective_level
+from crimedash.settings import TIME_LEVELS
 from crimedash.units import Units, runs, units_for
+from crimedash.windows import window_label
 
-# TOTAL_GROUP, count_labels, window_parent and windows_at are re-exported: the export,
-# the map and the differencing attacker read them from here.
 __all__ = [
-    "TOTAL_GROUP",
     "PublicLayer",
     "apply_design",
-    "count_labels",
-    "resolve_grouping",
-    "window_parent",
-    "windows_at",
 ]
 
 

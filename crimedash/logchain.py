@@ -16,6 +16,8 @@ from crimedash.logfile import _APPROVAL_ROW, _DESIGN_ROW, _GENESIS, LogFile, _ha
 if TYPE_CHECKING:
     pass
 
+__all__ = ["chain_link", "verify"]
+
 
 def chain_link(log: LogFile, design_id: int) -> str | None:
     """The chain link of a logged design (the manifest keeps it, so a log rewritten

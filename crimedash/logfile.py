@@ -25,6 +25,16 @@ from crimedash.errors import DesignLogError
 if TYPE_CHECKING:
     pass
 
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "ENV_VAR",
+    "FILE_NAME",
+    "SCHEMA_VERSION",
+    "LogFile",
+    "default_path",
+    "link",
+]
+
 ENV_VAR = "CRIMEDASH_LOG"
 FILE_NAME = "designs.sqlite3"
 BUSY_TIMEOUT_MS = 10_000  # a writer waits this long for another, then says so

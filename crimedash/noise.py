@@ -37,6 +37,14 @@ import numpy as np
 
 from crimedash.units import Units
 
+__all__ = [
+    "VERSION",
+    "cell_noise",
+    "keyed",
+    "mix",
+    "unit_identities",
+]
+
 _MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 _C1 = np.uint64(0xBF58476D1CE4E5B9)
 _C2 = np.uint64(0x94D049BB133111EB)

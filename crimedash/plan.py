@@ -42,6 +42,18 @@ from crimedash.errors import DesignError
 if TYPE_CHECKING:
     from crimedash.designlog import ApprovalRecord, DesignLog, DesignRecord
 
+__all__ = [
+    "WARN_SHARE",
+    "Budget",
+    "Plan",
+    "budget",
+    "noise_shape",
+    "series_approvals",
+    "series_plan",
+    "series_products",
+    "series_releases",
+]
+
 WARN_SHARE = 0.8  # the assessment warns once this share of the budget is spent
 
 

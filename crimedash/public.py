@@ -29,9 +29,12 @@ import shapely
 
 from crimedash import __version__
 from crimedash import schema as S
+from crimedash.atoms import TOTAL_GROUP
+from crimedash.cells import round_published
 from crimedash.geojson import feature_collection
-from crimedash.index import Index, round_published, window_bounds, window_label
-from crimedash.layer import TOTAL_GROUP, PublicLayer
+from crimedash.index import Index
+from crimedash.layer import PublicLayer
+from crimedash.windows import window_bounds, window_label
 
 __all__ = [
     "COUNTS_CSV",

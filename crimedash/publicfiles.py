@@ -15,9 +15,10 @@ import numpy as np
 
 from crimedash import textsafe
 from crimedash.approval import Approval
+from crimedash.atoms import TOTAL_GROUP
 from crimedash.bundlewrite import PUBLIC_DIR, PUBLIC_README, PublicFile
 from crimedash.design import Design
-from crimedash.layer import TOTAL_GROUP, PublicLayer, apply_design
+from crimedash.layer import PublicLayer, apply_design
 from crimedash.public import (
     COUNTS_CSV,
     COUNTS_PARQUET,
@@ -36,6 +37,8 @@ from crimedash.public import (
 
 if TYPE_CHECKING:
     from crimedash.dataset import Dataset
+
+__all__ = ["explain", "public_files", "public_readme"]
 
 
 _WINDOW_WORDS = {

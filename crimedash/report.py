@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from crimedash.categories import label
-from crimedash.design import SETTINGS
 from crimedash.index import Index
 from crimedash.layer import PublicLayer
 from crimedash.reportformat import (
@@ -30,6 +29,15 @@ from crimedash.reportformat import (
     to_markdown,
 )
 from crimedash.risk import ATTACKER_LABELS, Assessment
+from crimedash.settings import SETTINGS
+
+__all__ = [
+    "ATTACKER_WHY",
+    "FIGURES",
+    "document",
+    "render",
+    "render_figures",
+]
 
 ATTACKER_WHY = {
     "register": "Holds the electoral register or an address list (¶10, ¶36): for an "

@@ -14,6 +14,21 @@ from dataclasses import dataclass
 
 from crimedash.textsafe import html_text, markdown_text
 
+__all__ = [
+    "CSS",
+    "VERDICT_COLOURS",
+    "Block",
+    "Bullets",
+    "Figure",
+    "Heading",
+    "Para",
+    "Rendered",
+    "SignOff",
+    "Table",
+    "to_html",
+    "to_markdown",
+]
+
 # White bold text on these keeps WCAG AA contrast (4.5:1), on a screen and a projector.
 VERDICT_COLOURS = {"green": "#1a7431", "amber": "#a35200", "red": "#b2182b"}
 

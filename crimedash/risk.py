@@ -33,10 +33,11 @@ import pandas as pd
 
 from crimedash import schema as S
 from crimedash.attack import AttackResult, dp_posterior_bound, outcome, summarise
-from crimedash.design import DEFAULT_LOCATION_WEIGHTS, Design
+from crimedash.design import Design
 from crimedash.errors import CrimedashError
 from crimedash.index import Index
 from crimedash.layer import PublicLayer, apply_design
+from crimedash.settings import DEFAULT_LOCATION_WEIGHTS
 
 __all__ = [
     "ATTACKER_LABELS",
@@ -44,7 +45,6 @@ __all__ = [
     "Assessment",
     "Evaluation",
     "attacked_layers",
-    "dp_posterior_bound",  # re-exported: the model's callers import it from here
     "drivers",
     "evaluate",
     "gate_reasons",

@@ -47,6 +47,28 @@ from crimedash.load import ColumnMapping
 from crimedash.load.incidents import load_part
 from crimedash.load.validate import Part
 
+__all__ = [
+    "ATOM_COUNT",
+    "ATOM_KEYS",
+    "BATCH_BYTES",
+    "FLUSH_ROWS",
+    "INCIDENTS_DIR",
+    "MANIFEST",
+    "REJECTED_DIR",
+    "Progress",
+    "StoreSummary",
+    "StoredFile",
+    "UnitOf",
+    "atoms",
+    "build_store",
+    "manifest",
+    "merge_atoms",
+    "partial_atoms",
+    "read_batches",
+    "read_incidents",
+    "read_rejected",
+]
+
 Progress = Callable[[float, str], None]
 
 BATCH_BYTES = 256 << 20  # a slice of a big file: ~1M police.uk rows

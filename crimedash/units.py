@@ -33,9 +33,10 @@ from crimedash.cells import (
     in_convex,
     round_published,
 )
-from crimedash.design import H3_MAX, H3_MIN, Granularity
+from crimedash.design import Granularity
 from crimedash.errors import DesignError
 from crimedash.index import Index
+from crimedash.settings import H3_MAX, H3_MIN
 
 __all__ = [
     "ADAPTIVE_DEPTH",

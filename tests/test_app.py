@@ -387,7 +387,7 @@ def test_the_attack_sits_beside_the_score(app):
 def test_quarterly_in_the_app_is_quarterly_in_the_cli(capsys):
     """The same choice through both faces gives the same design and the same score:
     choosing Quarterly raises the time shown to the quarter in both (one rule,
-    `design.precision_for_frequency`)."""
+    `settings.precision_for_frequency`)."""
     import json
 
     from crimedash.cli import main

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crimedash.attack import Rules, prove
 from crimedash.cli import main
 from crimedash.design import Design
 from crimedash.ladder import agreement, agreement_markdown, ladder, spearman
+from crimedash.proof import Rules, prove
 from crimedash.risk import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from crimedash.design import SETTINGS, Design, parse_granularity, settings_table
+from crimedash.design import Design, parse_granularity
 from crimedash.errors import CrimedashError, DesignError
+from crimedash.settings import SETTINGS, settings_table
 
 
 def test_design_is_hashable_and_round_trips():
@@ -102,7 +103,7 @@ def test_settings_table_covers_every_design_field():
 def test_settings_doc_is_generated_from_the_table():
     from pathlib import Path
 
-    from crimedash.design import settings_markdown
+    from crimedash.settings import settings_markdown
 
     doc = Path(__file__).resolve().parents[1] / "docs" / "design-settings.md"
     assert doc.read_text() == settings_markdown(), "regenerate docs/design-settings.md"
@@ -120,12 +121,12 @@ def test_settings_doc_is_generated_from_the_table():
     ],
 )
 def test_one_frequency_rule_for_app_and_cli(frequency, precision, shown):
-    from crimedash.design import precision_for_frequency
+    from crimedash.settings import precision_for_frequency
 
     assert precision_for_frequency(frequency, precision) == shown
 
 
 def test_the_cli_help_says_what_frequency_does_to_the_time_shown():
-    from crimedash.design import SETTINGS_BY_NAME
+    from crimedash.settings import SETTINGS_BY_NAME
 
     assert "quarterly releases show quarters" in SETTINGS_BY_NAME["time_precision"].help

@@ -19,8 +19,9 @@ import pytest
 
 from crimedash.approval import Approval
 from crimedash.design import Design
-from crimedash.designlog import ENV_VAR, DesignLog, default_path
+from crimedash.designlog import DesignLog
 from crimedash.errors import DesignLogError
+from crimedash.logfile import ENV_VAR, default_path
 
 ROOT = Path(__file__).resolve().parents[1]
 

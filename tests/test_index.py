@@ -10,7 +10,8 @@ import pytest
 import shapely
 from enginekit import make_index
 
-from crimedash.index import cell_vertices, drawn_cells, h3_parent, time_keys, window_label
+from crimedash.cells import cell_vertices, drawn_cells, h3_parent
+from crimedash.windows import time_keys, window_label
 
 
 @pytest.mark.parametrize("res", range(5, 16))

@@ -8,9 +8,10 @@ import pytest
 from enginekit import incidents_frame, make_index
 
 from crimedash import schema as S
+from crimedash.atoms import TOTAL_GROUP
 from crimedash.design import Design
 from crimedash.index import index_incidents
-from crimedash.layer import TOTAL_GROUP, apply_design
+from crimedash.layer import apply_design
 
 
 def _frame(rows):

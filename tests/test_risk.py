@@ -13,9 +13,11 @@ from hypothesis import strategies as st
 
 from crimedash import schema as S
 from crimedash.assessment import assess
+from crimedash.attack import dp_posterior_bound
+from crimedash.cells import drawn_cells, h3_parent
 from crimedash.design import Design
-from crimedash.index import drawn_cells, h3_parent, index_incidents
-from crimedash.risk import dp_posterior_bound, evaluate
+from crimedash.index import index_incidents
+from crimedash.risk import evaluate
 
 PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 seeds = st.integers(0, 2**31 - 1)

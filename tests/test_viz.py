@@ -17,8 +17,9 @@ from crimedash import schema as S
 from crimedash import viz
 from crimedash.advice import frontier
 from crimedash.assessment import assess
+from crimedash.atoms import TOTAL_GROUP
 from crimedash.design import Design
-from crimedash.layer import TOTAL_GROUP, apply_design
+from crimedash.layer import apply_design
 from crimedash.risk import evaluate
 from crimedash.viz import view as viz_view
 

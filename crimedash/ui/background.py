@@ -32,6 +32,18 @@ from crimedash.textsafe import markdown_text
 from crimedash.ui import compute, score
 from crimedash.ui import state as K
 
+__all__ = [
+    "KEEP",
+    "POLL_S",
+    "Job",
+    "Key",
+    "cancel",
+    "complete",
+    "job_for",
+    "key_of",
+    "known",
+]
+
 POLL_S = 0.1  # how often the waiting page updates its progress (and can be stopped)
 KEEP = 64  # finished jobs kept, as many as compute's caches keep
 

@@ -8,11 +8,26 @@ import streamlit as st
 
 from crimedash import categories as C
 from crimedash import viz
-from crimedash.design import FREQUENCIES, TIME_LEVELS, Design
+from crimedash.design import Design
 from crimedash.errors import DesignError
 from crimedash.index import Index
+from crimedash.settings import FREQUENCIES, TIME_LEVELS
 from crimedash.ui import compute, fields, mapview, score
 from crimedash.ui import state as K
+
+__all__ = [
+    "SETTING_WORDS",
+    "SUFFIX",
+    "differences",
+    "frontier_page",
+    "frontier_pick",
+    "page",
+    "pin",
+    "pin_buttons",
+    "sentence",
+    "unpin",
+    "value_words",
+]
 
 
 def pin(design: Design) -> None:

@@ -17,6 +17,17 @@ from crimedash.design import Design
 from crimedash.index import Index
 from crimedash.ui import state as K
 
+__all__ = [
+    "CACHE_ENTRIES",
+    "assessment",
+    "evaluation",
+    "frontier",
+    "pair_deck",
+    "public_deck",
+    "risk_deck",
+    "tiles",
+]
+
 CACHE_ENTRIES = 64
 
 

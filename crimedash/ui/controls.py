@@ -3,14 +3,18 @@
 Widgets are the source of truth while the analyst works; a design from elsewhere (the
 link, a design file, a what-if, a new data set) is pushed into them by `seed`, which
 writes their session-state keys before they are drawn. Help texts come from
-`design.SETTINGS` (the one table of options), so the app, the CLI and the docs agree.
+`settings.SETTINGS` (the one table of options), so the app, the CLI and the docs agree.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from crimedash.design import (
+from crimedash.design import Design
+from crimedash.errors import DesignError
+from crimedash.index import Index, data_level
+from crimedash.schema import LOCATION_TYPES
+from crimedash.settings import (
     COUNT_MODES,
     FREQUENCIES,
     GRANULARITY_KINDS,
@@ -18,12 +22,8 @@ from crimedash.design import (
     H3_MIN,
     REFERENCE_MODES,
     TIME_PRECISIONS,
-    Design,
     precision_for_frequency,
 )
-from crimedash.errors import DesignError
-from crimedash.index import Index, data_level
-from crimedash.schema import LOCATION_TYPES
 from crimedash.ui import state as K
 from crimedash.ui.fields import (
     COL_CATEGORY,
@@ -49,10 +49,12 @@ from crimedash.ui.fields import (
     location_table,
 )
 
+__all__ = ["draw"]
+
 
 def _frequency_changed() -> None:
     """A new release frequency raises the time shown to its interval when that is
-    coarser, exactly as the CLI's --frequency does (`design.precision_for_frequency`)."""
+    coarser, exactly as the CLI's --frequency does (`settings.precision_for_frequency`)."""
     ss = st.session_state
     ss[K.TIME_PRECISION] = precision_for_frequency(ss[K.FREQUENCY], ss[K.TIME_PRECISION])
 

@@ -30,6 +30,36 @@ from crimedash.load import ColumnMapping
 from crimedash.textsafe import csv_bytes, markdown_text
 from crimedash.ui import state as K
 
+__all__ = [
+    "AREA_TYPES",
+    "DATA_PARAM",
+    "INCIDENT_TYPES",
+    "SAMPLE_KEY",
+    "SAMPLE_LABEL",
+    "STORE_SIZE",
+    "UPLOAD_PREFIX",
+    "WORKSPACE_PARAM",
+    "Progress",
+    "Upload",
+    "Uploads",
+    "back_to_sample",
+    "current",
+    "get_dataset",
+    "handle_upload",
+    "injected",
+    "keep",
+    "load_uploads",
+    "mapping_form",
+    "page",
+    "paragraphs",
+    "restore",
+    "sample",
+    "session_log_path",
+    "show_load_error",
+    "start_from_link",
+    "workspace_folder",
+]
+
 SAMPLE_KEY = "sample"
 UPLOAD_PREFIX = "upload:"
 DATA_PARAM = "data"  # ?data=upload:<fingerprint>: the uploaded data, kept in the workspace
@@ -127,7 +157,7 @@ def session_log_path() -> Path:
     """This session's design log: in its own workspace, or the one log the operator
     chose for every session ($CRIMEDASH_LOG). Every page that reads or writes the log
     opens it here, so no page falls back to a log shared by the whole server."""
-    from crimedash.designlog import default_path
+    from crimedash.logfile import default_path
 
     return default_path(workspace_folder())
 

@@ -28,6 +28,31 @@ from crimedash.ui import fields
 from crimedash.ui import state as K
 from crimedash.ui.data import session_log_path
 
+__all__ = [
+    "CONFIRM_OTHER",
+    "CONTACT",
+    "DECISION",
+    "DECISIONS",
+    "DOWNLOAD",
+    "DOWNLOAD_REVIEW",
+    "EXPLANATION",
+    "FORM",
+    "FORM_FOR",
+    "HISTORY_PICK",
+    "JUSTIFICATION",
+    "NEXT_REVIEW",
+    "NOTICE_CLEARED",
+    "PUBLISHER",
+    "RATIONALE",
+    "RELOAD",
+    "RESULT",
+    "REVIEWER",
+    "ROLE",
+    "SHOW_OTHER",
+    "SUBMIT",
+    "page",
+]
+
 # Session-state and widget keys of this tab (all start with "export_").
 FORM = "export_form"
 REVIEWER = "export_reviewer"

@@ -14,16 +14,40 @@ import pandas as pd
 import streamlit as st
 
 from crimedash import categories as C
-from crimedash.design import (
-    DANGEROUS,
-    DEFAULT_LOCATION_WEIGHTS,
-    SETTINGS_BY_NAME,
-    Design,
-)
+from crimedash.design import Design
 from crimedash.errors import DesignError
 from crimedash.index import Index
 from crimedash.schema import LOCATION_TYPES
+from crimedash.settings import DANGEROUS, DEFAULT_LOCATION_WEIGHTS, SETTINGS_BY_NAME
 from crimedash.ui import state as K
+
+__all__ = [
+    "COL_CATEGORY",
+    "COL_GROUP",
+    "COL_LABEL",
+    "COL_PLACE",
+    "COL_SENS",
+    "COL_SHOWN",
+    "COL_WEIGHT",
+    "COUNT_WORDS",
+    "FIELD_CONTROLS",
+    "FREQUENCY_WORDS",
+    "KIND_WORDS",
+    "LOCATION_WORDS",
+    "NO_AREAS",
+    "PRECISION_WORDS",
+    "REFERENCE_WORDS",
+    "build_design",
+    "category_table",
+    "dangers_of",
+    "fields_from_widgets",
+    "helptext",
+    "location_fields",
+    "location_table",
+    "seed",
+    "table_fields",
+    "widget_values",
+]
 
 KIND_WORDS = {
     "h3": "Hexagons (H3)",

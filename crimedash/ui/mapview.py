@@ -18,6 +18,30 @@ from crimedash.layer import PublicLayer
 from crimedash.ui import compute
 from crimedash.ui import state as K
 
+__all__ = [
+    "MAP_HEIGHT",
+    "MAX_LISTED_WINDOWS",
+    "MODE_WORDS",
+    "PLAY_STEP_S",
+    "PROJECTOR_MAP_HEIGHT",
+    "SMALL_MAP_HEIGHT",
+    "TREND_UNITS",
+    "VIEWS",
+    "basemap_setting",
+    "credit",
+    "current_zoom",
+    "map_notes",
+    "pair_map",
+    "panel",
+    "pick_group",
+    "pick_window",
+    "playback",
+    "png_button",
+    "shared_view",
+    "trend",
+    "zoom_buttons",
+]
+
 VIEWS = ("Public map", "Risk view", "Table")
 MODE_WORDS = {"units": "Units coloured by count", "heat": "Smooth heat map"}
 MAX_LISTED_WINDOWS = 400  # beyond this (real-time releases) pick a window by position

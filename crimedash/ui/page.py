@@ -25,6 +25,23 @@ from crimedash.ui import (
 )
 from crimedash.ui import state as K
 
+__all__ = [
+    "PROJECTOR_PARAM",
+    "PROJECTOR_STYLE",
+    "STYLE",
+    "TABS",
+    "TITLE",
+    "UNDO_DEPTH",
+    "design_file",
+    "keep_in_link",
+    "link_moved",
+    "main",
+    "remember",
+    "resolve",
+    "seed_from_link",
+    "undo_buttons",
+]
+
 TITLE = "crimedash: design a privacy-safe public crime map"
 TABS = ("Map and score", "Compare", "Frontier", "Data", "Export", "Publication")
 PROJECTOR_PARAM = "projector"  # ?projector=1 opens the page in projector mode

@@ -20,6 +20,13 @@ from crimedash.design import Design
 from crimedash.errors import CrimedashError
 from crimedash.plan import Plan, budget, series_approvals, series_plan
 
+__all__ = [
+    "READ",
+    "RESULT",
+    "SERIES",
+    "page",
+]
+
 SERIES = "pub_series"
 READ = "pub_read"
 RESULT = "pub_result"

@@ -1,7 +1,7 @@
 """A design in the page URL, so a workshop can share a link to it.
 
 Only the settings that differ from the defaults go in, one query parameter each, in
-the words of `design.SETTINGS` (`?granularity=h3:9&frequency=quarterly`); lists and
+the words of `settings.SETTINGS` (`?granularity=h3:9&frequency=quarterly`); lists and
 pairs are JSON. The noise seed never goes in: it stays in the review record, and a
 link is a kind of publication. Pure functions, so tests need no browser.
 """
@@ -15,6 +15,8 @@ from typing import Any
 
 from crimedash.design import Design
 from crimedash.errors import DesignError
+
+__all__ = ["design_to_params", "params_to_design"]
 
 _DEFAULTS = Design().to_dict()
 _PRIVATE = ("noise_seed",)

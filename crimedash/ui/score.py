@@ -15,6 +15,20 @@ from crimedash.textsafe import markdown_text
 from crimedash.ui import compute, fields
 from crimedash.ui import state as K
 
+__all__ = [
+    "CERTAIN_LABEL",
+    "METRIC_LABEL",
+    "VERDICT_WORDS",
+    "apply",
+    "attack_view",
+    "details",
+    "headline",
+    "panel",
+    "track",
+    "verdict_html",
+    "what_ifs",
+]
+
 # verdict -> (streamlit colour name, words)
 VERDICT_WORDS = {
     "green": ("green", "Green: low risk. Publish with a clear explanation of the map (¶23)."),

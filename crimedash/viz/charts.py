@@ -27,6 +27,20 @@ from crimedash.viz.style import (
 )
 from crimedash.viz.view import map_view
 
+__all__ = [
+    "FRONTIER_PICK",
+    "attacker_chart",
+    "design_point",
+    "factor_chart",
+    "frontier_chart",
+    "map_png",
+    "matrix_chart",
+    "risk_histogram",
+    "small_cells",
+    "static_map_chart",
+    "trend_chart",
+]
+
 FRONTIER_PICK = "pick"  # the frontier chart's click selection (granularity, frequency)
 
 

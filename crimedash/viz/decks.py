@@ -39,6 +39,19 @@ from crimedash.viz.style import (
 from crimedash.viz.tiles import tile_layers
 from crimedash.viz.view import ALL_WINDOWS, MODES, MapView, _window_key, map_view, window_choice
 
+__all__ = [
+    "CONTEXT_LABEL_MAX",
+    "CONTEXT_MAX_SHAPES",
+    "CONTROLLER",
+    "SMALL_UNIT_PX",
+    "TILE_COVER_WIDTH_PX",
+    "TOOLTIP_STYLE",
+    "context_layers",
+    "deck_data",
+    "public_deck",
+    "risk_deck",
+]
+
 CONTEXT_MAX_SHAPES = 400  # coarser context hexagons beyond this
 CONTEXT_LABEL_MAX = 30  # area names drawn (the largest areas')
 TILE_COVER_WIDTH_PX = 1000  # base-map tiles cover the widest map the page draws

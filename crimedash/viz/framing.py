@@ -15,6 +15,19 @@ import pydeck as pdk
 from crimedash.viz.places import _km2_words
 from crimedash.viz.style import MAP_HEIGHT_PX, MAP_WIDTH_PX
 
+__all__ = [
+    "FAR_SPANS",
+    "FRAME_PAD",
+    "FRAME_QUANTILE",
+    "MIN_SPAN_DEG",
+    "Framing",
+    "far_note",
+    "framing",
+    "metres_per_pixel",
+    "scale_note",
+    "union_bounds",
+]
+
 
 @dataclass(frozen=True)
 class Framing:

@@ -32,6 +32,8 @@ from crimedash.viz.style import DEFAULT_PALETTE, MAP_HEIGHT_PX
 from crimedash.viz.tiles import tile_layers
 from crimedash.viz.view import MapView, map_view
 
+__all__ = ["PAIR_GAP", "pair_deck", "pair_offset"]
+
 PAIR_GAP = 0.08  # the gap between the two maps, as a share of the extent's width
 
 

@@ -11,8 +11,16 @@ import pandas as pd
 import shapely
 
 from crimedash import schema as S
-from crimedash.index import Index, cells_to_str
+from crimedash.cells import cells_to_str
+from crimedash.index import Index
 from crimedash.viz.style import COORD_DECIMALS
+
+__all__ = [
+    "households_words",
+    "most_common",
+    "place_names",
+    "unit_place",
+]
 
 
 def _add_shapes(frame: pd.DataFrame, index: Index, units, codes: np.ndarray) -> str:

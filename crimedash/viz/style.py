@@ -14,6 +14,28 @@ import pandas as pd
 
 from crimedash.textsafe import markdown_text
 
+__all__ = [
+    "CHART_FRAME_PX",
+    "CHART_ROW_PX",
+    "CONTEXT_COLOUR",
+    "CONTEXT_RESOLUTION",
+    "COORD_DECIMALS",
+    "DEFAULT_PALETTE",
+    "MAP_HEIGHT_PX",
+    "MAP_WIDTH_PX",
+    "MAX_CLASSES",
+    "NICE_EDGES",
+    "PALETTES",
+    "RISK_COLOURS",
+    "RISK_EDGES",
+    "RISK_PALETTE",
+    "VERDICT_COLOURS",
+    "hex_to_rgba",
+    "key_markdown",
+    "palette_steps",
+    "risk_legend",
+]
+
 # Colour-blind-safe sequential steps (matplotlib's perceptually uniform maps), light to
 # dark so that more crime reads as darker on a light page.
 # "public" and "risk" are the maps' own: every step keeps at least WCAG's 3:1 non-text

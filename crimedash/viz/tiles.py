@@ -30,6 +30,24 @@ import pydeck as pdk
 
 from crimedash.errors import CrimedashError
 
+__all__ = [
+    "ATTRIBUTION_ENV",
+    "COARSE_STEPS",
+    "MARGIN_SCREENS",
+    "MAX_TILES",
+    "MAX_TILE_ZOOM",
+    "TILES_ENV",
+    "TILE_OPACITY",
+    "TILE_PX",
+    "TileSettingError",
+    "attribution",
+    "tile_bounds",
+    "tile_layers",
+    "tile_template",
+    "tile_url",
+    "tiles_for_view",
+]
+
 TILES_ENV = "CRIMEDASH_TILES"  # the URL template of the analyst's tile server
 ATTRIBUTION_ENV = "CRIMEDASH_TILES_ATTRIBUTION"  # its credit line (OSM's licence asks one)
 TILE_PX = 256  # OpenStreetMap-style tiles are 256 px; deck.gl's world is 512 px at zoom 0

@@ -11,9 +11,11 @@ import numpy as np
 import pandas as pd
 
 from crimedash import schema as S
+from crimedash.atoms import TOTAL_GROUP
 from crimedash.categories import label
-from crimedash.index import Index, window_label
-from crimedash.layer import TOTAL_GROUP, PublicLayer, count_labels
+from crimedash.disclosure import count_labels
+from crimedash.index import Index
+from crimedash.layer import PublicLayer
 from crimedash.textsafe import markdown_text
 from crimedash.viz.places import _add_shapes, _add_words
 from crimedash.viz.style import (
@@ -25,6 +27,21 @@ from crimedash.viz.style import (
     key_markdown,
     palette_steps,
 )
+from crimedash.windows import window_label
+
+__all__ = [
+    "ALL_WINDOWS",
+    "MODES",
+    "MapView",
+    "describe_map",
+    "group_choices",
+    "legend",
+    "legend_chart",
+    "legend_markdown",
+    "map_view",
+    "shared_edges",
+    "window_choice",
+]
 
 ALL_WINDOWS = "All windows"  # window=ALL_WINDOWS: every published window together
 MODES = ("units", "heat")

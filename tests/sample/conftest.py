@@ -17,13 +17,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from samplekit import SMALL
 
-from crimedash import sample as S
 from crimedash.cli import main
+from crimedash.sample.constants import sample_paths
 
 
 @pytest.fixture(scope="session")
 def committed() -> dict[str, Path]:
-    paths = S.sample_paths()
+    paths = sample_paths()
     missing = [str(p) for p in paths.values() if not p.exists()]
     assert not missing, (
         f"committed sample missing {missing}; run `crimedash sample --out sample_data`"

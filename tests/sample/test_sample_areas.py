@@ -8,8 +8,8 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
-from crimedash import sample as S
 from crimedash import schema
+from crimedash.sample.constants import FILE_NAMES, OA_MAX_HOUSEHOLDS, OA_MIN_HOUSEHOLDS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -32,8 +32,8 @@ def test_areas_tile_every_household_exactly_once(committed, households, layer):
 
 def test_output_areas_hold_40_to_250_households(committed):
     oa = gpd.read_file(committed["output_areas"])
-    assert oa[schema.HOUSEHOLDS].min() >= S.OA_MIN_HOUSEHOLDS
-    assert oa[schema.HOUSEHOLDS].max() <= S.OA_MAX_HOUSEHOLDS * 1.2
+    assert oa[schema.HOUSEHOLDS].min() >= OA_MIN_HOUSEHOLDS
+    assert oa[schema.HOUSEHOLDS].max() <= OA_MAX_HOUSEHOLDS * 1.2
     ratio = oa[schema.RESIDENTS] / oa[schema.HOUSEHOLDS]
     assert ratio.between(1.4, 3.2).all()
     assert oa[schema.AREA_CODE].str.fullmatch(r"SC\d{7}").all()
@@ -47,8 +47,8 @@ def test_neighbourhoods_hold_several_hundred_households(committed):
 
 
 def test_small_town_output_areas_keep_the_minimum(small_town):
-    oa = gpd.read_file(small_town / S.FILE_NAMES["output_areas"])
-    assert oa[schema.HOUSEHOLDS].min() >= S.OA_MIN_HOUSEHOLDS
+    oa = gpd.read_file(small_town / FILE_NAMES["output_areas"])
+    assert oa[schema.HOUSEHOLDS].min() >= OA_MIN_HOUSEHOLDS
 
 
 # --- incidents --------------------------------------------------------------------------

@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 
 from crimedash import categories, schema
-from crimedash import sample as S
+from crimedash.sample.constants import LOCAL_CRS, SAMPLE_INCIDENT_COLUMNS
+from crimedash.sample.crimes import CATEGORY_MIX, COMPONENTS, Place, generate_incidents_frame
+from crimedash.sample.plan import R_RING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -17,7 +19,7 @@ from samplekit import SENSITIVE, points
 
 
 def test_incidents_count_columns_and_identifiers(incidents):
-    assert tuple(incidents.columns) == S.SAMPLE_INCIDENT_COLUMNS
+    assert tuple(incidents.columns) == SAMPLE_INCIDENT_COLUMNS
     assert 60_000 <= len(incidents) <= 120_000
     assert incidents[schema.INCIDENT_ID].is_unique
     assert incidents[schema.REFERENCE].is_unique
@@ -68,31 +70,31 @@ def test_hot_spots_and_rhythms_an_analyst_would_recognise(incidents):
 
 
 def test_sensitive_cases_reach_the_quiet_rural_edge(incidents):
-    pts = points(incidents[incidents[schema.CATEGORY].isin(SENSITIVE)]).to_crs(S.LOCAL_CRS)
+    pts = points(incidents[incidents[schema.CATEGORY].isin(SENSITIVE)]).to_crs(LOCAL_CRS)
     r = np.hypot(pts.geometry.x, pts.geometry.y)
-    assert (r > S.R_RING).sum() > 20
+    assert (r > R_RING).sum() > 20
 
 
 def test_generate_incidents_frame_for_benchmarks(households):
-    frame = S.generate_incidents_frame(5_000, seed=7)
-    assert tuple(frame.columns) == S.SAMPLE_INCIDENT_COLUMNS
+    frame = generate_incidents_frame(5_000, seed=7)
+    assert tuple(frame.columns) == SAMPLE_INCIDENT_COLUMNS
     assert len(frame) == 5_000
     assert pd.api.types.is_datetime64_any_dtype(frame[schema.OCCURRED_AT])
     assert frame[schema.OCCURRED_AT].is_monotonic_increasing
     homes = set(zip(households[schema.LATITUDE], households[schema.LONGITUDE], strict=True))
     res = frame[frame[schema.LOCATION_TYPE] == schema.LocationType.RESIDENTIAL]
     assert all(p in homes for p in zip(res[schema.LATITUDE], res[schema.LONGITUDE], strict=True))
-    assert S.generate_incidents_frame(5_000, seed=7).equals(frame)
-    assert len(S.generate_incidents_frame(0)) == 0
+    assert generate_incidents_frame(5_000, seed=7).equals(frame)
+    assert len(generate_incidents_frame(0)) == 0
 
 
 def test_the_crime_model_table_is_complete():
     shares: dict[str, float] = {}
-    for c in S.COMPONENTS:
+    for c in COMPONENTS:
         shares[c.category] = shares.get(c.category, 0.0) + c.share
         assert c.category in categories.BY_CODE
-        assert (c.place == S.Place.VENUE) == bool(c.venues)
-    assert set(shares) == set(S.CATEGORY_MIX) == {c.code for c in categories.FINE_CATEGORIES}
+        assert (c.place == Place.VENUE) == bool(c.venues)
+    assert set(shares) == set(CATEGORY_MIX) == {c.code for c in categories.FINE_CATEGORIES}
     assert all(abs(v - 1) < 1e-9 for v in shares.values())
 
 

@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from crimedash import sample as S
 from crimedash import schema
+from crimedash.sample.constants import HOUSEHOLD_COLUMNS, LOCAL_CRS
+from crimedash.sample.plan import VenueKind
+from crimedash.sample.town import build_city
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -17,7 +19,7 @@ from samplekit import SMALL, points
 
 
 def test_households_total_and_shape(households):
-    assert tuple(households.columns) == S.HOUSEHOLD_COLUMNS
+    assert tuple(households.columns) == HOUSEHOLD_COLUMNS
     assert 40_000 <= households[schema.HOUSEHOLDS].sum() <= 80_000
     assert (households[schema.HOUSEHOLDS] >= 1).all()
     assert not households.duplicated([schema.LATITUDE, schema.LONGITUDE]).any()
@@ -30,17 +32,17 @@ def test_households_total_and_shape(households):
 
 
 def test_the_town_has_places_where_nobody_lives():
-    city = S.build_city(3, SMALL)
+    city = build_city(3, SMALL)
     a = city.addresses
     for park in city.parks:
         assert not shapely.contains_xy(park, a.x, a.y).any()
     assert len(city.venues.x) > 0
-    assert {str(k) for k in S.VenueKind} <= set(city.venues.kind)
+    assert {str(k) for k in VenueKind} <= set(city.venues.kind)
 
 
 def test_homes_range_from_a_dense_centre_to_sparse_farms(households):
     """Address points per km² fall from the centre outwards (not uniform noise)."""
-    pts = points(households).to_crs(S.LOCAL_CRS)
+    pts = points(households).to_crs(LOCAL_CRS)
     r = np.hypot(pts.geometry.x, pts.geometry.y)
     hh = households[schema.HOUSEHOLDS].to_numpy()
     rings = [(0, 700), (700, 1400), (1400, 2300), (3000, 5000)]
