@@ -15,9 +15,10 @@ import pytest
 from handmade import FEB, JAN, MAR, ROWS, UNIT_A, UNIT_B, frame, town
 
 from crimedash import schema as S
+from crimedash.atoms import TOTAL_GROUP
 from crimedash.design import Design
 from crimedash.index import index_incidents
-from crimedash.layer import TOTAL_GROUP, apply_design
+from crimedash.layer import apply_design
 
 GROUPS = ("Burglary", "Shoplifting", "Vehicle crime")
 

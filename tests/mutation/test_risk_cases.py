@@ -20,7 +20,7 @@ from handmade import town
 
 from crimedash import schema as S
 from crimedash.attack import dp_posterior_bound, outcome
-from crimedash.design import DEFAULT_LOCATION_WEIGHTS, Design
+from crimedash.design import Design
 from crimedash.errors import CrimedashError
 from crimedash.layer import apply_design
 from crimedash.risk import (
@@ -34,6 +34,7 @@ from crimedash.risk import (
     verdict,
     verdict_for,
 )
+from crimedash.settings import DEFAULT_LOCATION_WEIGHTS
 
 LINK_CHANCE = {"full": 1.0, "truncated": 0.05, "pseudonym": 0.0, "omitted": 0.0}
 
