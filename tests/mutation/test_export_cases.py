@@ -117,7 +117,10 @@ def test_the_noise_budget_is_refused_past_its_limit(data, tmp_path):
         "Each noisy product",
         also=(noisy.with_(granularity="h3:7"),),
     )
-    assert "epsilon_budget" in err.hint
+    assert err.hint == (
+        "publish fewer noisy products of this series, reuse the series' noise key and cells "
+        "(a republished cell costs nothing), lower epsilon, or raise epsilon_budget on purpose"
+    )
 
 
 def test_a_proof_from_two_products_needs_a_justification(proving, tmp_path):
@@ -154,14 +157,32 @@ def test_a_plan_that_is_not_green_needs_a_justification(data, tmp_path):
 
 
 def test_a_design_that_is_not_green_needs_a_justification(data, tmp_path):
-    refused(data, Design(green_below=1.0), APPROVAL, tmp_path / "b", "needs a justification")
+    # one product: the design's own verdict refuses it, not the plan's
+    err = refused(data, Design(green_below=1.0), APPROVAL, tmp_path / "b", "needs a justification")
+    assert str(err).startswith("this design's verdict is amber")
+
+
+def test_a_green_plan_of_two_products_needs_no_justification(data, tmp_path):
+    # both green and nothing proven: the plan passes, and the next check (a review date
+    # in the past) is the one that refuses
+    monthly = Design(**GREEN)
+    past = replace(APPROVAL, next_review=date(2000, 1, 1))
+    refused(
+        data,
+        monthly,
+        past,
+        tmp_path / "b",
+        "the next review date must be after today",
+        also=(monthly.with_(time_precision="quarter"),),
+    )
 
 
 def test_an_occupied_target_is_refused(data, tmp_path):
     file = tmp_path / "file"
     file.write_text("x")
-    with pytest.raises(ExportError, match="exists and is not a folder"):
+    with pytest.raises(ExportError, match="exists and is not a folder") as err:
         export_bundle(data, Design(**GREEN), APPROVAL, file)
+    assert err.value.hint == "choose a new --out folder"
     busy = tmp_path / "busy"
     busy.mkdir()
     (busy / "mine.txt").write_text("keep")
@@ -170,6 +191,7 @@ def test_an_occupied_target_is_refused(data, tmp_path):
     assert "overwrite it" in err.value.hint
     with pytest.raises(ExportError, match="is not a crimedash bundle") as err:
         export_bundle(data, Design(**GREEN), APPROVAL, busy, overwrite=True)
+    assert err.value.hint == "choose a new folder; overwrite only replaces a bundle crimedash wrote"
     assert (busy / "mine.txt").read_text() == "keep"
 
 
