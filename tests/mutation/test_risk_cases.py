@@ -114,6 +114,7 @@ DESIGNS = [
     Design(sensitivity=(("shoplifting", 1.0),), hidden_groups=("Vehicle crime",)),
     Design(frequency="weekly"),
     Design(frequency="realtime"),
+    Design(frequency="realtime", time_precision="timestamp", granularity="h3:7"),
     Design(time_precision="quarter", granularity="h3:7"),
 ]
 
@@ -325,7 +326,7 @@ def test_unit_risk_by_hand(hand):
         r=np.array([0.2, 0.5, 0.1, 0.9, 0.9]),
         kappa=np.array([1.0, 1.0, 1.0, 0.0, 1.0]),
         shown=np.array([True, True, True, True, False]),
-        sensitivity=np.array([1.0, 0.6, 1.0, 1.0, 0.0]),
+        sensitivity=np.array([1.0, 1.0, 1.0, 1.0, 0.0]),
         parts={
             "register": np.array([0.2, 0.1, 0.0, 0.9, 0.9]),
             "neighbour": np.array([0.0, 0.4, 0.1, 0.0, 0.0]),
@@ -338,9 +339,9 @@ def test_unit_risk_by_hand(hand):
         "code": [0, 1],
         "r": [0.5, 0.1],
         "incidents": [3, 3],
-        # unit 0: group 1 carries 2 x 0.2 = 0.4, group 0 carries 0.6 x 0.5 = 0.3
-        "group": [1, 2],
-        # unit 0: register 2 x 0.2 + 0.6 x 0.1 = 0.46 > neighbour 0.24
+        # unit 0: group 0 carries 1 x 0.5 = 0.5 of the score, group 1 2 x 0.2 = 0.4
+        "group": [0, 2],
+        # unit 0: register 2 x 0.2 + 1 x 0.1 = 0.5 > neighbour 1 x 0.4
         "attacker": ["register", "neighbour"],
     }
     one = unit_risk(ev, window_key=ev.layer.display_origin + 2)
