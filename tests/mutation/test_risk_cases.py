@@ -115,6 +115,7 @@ DESIGNS = [
     Design(frequency="weekly"),
     Design(frequency="realtime"),
     Design(frequency="realtime", time_precision="timestamp", granularity="h3:7"),
+    Design(categories=()),  # nothing shown: every attacker's share is 0, not 0/0
     Design(time_precision="quarter", granularity="h3:7"),
 ]
 
