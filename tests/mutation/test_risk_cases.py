@@ -197,6 +197,18 @@ def test_real_time_updates_prove_every_shown_incident(hand):
     assert np.all(ev.parts["neighbour"][ev.shown] == ev.m[ev.shown])
 
 
+def test_the_attack_says_when_releases_are_finer_than_the_map(city):
+    note = (
+        "The map is updated weekly but shows months: an attacker who keeps every release "
+        "reads each release window by differencing (¶34), and the figures are for that."
+    )
+    weekly = evaluate(city, Design(frequency="weekly"))
+    assert weekly.attack is not None and note in weekly.attack.notes
+    monthly = evaluate(city, Design())
+    assert monthly.attack is not None
+    assert not any("but shows" in n for n in monthly.attack.notes)
+
+
 def test_the_attacker_holds_the_release_window(city):
     monthly = apply_design(city, Design())
     assert attacked_layers(city, monthly) == [monthly]
