@@ -16,27 +16,36 @@ Prints, for h3:8 monthly counts with noise (epsilon 1):
 - h3:10 monthly min 3 by category beside an all-crime map of the same hexagons (groups
   read together);
 - adaptive:8 units built before and after the last month is added: how many unit ids
-  appear or disappear (outlines that move with the data).
+  appear or disappear (outlines that move with the data), and with a fifth of the homes
+  gone: built from those households, against the series' stored table;
+- nested units: output areas monthly min 3 beside neighbourhoods (monthly, quarterly)
+  min 3, read together on the output areas (crimedash/nesting.py);
+- police.uk's own publication: the sample city's 24 police.uk files, h3:9 and output
+  areas monthly min 3 beside quarterly min 3: the plan's score without police.uk, with
+  it, and beyond it, and what police.uk alone proves.
 Not a timing benchmark: it lives here because it runs on realistic data and prints
 figures rather than asserting them.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from crimedash import schema as S
-from crimedash.dataset import sample_dataset
+from crimedash.dataset import load_dataset, sample_dataset
 from crimedash.design import Design
 from crimedash.differencing import differencing
 from crimedash.index import index_incidents
 from crimedash.layer import apply_design
-from crimedash.plan import Plan
+from crimedash.plan import Plan, from_police_uk
 from crimedash.planrisk import plan_risk
-from crimedash.seriesunits import unit_table
+from crimedash.seriesunits import stored_units, unit_table
 
 RELEASES = 32
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 
 
 def cells(layer) -> pd.Series:
@@ -112,6 +121,54 @@ def main() -> None:
         f"adaptive:8 units when a month is added: {len(ids_after - ids_before)} new, "
         f"{len(ids_before - ids_after)} gone, of {len(ids_after):,}"
     )
+    fewer_hh = ds.households.sample(frac=0.8, random_state=3)
+    fewer = index_incidents(inc, time_precision=index.data_precision, households=fewer_hh)
+    table = unit_table(index, apply_design(index, adaptive))
+    ids_fewer = set(unit_table(fewer, apply_design(fewer, adaptive))["ids"])
+    stored, outside = stored_units(fewer, adaptive, table)
+    ids_stored = set(stored.labels(fewer, np.arange(stored.n)))
+    print(
+        f"adaptive:8 with a fifth of the homes gone: built from those households "
+        f"{len(ids_fewer - ids_after)} new, {len(ids_after - ids_fewer)} gone; from the "
+        f"series' stored table {len(ids_stored - ids_after)} new, "
+        f"{len(ids_after - ids_stored)} gone ({outside:,.0f} households outside)"
+    )
+
+    # nested units: output areas beside neighbourhoods
+    oa = Design(granularity="areas:output_areas", min_count=3, totals=False)
+    for freq, prec in (("monthly", "month"), ("quarterly", "quarter")):
+        nb = oa.with_(granularity="areas:neighbourhoods", frequency=freq, time_precision=prec)
+        risk = plan_risk(index, Plan((oa, nb)))
+        d = risk.differencing
+        read = "read together" if d.products == 2 else "not read together (a floor)"
+        print(
+            f"output areas monthly min 3 + neighbourhoods {freq} min 3 ({read}): "
+            f"{d.proven_share:.1%} of the {d.suppressed_homes:,} suppressed incidents at "
+            f"homes proven ({d.proven_homes:,}; {d.exact_homes:,} exactly); plan score "
+            f"{risk.score:.1f} ({risk.verdict}) against {risk.alone:.1f} alone"
+        )
+
+    # police.uk's own publication of the sample city
+    puk = load_dataset(
+        sorted(str(p) for p in (SAMPLE / "police_uk").glob("*-street.csv")),
+        households=str(SAMPLE / "households.csv"),
+        areas={"output_areas": str(SAMPLE / "output_areas.geojson")},
+    )
+    assert from_police_uk(puk.loaded.files)
+    for granularity in ("h3:9", "areas:output_areas"):
+        monthly = Design(granularity=granularity, min_count=3)
+        quarterly = monthly.with_(frequency="quarterly", time_precision="quarter")
+        plain = plan_risk(puk.index, Plan((monthly, quarterly)))
+        risk = plan_risk(puk.index, Plan((monthly, quarterly), police_uk=True))
+        b = risk.police_uk
+        print(
+            f"police.uk files, {granularity} monthly min 3 + quarterly min 3: without "
+            f"police.uk {plain.score:.1f} ({plain.verdict}, {plain.differencing.proven_homes:,} "
+            f"proven); with police.uk {b.score_with:.1f}; beyond police.uk "
+            f"{b.score_beyond:.1f} ({risk.verdict}); police.uk alone proves "
+            f"{b.alone.proven_homes:,} of {b.alone.suppressed_homes:,} suppressed incidents at "
+            f"homes ({b.alone.exact_homes:,} exactly), the plan {b.beyond_homes:,} more"
+        )
 
 
 if __name__ == "__main__":

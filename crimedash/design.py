@@ -110,6 +110,7 @@ class Design:
     epsilon: float = 1.0
     epsilon_budget: float = 3.0
     totals: bool = True
+    police_uk_baseline: bool = True
     references: str = "omitted"
     sensitivity: tuple[tuple[str, float], ...] = ()
     location_weights: tuple[tuple[str, float], ...] = ()
@@ -146,6 +147,10 @@ class Design:
             set_(self, name, check_number(name, getattr(self, name)))
         if not isinstance(self.totals, bool):
             raise DesignError(f"totals must be true or false; got {self.totals!r}")
+        if not isinstance(self.police_uk_baseline, bool):
+            raise DesignError(
+                f"police_uk_baseline must be true or false; got {self.police_uk_baseline!r}"
+            )
         if not isinstance(self.all_recorded_crime, bool):
             raise DesignError(
                 f"all_recorded_crime must be true or false; got {self.all_recorded_crime!r}"

@@ -14,13 +14,14 @@ three monthly unknowns, a group sums its categories, a total sums the groups. So
 by category beside an all-crime map of the same units, or a category one product hides
 and another counts in a total, are read together.
 
-Units must match: products of other units (output areas monthly beside neighbourhoods
-quarterly) are not read together, and the result says so in its notes, so what it
-proves is a floor. Reading nested units needs each fine unit's containing coarse unit
-from the published shapes; H3 resolutions do not nest exactly (a child cell may cross
-its parent's edge), so a sound reader would have to use the shapes themselves. Interval reasoning over all constraints,
-iterated to a fixpoint, bounds every unknown; the ground truth is looked up only
-afterwards, to count what the attacker got. Adding a product adds constraints, which
+Units must match or nest: products of units that nest (output areas monthly beside
+neighbourhoods quarterly, each output area inside one neighbourhood) are read on the
+finer units, a coarse cell being the sum of its fine units' cells; nesting is read from
+the published shapes (`crimedash.nesting`). H3 resolutions do not nest exactly (a child
+cell may cross its parent's edge), nor do unrelated area layers: such products are not
+read together, and the result says so in its notes, so what it proves is a floor.
+Interval reasoning over all constraints, iterated to a fixpoint, bounds every unknown;
+the ground truth is looked up only afterwards, to count what the attacker got. Adding a product adds constraints, which
 can only narrow the intervals: the proven set never shrinks.
 
 Written apart from the score's proof code on purpose (the style guide: an attacker that
@@ -44,9 +45,12 @@ __all__ = [
     "HOMES",
     "MAX_ROUNDS",
     "Differencing",
+    "Reading",
     "compatible",
     "differencing",
+    "pinned",
     "prove_together",
+    "reading",
 ]
 
 HOMES = ("residential", "unknown")  # ¶26-28: places that are someone's home
@@ -96,7 +100,9 @@ class Differencing:
 
     def sentence(self) -> str:
         if self.products < 2:
-            return "Only this product is public: nothing to difference against."
+            # police.uk's own publication, when in the plan, is read apart (planrisk's
+            # PoliceUkBaseline), so "only this product" would be untrue beside it
+            return "No other product of this series is public: nothing to difference against."
         if not self.proven_cells:
             return (
                 f"Read together with the {self.products - 1} other published product(s), "
@@ -133,26 +139,104 @@ def compatible(first: PublicLayer, other: PublicLayer) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Reading:
+    """Which products are read together, on which units: `base` is the finest units
+    (every product's units are unions of them), `maps[k]` each base unit's unit in
+    `layers[k]` (-1: none); `notes` name the products left out."""
+
+    layers: list[PublicLayer]
+    base: int  # position in `layers` of a product drawn on the base units
+    maps: list[np.ndarray]
+    notes: list[str]
+
+
+def reading(index: Index, layers: list[PublicLayer]) -> Reading:
+    """The products the attacker reads with the first: those of the same units, and
+    those whose units nest with its own (`crimedash.nesting`, from the published shapes).
+    The base is the finest units the first product's units are unions of; a product of
+    units that do not nest is left out with a note, so the figure is a floor."""
+    from crimedash.nesting import nest_map
+
+    first = layers[0]
+    systems: dict[tuple[str, int], int] = {}
+    for k, lay in enumerate(layers):
+        systems.setdefault(_system(lay), k)
+    order = sorted(systems.items(), key=lambda kv: -layers[kv[1]].units.n)
+    cache: dict[tuple, np.ndarray | None] = {}
+
+    def mapped(b: int, k: int) -> np.ndarray | None:
+        if _system(layers[b]) == _system(layers[k]):
+            return np.arange(layers[b].units.n)
+        key = (_system(layers[b]), _system(layers[k]))
+        if key not in cache:
+            cache[key] = nest_map(index, layers[b].units, layers[k].units)
+        return cache[key]
+
+    for _, b in order:  # the finest units the first product nests in
+        if mapped(b, 0) is not None:
+            break
+    used, maps, notes = [], [], []
+    for k, lay in enumerate(layers):
+        m = mapped(b, k)
+        if m is None:
+            notes.append(
+                f"A product of {lay.units.granularity} is not read together with this one "
+                f"({first.units.granularity}): their units differ and do not nest (checked "
+                "on the published shapes), and this attacker reads only products whose "
+                "units do, so what it proves is a floor."
+            )
+            continue
+        if _system(lay) != _system(first) and k:
+            notes.append(
+                f"A product of {lay.units.granularity} is read together with this one "
+                f"({first.units.granularity}): each unit of the finer lies inside one of "
+                "the coarser (checked on the published shapes), so a coarse cell is the sum "
+                "of its fine units' cells."
+            )
+        used.append(lay)
+        maps.append(m)
+    base = next(i for i, lay in enumerate(used) if _system(lay) == _system(layers[b]))
+    return Reading(used, base, maps, notes)
+
+
+def _system(lay: PublicLayer) -> tuple[str, int]:
+    return (str(lay.units.granularity), lay.units.n)
+
+
 def prove_together(
-    index: Index, layers: list[PublicLayer]
+    index: Index,
+    layers: list[PublicLayer],
+    *,
+    use_first: bool = True,
+    read: Reading | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, np.ndarray]:
     """Intervals of every finest unknown (unit, finest window, category class) from all
     products: (lo, hi, var_key, n_windows, n_classes, class_of_category). var_key =
-    (unit * n_windows + window) * n_classes + class, window codes at the finest level; a
-    class is the categories every product puts in the same group (or hides).
+    (unit * n_windows + window) * n_classes + class, window codes at the finest level and
+    units of the base (`read.base`; the first product's own without `read`); a class is
+    the categories every product puts in the same group (or hides).
 
     A product's group cell is the sum of the categories its grouping puts in that group
     (categories it hides are in none of its cells); its 'All crime' total is the sum of
     every category it shows. So a category one product hides and another counts in a
-    total is an unknown the two bound together."""
+    total is an unknown the two bound together.
+
+    `use_first=False` leaves out the first product's own cells (its groups and windows
+    still shape the unknowns): what the others alone prove about it, the baseline an
+    already-public product sets (police.uk's own publication)."""
     first = layers[0]
-    for lay in layers[1:]:
-        if not compatible(first, lay):
-            raise DesignError(
-                "products read together must share their units",
-                hint="the differencing attack reads products of one granularity (any "
-                "groups and windows); attack the others on their own",
-            )
+    if read is None:
+        for lay in layers[1:]:
+            if not compatible(first, lay):
+                raise DesignError(
+                    "products read together must share their units",
+                    hint="the differencing attack reads products of one granularity (any "
+                    "groups and windows), or of nested units through `reading`; attack the "
+                    "others on their own",
+                )
+        read = Reading(layers, 0, [np.arange(first.units.n)] * len(layers), [])
+    base = layers[read.base]
     # The unknowns are classes of categories every product treats alike (in the same
     # group of each, or hidden by each): as coarse as the products allow, since interval
     # reasoning over finer unknowns than any product separates would lose precision.
@@ -166,8 +250,9 @@ def prove_together(
     fine = min((lay.display_level for lay in layers), key=TIME_LEVELS.index)
     wf = windows_at(index, fine)
     # the units any product publishes or holds data in: the rest are all-absent
-    units = np.unique(np.concatenate([lay.cell_unit for lay in layers] + [first.atoms.unit]))
-    units = units[units < first.units.n]
+    same = [lay.cell_unit for lay in layers if _system(lay) == _system(base)]
+    units = np.unique(np.concatenate([*same, base.atoms.unit]))
+    units = units[(units >= 0) & (units < base.units.n)]
     n_u, n_w = len(units), wf.n
     n_var = n_u * n_w * n_cat
     ui = np.repeat(np.arange(n_u), n_w * n_cat)
@@ -175,12 +260,18 @@ def prove_together(
     ci = np.tile(np.arange(n_cat), n_u * n_w)
     c_var, c_id, c_lo, c_hi = [], [], [], []
     n_c = 0
-    for lay in layers:
+    for k, lay in enumerate(layers):
         g = len(lay.grouping.groups)
-        if g == 0:
+        if g == 0 or (k == 0 and not use_first):
             continue
-        gi = class_marks[:, layers.index(lay)][ci]  # the product's group; -1: hidden
-        member = np.flatnonzero(gi >= 0)
+        gi = class_marks[:, k][ci]  # the product's group; -1: hidden
+        own = read.maps[k][units]  # each base unit's unit in this product (-1: none)
+        own_codes = np.unique(own[own >= 0])
+        n_own = len(own_codes)
+        if not n_own:
+            continue
+        upos = np.searchsorted(own_codes, own)[ui]  # each unknown's unit position here
+        member = np.flatnonzero((gi >= 0) & (own[ui] >= 0))
         level = lay.display_level
         wl = windows_at(index, level)
         parent = np.arange(n_w) if level == fine else window_parent(index, fine, level)
@@ -188,13 +279,13 @@ def prove_together(
         n_pw = wl.n
         has_totals = lay.design.totals and g > 1
         # group cells: one constraint per (unit, product window, group)
-        cell_of_var = (ui * n_pw + pw) * g + gi
-        n_cells = n_u * n_pw * g
+        cell_of_var = (upos * n_pw + pw) * g + gi
+        n_cells = n_own * n_pw * g
         lo0, hi0 = _intervals(lay, None)
         lo = np.full(n_cells, float(lo0))
         hi = np.full(n_cells, float(hi0))
-        pos = np.searchsorted(units, lay.cell_unit)
-        ok = (pos < n_u) & (units[np.minimum(pos, n_u - 1)] == lay.cell_unit)
+        pos = np.searchsorted(own_codes, lay.cell_unit)
+        ok = (pos < n_own) & (own_codes[np.minimum(pos, n_own - 1)] == lay.cell_unit)
         cw = lay.cell_window - lay.display_origin
         slo, shi = _intervals(lay, lay.cell_shown)
         grp = ok & (lay.cell_group >= 0)
@@ -206,8 +297,8 @@ def prove_together(
         c_hi.append(hi)
         n_c += n_cells
         if has_totals:
-            fam_of_var = ui * n_pw + pw
-            n_fam = n_u * n_pw
+            fam_of_var = upos * n_pw + pw
+            n_fam = n_own * n_pw
             tlo = np.zeros(n_fam)
             thi = np.full(n_fam, np.inf if lay.design.counts == "noise" else float(hi0))
             tot = ok & (lay.cell_group < 0)
@@ -262,21 +353,15 @@ def _fixpoint(var, cid, clo, chi, n_var):
     return lo, hi
 
 
-def differencing(index: Index, layers: list[PublicLayer]) -> Differencing:
+def differencing(
+    index: Index, layers: list[PublicLayer], *, use_first: bool = True
+) -> Differencing:
     """What every product together proves about the cells the first one leaves out,
-    counted over incidents at homes."""
+    counted over incidents at homes. `use_first=False`: what the other products prove
+    without the first one's own cells (see `prove_together`)."""
     first = layers[0]
-    notes = []
-    usable = [first]
-    for lay in layers[1:]:
-        if compatible(first, lay):
-            usable.append(lay)
-        else:
-            notes.append(
-                f"A product of {lay.units.granularity} is not read together with this one "
-                f"({first.units.granularity}): their units differ, and this attacker reads "
-                "only products of the same units, so what it proves is a floor."
-            )
+    read = reading(index, layers)
+    usable, notes = read.layers, read.notes
     at = first.atoms
     home = np.array([t in HOMES for t in index.location_types] + [False])
     n_groups = len(first.grouping.groups)
@@ -284,7 +369,9 @@ def differencing(index: Index, layers: list[PublicLayer]) -> Differencing:
     left_out = target & (at.cell < 0)
     if len(usable) < 2 or not left_out.any():
         return Differencing(len(usable), int(at.n[left_out].sum()), 0, 0, 0, notes)
-    lo, hi, var_key, n_w, n_cat, class_of_cat = prove_together(index, usable)
+    lo, hi, var_key, n_w, n_cat, class_of_cat = prove_together(
+        index, usable, use_first=use_first, read=read
+    )
     g = max(n_groups, 1)
     # each left-out atom's cell of the first product: the sum of its finest unknowns
     fine = min((lay.display_level for lay in usable), key=TIME_LEVELS.index)
@@ -300,6 +387,8 @@ def differencing(index: Index, layers: list[PublicLayer]) -> Differencing:
     first_of_class[class_of_cat] = goc  # every category of a class: the same group
     gg = first_of_class[cat]
     mine = gg >= 0  # unknowns inside one of the first product's groups
+    u = read.maps[0][u]  # base unit -> the first product's unit (the same without nesting)
+    mine &= u >= 0
     u, w, gg, lo, hi = u[mine], w[mine], gg[mine], lo[mine], hi[mine]
     cell_key = (u * (parent.max() + 1) + parent[w]) * g + gg
     keys, inv = np.unique(cell_key, return_inverse=True)
@@ -326,3 +415,22 @@ def differencing(index: Index, layers: list[PublicLayer]) -> Differencing:
         cells,
         notes,
     )
+
+
+def pinned(index: Index, first: PublicLayer) -> Differencing:
+    """What an exact product of every finest unknown proves about `first`: every cell
+    it leaves out, exactly (each holds at least the incident that put it there).
+
+    The reading of police.uk's own publication beside a product of police.uk's files
+    (`crimedash.planrisk`): it pins each (unit, month, crime type), and every cell of
+    `first` is a sum of those. Equal to running `differencing` with that product (a test
+    checks it on the sample city), without its fixpoint over every unknown."""
+    at = first.atoms
+    home = np.array([t in HOMES for t in index.location_types] + [False])
+    target = at.shown & home[np.minimum(at.loc, len(home) - 1)]
+    left_out = target & (at.cell < 0)
+    homes = int(at.n[left_out].sum())
+    cells = np.unique(
+        np.stack([at.unit[left_out], at.dwin[left_out], at.slot[left_out]]), axis=1
+    ).shape[1]
+    return Differencing(2, homes, homes, homes, int(cells), [])

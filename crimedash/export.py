@@ -68,12 +68,14 @@ from crimedash.bundlewrite import (
 from crimedash.design import Design
 from crimedash.errors import DesignLogError, ExportError
 from crimedash.layer import PublicLayer, apply_design
-from crimedash.plan import Plan, budget, series_plan
+from crimedash.plan import Plan, budget, from_police_uk, series_plan
 from crimedash.planrisk import plan_risk
 from crimedash.publicfiles import explain, public_files
+from crimedash.revisions import KEY as REVISIONS_KEY
+from crimedash.revisions import detect, window_digests
 from crimedash.risk import Assessment
 from crimedash.seriesunits import KEY as SERIES_UNITS_KEY
-from crimedash.seriesunits import unit_change
+from crimedash.seriesunits import fixed_for_series, unit_change
 
 if TYPE_CHECKING:
     from crimedash.dataset import Dataset
@@ -143,7 +145,32 @@ def export_bundle(
         )
     if not approval.series:
         approval = replace(approval, series=f"data:{fingerprint}")
-    plan = Plan((design, *also), approval.series, (approval.revision,))
+    # a series' adaptive units are the ones it first published, rebuilt from the table
+    # in the log, never from this release's households (crimedash.seriesunits)
+    fixed = fixed_for_series(log, approval.series, dataset.index, design)
+    if fixed is not None:
+        if fixed.households_outside and not approval.justification:
+            raise ExportError(
+                f"{fixed.sentence()} The series' units cannot place them, so their crimes "
+                "would be counted nowhere",
+                hint="start a new series (--series NAME) with units drawn from these "
+                "households, or give a justification (--justification TEXT) to publish "
+                "without them",
+            )
+        dataset = replace(dataset, index=fixed.index)
+    layer = apply_design(dataset.index, design)
+    # a window the series already published with other counts is a revision, declared
+    # or not: it spends the budget again (crimedash.revisions)
+    digests = window_digests(dataset.index, layer)
+    revision = detect(log, approval.series, digests, declared=approval.revision)
+    if revision.detected:
+        approval = replace(approval, revision=True)
+    plan = Plan(
+        (design, *also),
+        approval.series,
+        (approval.revision,),
+        police_uk=from_police_uk(dataset.loaded.files),
+    )
     if log is not None:
         plan = series_plan(plan, log)
     spend = budget(plan)
@@ -158,7 +185,6 @@ def export_bundle(
     _check_target(out_dir, overwrite)
 
     assessment = assess(dataset.index, design, rejected_rows=dataset.rejected_rows)
-    layer = apply_design(dataset.index, design)
     # the other products and earlier releases, rebuilt from these files: an attacker
     # holds all of them (¶34)
     built = {design: layer}
@@ -167,10 +193,14 @@ def export_bundle(
             built[d] = apply_design(dataset.index, d)
     risk = plan_risk(dataset.index, plan, built)  # one score for all of it
     combined = risk.differencing
-    if combined.proven_cells and not approval.justification:
+    # with police.uk's publication read too, only what the plan proves beyond it counts:
+    # the cells police.uk already shows are public whatever this export does (¶36-37)
+    beyond = risk.police_uk
+    proves = beyond.beyond_cells if beyond is not None else combined.proven_cells
+    if proves and not approval.justification:
+        said = beyond.sentence() if beyond is not None else combined.sentence()
         raise ExportError(
-            f"{combined.sentence()} Suppression does not hide them once the series is read "
-            "as a whole",
+            f"{said} Suppression does not hide them once the series is read as a whole",
             hint="publish the products at the same threshold and windows, drop one of them, "
             "or give a justification (--justification TEXT) for publishing anyway",
         )
@@ -204,6 +234,8 @@ def export_bundle(
         "differencing": combined.to_dict(),
         "risk": risk.to_dict(),
         "units_changed": moved.to_dict() if moved else None,
+        "units_fixed": fixed.to_dict() if fixed else None,
+        "revision": revision.to_dict(),
     }
     from crimedash import report
 
@@ -225,6 +257,7 @@ def export_bundle(
             record = approval.to_dict()
             if units_table is not None:  # fixes the series' adaptive units (seriesunits)
                 record[SERIES_UNITS_KEY] = units_table
+            record[REVISIONS_KEY] = digests  # what the next export is compared with
             log.record_approval(design_id, record, out_dir)
         except DesignLogError as exc:
             raise DesignLogError(

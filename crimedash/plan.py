@@ -33,9 +33,11 @@ is the release under review or an earlier one in the log.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from crimedash import schema
 from crimedash.design import Design
 from crimedash.errors import DesignError
 
@@ -47,7 +49,9 @@ __all__ = [
     "Budget",
     "Plan",
     "budget",
+    "from_police_uk",
     "noise_shape",
+    "police_uk_product",
     "series_approvals",
     "series_plan",
     "series_products",
@@ -65,6 +69,9 @@ class Plan:
     products: tuple[Design, ...]
     series: str = ""
     revised: tuple[bool, ...] = ()  # per product: a revision of published counts
+    # the incidents came from police.uk street-level files, so police.uk's own monthly
+    # publication of them is public too (`from_police_uk`)
+    police_uk: bool = False
 
     def __post_init__(self) -> None:
         if not self.products:
@@ -82,7 +89,69 @@ class Plan:
 
     def with_products(self, more: list[Design], revised: list[bool] | None = None) -> Plan:
         marks = (*self.revised, *[False] * (len(self.products) - len(self.revised)))
-        return Plan((*self.products, *more), self.series, (*marks, *(revised or [])))
+        return Plan(
+            (*self.products, *more), self.series, (*marks, *(revised or [])), self.police_uk
+        )
+
+    @property
+    def with_police_uk(self) -> bool:
+        """police.uk's publication is read with the plan: the data came from police.uk
+        and the design under review keeps the default `police_uk_baseline`."""
+        return self.police_uk and self.design.police_uk_baseline
+
+
+# police.uk's street-level header, as the loader maps it (time, category, place text)
+_POLICE_UK_COLUMNS = {
+    schema.OCCURRED_AT: "month",
+    schema.CATEGORY: "crime type",
+    schema.LOCATION_TYPE: "location",
+}
+
+
+def from_police_uk(files: Iterable[Any]) -> bool:
+    """Whether every incident file is a police.uk street-level file: its columns were
+    police.uk's (Month, Crime type, Location), or (a store, which keeps no mapping) its
+    name is police.uk's `YYYY-MM-<force>-street.csv`. Then police.uk has already
+    published these incidents, by snap point, month and crime type."""
+    files = list(files)
+    if not files:
+        return False
+    for f in files:
+        m = getattr(f, "mapping", None)
+        if m is None:
+            if not str(f.name).lower().endswith("-street.csv"):
+                return False
+            continue
+        got = {k: str(getattr(m, k) or "").strip().lower() for k in _POLICE_UK_COLUMNS}
+        if got != _POLICE_UK_COLUMNS:
+            return False
+    return True
+
+
+def police_uk_product(design: Design, categories: Iterable[str]) -> Design:
+    """police.uk's own publication of the data as a product of the design's units: exact
+    counts per unit, month and crime type, nothing suppressed, no total.
+
+    police.uk publishes every crime at a snap point; each snap point lies in exactly one
+    of the design's units, so the attacker sums police.uk's points into the design's
+    units and holds the exact count of every (unit, month, crime type). Every cell of
+    the design is a sum of those, so this product carries everything police.uk's
+    points say about the design's cells, and the differencing attacker reads it as one
+    more product of the same units. Only sound when the incidents are police.uk's own
+    (`from_police_uk`): a force's exact places may lie in another unit than the snap
+    point police.uk shows."""
+    cats = sorted(set(categories))
+    return Design(
+        granularity=design.granularity,
+        min_unit_area_m2=design.min_unit_area_m2,
+        frequency="monthly",
+        time_precision="month",
+        grouping=tuple((c, c) for c in cats),
+        counts="exact",
+        min_count=0,
+        totals=False,
+        acknowledge=design.acknowledge,
+    )
 
 
 def noise_shape(design: Design) -> tuple:

@@ -133,6 +133,8 @@ def _release_plan(plan: dict[str, Any] | None) -> list[Block]:
         Table(("Product", "Design", "Epsilon", "Charged", "Why"), rows),
         Para(b["sentence"], "note"),
         *([Para(plan["differencing"]["sentence"])] if plan.get("differencing") else []),
+        *([Para(plan["revision"]["sentence"])] if plan.get("revision") else []),
+        *([Para(plan["units_fixed"]["sentence"])] if plan.get("units_fixed") else []),
     ]
 
 
@@ -146,8 +148,10 @@ def _plan_risk(risk: dict[str, Any] | None) -> list[Block]:
          p["verdict"])
         for p in risk["products"]
     )  # fmt: skip
+    puk = risk.get("police_uk")
     return [
         Para(risk["sentence"]),  # one banner per report: the design's own, at the top
+        *([Para(puk["sentence"])] if puk else []),
         Table(("Product", "Design", "Units", "Window", "Score", "Verdict"), rows),
     ]
 

@@ -272,6 +272,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Publish an 'All crime' total per unit and window beside the groups.",
     ),
     Setting(
+        "police_uk_baseline",
+        True,
+        "true or false",
+        "When the incidents came from police.uk street-level files, read every plan with "
+        "police.uk's own monthly publication (exact counts per snap point, month and crime "
+        "type, already public: ¶17, ¶36-37) and judge the plan on what it proves beyond "
+        "it; both figures are shown. false: score the design's own products only.",
+    ),
+    Setting(
         "references",
         "omitted",
         ", ".join(REFERENCE_MODES),

@@ -44,6 +44,7 @@ __all__ = [
     "Units",
     "adaptive_base_resolution",
     "runs",
+    "units_cache_key",
     "units_for",
 ]
 
@@ -220,13 +221,23 @@ def units_for(
 ) -> Units:
     """Units of a granularity over an index (cached on the index). `min_area_m2` is the
     design's smallest adaptive unit; other kinds ignore it."""
-    key = (
+    key = _key(index, granularity, density_per_km2, min_area_m2)
+    return index.cached(key, lambda: _build(index, granularity, density_per_km2, min_area_m2))
+
+
+def _key(index: Index, granularity: Granularity, density: float, min_area_m2: float) -> tuple:
+    return (
         "units",
         str(granularity),
-        density_per_km2 if not index.has_households else None,
+        density if not index.has_households else None,
         min_area_m2 if granularity.kind == "adaptive" else None,
     )
-    return index.cached(key, lambda: _build(index, granularity, density_per_km2, min_area_m2))
+
+
+def units_cache_key(index: Index, design) -> tuple:
+    """Where `units_for` caches a design's units on an index: a series' stored adaptive
+    units are put there (`crimedash.seriesunits`) so every product uses them."""
+    return _key(index, design.spatial, design.assumed_households_per_km2, design.min_unit_area_m2)
 
 
 def _build(index: Index, g: Granularity, density: float, min_area_m2: float) -> Units:

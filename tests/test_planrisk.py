@@ -88,10 +88,14 @@ CATS = ["burglary_residential", "anti_social_behaviour"]
     counts=st.lists(st.integers(0, 6), min_size=8, max_size=8),
     order=st.permutations(range(len(POOL))),
     k=st.integers(1, 4),
+    police_uk=st.booleans(),
 )
-def test_adding_a_release_never_lowers_the_combined_risk(counts, order, k):
+def test_adding_a_release_never_lowers_the_combined_risk(counts, order, k, police_uk):
     """Any plan, any further product: the plan's score and verdict never go down (an
-    attacker who holds more can prove no less)."""
+    attacker who holds more can prove no less). With police.uk's own publication read
+    too (through the full attacker: these incidents are timed finer than the month), the score
+    beyond police.uk never goes down either: what police.uk alone proves is fixed by the
+    design under review, and the combination only proves more."""
     cells = {
         (m, c): n for (m, c), n in zip([(m, c) for m in MONTHS for c in CATS], counts, strict=True)
     }
@@ -99,11 +103,15 @@ def test_adding_a_release_never_lowers_the_combined_risk(counts, order, k):
         cells[("2024-01", CATS[0])] = 1
     index = _index({key: n for key, n in cells.items() if n})
     plan = tuple(POOL[i] for i in order[: k + 1])
-    before = plan_risk(index, Plan(plan[:k]))
-    after = plan_risk(index, Plan(plan))
+    before = plan_risk(index, Plan(plan[:k], police_uk=police_uk))
+    after = plan_risk(index, Plan(plan, police_uk=police_uk))
     assert after.score >= before.score - 1e-9
     assert RANK[after.verdict] >= RANK[before.verdict]
     assert after.differencing.proven_homes >= before.differencing.proven_homes
+    if police_uk:
+        assert after.police_uk.score_with >= before.police_uk.score_with - 1e-9
+        assert after.police_uk.alone == before.police_uk.alone
+        assert after.police_uk.beyond_homes >= before.police_uk.beyond_homes
 
 
 APPROVAL = Approval(

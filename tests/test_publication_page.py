@@ -81,3 +81,29 @@ def test_the_budget_warns_before_it_is_exceeded(sample_dataset, log_path: Path) 
     warned = [w.value for w in at.warning if w.value.startswith("Privacy budget")]
     assert warned and "epsilon 2.5 spent" in warned[0] and "83% of the budget" in warned[0]
     assert not any(e.value.startswith("Privacy budget") for e in at.error)
+
+
+def _police_uk_page(paths: list[str]) -> None:
+    from crimedash.dataset import load_dataset
+    from crimedash.design import Design
+    from crimedash.ui import publication
+
+    design = Design(granularity="h3:7", min_count=3, totals=False)
+    publication.page(load_dataset(paths), design)
+
+
+def test_police_uk_files_show_the_plan_with_and_beyond_police_uk(log_path: Path) -> None:
+    """Three months of the sample city's police.uk files: the tab says police.uk's own
+    publication is read with the plan, and on the button shows both scores."""
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parents[1] / "sample_data" / "police_uk"
+    paths = sorted(str(p) for p in root.glob("2024-0[1-3]-sample-street.csv"))
+    at = AppTest.from_function(_police_uk_page, args=(paths,), default_timeout=240).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any("judged on what it proves beyond it" in c.value for c in at.caption)
+    at.button(key=P.READ).click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = {m.label: float(m.value) for m in at.metric}
+    assert shown["Plan score with police.uk"] > shown["Plan score beyond police.uk"]
+    assert any("police.uk alone proves" in m.value for m in at.markdown)

@@ -1,13 +1,15 @@
 """Adaptive units fixed for a series once first published (crimedash/seriesunits.py):
 the same households give the same units whatever incidents are loaded (a hidden
-category, a new month), so the next release exports; a new households file moves the
-outlines, so the export refuses it without a justification."""
+category, a new month), so the next release exports; a new households file would draw
+other units, so a later release is built on the table the series first published (the
+same outlines), and only homes outside every stored unit need a justification."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -83,14 +85,66 @@ def test_the_series_keeps_its_adaptive_units(files, tmp_path: Path) -> None:
         common = shapes.keys() & now.keys()
         assert len(common) > 100
         assert all(shapes[u] == now[u] for u in common)  # every shared id, the same outline
-    # another households file moves the outlines: refused without a justification
-    moved = _ds(files["early"], files["fewer_homes"])
-    with pytest.raises(ExportError, match=r"adaptive units differ .* \d+ new and \d+ gone"):
-        export_bundle(moved, ADAPTIVE, SILENT, tmp_path / "moved", log=log)
-    assert not (tmp_path / "moved").exists()
-    out = export_bundle(moved, ADAPTIVE, APPROVAL, tmp_path / "moved", log=log)
-    changed = json.loads((out / "review" / MANIFEST).read_text())["release_plan"]["units_changed"]
-    assert changed["added"] + changed["removed"] > 0
+    # another households file would draw other units (they come from households), but
+    # the series' stored table is applied instead: the same outlines, nothing refused
+    fewer = _ds(files["early"], files["fewer_homes"])
+    assert _ids(fewer) != set(table["ids"])  # built from these households: other units
+    out = export_bundle(fewer, ADAPTIVE, APPROVAL, tmp_path / "fewer", log=log)
+    plan = json.loads((out / "review" / MANIFEST).read_text())["release_plan"]
+    assert plan["units_changed"] is None
+    assert plan["units_fixed"]["units"] == len(table["ids"])
+    assert plan["units_fixed"]["households_outside"] == 0
+    now = _shapes(out)
+    assert len(shapes.keys() & now.keys()) > 100
+    assert all(shapes[u] == now[u] for u in shapes.keys() & now.keys())
     # the series' table stays the first one published
     assert first_table(log, APPROVAL.series, ADAPTIVE)["sha256"] == table["sha256"]
     assert all(KEY in ap.approval for rec in log.list() for ap in rec.approvals)
+
+
+def test_homes_beyond_the_series_units_are_counted_and_refused(files, tmp_path: Path) -> None:
+    """A households file with 200 homes 30 km east of the town: no stored unit holds
+    them, so the table cannot place their crimes; refused without a justification,
+    counted in the manifest with one."""
+    log = DesignLog(tmp_path / "log.sqlite3")
+    export_bundle(_ds(files["early"]), ADAPTIVE, APPROVAL, tmp_path / "m1", log=log)
+    hh = pd.read_csv(ROOT / "households.csv")
+    far = pd.DataFrame({"latitude": [52.8] * 2, "longitude": [0.0, 0.001], "households": [120, 80]})
+    path = tmp_path / "households_far.csv"
+    pd.concat([hh, far]).to_csv(path, index=False)
+    beyond = _ds(files["early"], path)
+    with pytest.raises(ExportError, match=r"200 households of this release lie outside"):
+        export_bundle(beyond, ADAPTIVE, SILENT, tmp_path / "refused", log=log)
+    assert not (tmp_path / "refused").exists()
+    out = export_bundle(beyond, ADAPTIVE, APPROVAL, tmp_path / "b", log=log)
+    fixed = json.loads((out / "review" / MANIFEST).read_text())["release_plan"]["units_fixed"]
+    assert fixed["households_outside"] == 200
+
+
+def _ids(ds) -> set[str]:
+    from crimedash.layer import apply_design
+
+    layer = apply_design(ds.index, ADAPTIVE)
+    return set(layer.units.labels(ds.index, np.arange(layer.units.n)))
+
+
+@pytest.mark.parametrize("granularity", ["adaptive:40", "adaptive:8"])
+def test_the_stored_table_rebuilds_the_same_units(sample_dataset, granularity):
+    """Units rebuilt from their own table place every incident in the unit of the same id
+    and give every unit the same households as the units built from the households."""
+    from crimedash.layer import apply_design
+    from crimedash.seriesunits import stored_units, unit_table
+
+    index = sample_dataset.index
+    design = Design(granularity=granularity, min_count=3)
+    built = apply_design(index, design).units
+    table = unit_table(index, apply_design(index, design))
+    again, outside = stored_units(index, design, table)
+    assert outside == 0 and again.n == built.n
+    a = np.array(built.labels(index, np.arange(built.n)), dtype=object)
+    b = np.array(again.labels(index, np.arange(again.n)), dtype=object)
+    assert (built.incident_unit >= 0).all() and (again.incident_unit >= 0).all()
+    assert (a[built.incident_unit] == b[again.incident_unit]).all()
+    hh_a = dict(zip(a, built.households, strict=True))
+    hh_b = dict(zip(b, again.households, strict=True))
+    assert hh_a == pytest.approx(hh_b)

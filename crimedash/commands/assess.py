@@ -32,21 +32,39 @@ def _configure_assess(p: argparse.ArgumentParser) -> None:
 @register("assess", "Score a map design's identifiability on a data set.", _configure_assess)
 def cmd_assess(args: argparse.Namespace) -> int:
     from crimedash.assessment import assess
-    from crimedash.plan import Plan, budget
+    from crimedash.plan import Plan, budget, from_police_uk
 
     design = design_from_args(args)
     spend = budget(Plan((design, *also_from_args(args))))
+    from crimedash.risk import evaluate
+
     ds = dataset_from_args(args, quiet=args.json)
-    a = assess(ds.index, design, with_what_ifs=not args.no_what_ifs, rejected_rows=ds.rejected_rows)
+    ev = evaluate(ds.index, design)  # the map's, reused by the plan below
+    a = assess(
+        ds.index,
+        design,
+        with_what_ifs=not args.no_what_ifs,
+        rejected_rows=ds.rejected_rows,
+        evaluation=ev,
+    )
     if spend.noisy:
         a.findings.insert(0, spend.sentence())
     together = None
-    if args.also:
+    police_uk = from_police_uk(ds.loaded.files)
+    if args.also or (police_uk and design.police_uk_baseline):
         from crimedash.planrisk import plan_risk
 
-        plan = plan_risk(ds.index, Plan((design, *also_from_args(args))))
+        plan = plan_risk(
+            ds.index,
+            Plan((design, *also_from_args(args)), police_uk=police_uk),
+            {design: ev.layer},
+            {design: (a.score, a.verdict)},
+        )
         together = plan.differencing
-        a.findings.insert(0, together.sentence())
+        if plan.police_uk is not None:
+            a.findings.insert(0, plan.police_uk.sentence())
+        if args.also:
+            a.findings.insert(0, together.sentence())
         a.findings.insert(0, plan.sentence())
     if args.json:
         out = a.to_dict()
@@ -154,13 +172,22 @@ def cmd_attack(args: argparse.Namespace) -> int:
     ev = evaluate(ds.index, design)
     result = ev.attack
     together = spend = None
-    if args.also:  # the release plan: the other products are read with this one (¶34)
-        from crimedash.plan import Plan, budget
+    from crimedash.plan import Plan, budget, from_police_uk
+
+    police_uk = from_police_uk(ds.loaded.files)
+    # the release plan: the other products, and police.uk's own publication when the
+    # data is police.uk's, are read with this one (¶34, ¶36-37)
+    if args.also or (police_uk and design.police_uk_baseline):
         from crimedash.planrisk import plan_risk
 
         also = also_from_args(args)
         spend = budget(Plan((design, *also)))
-        plan = plan_risk(ds.index, Plan((design, *also)), {design: ev.layer})
+        plan = plan_risk(
+            ds.index,
+            Plan((design, *also), police_uk=police_uk),
+            {design: ev.layer},
+            {design: (float(ev.score), verdict(ev))},
+        )
         together = plan.differencing
     if args.json:
         out = result.to_dict()
@@ -182,7 +209,10 @@ def cmd_attack(args: argparse.Namespace) -> int:
     for sentence in result.sentences:
         print(f"- {sentence}")
     if together is not None:
-        print(f"- {together.sentence()}")
+        if args.also:
+            print(f"- {together.sentence()}")
+        if plan.police_uk is not None:
+            print(f"- {terminal_text(plan.police_uk.sentence())}")
         print(f"- {plan.sentence()}")
         if spend.noisy:
             print(f"- {spend.sentence()}")

@@ -231,6 +231,11 @@ def draw(index: Index) -> Design | None:
         help=helptext("epsilon_budget"),
     )
     st.checkbox("Publish an 'All crime' total per unit", key=K.TOTALS, help=helptext("totals"))
+    st.checkbox(
+        "Judge the plan beyond police.uk's own publication (police.uk files only)",
+        key=K.POLICE_UK,
+        help=helptext("police_uk_baseline"),
+    )
 
     st.subheader("Reference numbers")
     st.radio(

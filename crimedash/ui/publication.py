@@ -18,7 +18,7 @@ from crimedash.approval import data_fingerprint
 from crimedash.dataset import Dataset
 from crimedash.design import Design
 from crimedash.errors import CrimedashError
-from crimedash.plan import Plan, budget, series_approvals, series_plan
+from crimedash.plan import Plan, budget, from_police_uk, series_approvals, series_plan
 
 __all__ = [
     "READ",
@@ -96,7 +96,18 @@ def page(data: Dataset, design: Design) -> None:
         st.caption("Nothing of this series is public yet: this would be its first release.")
     else:
         st.dataframe(past, hide_index=True, use_container_width=True)
-    plan = Plan((design,), series)
+    plan = Plan((design,), series, police_uk=from_police_uk(data.loaded.files))
+    if plan.police_uk:
+        st.caption(
+            "These incidents came from police.uk files, so police.uk's own monthly "
+            "publication (exact counts per snap point, month and crime type) is public too "
+            "(¶36-37)"
+            + (
+                ": the plan is read with it and judged on what it proves beyond it."
+                if plan.with_police_uk
+                else "; this design's police_uk_baseline is off, so it is not read with it."
+            )
+        )
     if log is not None:
         plan = series_plan(plan, log)
     _budget(plan)
@@ -117,6 +128,11 @@ def page(data: Dataset, design: Design) -> None:
     risk = held[1]
     say = {"green": st.success, "amber": st.warning, "red": st.error}[risk.verdict]
     say(risk.sentence())
+    if risk.police_uk is not None:
+        st.write(risk.police_uk.sentence())
+        c1, c2 = st.columns(2)
+        c1.metric("Plan score beyond police.uk", f"{risk.police_uk.score_beyond:.0f}")
+        c2.metric("Plan score with police.uk", f"{risk.police_uk.score_with:.0f}")
     st.write(risk.differencing.sentence())
     for note in risk.differencing.notes:
         st.caption(note)
