@@ -115,6 +115,8 @@ DESIGNS = [
     Design(frequency="weekly"),
     Design(frequency="realtime"),
     Design(frequency="realtime", time_precision="timestamp", granularity="h3:7"),
+    # shown to the minute, a suppressed update proves nothing: no real-time override
+    Design(frequency="realtime", time_precision="timestamp", min_count=2),
     Design(categories=()),  # nothing shown: every attacker's share is 0, not 0/0
     Design(time_precision="quarter", granularity="h3:7"),
 ]
