@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pydeck as pdk
 import pytest
 from deckcheck import assert_no_incident_positions
 
@@ -441,6 +442,34 @@ def test_zoom_buttons_move_the_view_and_reset_returns():
     assert reset["longitude"] != opening["longitude"] and reset["zoom"] != opening["zoom"]
 
 
+def test_the_map_draws_a_scale_bar_the_zoom_buttons_redraw_and_names_over_its_units():
+    """Issue 14: a scale bar on the map, a thin line of a round length about 100
+    pixels long at every zoom the buttons give; place names thinned by deck.gl's
+    collision filter and drawn over the units so they can be read."""
+    import json
+
+    from crimedash.viz.framing import metres_per_pixel
+
+    at = start()
+    bars = []
+    for _ in range(3):
+        spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+        by_id = {ly["id"]: ly for ly in spec["layers"]}
+        bar, words = by_id["scale-bar"], by_id["scale-bar-words"]["data"][0]["text"]
+        assert bar["widthUnits"] == "pixels" and bar["getWidth"] <= 6
+        value, unit = words.split()
+        metres = float(value) * (1000 if unit == "km" else 1)
+        view = spec["initialViewState"]
+        mpp = metres_per_pixel(pdk.ViewState(**view))
+        assert 40 <= metres / mpp <= 260  # ~100 pixels on screen, at a round length
+        bars.append(metres)
+        ids = [ly["id"] for ly in spec["layers"]]
+        assert ids.index("context-names") > ids.index("public-units")
+        assert by_id["context-names"]["extensions"] == [{"@@type": "CollisionFilterExtension"}]
+        at.button(key=K.ZOOM_IN).click().run()
+    assert bars[0] > bars[1] > bars[2]  # a closer view, a shorter round length
+
+
 def test_the_map_says_its_scale_and_words_not_codes(app):
     captions = [c.value for c in app.caption]
     assert any(c.startswith("Scale at the opening view:") and "km²" in c for c in captions)
@@ -571,19 +600,19 @@ def _layer_types(at, i: int = 0) -> list[str]:
 def test_a_base_map_only_from_a_server_the_analyst_names(monkeypatch):
     monkeypatch.delenv("CRIMEDASH_TILES", raising=False)
     at = start()
-    assert "BitmapLayer" not in _layer_types(at)  # off by default
+    assert "TerrainLayer" not in _layer_types(at)  # off by default
     at.text_input(key=K.TILES_INPUT).input("tiles.example.org/{z}/{x}.png").run()
     assert any("not an http(s) address" in e.value for e in at.error)
-    assert "BitmapLayer" not in _layer_types(at)
+    assert "TerrainLayer" not in _layer_types(at)
     at.text_input(key=K.TILES_INPUT).input("http://127.0.0.1:9/{z}/{x}/{y}.png").run()
     assert not at.error
     types = _layer_types(at)
-    assert "BitmapLayer" in types
+    assert "TerrainLayer" in types
     assert any(c.value.startswith("Base map tiles from 127.0.0.1:9") for c in at.caption)
     at.radio(key=K.VIEW).set_value("Risk view").run()
-    assert "BitmapLayer" in _layer_types(at)  # the risk view sits on the same base map
+    assert "TerrainLayer" in _layer_types(at)  # the risk view sits on the same base map
     at.text_input(key=K.TILES_INPUT).input("").run()
-    assert "BitmapLayer" not in _layer_types(at)
+    assert "TerrainLayer" not in _layer_types(at)
 
 
 def test_playback_steps_through_the_releases():

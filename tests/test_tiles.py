@@ -4,6 +4,7 @@ the view the map opens on (checked against the tile arithmetic, not a recorded l
 
 from __future__ import annotations
 
+import base64
 import json
 
 import numpy as np
@@ -84,21 +85,54 @@ def test_the_tiles_cover_the_opening_view_and_its_margin(zoom):
 
 
 def test_a_deck_draws_tiles_under_the_units_only_when_asked(index):
+    """One TerrainLayer, first (underneath), loading the tiles of whatever the camera
+    shows (deck.gl picks them as the view moves, wheel zoom included), flat, at the
+    base map's opacity; its mesh worker is a data: URL, never a CDN's script."""
     layer = apply_design(index, Design(granularity="h3:8"))
     plain = json.loads(viz.public_deck(index, layer).to_json())
-    assert not [ly for ly in plain["layers"] if ly["@@type"] == "BitmapLayer"]
+    assert not [ly for ly in plain["layers"] if ly["@@type"] in ("TerrainLayer", "BitmapLayer")]
     for deck in (
         viz.public_deck(index, layer, tiles=TEMPLATE),
         viz.risk_deck(index, apply_design_eval(index), tiles=TEMPLATE),
     ):
         spec = json.loads(deck.to_json())
-        types = [ly["@@type"] for ly in spec["layers"]]
-        bitmaps = [ly for ly in spec["layers"] if ly["@@type"] == "BitmapLayer"]
-        assert bitmaps and all(b["image"].startswith("http://127.0.0.1:9/") for b in bitmaps)
-        last_tile = max(i for i, t in enumerate(types) if t == "BitmapLayer")
-        assert last_tile < types.index("H3HexagonLayer")  # the base map is underneath
+        base = spec["layers"][0]
+        assert base["@@type"] == "TerrainLayer" and base["texture"] == TEMPLATE
+        assert [ly["@@type"] for ly in spec["layers"]].count("TerrainLayer") == 1
+        assert base["opacity"] == T.TILE_OPACITY and base["material"] == T.UNLIT
+        assert base["tileSize"] == T.TILE_PX and base["maxZoom"] == T.MAX_TILE_ZOOM
+        assert set(base["elevationDecoder"].values()) == {0}  # flat: a map, not a terrain
+        assert base["elevationData"].startswith("data:image/png;base64,")
+        assert base["elevationData"].endswith("#{z}/{x}/{y}")  # deck.gl reads it as tiled
+        worker = base["loadOptions"]["terrain"]["workerUrl"]
+        assert worker.startswith("data:text/javascript;base64,")
+        assert "postMessage" in base64.b64decode(worker.split(",", 1)[1]).decode()
+        assert not any(str(v).startswith("@@=") for v in base.values())
         assert spec.get("mapStyle") == "__MAP_STYLE__"  # still no vendor map style
         assert_no_incident_positions(deck.to_json(), INCIDENTS[S.LATITUDE], INCIDENTS[S.LONGITUDE])
+
+
+def test_a_template_with_subdomains_becomes_deck_gls_list_of_addresses():
+    (base,) = T.tile_layers("https://{s}.tiles.example.org/{z}/{x}/{y}.png")
+    assert base.texture == [f"https://{s}.tiles.example.org/{{z}}/{{x}}/{{y}}.png" for s in "abc"]
+
+
+def test_compared_maps_draw_each_maps_own_tiles_at_one_opacity(index):
+    """The pair draws its second map east of the first, so its tiles are BitmapLayers
+    of the opening view moved with it: one level, so opacities never stack."""
+    layers = [apply_design(index, Design(granularity=g)) for g in ("h3:8", "h3:7")]
+    bounds = viz.framing(index.lat, index.lon).bounds
+    edges = viz.shared_edges(index, layers)
+    deck = viz.pair_deck(index, layers, ["A", "B"], edges, bounds, tiles=TEMPLATE)
+    spec = json.loads(deck.to_json())
+    bitmaps = [ly for ly in spec["layers"] if ly["@@type"] == "BitmapLayer"]
+    first = [b for b in bitmaps if b["id"].endswith("-pair0")]
+    second = [b for b in bitmaps if b["id"].endswith("-pair1")]
+    assert first and len(first) == len(second)
+    assert len({b["id"].split("-")[1] for b in bitmaps}) == 1  # one zoom level
+    assert all(b["opacity"] == T.TILE_OPACITY for b in bitmaps)
+    dx = viz.pair_offset(bounds)
+    assert second[0]["bounds"][0] == pytest.approx(first[0]["bounds"][0] + dx)
 
 
 def apply_design_eval(index):

@@ -277,21 +277,111 @@ def test_zoom_is_gentle_keyboard_driven_and_reset_reapplies(index):
         assert reset[key] == pytest.approx(base["initialViewState"][key], abs=1e-6)
 
 
-def test_context_names_the_areas(index):
+# Props of a deck layer that deck.gl reads as a function of each row ("@@=..."); any
+# other prop turned into one (pydeck does so to every string argument) is a bug.
+ACCESSORS = {"getText", "getPosition", "getPath", "getCollisionPriority"}
+
+
+def _no_stray_expressions(layer: dict) -> None:
+    stray = {k: v for k, v in layer.items() if str(v).startswith("@@=") and k not in ACCESSORS}
+    assert stray == {}, stray
+
+
+def test_no_setting_reaches_deck_gl_as_an_expression(index):
+    """pydeck turns every string argument into a JavaScript expression ("@@=..."):
+    right for accessors (get_*), wrong for settings such as a width's units (the scale
+    bar drew as a block) or the heat map's aggregation."""
+    layer = apply_design(index, Design())
+    decks = [
+        viz.public_deck(index, layer, tiles="http://127.0.0.1:9/{z}/{x}/{y}.png"),
+        viz.public_deck(index, layer, mode="heat"),
+        viz.risk_deck(index, evaluate(index, Design())),
+    ]
+    for deck in decks:
+        for lay in json.loads(deck.to_json())["layers"]:
+            stray = {
+                k: v for k, v in lay.items() if str(v).startswith("@@=") and not k.startswith("get")
+            }
+            assert stray == {}, (lay["id"], stray)
+
+
+def test_context_names_are_thinned_in_the_browser_largest_areas_first(index):
+    """Issue 14: names of small areas piled up. Each name is offered once with a
+    priority by its area's size, and deck.gl's collision filter keeps a name only where
+    no larger area's name overlaps it, re-testing at every zoom."""
     spec = json.loads(viz.public_deck(index, apply_design(index, Design())).to_json())
     names = next(ly for ly in spec["layers"] if ly["id"] == "context-names")
+    assert names["extensions"] == [{"@@type": "CollisionFilterExtension"}]
+    assert names["getCollisionPriority"] == "@@=priority"
+    assert names["collisionTestProps"]["sizeScale"] > 1  # room around each name
+    assert names["background"] is True  # the filter tests whole labels by their box
+    _no_stray_expressions(names)
     coarsest = min(index.areas.values(), key=lambda a: a.n)
-    largest = np.argsort(-coarsest.area_km2, kind="stable")[: viz.CONTEXT_LABEL_MAX]
-    assert sorted(r["name"] for r in names["data"]) == sorted(coarsest.codes[largest].tolist())
-    assert not any(
-        str(v).startswith("@@=") for k, v in names.items() if k != "getText" and k != "getPosition"
-    )
+    rows = names["data"]
+    assert len(rows) == min(coarsest.n, viz.CONTEXT_LABEL_MAX)
+    km2 = dict(zip(coarsest.codes.tolist(), coarsest.area_km2.tolist(), strict=True))
+    sizes = [km2[r["name"]] for r in rows]  # this layer names no areas: codes
+    priorities = [r["priority"] for r in rows]
+    assert sizes == sorted(sizes, reverse=True)
+    assert priorities == sorted(priorities, reverse=True) and priorities[0] == 1000
+    assert all(-1000 <= p <= 1000 for p in priorities)
+
+
+def test_context_names_prefer_an_areas_own_name_over_its_code(index):
+    import dataclasses
+
+    name = min(index.areas, key=lambda n: index.areas[n].n)
+    area = index.areas[name]
+    words = [f"Place {k}" for k in range(area.n)]
+    named = dataclasses.replace(area, frame=area.frame.assign(area_name=words))
+    other = dataclasses.replace(index, areas={**index.areas, name: named}, cache={})
+    labels = viz.context_labels(other, name)
+    assert set(labels["name"]) <= set(words) and len(labels) == min(area.n, 400)
+
+
+def test_context_names_take_police_uk_lsoa_names_where_areas_have_none():
+    """The sample's neighbourhoods file has codes only, but its police.uk files name
+    each LSOA (the neighbourhoods double as the LSOAs): each outline is labelled with
+    the LSOA name most of its incidents carry, which is its own name."""
+    from crimedash.dataset import load_dataset
+    from crimedash.sample import sample_paths
+    from crimedash.sample.constants import CITY_NAME
+
+    paths = sample_paths()
+    files = sorted(paths["police_uk_dir"].glob("*.csv"))[:2]
+    index = load_dataset(files, areas={"nb": paths["neighbourhoods"]}).index
+    assert index.lsoa_names and not viz.places._name_column(index.areas["nb"].frame)
+    labels = viz.context_labels(index, "nb")
+    assert labels["name"].is_unique
+    # a code only where no incident names the area, and every name outranks every code
+    coded = labels["name"].str.startswith("E0199").to_numpy()
+    area = index.areas["nb"]
+    empty = {
+        c
+        for c, k in zip(
+            area.codes,
+            np.bincount(area.incident_area[area.incident_area >= 0], minlength=area.n),
+            strict=True,
+        )
+        if k == 0
+    }
+    assert set(labels["name"][coded]) <= empty and coded.sum() < 0.1 * len(labels)
+    assert not coded[: (~coded).sum()].any()
+    # the sample's k-th neighbourhood is the k-th LSOA, named as sample/areas.py names it
+    codes = index.areas["nb"].codes
+    own = {
+        c: f"{CITY_NAME} {(int(c[-4:]) - 1) // 4 + 1:03d}{'ABCD'[(int(c[-4:]) - 1) % 4]}"
+        for c in codes
+    }
+    named = viz.decks._context_names(index, "nb")
+    assert sum(n == own[c] for n, c in zip(named, codes, strict=True)) >= 0.9 * len(codes)
 
 
 @pytest.mark.parametrize(("zoom", "words"), [(12.0, "Scale at the opening view:"), (6.0, "km.")])
 def test_scale_note(zoom, words):
     note = viz.scale_note(pdk.ViewState(latitude=52.0, longitude=-1.0, zoom=zoom), 0.74)
     assert words in note and "0.74 km²" in note
+    assert "stays true as you zoom" in note  # the drawn bar's validity, stated
 
 
 def test_shared_edges_put_two_designs_on_one_scale(index):
@@ -412,3 +502,35 @@ def test_the_map_png_is_drawn_from_the_public_layer(index):
     used = {rgb for _, rgb in img.getcolors(maxcolors=1 << 20)}
     legend = viz.map_view(index, layer).legend
     assert any(tuple(viz.hex_to_rgba(c)[:3]) in used for c in legend["colour"])
+
+
+def test_the_map_draws_a_true_scale_bar_inside_its_opening_view(index):
+    """Issue 14: a scale bar on the map itself. Its drawn length, measured on the
+    ground, is the length its words say, and it sits inside the opening view."""
+    import json
+
+    from pyproj import Geod
+
+    from crimedash.design import Design
+    from crimedash.layer import apply_design
+
+    layer = apply_design(index, Design())
+    deck = json.loads(viz.public_deck(index, layer).to_json())
+    by_id = {lay["id"]: lay for lay in deck["layers"]}
+    (bar,) = by_id["scale-bar"]["data"]
+    (words,) = by_id["scale-bar-words"]["data"]
+    (lon0, lat0), (lon1, lat1) = bar["path"]
+    metres = Geod(ellps="WGS84").inv(lon0, lat0, lon1, lat1)[2]
+    value, unit = words["text"].split()
+    said = float(value) * (1000 if unit == "km" else 1)
+    assert said in {k * 10**e for k in (1, 2, 5) for e in range(0, 7)}
+    assert abs(metres - said) / said < 0.01
+    view = deck["initialViewState"]
+    assert lon0 < view["longitude"] < lon0 + 1 and lat0 < view["latitude"]
+    # a line a few pixels thick at every zoom: its width in pixels, not in metres (as
+    # "@@=pixels", pydeck's spelling of the string, it drew as a block the map's height)
+    line = by_id["scale-bar"]
+    assert line["widthUnits"] == "pixels"
+    assert line["getWidth"] == line["widthMinPixels"] == line["widthMaxPixels"] <= 6
+    for lay in (line, by_id["scale-bar-words"]):
+        _no_stray_expressions(lay)

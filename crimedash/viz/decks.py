@@ -22,8 +22,16 @@ from crimedash.index import Index
 from crimedash.layer import PublicLayer
 from crimedash.risk import ATTACKER_LABELS, Evaluation, unit_risk
 from crimedash.textsafe import html_text
-from crimedash.viz.framing import framing, metres_per_pixel
-from crimedash.viz.places import _add_shapes, _add_words, _area_names, _explode, _rings
+from crimedash.viz.framing import framing, metres_per_pixel, scale_bar_layers
+from crimedash.viz.places import (
+    _add_shapes,
+    _add_words,
+    _area_names,
+    _explode,
+    _name_column,
+    _rings,
+    most_common,
+)
 from crimedash.viz.style import (
     CONTEXT_COLOUR,
     CONTEXT_RESOLUTION,
@@ -42,10 +50,13 @@ from crimedash.viz.view import ALL_WINDOWS, MODES, MapView, _window_key, map_vie
 __all__ = [
     "CONTEXT_LABEL_MAX",
     "CONTEXT_MAX_SHAPES",
+    "CONTEXT_NAMES_ID",
     "CONTROLLER",
+    "LABEL_ROOM",
     "SMALL_UNIT_PX",
     "TILE_COVER_WIDTH_PX",
     "TOOLTIP_STYLE",
+    "context_labels",
     "context_layers",
     "deck_data",
     "public_deck",
@@ -53,7 +64,9 @@ __all__ = [
 ]
 
 CONTEXT_MAX_SHAPES = 400  # coarser context hexagons beyond this
-CONTEXT_LABEL_MAX = 30  # area names drawn (the largest areas')
+CONTEXT_LABEL_MAX = 400  # area names offered to the map (the largest areas')
+CONTEXT_NAMES_ID = "context-names"
+LABEL_ROOM = 1.4  # a name is kept only where it and 40% around it overlap no larger one
 TILE_COVER_WIDTH_PX = 1000  # base-map tiles cover the widest map the page draws
 SMALL_UNIT_PX = 4.0  # units narrower than this at opening are also drawn as dots
 
@@ -80,28 +93,22 @@ def context_layers(index: Index, lat: np.ndarray, lon: np.ndarray) -> list[pdk.L
                 pickable=False,
             )
         ]
-        if area.n:
-            # name the largest areas only: small central ones would pile their names up
-            ids = np.sort(np.argsort(-area.area_km2, kind="stable")[:CONTEXT_LABEL_MAX])
-            pts = shapely.point_on_surface(area.frame.geometry.to_numpy()[ids])
-            names = _area_names(index, name, ids)
+        labels = context_labels(index, name)
+        if len(labels):
             layers.append(
                 pdk.Layer(
                     "TextLayer",
-                    data=pd.DataFrame(
-                        {
-                            "name": names,
-                            "lon": np.round(shapely.get_x(pts), 4),
-                            "lat": np.round(shapely.get_y(pts), 4),
-                        }
-                    ),
-                    id="context-names",
+                    data=labels,
+                    id=CONTEXT_NAMES_ID,
                     get_position=["lon", "lat"],
                     get_text="name",
-                    get_size=11,
-                    get_color=[40, 40, 40, 230],
+                    get_size=12,
+                    get_color=[40, 40, 40, 235],
                     background=True,
-                    get_background_color=[255, 255, 255, 170],
+                    get_background_color=[255, 255, 255, 190],
+                    extensions=[{"@@type": "CollisionFilterExtension"}],
+                    get_collision_priority="priority",
+                    collision_test_props={"sizeScale": LABEL_ROOM},
                     pickable=False,
                 )
             )
@@ -127,6 +134,55 @@ def context_layers(index: Index, lat: np.ndarray, lon: np.ndarray) -> list[pdk.L
             pickable=False,
         )
     ]
+
+
+def context_labels(index: Index, name: str) -> pd.DataFrame:
+    """Names for the outlines of area layer `name`, one per place, largest areas first,
+    each with a collision priority for deck.gl's CollisionFilterExtension.
+
+    Small central areas would pile their names on top of each other, so the browser
+    keeps a name only where it does not overlap a larger area's: at the opening view
+    that is the big outer areas, and zooming in makes room for the small ones (the
+    extension re-tests at every zoom). Names are preferred over codes: the layer's own
+    name column, else the police.uk LSOA name most of an area's incidents carry (the
+    analyst's files name them; LSOAs are police.uk's own areas), else the code. One
+    label per name (the largest area holding it), so nested areas that share an LSOA
+    name are not named twice. An area with no name known keeps its code, ranked after
+    every named one."""
+    area = index.areas[name]
+    if not area.n:
+        return pd.DataFrame(columns=["name", "lon", "lat", "priority"])
+    words = np.asarray(_context_names(index, name), dtype=object)
+    coded = words == area.codes.astype(str)  # no name known: shown after every name
+    order = np.lexsort((-area.area_km2, coded))
+    _, first = np.unique(words[order], return_index=True)
+    ids = order[np.sort(first)][:CONTEXT_LABEL_MAX]  # largest first, each name once
+    pts = shapely.point_on_surface(area.frame.geometry.to_numpy()[ids])
+    n = len(ids)
+    return pd.DataFrame(
+        {
+            "name": words[ids].tolist(),  # drawn as glyphs, never read as HTML
+            "lon": np.round(shapely.get_x(pts), 4),
+            "lat": np.round(shapely.get_y(pts), 4),
+            # deck.gl keeps the higher priority where two collide: 1000 for the largest
+            "priority": np.round(1000 - 2000 * np.arange(n) / max(n - 1, 1)).astype(int),
+        }
+    )
+
+
+def _context_names(index: Index, name: str) -> list[str]:
+    """Each area's label: its name, else its modal police.uk LSOA name, else its code."""
+    area = index.areas[name]
+    if _name_column(area.frame) is not None:
+        return _area_names(index, name, np.arange(area.n), with_codes=False)
+    codes = [str(c) for c in area.codes]
+    if not index.lsoa_names or len(index.lsoa_code) != len(area.incident_area):
+        return codes
+    best = index.cached(
+        ("area_lsoa_mode", name),
+        lambda: most_common(area.incident_area, index.lsoa_code, area.n, len(index.lsoa_names)),
+    )
+    return [index.lsoa_names[b] if b >= 0 else c for b, c in zip(best.tolist(), codes, strict=True)]
 
 
 # Columns a deck draws from rather than shows: never escaped (the rest are text a
@@ -212,9 +268,18 @@ CONTROLLER = {
 }
 
 
-def _deck(layers: list[pdk.Layer], view_state: pdk.ViewState, tooltip: Any) -> pdk.Deck:
+def _deck(
+    layers: list[pdk.Layer],
+    view_state: pdk.ViewState,
+    tooltip: Any,
+    height_px: int = MAP_HEIGHT_PX,
+) -> pdk.Deck:
+    # Place names go over the units (under their fills they could not be read), then
+    # the scale bar over everything.
+    names = [ly for ly in layers if str(ly.id).startswith(CONTEXT_NAMES_ID)]
+    rest = [ly for ly in layers if not str(ly.id).startswith(CONTEXT_NAMES_ID)]
     return pdk.Deck(
-        layers=layers,
+        layers=[*rest, *names, *scale_bar_layers(view_state, height_px=height_px)],
         initial_view_state=view_state,
         views=[pdk.View(type="MapView", controller=CONTROLLER)],
         # No vendor base map (tiles, when set, are BitmapLayers). Leave map_style at pydeck's "__MAP_STYLE__" sentinel: Streamlit reads
@@ -252,7 +317,7 @@ def public_deck(
         lat, lon, view.units["value"].to_numpy(), bounds, zoom_offset, nonce, height_px
     ).view_state
     layers = [
-        *tile_layers(tiles, view_state, TILE_COVER_WIDTH_PX, height_px),
+        *tile_layers(tiles),
         *context_layers(index, lat, lon),
     ]
     km2 = layer.units.area_km2[view.codes] if len(view.codes) else np.ones(1)
@@ -265,24 +330,22 @@ def public_deck(
             "style": TOOLTIP_STYLE,
         }
     else:
-        heat = view.units[["lat", "lon", "value"]]
-        layers.append(
-            pdk.Layer(
-                "HeatmapLayer",
-                data=heat,
-                id="public-heat",
-                get_position=["lon", "lat"],
-                get_weight="value",
-                radius_pixels=_heat_radius(float(np.median(km2)), view_state),
-                intensity=1,
-                threshold=0.03,
-                color_range=[hex_to_rgba(c, 255)[:3] for c in palette_steps(palette, 6)],
-                aggregation="SUM",
-                pickable=False,
-            )
+        heat = pdk.Layer(
+            "HeatmapLayer",
+            data=view.units[["lat", "lon", "value"]],
+            id="public-heat",
+            get_position=["lon", "lat"],
+            get_weight="value",
+            radius_pixels=_heat_radius(float(np.median(km2)), view_state),
+            intensity=1,
+            threshold=0.03,
+            color_range=[hex_to_rgba(c, 255)[:3] for c in palette_steps(palette, 6)],
+            pickable=False,
         )
+        heat.aggregation = "SUM"  # set after: pydeck would pass the string as "@@=SUM"
+        layers.append(heat)
         tooltip = False
-    return _deck(layers, view_state, tooltip)
+    return _deck(layers, view_state, tooltip, height_px)
 
 
 def _heat_radius(unit_km2: float, view: pdk.ViewState) -> int:
@@ -331,7 +394,7 @@ def risk_deck(
     ).view_state
     km2 = units.area_km2[codes] if len(codes) else np.ones(1)
     layers = [
-        *tile_layers(tiles, view_state, TILE_COVER_WIDTH_PX, height_px),
+        *tile_layers(tiles),
         *context_layers(index, lat, lon),
         *_unit_layer(view, "risk-units", _unit_px(view_state, km2)),
     ]
@@ -341,4 +404,4 @@ def risk_deck(
         "<br/>Group: {group}<br/>Main attacker: {attacker}<br/><small>Unit id {unit_id}</small>",
         "style": TOOLTIP_STYLE,
     }
-    return _deck(layers, view_state, tooltip)
+    return _deck(layers, view_state, tooltip, height_px)

@@ -1,5 +1,5 @@
 """Where the camera looks: the opening view of a map, the far-away units reported as a
-finding rather than fitted, and a scale in words.
+finding rather than fitted, a scale in words and a scale bar drawn on the map.
 
 The camera is placed from unit centres, never from incidents' own coordinates.
 """
@@ -13,17 +13,19 @@ import numpy as np
 import pydeck as pdk
 
 from crimedash.viz.places import _km2_words
-from crimedash.viz.style import MAP_HEIGHT_PX, MAP_WIDTH_PX
+from crimedash.viz.style import COORD_DECIMALS, MAP_HEIGHT_PX, MAP_WIDTH_PX
 
 __all__ = [
     "FAR_SPANS",
     "FRAME_PAD",
     "FRAME_QUANTILE",
     "MIN_SPAN_DEG",
+    "SCALE_BAR_PX",
     "Framing",
     "far_note",
     "framing",
     "metres_per_pixel",
+    "scale_bar_layers",
     "scale_note",
     "union_bounds",
 ]
@@ -141,16 +143,81 @@ def metres_per_pixel(view: pdk.ViewState) -> float:
 
 
 def scale_note(view: pdk.ViewState, unit_km2: float | None = None) -> str:
-    """A scale bar in words for the opening view (deck.gl draws none without tiles)."""
-    m = metres_per_pixel(view) * 100
-    nice = min((1, 2, 5), key=lambda k: abs(math.log10(m / (k * 10 ** math.floor(math.log10(m))))))
-    bar = nice * 10 ** math.floor(math.log10(m))
+    """The scale in words for the opening view, beside the bar drawn on the map
+    (`scale_bar_layers`), with a typical unit's area."""
+    bar = _nice_metres(metres_per_pixel(view) * 100)
     length = f"{bar / 1000:g} km" if bar >= 1000 else f"{bar:g} m"
     px = round(bar / metres_per_pixel(view))
     text = f"Scale at the opening view: {px} pixels ≈ {length}."
     if unit_km2:
         text += f" A typical unit covers {_km2_words(unit_km2)}."
-    return text
+    # the bar is drawn on the ground: say why it grows with a wheel zoom
+    return text + " The bar on the map is drawn on the ground, so it stays true as you zoom."
+
+
+def _nice_metres(m: float) -> float:
+    """The 1, 2 or 5 x 10^k metres nearest to ``m``: a length a reader takes in at once."""
+    k = 10 ** math.floor(math.log10(m))
+    return min((1, 2, 5, 10), key=lambda n: abs(math.log10(m / (n * k)))) * k
+
+
+SCALE_BAR_PX = 4  # the bar's thickness on screen, at every zoom
+
+
+def scale_bar_layers(view: pdk.ViewState, height_px: int = MAP_HEIGHT_PX) -> list[pdk.Layer]:
+    """A scale bar drawn in the map's own coordinates: a line of a round length (about
+    100 pixels at the opening view) centred at the bottom of the opening view, with its
+    length written above it. Being drawn on the ground, it stays true at every zoom (it grows and
+    shrinks with the map), which a bar in screen pixels cannot be without a deck.gl
+    widget that Streamlit's deck.gl does not register. Centred, it is on screen at
+    opening in any map wider than itself (a corner placement fell off the 404-pixel
+    map of a 1280-pixel page); the zoom buttons redraw it at a round length for the
+    new zoom.
+
+    Its thickness is in screen pixels. pydeck turns every string argument into a
+    JavaScript expression, so `width_units="pixels"` reached deck.gl as a function,
+    which it read as metres: the bar once drew as a block the map's whole height. The
+    enumerated settings are therefore set on the layer after it is made."""
+    mpp = metres_per_pixel(view)
+    metres = _nice_metres(100 * mpp)
+    m_per_deg_lat = 111_320.0
+    m_per_deg_lon = m_per_deg_lat * math.cos(math.radians(view.latitude))
+    lon0 = view.longitude - metres / 2 / m_per_deg_lon
+    lat0 = view.latitude - (height_px / 2 - 28) * mpp / m_per_deg_lat
+    lon1 = lon0 + metres / m_per_deg_lon
+    words = f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
+    d = COORD_DECIMALS
+    bar = [{"path": [[round(lon0, d), round(lat0, d)], [round(lon1, d), round(lat0, d)]]}]
+    label = [{"text": words, "lon": round(view.longitude, d), "lat": round(lat0, d)}]
+    path = pdk.Layer(
+        "PathLayer",
+        data=bar,
+        id="scale-bar",
+        get_path="path",
+        get_color=[30, 30, 30, 255],
+        get_width=SCALE_BAR_PX,
+        width_min_pixels=SCALE_BAR_PX,
+        width_max_pixels=SCALE_BAR_PX,
+        cap_rounded=False,
+        pickable=False,
+    )
+    path.width_units = "pixels"
+    text = pdk.Layer(
+        "TextLayer",
+        data=label,
+        id="scale-bar-words",
+        get_position=["lon", "lat"],
+        get_text="text",
+        get_size=14,
+        get_color=[30, 30, 30, 255],
+        get_pixel_offset=[0, -6],
+        background=True,
+        get_background_color=[255, 255, 255, 220],
+        pickable=False,
+    )
+    text.get_text_anchor = "middle"
+    text.get_alignment_baseline = "bottom"
+    return [path, text]
 
 
 def far_note(f: Framing, what: str = "incidents shown") -> str:

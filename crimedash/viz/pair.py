@@ -29,7 +29,7 @@ from crimedash.viz.decks import (
 from crimedash.viz.framing import framing
 from crimedash.viz.places import _rings
 from crimedash.viz.style import DEFAULT_PALETTE, MAP_HEIGHT_PX
-from crimedash.viz.tiles import tile_layers
+from crimedash.viz.tiles import bitmap_tile_layers
 from crimedash.viz.view import MapView, map_view
 
 __all__ = ["PAIR_GAP", "pair_deck", "pair_offset"]
@@ -96,12 +96,9 @@ def pair_deck(
     labels = []
     for i, (layer, title) in enumerate(zip(layers, titles, strict=True)):
         shift = dx * i
-        if tiles:
-            for t in tile_layers(tiles, view_state, TILE_COVER_WIDTH_PX, height_px):
-                w, s, e, n = t.bounds
-                t.bounds = [w + shift, s, e + shift, n]
-                t.id = f"{t.id}-pair{i}"
-                drawn.append(t)
+        drawn += bitmap_tile_layers(
+            tiles, view_state, TILE_COVER_WIDTH_PX, height_px, shift, f"-pair{i}"
+        )
         mv = map_view(index, layer, None, None, palette, edges=edges)
         lat, lon = mv.units["lat"].to_numpy(), mv.units["lon"].to_numpy()
         for c in context_layers(index, lat, lon):
@@ -136,4 +133,4 @@ def pair_deck(
         "<br/>Unit: {size}, {households}",
         "style": TOOLTIP_STYLE,
     }
-    return _deck(drawn, view_state, tooltip)
+    return _deck(drawn, view_state, tooltip, height_px)

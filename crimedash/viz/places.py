@@ -69,14 +69,21 @@ def _name_column(frame: pd.DataFrame) -> str | None:
     return None
 
 
-def _area_names(index: Index, layer_name: str, ids: np.ndarray) -> list[str]:
+def _area_names(
+    index: Index, layer_name: str, ids: np.ndarray, with_codes: bool = True
+) -> list[str]:
+    """Areas' names ('Trafford 012A (E01006123)'; the name alone without `with_codes`),
+    or their codes where the layer names none."""
     area = index.areas[layer_name]
     col = _name_column(area.frame)
     codes = area.codes[ids]
     if col is None:
         return [str(c) for c in codes]
     names = area.frame[col].astype(str).to_numpy()[ids]
-    return [f"{n} ({c})" if n and n != c else str(c) for n, c in zip(names, codes, strict=True)]
+    return [
+        (f"{n} ({c})" if with_codes else n) if n and n != c else str(c)
+        for n, c in zip(names, codes, strict=True)
+    ]
 
 
 def _latlon_words(lat: float, lon: float) -> str:

@@ -8,19 +8,30 @@ the analyst names, typically the force's own, as an OpenStreetMap-style URL temp
 the app's sidebar. With none set, the map keeps its context drawn from what is loaded
 (area outlines with names).
 
-Why one BitmapLayer per tile rather than deck.gl's TileLayer: a TileLayer draws image
-tiles only through a `renderSubLayers` JavaScript callback, which pydeck's JSON (and so
-`st.pydeck_chart`) cannot carry; without it deck.gl treats each PNG as GeoJSON. So the
-tiles a TileLayer would pick are picked here, from the view the map opens on, with a
-margin for panning and a coarser ring for zooming out, and each is a BitmapLayer whose
-image the browser fetches from the analyst's server. The zoom buttons redraw the deck,
-so tiles follow them; the mouse wheel stretches the tiles already there until then.
+Why a TerrainLayer: deck.gl's TileLayer picks and loads the tiles of whatever the
+camera shows (wheel zoom and drag included), but it draws image tiles only through a
+`renderSubLayers` JavaScript callback, which pydeck's JSON (and so `st.pydeck_chart`)
+cannot carry; without one, deck.gl treats each PNG as GeoJSON and draws nothing. Its
+sibling the TerrainLayer is a TileLayer whose tiles are drawn, from JSON alone, as
+meshes textured with an image fetched from a `{z}/{x}/{y}` template: exactly a base
+map, once every tile's mesh is flat. The mesh is made by loaders.gl's terrain parser,
+which deck.gl runs only in a Web Worker fetched from unpkg.com by default. crimedash
+never lets the page reach a CDN, so `_FLAT_TILE_WORKER` (below) is the worker, given to
+loaders.gl as a `data:` URL: it answers every tile with two flat triangles over the
+tile's bounds. The elevation "image" it is handed is a 2-pixel PNG in a `data:` URL
+(with the tile's address as its fragment, since deck.gl reads `{x}` and `{y}` there to
+know the layer is tiled), so the tile server is asked for each tile once, for its
+picture. Compared maps (`viz.pair`) still draw the tiles of their opening view as
+BitmapLayers: they place the second map east of the first, and a TileLayer would fetch
+the tiles of where the second map is drawn, not of what it shows.
+
 The server must allow cross-origin reads (`Access-Control-Allow-Origin`), as public
 tile servers do, or WebGL cannot draw its images.
 """
 
 from __future__ import annotations
 
+import base64
 import math
 import os
 import re
@@ -32,15 +43,18 @@ from crimedash.errors import CrimedashError
 
 __all__ = [
     "ATTRIBUTION_ENV",
-    "COARSE_STEPS",
+    "FLAT_TILE_WORKER_URL",
     "MARGIN_SCREENS",
     "MAX_TILES",
     "MAX_TILE_ZOOM",
     "TILES_ENV",
+    "TILE_LAYER_ID",
     "TILE_OPACITY",
     "TILE_PX",
+    "UNLIT",
     "TileSettingError",
     "attribution",
+    "bitmap_tile_layers",
     "tile_bounds",
     "tile_layers",
     "tile_template",
@@ -53,9 +67,48 @@ ATTRIBUTION_ENV = "CRIMEDASH_TILES_ATTRIBUTION"  # its credit line (OSM's licenc
 TILE_PX = 256  # OpenStreetMap-style tiles are 256 px; deck.gl's world is 512 px at zoom 0
 MAX_TILE_ZOOM = 19
 MARGIN_SCREENS = 0.5  # tiles reach half a map width and height beyond the opening view
-COARSE_STEPS = 3  # plus tiles 3 zoom levels coarser over 8x the area, for zooming out
 MAX_TILES = 120  # per level: a huge window never asks a server for thousands of tiles
-TILE_OPACITY = 0.7  # units stay the figure; streets the ground
+# Units stay the figure, streets the ground. deck.gl blends a layer with what is under
+# it; in headless Chromium 0.7 let only ~15% of the page through (0.5 lets ~27%), so
+# the base map is drawn at 0.5 (tests/test_browser_tiles.py reads the pixels).
+TILE_OPACITY = 0.5
+# Lit by deck.gl's default light, a textured mesh comes out at ~70% of its colours; a
+# material of ambient light alone draws the tiles' own colours (`material=False` does
+# not switch the light off in Streamlit's deck.gl).
+UNLIT = {"ambient": 1.0, "diffuse": 0.0, "shininess": 1, "specularColor": [0, 0, 0]}
+TILE_LAYER_ID = "basemap"
+
+# The Web Worker that makes each tile's mesh (see the module's note): loaders.gl posts
+# {source, type: "process", payload: {input, options}} and waits for "done" with the
+# result. The mesh is loaders.gl's terrain format (positions, texture coordinates,
+# triangles, a bounding box) in the tile's bounds as the TerrainLayer passes them in
+# `options.terrain.bounds`; row 0 of the image is the north edge.
+_FLAT_TILE_WORKER = """self.onmessage = function (e) {
+  var m = e.data;
+  if (!m || m.source !== 'loaders.gl' || m.type !== 'process') return;
+  var b = m.payload.options.terrain.bounds;
+  var p = new Float32Array([b[0], b[3], 0, b[2], b[3], 0, b[0], b[1], 0, b[2], b[1], 0]);
+  var t = new Float32Array([0, 0, 1, 0, 0, 1, 1, 1]);
+  var i = new Uint32Array([0, 2, 1, 1, 2, 3]);
+  var result = {
+    loaderData: {header: {}},
+    header: {vertexCount: 6, boundingBox: [[b[0], b[1], 0], [b[2], b[3], 0]]},
+    mode: 4,
+    indices: {value: i, size: 1},
+    attributes: {POSITION: {value: p, size: 3}, TEXCOORD_0: {value: t, size: 2}}
+  };
+  self.postMessage({source: 'loaders.gl', type: 'done', payload: {result: result}},
+                   [p.buffer, t.buffer, i.buffer]);
+};
+"""
+FLAT_TILE_WORKER_URL = "data:text/javascript;base64," + base64.b64encode(
+    _FLAT_TILE_WORKER.encode()
+).decode("ascii")
+# Any small PNG: the worker never reads it. The fragment carries the tile's address.
+_FLAT_ELEVATION = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAAAAABX3VL4AAAADklEQVR4nGP4"
+    "DwQMIAIAf+oP8bCHbLoAAAAASUVORK5CYII=#{z}/{x}/{y}"
+)
 _PLACEHOLDER = re.compile(r"\{([a-z]+)\}")
 
 
@@ -143,31 +196,62 @@ def tiles_for_view(
     return tiles
 
 
-def tile_layers(
-    template: str | None, view: pdk.ViewState, width_px: int, height_px: int
-) -> list[pdk.Layer]:
-    """BitmapLayers of the base map under a view (none without a template): a coarse
-    ring first (drawn underneath), then the tiles at the view's own detail."""
+def tile_layers(template: str | None) -> list[pdk.Layer]:
+    """The base map under a map (none without a template): one TerrainLayer, flat, that
+    loads the tiles of whatever the camera shows, at the detail of its zoom (see the
+    module's note), at `TILE_OPACITY`."""
     if not template:
         return []
-    coarse = pdk.ViewState(
-        latitude=view.latitude, longitude=view.longitude, zoom=max(0.0, view.zoom - COARSE_STEPS)
+    layer = pdk.Layer(
+        "TerrainLayer",
+        id=TILE_LAYER_ID,
+        elevation_decoder={"rScaler": 0, "gScaler": 0, "bScaler": 0, "offset": 0},
+        tile_size=TILE_PX,
+        min_zoom=0,
+        max_zoom=MAX_TILE_ZOOM,
+        material=UNLIT,
+        opacity=TILE_OPACITY,
+        load_options={"terrain": {"workerUrl": FLAT_TILE_WORKER_URL}},
+        parameters={"depthWriteEnabled": False},  # never hides the units drawn on it
+        pickable=False,
     )
-    levels = [
-        tiles_for_view(coarse, width_px, height_px, 0.0),
-        tiles_for_view(view, width_px, height_px),
+    # Set after construction: pydeck turns a string argument into a JavaScript
+    # expression ("@@=..."), and a list of strings into one; these are addresses.
+    layer.elevation_data = _FLAT_ELEVATION
+    layer.texture = _subdomains(template)
+    return [layer]
+
+
+def _subdomains(template: str) -> str | list[str]:
+    """deck.gl's templates know {z}, {x} and {y}, not {s}: a template with {s} becomes
+    the three addresses, which deck.gl shares out between tiles."""
+    if "{s}" not in template:
+        return template
+    return [template.replace("{s}", s) for s in "abc"]
+
+
+def bitmap_tile_layers(
+    template: str | None,
+    view: pdk.ViewState,
+    width_px: int,
+    height_px: int,
+    shift_deg: float = 0.0,
+    suffix: str = "",
+) -> list[pdk.Layer]:
+    """BitmapLayers of the tiles covering a view and a margin around it, drawn
+    `shift_deg` east of where they belong (compared maps, see the module's note). One
+    level only: two overlapping levels would stack their opacities."""
+    if not template:
+        return []
+    return [
+        pdk.Layer(
+            "BitmapLayer",
+            id=f"{TILE_LAYER_ID}-{z}-{x}-{y}{suffix}",
+            image=tile_url(template, z, x, y),
+            bounds=[w + shift_deg, s, e + shift_deg, n],
+            opacity=TILE_OPACITY,
+            pickable=False,
+        )
+        for z, x, y in tiles_for_view(view, width_px, height_px)
+        for w, s, e, n in [tile_bounds(z, x, y)]
     ]
-    layers = []
-    for tiles in levels:
-        for z, x, y in tiles:
-            layers.append(
-                pdk.Layer(
-                    "BitmapLayer",
-                    id=f"basemap-{z}-{x}-{y}",
-                    image=tile_url(template, z, x, y),
-                    bounds=tile_bounds(z, x, y),
-                    opacity=TILE_OPACITY,
-                    pickable=False,
-                )
-            )
-    return layers
