@@ -161,6 +161,8 @@ def noisy_cells(index, design, units, grouping, display, gk, gtrue, with_totals)
     noisy = np.maximum(dense + draw, 0)
     if not with_totals:
         noisy.reshape(-1, g_safe + 1)[:, g_safe] = 0
+    if not n_groups:  # nothing shown: the empty slot's noise counts nothing, so is not published
+        noisy[:] = 0
     published = noisy >= max(design.min_count, 1)
     keys = np.flatnonzero(published | (dense > 0)).astype(np.int64)
     return (

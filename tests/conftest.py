@@ -8,12 +8,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import Phase, settings
 
 # Properties are about values, not speed (speed is measured by benchmarks/): a deadline
 # only turns a busy machine into a flaky failure, so no example has one.
 settings.register_profile("crimedash", deadline=None)
-settings.load_profile("crimedash")
+# Under mutmut (`make mutants`) a failing property only has to fail: shrinking its example
+# takes minutes and ends as a timeout, which holds one of the two workers.
+settings.register_profile(
+    "mutants", deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate]
+)
+settings.load_profile("mutants" if "MUTANT_UNDER_TEST" in os.environ else "crimedash")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))

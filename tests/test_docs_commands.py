@@ -40,8 +40,11 @@ NOT_RUN = {
     "make test-lowest": "builds a second venv and runs tests on it (minutes); .ci/run runs it",
     "make constraints-lowest.txt": "asks the package index; tests/test_version_floors.py "
     "checks its result",
-    "make mutants 'MUTANTS=crimedash.disclosure.x__secondary*'": (
+    "make mutants 'MUTANTS=crimedash.risk.*'": (
         "mutation testing (minutes per function); not a test"
+    ),
+    ".venv/bin/python tests/mutation/rates.py": (
+        "reads a mutmut run's results; tests/mutation/test_rates.py tests it"
     ),
     ".venv/bin/python benchmarks/store.py --rows 5000000": (
         "builds a 5M-row store (minutes); tests/test_store.py tests the store on small files"

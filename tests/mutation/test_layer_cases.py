@@ -1,0 +1,275 @@
+"""The public layer worked out by hand on six incidents (tests/mutation/handmade.py):
+which cells a design publishes, with which counts, windows and groups; what suppression
+leaves; how the atoms point at their cells; and the reference numbers each design allows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from handmade import FEB, JAN, MAR, ROWS, UNIT_A, UNIT_B, frame, town
+
+from crimedash import schema as S
+from crimedash.atoms import TOTAL_GROUP
+from crimedash.design import Design
+from crimedash.index import index_incidents
+from crimedash.layer import apply_design
+
+GROUPS = ("Burglary", "Shoplifting", "Vehicle crime")
+
+
+@pytest.fixture(scope="module")
+def index():
+    return town()
+
+
+def rows(layer, index):
+    f = layer.frame(index)
+    return list(zip(f[S.UNIT], f[S.WINDOW], f[S.GROUP], f[S.SHOWN], f[S.SHOWN_LABEL], strict=True))
+
+
+def test_exact_monthly_layer_by_hand(index):
+    layer = apply_design(index, Design())
+    assert layer.grouping.groups == GROUPS
+    assert (layer.display_level, layer.risk_level) == ("month", "month")
+    assert rows(layer, index) == [
+        (UNIT_A, "2024-01", "Burglary", 2, "2"),
+        (UNIT_A, "2024-01", "Shoplifting", 1, "1"),
+        (UNIT_A, "2024-01", TOTAL_GROUP, 3, "3"),
+        (UNIT_A, "2024-02", "Shoplifting", 1, "1"),
+        (UNIT_A, "2024-02", TOTAL_GROUP, 1, "1"),
+        (UNIT_B, "2024-01", "Vehicle crime", 1, "1"),
+        (UNIT_B, "2024-01", TOTAL_GROUP, 1, "1"),
+        (UNIT_B, "2024-03", "Vehicle crime", 1, "1"),
+        (UNIT_B, "2024-03", TOTAL_GROUP, 1, "1"),
+    ]
+    assert layer.frame(index)[S.SHOWN].dtype == np.int64  # whole counts, never "2.0"
+    assert layer.cell_window.tolist() == [JAN, JAN, JAN, FEB, FEB, JAN, JAN, MAR, MAR]
+    assert layer.cell_group.tolist() == [0, 1, -1, 1, -1, 2, -1, 2, -1]
+    assert layer.cell_true.tolist() == [2, 1, 3, 1, 1, 1, 1, 1, 1]
+    assert layer.display_origin == JAN
+    assert layer.windows() == [JAN, FEB, MAR]
+    assert layer.window_labels() == ["2024-01", "2024-02", "2024-03"]
+    assert (layer.shown_incidents, layer.published_incidents) == (6, 6)
+    assert (layer.suppressed_cells, layer.secondary_suppressed_cells) == (0, 0)
+    assert layer.outside_units == 0
+    assert layer.notes == ()
+    assert layer.references is None
+
+
+def test_every_atom_points_at_its_published_cell(index):
+    for design in (Design(), Design(frequency="weekly"), Design(min_count=2)):
+        layer = apply_design(index, design)
+        at = layer.atoms
+        assert (at.cell >= 0).tolist() == (at.kappa > 0).tolist()
+        on = at.cell >= 0
+        c = at.cell[on]
+        assert layer.cell_unit[c].tolist() == at.unit[on].tolist()
+        assert layer.cell_group[c].tolist() == at.slot[on].tolist()
+        assert (layer.cell_window[c] - layer.display_origin).tolist() == at.dwin[on].tolist()
+        assert int(at.n.sum()) == 6
+
+
+def test_suppression_with_a_total_by_hand(index):
+    # min count 2: unit A's January holds 2 burglaries, 1 shoplifting, total 3; the 1 is
+    # hidden, and since 3 - 2 would give it back, the 2 is hidden too. Every other cell
+    # is a 1, and so is its total.
+    layer = apply_design(index, Design(min_count=2))
+    assert rows(layer, index) == [(UNIT_A, "2024-01", TOTAL_GROUP, 3, "3")]
+    assert (layer.suppressed_cells, layer.secondary_suppressed_cells) == (7, 1)
+    assert (layer.shown_incidents, layer.published_incidents) == (6, 0)
+    assert layer.atoms.kappa.tolist() == [0.0] * 5
+
+
+def test_no_totals_and_one_group_publish_no_total(index):
+    layer = apply_design(index, Design(totals=False))
+    assert -1 not in layer.cell_group.tolist()
+    assert len(layer.cell_group) == 5
+    # one shown group: its total would repeat it, so there is none
+    one = apply_design(index, Design(categories=("burglary_residential",)))
+    assert rows(one, index) == [(UNIT_A, "2024-01", "Burglary", 2, "2")]
+    assert (one.shown_incidents, one.published_incidents) == (2, 2)
+    assert one.atoms.shown.sum() == 1 and one.atoms.kappa.tolist().count(1.0) == 1
+
+
+def test_coarser_time_shown_counts_by_quarter(index):
+    layer = apply_design(index, Design(time_precision="quarter"))
+    assert rows(layer, index) == [
+        (UNIT_A, "2024-Q1", "Burglary", 2, "2"),
+        (UNIT_A, "2024-Q1", "Shoplifting", 2, "2"),
+        (UNIT_A, "2024-Q1", TOTAL_GROUP, 4, "4"),
+        (UNIT_B, "2024-Q1", "Vehicle crime", 2, "2"),
+        (UNIT_B, "2024-Q1", TOTAL_GROUP, 2, "2"),
+    ]
+    assert (layer.display_level, layer.risk_level) == ("quarter", "month")
+    assert layer.window_labels() == ["2024-Q1"]
+    # counted at the month, shown by quarter: the two shoplifting months share a cell
+    assert layer.atoms.cell.tolist() == [0, 1, 1, 3, 3]
+
+
+def test_weekly_releases_of_a_monthly_map_count_by_week_and_show_by_month(index):
+    layer = apply_design(index, Design(frequency="weekly"))
+    assert (layer.display_level, layer.risk_level) == ("month", "week")
+    assert rows(layer, index) == rows(apply_design(index, Design()), index)
+    # the two January burglaries fall in different weeks: two atoms, one cell
+    assert layer.atoms.cell.tolist() == [0, 0, 1, 3, 5, 7]
+    assert layer.atoms.rwin.tolist() != layer.atoms.dwin.tolist()
+
+
+def test_a_finer_window_than_the_data_holds_is_noted():
+    # months only (police.uk): a weekly release cannot show weeks
+    index = town(time_precision="month")
+    layer = apply_design(index, Design(frequency="weekly", time_precision="week"))
+    assert (layer.display_level, layer.risk_level) == ("month", "month")
+    assert layer.notes == (
+        "The data only says the month of each incident, so windows are months at their "
+        "finest, whatever the release frequency (¶34).",
+    )
+
+
+def test_real_time_updates_count_at_the_time_shown(index):
+    layer = apply_design(index, Design(frequency="realtime"))
+    assert (layer.display_level, layer.risk_level) == ("month", "timestamp")
+    assert rows(layer, index) == rows(apply_design(index, Design()), index)
+
+
+def test_incidents_outside_every_unit_are_counted_and_noted():
+    import geopandas as gpd
+    import shapely
+
+    area = gpd.GeoDataFrame(
+        {S.AREA_CODE: ["A1"]},
+        geometry=[shapely.box(-1.16, 52.94, -1.14, 52.96)],  # around unit A only
+        crs=S.WGS84,
+    )
+    index = town(areas={"wards": area})
+    layer = apply_design(index, Design(granularity="areas:wards"))
+    assert layer.outside_units == 2
+    assert layer.notes == ("2 incidents lie outside every unit and are not published.",)
+    assert rows(layer, index)[-1] == ("A1", "2024-02", TOTAL_GROUP, 1, "1")
+    assert (layer.shown_incidents, layer.published_incidents) == (4, 4)
+
+
+def test_banded_labels_in_the_public_table(index):
+    layer = apply_design(index, Design(counts="banded", time_precision="quarter"))
+    assert [r[3:] for r in rows(layer, index)] == [
+        (1, "1 to 2"),
+        (1, "1 to 2"),
+        (3, "3 to 5"),
+        (1, "1 to 2"),
+        (1, "1 to 2"),
+    ]
+
+
+def test_an_empty_layer_has_an_empty_table():
+    index = town()
+    layer = apply_design(index, Design(min_count=50))
+    f = layer.frame(index)
+    assert len(f) == 0
+    assert list(f.columns) == [S.UNIT, S.WINDOW, S.GROUP, S.SHOWN, S.SHOWN_LABEL]
+    assert layer.windows() == [] and layer.window_labels() == []
+
+
+def test_noise_layer_points_atoms_at_published_cells():
+    index = town()
+    layer = apply_design(index, Design(counts="noise", epsilon=3.0, noise_seed=4))
+    at = layer.atoms
+    # noise: every shown incident counts as published (kappa 1) whatever its cell shows
+    assert at.kappa.tolist() == [1.0] * 5
+    on = at.cell >= 0
+    assert layer.cell_unit[at.cell[on]].tolist() == at.unit[on].tolist()
+    assert layer.cell_group[at.cell[on]].tolist() == at.slot[on].tolist()
+    assert (layer.cell_shown >= 1).all()
+    true_of = {
+        (u, w, g): t
+        for u, w, g, t in zip(
+            layer.cell_unit, layer.cell_window, layer.cell_group, layer.cell_true, strict=True
+        )
+    }
+    assert true_of.get((0, JAN, 0)) in (None, 2)
+
+
+# --- reference numbers -----------------------------------------------------------------
+REFS = [f"CD/24/{i:06d}" for i in range(len(ROWS))]
+REF_PLACES = [
+    (UNIT_A, "2024-01", "Burglary"),
+    (UNIT_A, "2024-01", "Burglary"),
+    (UNIT_A, "2024-01", "Shoplifting"),
+    (UNIT_A, "2024-02", "Shoplifting"),
+    (UNIT_B, "2024-01", "Vehicle crime"),
+    (UNIT_B, "2024-03", "Vehicle crime"),
+]
+
+
+def refs(layer) -> list[tuple]:
+    r = layer.references
+    assert isinstance(r, pd.DataFrame)
+    return list(zip(r[S.UNIT], r[S.WINDOW], r[S.GROUP], r[S.REFERENCE], strict=True))
+
+
+def test_full_references_are_listed_per_published_cell(index):
+    layer = apply_design(index, Design(references="full", acknowledge=("full_references",)))
+    assert refs(layer) == [(*p, r) for p, r in zip(REF_PLACES, REFS, strict=True)]
+
+
+def test_truncated_references_keep_the_first_half(index):
+    layer = apply_design(index, Design(references="truncated"))
+    assert [r[3] for r in refs(layer)] == ["CD/24/******"] * 6
+    # an odd length keeps the shorter half; an incident without a number lists nothing
+    f = frame(ROWS[:3])
+    f[S.REFERENCE] = ["AB123", None, "XY7"]
+    layer = apply_design(index_incidents(f), Design(references="truncated"))
+    assert [r[3] for r in refs(layer)] == ["AB***", "X**"]
+
+
+def test_pseudonyms_are_keyed_by_the_seed_and_the_data(index):
+    layer = apply_design(index, Design(references="pseudonym", noise_seed=9))
+    got = refs(layer)
+    secret = f"9:{index.fingerprint}".encode()
+    windows = [JAN, JAN, JAN, FEB, JAN, MAR]
+    want = {
+        "P-" + hmac.new(secret, f"{w}:{r}".encode(), hashlib.sha256).hexdigest()[:10]
+        for r, w in zip(REFS, windows, strict=True)
+    }
+    assert {g[3] for g in got} == want
+    assert all(re.fullmatch(r"P-[0-9a-f]{10}", g[3]) for g in got)
+    other = apply_design(index, Design(references="pseudonym", noise_seed=10))
+    assert not {g[3] for g in refs(other)} & want
+
+
+def test_references_only_for_published_cells(index):
+    layer = apply_design(index, Design(references="truncated", min_count=2, totals=False))
+    # min count 2 without totals: only the two January burglaries are published
+    assert refs(layer) == [(*REF_PLACES[0], "CD/24/******"), (*REF_PLACES[1], "CD/24/******")]
+
+
+def test_references_undo_rounding(index):
+    layer = apply_design(index, Design(references="truncated", counts="rounded", round_base=5))
+    assert layer.notes == (
+        "Listing reference numbers shows each cell's exact count, so rounding, banding or "
+        "noise no longer hide it.",
+    )
+    # the published cells (shown 5 for unit A's January total... and the 2 burglaries
+    # round to 0): every published incident counts as fully confirmed
+    assert set(layer.atoms.kappa.tolist()) <= {0.0, 1.0}
+    exact = apply_design(index, Design(references="truncated"))
+    assert exact.notes == ()
+
+
+def test_references_name_area_units_by_their_code():
+    import geopandas as gpd
+    import shapely
+
+    area = gpd.GeoDataFrame(
+        {S.AREA_CODE: ["A1"]},
+        geometry=[shapely.box(-1.16, 52.94, -1.14, 52.96)],  # around unit A only
+        crs=S.WGS84,
+    )
+    index = town(areas={"wards": area})
+    layer = apply_design(index, Design(granularity="areas:wards", references="truncated"))
+    assert [r[0] for r in refs(layer)] == ["A1"] * 4
