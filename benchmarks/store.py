@@ -5,7 +5,7 @@ table by month partition, with time and peak memory, beside DuckDB on the same f
 
 Each stage runs in a fresh child process so its peak RSS is its own: `store_s` /
 `store_rss_mb` (`crimedash.store.build_store` over the police.uk-shaped CSVs),
-`atoms_s` / `atoms_rss_mb` (`crimedash.store.atoms` with 500 m British National Grid
+`atoms_s` / `atoms_rss_mb` (`crimedash.storeread.atoms` with 500 m British National Grid
 squares, one month at a time), and the baseline `duckdb_s` / `duckdb_rss_mb` (DuckDB
 reading the same CSVs and grouping by a ~500 m cell, month, crime type and location),
 and for scale `load_s` / `load_rss_mb`: `load_incidents` of the same files in memory.
@@ -56,7 +56,7 @@ def _atoms(out: str, q) -> None:
     import numpy as np
     from pyproj import Transformer
 
-    from crimedash.store import atoms
+    from crimedash.storeread import atoms
 
     tr = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--skip-load", action="store_true", help="skip load_incidents (it needs ~0.42 GB/M rows)"
     )
-    p.add_argument("--skip-atoms", action="store_true", help="skip store.atoms (500 m squares)")
+    p.add_argument("--skip-atoms", action="store_true", help="skip storeread.atoms (500 m squares)")
     p.add_argument("--skip-duckdb", action="store_true", help="skip the DuckDB baseline")
     args = p.parse_args(argv)
     ctx = multiprocessing.get_context("spawn")

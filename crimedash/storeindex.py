@@ -54,14 +54,8 @@ from crimedash.index import (
 from crimedash.load.plausible import far_from_the_rest
 from crimedash.load.result import DATE_FORMATS, FileSummary, LoadResult
 from crimedash.schema import LocationType, TimePrecision
-from crimedash.store import (
-    INCIDENTS_DIR,
-    MANIFEST,
-    REBUILD_HINT,
-    manifest,
-    read_batches,
-    read_rejected,
-)
+from crimedash.store import INCIDENTS_DIR, MANIFEST
+from crimedash.storeread import REBUILD_HINT, manifest, read_batches, read_rejected
 from crimedash.windows import time_keys
 
 __all__ = ["StoreColumn", "StoreIndex", "StoreLoad", "index_store", "is_store", "open_store"]

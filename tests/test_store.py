@@ -17,7 +17,8 @@ from crimedash import schema
 from crimedash.cli import EXIT_REFUSED, main
 from crimedash.errors import InputError
 from crimedash.load import load_incidents
-from crimedash.store import build_store, manifest, read_batches, read_incidents, read_rejected
+from crimedash.store import build_store
+from crimedash.storeread import manifest, read_batches, read_incidents, read_rejected
 
 POLICE_UK = Path(__file__).parent / "data" / "load" / "police_uk"
 HEADER = (
@@ -118,7 +119,7 @@ def test_atoms_by_partition_equal_atoms_in_one_go(month_csv, tmp_path):
     import numpy as np
     import pyarrow as pa
 
-    from crimedash.store import ATOM_KEYS, atoms, merge_atoms, partial_atoms
+    from crimedash.storeread import ATOM_KEYS, atoms, merge_atoms, partial_atoms
 
     def unit_of(lat, lon):  # 0.01-degree squares: a unit key anyone can check by hand
         return (np.floor(lat * 100) * 100000 + np.floor(lon * 100)).astype(np.int64)

@@ -16,6 +16,7 @@ from crimedash.ui import (
     compute,
     controls,
     data,
+    datatab,
     deckjob,
     export_page,
     fields,
@@ -159,7 +160,7 @@ def main() -> None:
     with tabs[2]:
         compare.frontier_page(index, design, ds.rejected_rows)
     with tabs[3]:
-        data.page(ds)
+        datatab.page(ds)
     with tabs[4]:
         export_page.page(ds, design, background.known(index, design, a))
     with tabs[5]:
