@@ -10,6 +10,7 @@ from enum import StrEnum
 
 __all__ = [
     "AREA_CODE",
+    "AREA_NAME",
     "BRITISH_NATIONAL_GRID",
     "CATEGORY",
     "GEOMETRY",
@@ -110,6 +111,7 @@ REASON_UNDECODABLE = "text neither UTF-8 nor Windows-1252"
 HOUSEHOLDS = "households"
 RESIDENTS = "residents"
 AREA_CODE = "code"
+AREA_NAME = "name"  # an area layer's place names, when its file has them (map labels)
 GEOMETRY = "geometry"
 
 # --- police.uk street-level CSV, exactly as published ---------------------------------

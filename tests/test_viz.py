@@ -339,8 +339,18 @@ def test_context_names_prefer_an_areas_own_name_over_its_code(index):
     assert set(labels["name"]) <= set(words) and len(labels) == min(area.n, 400)
 
 
-def test_context_names_take_police_uk_lsoa_names_where_areas_have_none():
-    """The sample's neighbourhoods file has codes only, but its police.uk files name
+def _codes_only(src, dst):
+    """An area file like `src` with its place names taken out (an analyst's codes-only
+    boundaries)."""
+    fc = json.loads(src.read_text(encoding="utf-8"))
+    for f in fc["features"]:
+        f["properties"].pop("name", None)
+    dst.write_text(json.dumps(fc), encoding="utf-8")
+    return dst
+
+
+def test_context_names_take_police_uk_lsoa_names_where_areas_have_none(tmp_path):
+    """A codes-only neighbourhoods file beside the sample's police.uk files, which name
     each LSOA (the neighbourhoods double as the LSOAs): each outline is labelled with
     the LSOA name most of its incidents carry, which is its own name."""
     from crimedash.dataset import load_dataset
@@ -349,7 +359,8 @@ def test_context_names_take_police_uk_lsoa_names_where_areas_have_none():
 
     paths = sample_paths()
     files = sorted(paths["police_uk_dir"].glob("*.csv"))[:2]
-    index = load_dataset(files, areas={"nb": paths["neighbourhoods"]}).index
+    nb = _codes_only(paths["neighbourhoods"], tmp_path / "nb.geojson")
+    index = load_dataset(files, areas={"nb": nb}).index
     assert index.lsoa_names and not viz.places._name_column(index.areas["nb"].frame)
     labels = viz.context_labels(index, "nb")
     assert labels["name"].is_unique
@@ -375,6 +386,25 @@ def test_context_names_take_police_uk_lsoa_names_where_areas_have_none():
     }
     named = viz.decks._context_names(index, "nb")
     assert sum(n == own[c] for n, c in zip(named, codes, strict=True)) >= 0.9 * len(codes)
+
+
+def test_an_area_layer_s_own_names_label_the_map():
+    """The sample's neighbourhoods file names its places, as LSOA boundaries do
+    (LSOA21NM): the loader keeps the names and the map labels every outline by its
+    name, never its code, with no police.uk file needed."""
+    from crimedash.dataset import load_dataset
+    from crimedash.sample import sample_paths
+    from crimedash.sample.constants import CITY_NAME
+
+    paths = sample_paths()
+    index = load_dataset(paths["incidents"], areas={"nb": paths["neighbourhoods"]}).index
+    area = index.areas["nb"]
+    assert not index.lsoa_names  # the force extract names no LSOA
+    assert list(area.frame[S.AREA_NAME][:2]) == [f"{CITY_NAME} 001A", f"{CITY_NAME} 001B"]
+    labels = viz.context_labels(index, "nb")
+    assert len(labels) == area.n and labels["name"].is_unique
+    assert labels["name"].str.startswith(CITY_NAME).all()
+    assert not labels["name"].str.contains("E0199").any()
 
 
 @pytest.mark.parametrize(("zoom", "words"), [(12.0, "Scale at the opening view:"), (6.0, "km.")])

@@ -39,6 +39,7 @@ _HOUSEHOLD_NAMES = _names(
     "households|household count|households count|hh|dwellings|addresses|address count|count"
 )
 _RESIDENT_NAMES = _names("residents|population|usual residents|persons|people")
+_NAME_MAX = 80  # characters of a place name kept for a map label
 _AREA_CODE_NAMES = _names(
     "code|area code|areacode|oa21cd|oa11cd|lsoa21cd|lsoa11cd|msoa21cd|msoa11cd|ward code"
     "|wd22cd|wd23cd|lad22cd|lad23cd|geo code|geography code|id|name|area name"
@@ -191,7 +192,8 @@ def _households_from_csv(source: Source, data: bytes) -> Any:
 def load_areas(path_or_upload: PathOrUpload, code_column: str | None = None) -> Any:
     """Areas (output areas, neighbourhoods, wards) as a GeoDataFrame in WGS84.
 
-    Columns: `code`, `geometry`, plus `households` / `residents` when the file has them.
+    Columns: `code`, `geometry`, plus `households` / `residents` / `name` (place names)
+    when the file has them.
     Reads GeoJSON, GeoPackage, GeoParquet or a zipped shapefile. The code column is
     `code_column` when given, else found by name (code, area_code, OA21CD, LSOA21CD,
     ..., name). Codes must be unique and every area must have a polygon: areas are the
@@ -300,7 +302,27 @@ def load_areas(path_or_upload: PathOrUpload, code_column: str | None = None) -> 
                 hint=f"fix the {col} column (a typo, or a placeholder such as 99999999?)",
             )
         out[target] = counts
+    name_col = _place_name_column([c for c in columns if c != code_col])
+    if name_col is not None:
+        out[schema.AREA_NAME] = _place_names(gdf[name_col])
     return out[[c for c in out.columns if c != schema.GEOMETRY] + [schema.GEOMETRY]]
+
+
+def _place_name_column(columns: Sequence[str]) -> str | None:
+    """The column naming each place (name, LSOA21NM, ward_name, label), if any: the map
+    labels areas by it, since a code such as E01006123 means nothing to the public."""
+    for col in columns:
+        c = col.lower()
+        if c in ("name", "label") or c.endswith(("nm", "name")):
+            return col
+    return None
+
+
+def _place_names(values: pd.Series) -> np.ndarray:
+    """Names as short plain text: a missing one is empty (the map falls back to the
+    code), and an overlong one is cut, since it is drawn on the map as a label."""
+    text = values.astype("string").fillna("").str.strip().str.slice(0, _NAME_MAX)
+    return text.to_numpy(dtype=object)
 
 
 def _repaired_areas(geoms: Any, codes: pd.Series, name: str, findings: list[str]) -> np.ndarray:

@@ -52,11 +52,16 @@ def _write_geojson(path: Path, geoms: np.ndarray, props: list[dict], name: str) 
     path.write_text(head + ',"features":[\n' + ",\n".join(lines) + "\n]}\n", encoding="utf-8")
 
 
-def _area_props(codes, households, residents) -> list[dict]:
-    return [
+def _area_props(codes, households, residents, names=None) -> list[dict]:
+    """Each area's properties; `names` (neighbourhoods, as LSOAs are named) come first,
+    so a map labels the place by its name rather than its code."""
+    props = [
         {schema.AREA_CODE: c, schema.HOUSEHOLDS: int(h), schema.RESIDENTS: int(r)}
         for c, h, r in zip(codes, households, residents, strict=True)
     ]
+    if names is not None:
+        props = [{"name": n, **p} for n, p in zip(names, props, strict=True)]
+    return props
 
 
 def generate_sample(
@@ -100,7 +105,7 @@ def generate_sample(
     _write_geojson(
         paths["neighbourhoods"],
         areas.nb_geoms,
-        _area_props(areas.nb_codes, areas.nb_households, areas.nb_residents),
+        _area_props(areas.nb_codes, areas.nb_households, areas.nb_residents, areas.nb_names),
         "neighbourhoods",
     )
     puk_dir = paths["police_uk_dir"]
@@ -172,7 +177,7 @@ with 6 decimals; metric work uses a local transverse Mercator projection
 |---|---|
 | `households.csv` | `latitude, longitude, households`: {len(a.x):,} address points, {int(a.households.sum()):,} households |
 | `output_areas.geojson` | {len(areas.oa_codes):,} output areas tiling the town: `code` (SC0000001...), `households` ({int(areas.oa_households.min())}-{int(areas.oa_households.max())}, never under {OA_MIN_HOUSEHOLDS}), `residents` |
-| `neighbourhoods.geojson` | {len(areas.nb_codes):,} neighbourhoods, unions of output areas: `code` (E0199xxxx, also the LSOA code in the police.uk files), `households` ({int(areas.nb_households.min())}-{int(areas.nb_households.max())}), `residents` |
+| `neighbourhoods.geojson` | {len(areas.nb_codes):,} neighbourhoods, unions of output areas: `name` ({CITY_NAME} 001A..., also the LSOA name in the police.uk files), `code` (E0199xxxx, also the LSOA code there), `households` ({int(areas.nb_households.min())}-{int(areas.nb_households.max())}), `residents` |
 | `incidents.csv` | {len(frame):,} incidents, {PERIOD_START} to {PERIOD_END - 1}: `incident_id, reference, occurred_at, category, latitude, longitude, location_type` |
 | `police_uk/YYYY-MM-sample-street.csv` | the same incidents as police.uk would publish them: {n_months} monthly files |
 
