@@ -11,6 +11,7 @@ time windows are `windows.py`; callers import those names from their own modules
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -55,6 +56,7 @@ Progress = Callable[[float, str], None]
 _GB_BOUNDS = (-8.7, 49.8, 1.9, 60.9)
 
 CACHE_BUDGET_BYTES = 2 << 30  # arrays cached per index (see Index.cached)
+_CACHE_LOCK = threading.Lock()  # guards every Index's cache dictionaries
 _JOIN_SLICE = 2_000_000  # points per spatial-join slice
 
 DATA_LEVEL = {
@@ -140,17 +142,24 @@ class Index:
         dropped (and rebuilt if asked again). At national density a granularity's atoms
         are ~30 bytes per incident, so what-ifs over five granularities at 60M rows
         would hold ~9 GB; a session of a few million rows never reaches the budget."""
-        hit = self.cache.get(key)
-        if hit is None:
-            hit = build()
+        # The app reads one index from several threads at once (the page's score, the
+        # map's deck worker, the what-ifs worker): the dictionaries are changed and
+        # walked only under the lock, or one thread's insert breaks another's walk
+        # ("dictionary changed size during iteration"). The build runs outside it, so a
+        # long build does not hold up other keys (two threads may build one key twice).
+        with _CACHE_LOCK:
+            hit = self.cache.get(key)
+            if hit is not None:  # most recently used last
+                self.cache[key] = self.cache.pop(key)
+                return hit
+        hit = build()
+        with _CACHE_LOCK:
             self.cache[key] = hit
             self._cache_bytes[key] = _nbytes(hit)
             while sum(self._cache_bytes.values()) > CACHE_BUDGET_BYTES and len(self.cache) > 1:
                 oldest = next(iter(self.cache))
                 del self.cache[oldest]
                 self._cache_bytes.pop(oldest, None)
-        else:  # most recently used last
-            self.cache[key] = self.cache.pop(key)
         return hit
 
     @property
