@@ -14,7 +14,8 @@ import argparse
 import json
 import statistics
 import sys
-import time
+
+from timing import median
 
 from crimedash.attack import attack
 from crimedash.design import Design
@@ -32,15 +33,6 @@ DESIGNS = (
 )
 
 
-def timed(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rows", type=int, default=1_000_000)
@@ -55,8 +47,8 @@ def main(argv=None) -> int:
     layer_ms, attack_ms = [], []
     for d in DESIGNS:
         layer = apply_design(index, d)  # warm the units and atoms
-        lay = 1000 * timed(lambda d=d: apply_design(index, d), args.repeat)
-        att = 1000 * timed(lambda layer=layer: attack(index, [layer]), args.repeat)
+        lay = 1000 * median(lambda d=d: apply_design(index, d), args.repeat)[0]
+        att = 1000 * median(lambda layer=layer: attack(index, [layer]), args.repeat)[0]
         name = f"{d.granularity} {d.frequency} {d.counts} min{d.min_count}"
         per[name] = {"layer_ms": round(lay, 1), "attack_ms": round(att, 1)}
         print(f"  {name:<45} layer {lay:7.1f} ms  attack {att:7.1f} ms", file=sys.stderr)

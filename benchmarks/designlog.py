@@ -25,8 +25,9 @@ import argparse
 import json
 import sqlite3
 import tempfile
-import time
 from pathlib import Path
+
+from timing import best
 
 
 def build(path: Path, designs: int, assessment_kb: int) -> None:
@@ -66,15 +67,6 @@ def build(path: Path, designs: int, assessment_kb: int) -> None:
     con = sqlite3.connect(path)
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
-
-
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ import time
 import duckdb
 import numpy as np
 import pyarrow as pa
+from timing import median
 
 from crimedash.atoms import resolve_grouping, windows_at
 from crimedash.design import Design
@@ -49,15 +50,6 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def timed(fn, repeat: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
-
-
 def duckdb_baseline(index, design: Design, repeat: int) -> float:
     """DuckDB counting the same (unit, window, group) integer keys the engine counts."""
     layer = apply_design(index, design)
@@ -69,7 +61,7 @@ def duckdb_baseline(index, design: Design, repeat: int) -> float:
     con.register("t", table)
     query = "SELECT u, w, g, count(*) FROM t WHERE g >= 0 AND u >= 0 GROUP BY u, w, g"
     con.execute(query).fetchall()  # warm
-    secs, _ = timed(lambda: con.sql(query).to_arrow_table(), repeat)
+    secs, _ = median(lambda: con.sql(query).to_arrow_table(), repeat)
     return secs
 
 
@@ -100,9 +92,9 @@ def h3_placement(index, res: int, repeat: int) -> dict[str, float]:
         return index.resolution(res)
 
     return {
-        "crimedash_s": round(timed(ours, repeat)[0], 2),
-        "loop_at_res_s": round(timed(lambda: loop(res), repeat)[0], 2),
-        "old_parent_of_res15_s": round(timed(lambda: h3_parent(loop(15), res), repeat)[0], 2),
+        "crimedash_s": round(median(ours, repeat)[0], 2),
+        "loop_at_res_s": round(median(lambda: loop(res), repeat)[0], 2),
+        "old_parent_of_res15_s": round(median(lambda: h3_parent(loop(15), res), repeat)[0], 2),
     }
 
 
@@ -146,10 +138,10 @@ def main(argv=None) -> int:
         name = f"{d.granularity} {d.frequency} {d.counts} min{d.min_count}" + (
             " hide " + ",".join(d.hidden_groups) if d.hidden_groups else ""
         )
-        per_design[name] = round(1000 * timed(lambda d=d: cold(d), args.repeat)[0], 1)
+        per_design[name] = round(1000 * median(lambda d=d: cold(d), args.repeat)[0], 1)
         evaluate(index, d)
         per_design_warm[name] = round(
-            1000 * timed(lambda d=d: evaluate(index, d), args.repeat)[0], 1
+            1000 * median(lambda d=d: evaluate(index, d), args.repeat)[0], 1
         )
     for k, v in per_design.items():
         say(f"  {k:<60} cold {v:7.1f} ms   warm {per_design_warm[k]:6.1f} ms")

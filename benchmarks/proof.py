@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from national_data import build
+from timing import best
 
 from crimedash import proof
 from crimedash.design import Design
@@ -40,15 +40,6 @@ def plain(lo, hi, t_lo, t_hi, rounds):
             break
         lo, hi, t_lo, t_hi = n_lo, n_hi, nt_lo, nt_hi
     return lo, hi, t_lo, t_hi
-
-
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main() -> int:
