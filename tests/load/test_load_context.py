@@ -70,6 +70,27 @@ def test_areas_geojson():
     assert areas[schema.RESIDENTS].tolist() == [300, 210]
 
 
+def test_areas_keep_their_place_names_as_short_plain_text(tmp_path: Path):
+    """A name column (here ONS's LSOA21NM) is kept as `name` for the map's labels: a
+    missing name is empty (the label falls back to the code), a long one is cut, and
+    markup stays text (the map draws it as glyphs; tooltips escape it)."""
+    gdf = gpd.GeoDataFrame(
+        {
+            "LSOA21CD": ["E01000001", "E01000002", "E01000003"],
+            "LSOA21NM": [" Camden 001A ", None, "<b>x</b>" * 40],
+        },
+        geometry=[shapely.box(i, 51, i + 0.01, 51.01) for i in (0.0, 0.1, 0.2)],
+        crs=schema.WGS84,
+    )
+    path = tmp_path / "lsoas.geojson"
+    gdf.to_file(path, driver="GeoJSON")
+    areas = load_areas(path)
+    assert areas[schema.AREA_CODE].tolist() == ["E01000001", "E01000002", "E01000003"]
+    names = areas[schema.AREA_NAME].tolist()
+    assert names[:2] == ["Camden 001A", ""]
+    assert len(names[2]) == 80 and names[2].startswith("<b>x</b>")
+
+
 @pytest.fixture
 def zipped_shapefile(tmp_path: Path) -> Path:
     """Two squares in British National Grid, as a zipped shapefile."""
