@@ -17,16 +17,15 @@ MONTHLY = Design(granularity="h3:7", min_count=3)
 QUARTERLY = MONTHLY.with_(frequency="quarterly", time_precision="quarter")
 
 
-def _index(months: dict[str, int], category: str = "burglary_residential"):
-    """Burglaries at one home: `months` maps '2024-01' to how many."""
-    when = [pd.Timestamp(f"{m}-10") for m, k in months.items() for _ in range(k)]
+def _at_one_home(when: list, categories):
+    """An index of incidents all at one home, at the times and categories given."""
     n = len(when)
     frame = pd.DataFrame(
         {
             S.INCIDENT_ID: [f"I{i}" for i in range(n)],
             S.REFERENCE: [f"R{i}" for i in range(n)],
             S.OCCURRED_AT: when,
-            S.CATEGORY: category,
+            S.CATEGORY: categories,
             S.LATITUDE: 52.95,
             S.LONGITUDE: -1.15,
             S.LOCATION_TYPE: "residential",
@@ -35,6 +34,12 @@ def _index(months: dict[str, int], category: str = "burglary_residential"):
         }
     )
     return index_incidents(frame)
+
+
+def _index(months: dict[str, int], category: str = "burglary_residential"):
+    """Burglaries at one home: `months` maps '2024-01' to how many."""
+    when = [pd.Timestamp(f"{m}-10") for m, k in months.items() for _ in range(k)]
+    return _at_one_home(when, category)
 
 
 def test_two_products_prove_a_cell_each_suppresses_alone():
@@ -143,22 +148,8 @@ def _two_categories(burglaries: int, asb: int):
     """`burglaries` burglaries and `asb` anti-social behaviour reports at one home in
     January 2024."""
     when = [pd.Timestamp("2024-01-10")] * (burglaries + asb)
-    n = len(when)
     cats = ["burglary_residential"] * burglaries + ["anti_social_behaviour"] * asb
-    frame = pd.DataFrame(
-        {
-            S.INCIDENT_ID: [f"I{i}" for i in range(n)],
-            S.REFERENCE: [f"R{i}" for i in range(n)],
-            S.OCCURRED_AT: when,
-            S.CATEGORY: cats,
-            S.LATITUDE: 52.95,
-            S.LONGITUDE: -1.15,
-            S.LOCATION_TYPE: "residential",
-            S.SOURCE_FILE: "hand.csv",
-            S.SOURCE_ROW: np.arange(1, n + 1),
-        }
-    )
-    return index_incidents(frame)
+    return _at_one_home(when, cats)
 
 
 ALL_CRIME = (("burglary_residential", "All"), ("anti_social_behaviour", "All"))
