@@ -123,12 +123,21 @@ def prove(
     t_hi[fi[tot]] = chi[tot]
     if rules.totals:
         # only families with something unsure can learn from their total
-        open_ = np.flatnonzero((lo != hi).any(axis=1) | (t_lo != t_hi))
+        open_ = (lo != hi).any(axis=1) | (t_lo != t_hi)
         # in blocks of families: each is its own constraint, so the result is the same,
         # and the rounds' (F, G) temporaries stay those of one block (at 60M rows, a
-        # dozen arrays of ~0.7 GB each in one go)
-        for b in range(0, len(open_), _BLOCK):
-            sel = open_[b : b + _BLOCK]
+        # dozen arrays of ~0.7 GB each in one go). A block where every family is open
+        # (the usual case with totals and a minimum count) is read as a view, not
+        # gathered and scattered back.
+        for b in range(0, f, _BLOCK):
+            blk = slice(b, min(b + _BLOCK, f))
+            sel = open_[blk]
+            if sel.all():
+                sel = blk
+            elif sel.any():
+                sel = np.flatnonzero(sel) + b
+            else:
+                continue
             lo[sel], hi[sel], t_lo[sel], t_hi[sel] = _propagate(
                 lo[sel], hi[sel], t_lo[sel], t_hi[sel], rounds
             )
@@ -155,9 +164,10 @@ def _propagate(lo, hi, t_lo, t_hi, rounds):
     over ~1M families x 14 groups is skipped; only inconsistent families (never from a
     sound layer) go on round by round, as in the plain every-family loop, which
     `tests/test_proof.py` checks this equals."""
-    lo, hi, t_lo, t_hi = lo.copy(), hi.copy(), t_lo.copy(), t_hi.copy()
     if rounds < 1:
-        return lo, hi, t_lo, t_hi
+        return lo.copy(), hi.copy(), t_lo.copy(), t_hi.copy()
+    # the inputs are never written: the first round makes new arrays, later rounds
+    # write into those
     checkpoint()  # a round is seconds at national scale: stale work stops here
     *new, settled = _round(lo, hi, t_lo, t_hi)
     lo, hi, t_lo, t_hi = new
