@@ -25,13 +25,12 @@ one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
+from crimedash.attackresult import AttackResult, Outcome, summarise
 from crimedash.cancel import checkpoint
-from crimedash.categories import label as category_label
 from crimedash.design import Design
 from crimedash.errors import DesignError
 from crimedash.index import Index
@@ -41,16 +40,11 @@ from crimedash.proof import Rules, prove
 _FAMILY_BLOCK = 1 << 18  # families summed at a time (see outcome)
 
 __all__ = [
-    "AttackResult",
-    "Outcome",
     "attack",
     "dp_posterior_bound",
     "outcome",
-    "summarise",
 ]
 
-REGISTER_KS = (1, 5, 10)
-BAYES_LINE = 0.95  # a neighbour "knows" when the right group's posterior reaches this
 # months per display window, for the attendance denominator of a partial extract
 WINDOW_MONTHS = {"timestamp": 1 / 43_200, "day": 1 / 30.4, "week": 7 / 30.4, "month": 1.0}
 WINDOW_MONTHS["quarter"] = 3.0
@@ -62,80 +56,6 @@ def dp_posterior_bound(prior: np.ndarray | float, epsilon: float) -> np.ndarray:
     p = np.asarray(prior, dtype=float)
     e = np.exp(epsilon)
     return p * e / (1.0 - p + p * e)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """Per atom (the layer's rows of equal incidents): what the attackers get."""
-
-    layer: PublicLayer
-    target: np.ndarray  # bool: incidents at homes inside a unit
-    proven: np.ndarray  # bool: the atom's cell is proven non-empty
-    certain: np.ndarray  # bool: the neighbour proves the atom's group
-    posterior: np.ndarray  # float: the Bayes neighbour's posterior on the right group
-    proven_share: np.ndarray  # float: the right group's proven share, at least
-    prior: np.ndarray  # float: the right group's share of the wider area
-    households: np.ndarray  # float: households in the atom's unit
-    weight: np.ndarray  # float: sensitivity of the atom's category
-    n: np.ndarray
-
-
-@dataclass(frozen=True)
-class AttackResult:
-    """What each attacker gets against the published products, counted over incidents
-    at homes (plain and sensitivity-weighted), with sentences a reviewer reads."""
-
-    homes: int  # incidents at homes inside units (the denominator)
-    homes_weighted: float
-    certain: int
-    certain_weighted: float
-    bayes: int
-    bayes_weighted: float
-    register: dict[int, int]  # k -> incidents proven in units of at most k households
-    register_weighted: dict[int, float]
-    by_group: list[dict[str, Any]]
-    by_category: list[dict[str, Any]]
-    sentences: list[str]
-    small_unit_cells: int = 0  # proven non-empty cells in units below min_households
-    proven: int = 0  # incidents at homes in cells proven non-empty (any unit size)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def certain_share(self) -> float:
-        return self.certain / self.homes if self.homes else 0.0
-
-    @property
-    def certain_share_weighted(self) -> float:
-        return self.certain_weighted / self.homes_weighted if self.homes_weighted else 0.0
-
-    @property
-    def bayes_share_weighted(self) -> float:
-        return self.bayes_weighted / self.homes_weighted if self.homes_weighted else 0.0
-
-    def register_share(self, k: int) -> float:
-        return self.register[k] / self.homes if self.homes else 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "homes": self.homes,
-            "homes_weighted": round(self.homes_weighted, 2),
-            "certain": self.certain,
-            "certain_weighted": round(self.certain_weighted, 2),
-            "certain_share": round(self.certain_share, 4),
-            "certain_share_weighted": round(self.certain_share_weighted, 4),
-            "bayes": self.bayes,
-            "bayes_weighted": round(self.bayes_weighted, 2),
-            "bayes_share_weighted": round(self.bayes_share_weighted, 4),
-            "register": {str(k): v for k, v in self.register.items()},
-            "register_share": {str(k): round(self.register_share(k), 4) for k in self.register},
-            "register_weighted": {str(k): round(v, 2) for k, v in self.register_weighted.items()},
-            "by_group": self.by_group,
-            "by_category": self.by_category,
-            "sentences": self.sentences,
-            "small_unit_cells": self.small_unit_cells,
-            "proven": self.proven,
-            "notes": self.notes,
-        }
 
 
 def _compatible(layers: list[PublicLayer]) -> None:
@@ -168,91 +88,43 @@ def _families(atom_fam: np.ndarray, cell_fams: list[np.ndarray]) -> np.ndarray:
     return np.unique(np.concatenate([atom_fam, *cell_fams]))
 
 
-def outcome(index: Index, layers: list[PublicLayer]) -> Outcome:
-    """Run the attackers over atoms: the proofs from every product (intersected), then
-    the ground truth of each atom looked up in them."""
-    if not layers:
-        raise DesignError("attack needs at least one published product")
-    _compatible(layers)
+_ATOM_BLOCK = 1 << 21  # atoms attacked at a time, in whole units (see outcome)
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What the attackers know before reading any family: the wider area's group mix
+    and the layer's shape. The only quantities an atom's outcome takes from outside its
+    own (unit, window) family, so families can be attacked a block at a time."""
+
+    n_win: int
+    n_groups: int
+    mix: np.ndarray  # share of incidents per slot (hidden slot last)
+    hidden_share: float
+    cond: np.ndarray  # the prior within the shown groups
+    prior_of_slot: np.ndarray  # the right group's known share, per slot
+    households: np.ndarray  # per unit, 0 appended for "outside"
+    months: float
+
+
+def _known(index: Index, layers: list[PublicLayer]) -> _Known:
     layer = layers[0]
     design = layer.design
     at = layer.atoms
     n_groups = len(layer.grouping.groups)
-    inside = at.inside
     # display window codes of atoms and of published cells, in one space
     n_win = int(max(at.dwin.max(initial=0), 0)) + 1
     for lay in layers:
         if len(lay.cell_window):
             n_win = max(n_win, int((lay.cell_window - lay.display_origin).max()) + 1)
-    atom_fam = at.unit * n_win + at.dwin
-    cell_fams = [lay.cell_unit * n_win + (lay.cell_window - lay.display_origin) for lay in layers]
-    families = _families(atom_fam[inside], cell_fams)
-    lo = hi = t_lo = t_hi = None
-    for lay, cf in zip(layers, cell_fams, strict=True):
-        p = prove(cf, lay.cell_group, lay.cell_shown, Rules.of(lay), families)
-        if lo is None:
-            lo, hi, t_lo, t_hi = p.lo, p.hi, p.total_lo, p.total_hi
-        else:
-            lo, hi = np.maximum(lo, p.lo), np.minimum(hi, p.hi)
-            t_lo, t_hi = np.maximum(t_lo, p.total_lo), np.minimum(t_hi, p.total_hi)
-    checkpoint()  # the proofs are most of an outcome: a cancelled job stops after them
-
     # the wider area's group mix: what is known without the map (hidden slot last)
     mix = np.bincount(at.slot, weights=at.n, minlength=n_groups + 1).astype(float)
     mix /= max(mix.sum(), 1.0)
     shown_mass = mix[:n_groups].sum()
     hidden_share = mix[n_groups] / shown_mass if shown_mass > 0 else np.inf
-
-    # the Bayes neighbour's expected counts: the prior's count, clipped to the proof
-    # Per family sums over the (families, groups) intervals, a block of families at a
-    # time: at 60M rows one (F, G) temporary is ~0.7 GB and this took five at once. The
-    # expected counts x_hat are then only made where atoms read them (same arithmetic).
-    n_fam = len(families)
-    mid, fin_sum, n_inf = np.empty(n_fam), np.empty(n_fam), np.empty(n_fam, dtype=np.int64)
-    for b in range(0, n_fam, _FAMILY_BLOCK):
-        blk = slice(b, b + _FAMILY_BLOCK)
-        inf_b = np.isinf(hi[blk])
-        mid[blk] = np.where(inf_b, lo[blk], (lo[blk] + hi[blk]) / 2).sum(axis=1)
-        fin_sum[blk] = np.where(inf_b, 0.0, hi[blk]).sum(axis=1)
-        n_inf[blk] = inf_b.sum(axis=1)
-    n_hat = np.clip(np.maximum(mid, 1.0), t_lo, np.maximum(t_hi, 1.0))
-    cond = np.zeros(max(n_groups, 1))  # the prior within the shown groups
+    cond = np.zeros(max(n_groups, 1))
     if shown_mass > 0:
         cond[:n_groups] = mix[:n_groups] / shown_mass
-    x_sum = np.empty(n_fam)
-    for b in range(0, n_fam, _FAMILY_BLOCK):
-        blk = slice(b, b + _FAMILY_BLOCK)
-        x_sum[blk] = np.clip(n_hat[blk, None] * cond[None, :], lo[blk], hi[blk]).sum(axis=1)
-    denom = x_sum + n_hat * hidden_share
-    households = np.append(layer.units.households, 0.0)
-    months = WINDOW_MONTHS[layer.display_level]
-
-    target = inside & (at.slot < n_groups + 1) & _home(index, at.loc)
-    fam_i = np.searchsorted(families, atom_fam)
-    fam_i = np.where(inside, np.minimum(fam_i, len(families) - 1), 0)
-    slot_safe = np.minimum(at.slot, max(n_groups - 1, 0))
-    shown = at.slot < n_groups
-    own_lo = np.where(shown, lo[fam_i, slot_safe], 0.0) if n_groups else np.zeros(len(at.n))
-    # every other group proven zero: the sum of the others' upper bounds is 0
-    fin_sum = fin_sum[fam_i]
-    own_hi = np.where(shown, hi[fam_i, slot_safe], 0.0)
-    others_inf = n_inf[fam_i] - (shown & np.isinf(own_hi)) > 0
-    others_hi = np.where(others_inf, np.inf, fin_sum - np.where(np.isinf(own_hi), 0.0, own_hi))
-    # the share of the unit and window the right group is proven to hold, at least:
-    # its lower bound over the others' upper bounds (what the score is built on; it can
-    # only fall as intervals widen, so stricter control never raises it)
-    low_denom = (own_lo + others_hi) * (1.0 + (hidden_share if np.isfinite(hidden_share) else 0))
-    proven = shown & inside & (own_lo >= 1)
-    certain = proven & (others_hi == 0) & (mix[n_groups] == 0)
-    d = denom[fam_i]
-    if not design.all_recorded_crime:
-        attend = households[at.unit] * design.attendance_rate * months
-        certain &= own_lo >= attend
-        d = np.maximum(d, attend)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x_hat = np.clip(n_hat[fam_i] * cond[slot_safe], lo[fam_i, slot_safe], hi[fam_i, slot_safe])
-        post = np.where(shown & inside & (d > 0), x_hat / d, 0.0)
-    post = np.minimum(post, 1.0)
     known = mix[:n_groups]
     if not design.all_recorded_crime:
         # without the map a neighbour knows the group's share of all police visits in
@@ -264,8 +136,156 @@ def outcome(index: Index, layers: list[PublicLayer]) -> Outcome:
         )
         visits = register * design.attendance_rate * months_span
         known = known * min(1.0, float(at.n.sum()) / max(visits, 1.0))
-    prior = np.append(known, 1.0)[np.minimum(at.slot, n_groups)]
+    return _Known(
+        n_win,
+        n_groups,
+        mix,
+        float(hidden_share),
+        cond,
+        np.append(known, 1.0),
+        np.append(layer.units.households, 0.0),
+        WINDOW_MONTHS[layer.display_level],
+    )
+
+
+def _blocks(layers: list[PublicLayer], size: int) -> list[tuple[int, int]]:
+    """Atom ranges [a0, a1) holding whole units, about `size` atoms each; the atoms
+    outside every unit (sorted last) go with the last block. Atoms and cells come
+    sorted by unit; should they not be, one block (the whole layer) is exact too."""
+    at = layers[0].atoms
+    unit = at.unit
+    n = len(unit)
+    if n <= size or not all(_ascending(lay.cell_unit) for lay in layers) or not _ascending(unit):
+        return [(0, n)]
+    inside_end = int(np.searchsorted(unit, at.n_units, side="left"))
+    starts = np.searchsorted(unit, unit[np.arange(size, inside_end, size)], side="left")
+    edges = np.unique(np.concatenate([[0], starts, [n]]))
+    edges = edges[(edges == 0) | (edges == n) | ((edges > 0) & (edges < inside_end))]
+    return list(zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True))
+
+
+def _ascending(a: np.ndarray) -> bool:
+    return len(a) < 2 or bool((a[1:] >= a[:-1]).all())
+
+
+def outcome(index: Index, layers: list[PublicLayer]) -> Outcome:
+    """Run the attackers over atoms: the proofs from every product (intersected), then
+    the ground truth of each atom looked up in them.
+
+    An atom's outcome depends on its own (unit, window) family's cells and on what is
+    known before the map (`_Known`), so the atoms are attacked a block of whole units at
+    a time: the proofs' (families, groups) intervals and a dozen per-atom temporaries
+    are those of one block, not of the layer (at 60M rows each whole-layer temporary
+    was hundreds of MB). Every per-atom value is computed by the same arithmetic as in
+    one pass, so the outcome is the same bit for bit (tests/test_slices.py)."""
+    if not layers:
+        raise DesignError("attack needs at least one published product")
+    _compatible(layers)
+    layer = layers[0]
+    at = layer.atoms
+    k = _known(index, layers)
+    n_atoms = len(at.n)
+    out = {
+        "target": np.zeros(n_atoms, dtype=bool),
+        "proven": np.zeros(n_atoms, dtype=bool),
+        "certain": np.zeros(n_atoms, dtype=bool),
+        "posterior": np.zeros(n_atoms),
+        "proven_share": np.zeros(n_atoms),
+    }
+    for a0, a1 in _blocks(layers, _ATOM_BLOCK):
+        _attack_block(index, layers, k, a0, a1, out)
+        checkpoint()  # a block is seconds at national scale: stale work stops here
+    return Outcome(
+        layer=layer,
+        **out,
+        prior=k.prior_of_slot[np.minimum(at.slot, k.n_groups)],
+        households=k.households[at.unit],
+        weight=layer.grouping.category_sensitivity[at.cat],
+        n=at.n.astype(float),
+    )
+
+
+def _attack_block(
+    index: Index, layers: list[PublicLayer], k: _Known, a0: int, a1: int, out: dict
+) -> None:
+    """The outcome of atoms a0:a1 (whole units), from the proofs of their families."""
+    layer = layers[0]
+    design = layer.design
+    full = layer.atoms
+    n_groups, n_win = k.n_groups, k.n_win
+    unit, dwin, slot = full.unit[a0:a1], full.dwin[a0:a1], full.slot[a0:a1]
+    inside = unit < full.n_units
+    if a0 == 0 and a1 == len(full.unit):
+        cells = [slice(None)] * len(layers)
+    else:  # the published cells of the block's units (cells are sorted by unit)
+        u0 = int(unit[0])
+        u1 = int(unit[inside][-1]) + 1 if inside.any() else u0
+        cells = [
+            slice(*np.searchsorted(lay.cell_unit, [u0, u1], side="left").tolist()) for lay in layers
+        ]
+    atom_fam = unit * n_win + dwin
+    cell_fams = [
+        lay.cell_unit[c] * n_win + (lay.cell_window[c] - lay.display_origin)
+        for lay, c in zip(layers, cells, strict=True)
+    ]
+    families = _families(atom_fam[inside], cell_fams)
+    lo = hi = t_lo = t_hi = None
+    for lay, cf, c in zip(layers, cell_fams, cells, strict=True):
+        p = prove(cf, lay.cell_group[c], lay.cell_shown[c], Rules.of(lay), families)
+        if lo is None:
+            lo, hi, t_lo, t_hi = p.lo, p.hi, p.total_lo, p.total_hi
+        else:
+            lo, hi = np.maximum(lo, p.lo), np.minimum(hi, p.hi)
+            t_lo, t_hi = np.maximum(t_lo, p.total_lo), np.minimum(t_hi, p.total_hi)
+
+    # the Bayes neighbour's expected counts: the prior's count, clipped to the proof
+    # Per family sums over the (families, groups) intervals, a block of families at a
+    # time; the expected counts x_hat are then only made where atoms read them.
+    n_fam = len(families)
+    mid, fin_sum, n_inf = np.empty(n_fam), np.empty(n_fam), np.empty(n_fam, dtype=np.int64)
+    for b in range(0, n_fam, _FAMILY_BLOCK):
+        blk = slice(b, b + _FAMILY_BLOCK)
+        inf_b = np.isinf(hi[blk])
+        mid[blk] = np.where(inf_b, lo[blk], (lo[blk] + hi[blk]) / 2).sum(axis=1)
+        fin_sum[blk] = np.where(inf_b, 0.0, hi[blk]).sum(axis=1)
+        n_inf[blk] = inf_b.sum(axis=1)
+    n_hat = np.clip(np.maximum(mid, 1.0), t_lo, np.maximum(t_hi, 1.0))
+    cond, hidden_share = k.cond, k.hidden_share
+    x_sum = np.empty(n_fam)
+    for b in range(0, n_fam, _FAMILY_BLOCK):
+        blk = slice(b, b + _FAMILY_BLOCK)
+        x_sum[blk] = np.clip(n_hat[blk, None] * cond[None, :], lo[blk], hi[blk]).sum(axis=1)
+    denom = x_sum + n_hat * hidden_share
+    households = k.households
+
+    out["target"][a0:a1] = inside & (slot < n_groups + 1) & _home(index, full.loc[a0:a1])
+    fam_i = np.searchsorted(families, atom_fam)
+    fam_i = np.where(inside, np.minimum(fam_i, len(families) - 1), 0)
+    slot_safe = np.minimum(slot, max(n_groups - 1, 0))
+    shown = slot < n_groups
+    own_lo = np.where(shown, lo[fam_i, slot_safe], 0.0) if n_groups else np.zeros(len(unit))
+    # every other group proven zero: the sum of the others' upper bounds is 0
+    fin_sum = fin_sum[fam_i]
+    own_hi = np.where(shown, hi[fam_i, slot_safe], 0.0)
+    others_inf = n_inf[fam_i] - (shown & np.isinf(own_hi)) > 0
+    others_hi = np.where(others_inf, np.inf, fin_sum - np.where(np.isinf(own_hi), 0.0, own_hi))
+    # the share of the unit and window the right group is proven to hold, at least:
+    # its lower bound over the others' upper bounds (what the score is built on; it can
+    # only fall as intervals widen, so stricter control never raises it)
+    low_denom = (own_lo + others_hi) * (1.0 + (hidden_share if np.isfinite(hidden_share) else 0))
+    proven = shown & inside & (own_lo >= 1)
+    certain = proven & (others_hi == 0) & (k.mix[n_groups] == 0)
+    d = denom[fam_i]
+    if not design.all_recorded_crime:
+        attend = households[unit] * design.attendance_rate * k.months
+        certain &= own_lo >= attend
+        d = np.maximum(d, attend)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x_hat = np.clip(n_hat[fam_i] * cond[slot_safe], lo[fam_i, slot_safe], hi[fam_i, slot_safe])
+        post = np.where(shown & inside & (d > 0), x_hat / d, 0.0)
+    post = np.minimum(post, 1.0)
     if design.counts == "noise":
+        prior = k.prior_of_slot[np.minimum(slot, n_groups)]
         post = np.minimum(post, dp_posterior_bound(prior, design.epsilon))
         certain[:] = False
         proven[:] = False
@@ -275,19 +295,10 @@ def outcome(index: Index, layers: list[PublicLayer]) -> Outcome:
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(proven & (low_denom > 0), own_lo / low_denom, 0.0)
     share = np.where(certain, 1.0, np.minimum(share, 1.0))
-    weight = layer.grouping.category_sensitivity[at.cat]
-    return Outcome(
-        layer=layer,
-        target=target,
-        proven=proven,
-        certain=certain,
-        posterior=np.where(shown, post, 0.0),
-        proven_share=np.where(shown, share, 0.0),
-        prior=prior,
-        households=households[at.unit],
-        weight=weight,
-        n=at.n.astype(float),
-    )
+    out["proven"][a0:a1] = proven
+    out["certain"][a0:a1] = certain
+    out["posterior"][a0:a1] = np.where(shown, post, 0.0)
+    out["proven_share"][a0:a1] = np.where(shown, share, 0.0)
 
 
 def _home(index: Index, loc: np.ndarray) -> np.ndarray:
@@ -306,120 +317,3 @@ def attack(
     layers = [p if isinstance(p, PublicLayer) else apply_design(index, p) for p in products]
     out = outcome(index, layers)
     return summarise(index, out)
-
-
-def summarise(index: Index, out: Outcome, *, shown_level: str | None = None) -> AttackResult:
-    """Count what each attacker gets over incidents at homes. `shown_level`: the time the
-    published map shows when the attacker reads finer release windows by differencing."""
-    layer = out.layer
-    at = layer.atoms
-    t = out.target
-    n = out.n * t
-    w = n * out.weight
-    gain = out.prior < BAYES_LINE  # learning a group the wider area already names is no gain
-    certain = out.certain & gain
-    bayes = (out.posterior >= BAYES_LINE) & gain
-    register = {k: out.proven & (out.households <= k) for k in REGISTER_KS}
-    groups = (*layer.grouping.groups, "(not shown)")
-    slot = np.minimum(at.slot, len(groups) - 1)
-
-    def per(key: np.ndarray, names, sel) -> list[dict[str, Any]]:
-        size = len(names)
-        tot = np.bincount(key, weights=n, minlength=size)
-        got = np.bincount(key, weights=n * sel, minlength=size)
-        bay = np.bincount(key, weights=n * bayes, minlength=size)
-        reg = np.bincount(key, weights=n * register[10], minlength=size)
-        rows = [
-            {
-                "name": names[i],
-                "homes": int(tot[i]),
-                "certain": int(got[i]),
-                "bayes": int(bay[i]),
-                "register_10": int(reg[i]),
-            }
-            for i in range(size)
-            if tot[i] > 0
-        ]
-        return sorted(rows, key=lambda r: (-r["certain"], -r["bayes"], r["name"]))
-
-    by_group = per(slot, groups, certain)
-    cat_names = [category_label(c) for c in index.categories]
-    by_category = per(at.cat.astype(np.int64), cat_names, certain)
-    goc = layer.grouping.group_of_category
-    for row in by_category:
-        g = int(goc[cat_names.index(row["name"])])
-        row["group"] = layer.grouping.groups[g] if g >= 0 else "(not shown)"
-    notes = []
-    if not layer.design.all_recorded_crime:
-        notes.append(
-            "The data is not all recorded crime, so the neighbour's denominator is every "
-            f"police attendance: {layer.design.attendance_rate:g} per household per month "
-            "(an editable assumption)."
-        )
-    if shown_level:
-        notes.append(
-            f"The map is updated {layer.design.frequency} but shows {shown_level}s: "
-            "an attacker who keeps every release reads each release window by differencing "
-            "(¶34), and the figures are for that."
-        )
-    if layer.units.households_assumed:
-        notes.append(
-            "No households layer is loaded: the register linker uses assumed household "
-            "counts, so its figures are only as good as that assumption (¶19)."
-        )
-    result = AttackResult(
-        homes=int(n.sum()),
-        homes_weighted=float(w.sum()),
-        certain=int((n * certain).sum()),
-        certain_weighted=float((w * certain).sum()),
-        bayes=int((n * bayes).sum()),
-        bayes_weighted=float((w * bayes).sum()),
-        register={k: int((n * v).sum()) for k, v in register.items()},
-        register_weighted={k: float((w * v).sum()) for k, v in register.items()},
-        by_group=by_group,
-        by_category=by_category,
-        sentences=[],
-        small_unit_cells=_small_unit_cells(out),
-        proven=int((n * out.proven).sum()),
-        notes=notes,
-    )
-    return _with_sentences(result, layer)
-
-
-def _small_unit_cells(out: Outcome) -> int:
-    """Published cells proven non-empty in a unit below the design's household line."""
-    at = out.layer.atoms
-    small = out.proven & out.target & (out.households < out.layer.design.min_households)
-    if not small.any():
-        return 0
-    return len(np.unique(at.cell[small & (at.cell >= 0)]))
-
-
-def _with_sentences(r: AttackResult, layer: PublicLayer) -> AttackResult:
-    s = [
-        f"Of {r.homes:,} incidents at homes, a neighbour who saw the police call could prove "
-        f"the crime group of {r.certain:,} ({r.certain_share:.1%}; "
-        f"{r.certain_share_weighted:.1%} weighted by sensitivity) from the published map alone."
-    ]
-    for row in r.by_category[:3]:
-        if row["certain"]:
-            what = row["group"].lower()
-            whose = "" if row["group"] == row["name"] else f" {row['name'].lower()}"
-            s.append(
-                f"A neighbour who saw the police call could tell it was {what} for "
-                f"{row['certain']:,}{whose} incidents."
-            )
-    if r.bayes > r.certain:
-        s.append(
-            f"Reading the counts as odds, a neighbour would be at least {BAYES_LINE:.0%} sure "
-            f"of the right group for {r.bayes:,} incidents."
-        )
-    if r.register[10]:
-        s.append(
-            f"{r.register[10]:,} incidents are in cells proven non-empty in units of 10 "
-            f"households or fewer ({r.register[1]:,} in single-household units), so the "
-            "address register narrows them to a handful of homes."
-        )
-    else:
-        s.append("No published cell narrows an incident at a home to 10 households or fewer.")
-    return AttackResult(**{**r.__dict__, "sentences": s})

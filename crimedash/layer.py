@@ -130,16 +130,15 @@ def apply_design(index: Index, design: Design) -> PublicLayer:
     # happens at the display level
     count_level = display_level if risk_level == "timestamp" else risk_level
     n_groups = len(grouping.groups)
-    slot_of_category = np.where(
-        grouping.group_of_category >= 0, grouping.group_of_category, n_groups
-    )
     base = base_atoms(index, units, count_level)
     want_refs = design.references != "omitted"
+    display = windows_at(index, display_level)
+    grouped = _grouped(index, units, grouping, base, count_level, display)
     atoms = Atoms(
         unit=base.unit,
         rwin=base.rwin,
         dwin=base.rwin,
-        slot=slot_of_category[base.cat],
+        slot=grouped.slot,
         cat=base.cat,
         loc=base.loc,
         n=base.n,
@@ -152,40 +151,15 @@ def apply_design(index: Index, design: Design) -> PublicLayer:
         n_groups=n_groups,
         n_rwin=base.windows.n,
     )
-    dwin_of = (
-        np.arange(base.windows.n)
-        if count_level == display_level
-        else window_parent(index, count_level, display_level)
-    )
-    dwin = dwin_of[atoms.rwin]
-    display = windows_at(index, display_level)
-    outside = int(atoms.n[~atoms.inside].sum())
+    dwin = grouped.dwin
+    outside = grouped.outside
     if outside:
         notes.append(f"{outside:,} incidents lie outside every unit and are not published.")
-
-    shown = atoms.shown
+    shown = grouped.shown
     g_safe = max(n_groups, 1)
-    # display group cells and totals, keyed (unit, display window, group)
-    # count on dense (unit, display window) ranks, then map back to full keys (sorted)
-    ud_full = atoms.unit * display.n + dwin
-    if count_level == display_level:
-        ud_rank, ud_uniq = atoms.uwr, np.zeros(atoms.n_uw, dtype=np.int64)
-        ud_uniq[atoms.uwr] = ud_full
-    else:
-        ud_uniq, ud_rank = dense_groups(ud_full, (units.n + 1) * display.n)
-    slot_safe = np.minimum(atoms.slot, g_safe - 1)
-    gr, ginv_sel = dense_groups(
-        ud_rank[shown] * g_safe + slot_safe[shown], max(len(ud_uniq), 1) * g_safe
-    )
-    gk = ud_uniq[gr // g_safe] * g_safe + gr % g_safe
-    gtrue = np.bincount(ginv_sel, weights=atoms.n[shown], minlength=len(gk)).astype(np.int64)
+    gk, gtrue, ginv_sel = grouped.gk, grouped.gtrue, grouped.ginv_sel
     with_totals = design.totals and n_groups > 1
-    if with_totals:
-        tinv, first = runs(gk // g_safe)  # gk is sorted
-        tk = (gk // g_safe)[first]
-        ttrue = np.bincount(tinv, weights=gtrue, minlength=len(tk)).astype(np.int64)
-    else:
-        tk = ttrue = None
+    tk, ttrue = (grouped.tk, grouped.ttrue) if with_totals else (None, None)
 
     if design.counts == "noise":
         keys, true, cell_shown, published, n_supp, n_sec = noisy_cells(
@@ -202,10 +176,10 @@ def apply_design(index: Index, design: Design) -> PublicLayer:
     kappa = np.zeros(len(atoms.n))
     kappa[shown] = kappa_group[ginv_sel]
     # decode keys: group cells have g < n_groups; totals were encoded with slot g_safe
-    cg = keys % (g_safe + 1)
-    uw = keys // (g_safe + 1)
-    cu, cw = uw // display.n, uw % display.n
-    order = np.lexsort((cg, cw, cu))
+    if design.counts == "noise":  # noise publishes its own domain of keys
+        cg, cu, cw, order = _decode(keys, g_safe, display.n)
+    else:  # the same keys for every count-only change: decoded once per grouping
+        cg, cu, cw, order = grouped.decoded(with_totals, keys, g_safe, display.n)
     keep = order[published[order]]
     out_pos = np.full(len(keys), -1, dtype=np.int64)
     out_pos[keep] = np.arange(len(keep))
@@ -256,6 +230,98 @@ def apply_design(index: Index, design: Design) -> PublicLayer:
         notes=tuple(notes),
         _references=references,
     )
+
+
+@dataclass(frozen=True)
+class _Grouped:
+    """A design's cells before disclosure control: the atoms' group slots and display
+    windows, the (unit, window, group) cells with their true counts, and the (unit,
+    window) totals. They depend only on the units, the windows and the grouping, so a
+    change of how counts are shown (minimum count, rounding, bands, totals, noise) reuses
+    them from the index's cache and reruns only disclosure, the proof and the score
+    (issue 16: the repeat at 5M rows)."""
+
+    slot: np.ndarray  # group code per atom (== n_groups: hidden)
+    dwin: np.ndarray  # display window code per atom
+    shown: np.ndarray  # bool per atom: in a shown group and inside a unit
+    ginv_sel: np.ndarray  # group cell of each shown atom
+    gk: np.ndarray  # sorted group cell keys (unit, window) * groups + group
+    gtrue: np.ndarray  # int64 true count per group cell
+    tk: np.ndarray | None  # sorted (unit, window) keys of the totals (None: one group)
+    ttrue: np.ndarray | None
+    outside: int  # incidents outside every unit
+    _decoded: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def decoded(self, with_totals: bool, keys: np.ndarray, g_safe: int, n_display: int):
+        """`_decode(keys)` for the keys disclosure returns (group cells, then totals when
+        published), kept for the next count-only change."""
+        if with_totals not in self._decoded:
+            self._decoded[with_totals] = _decode(keys, g_safe, n_display)
+        return self._decoded[with_totals]
+
+
+def _decode(keys: np.ndarray, g_safe: int, n_display: int):
+    """(group, unit, window) of each cell key, and the order sorting them by unit,
+    window and group (totals last)."""
+    cg = keys % (g_safe + 1)
+    uw = keys // (g_safe + 1)
+    cu, cw = uw // n_display, uw % n_display
+    return cg, cu, cw, np.lexsort((cg, cw, cu))
+
+
+def _grouped(index: Index, units: Units, grouping: Grouping, base, count_level: str, display):
+    key = (
+        "grouped",
+        str(units.granularity),
+        id(units),
+        count_level,
+        display.level,
+        grouping.groups,
+        grouping.group_of_category.tobytes(),
+    )
+    return index.cached(
+        key, lambda: _build_grouped(index, units, grouping, base, count_level, display)
+    )
+
+
+def _build_grouped(
+    index: Index, units: Units, grouping: Grouping, base, count_level: str, display
+) -> _Grouped:
+    n_groups = len(grouping.groups)
+    slot_of_category = np.where(
+        grouping.group_of_category >= 0, grouping.group_of_category, n_groups
+    )
+    slot = slot_of_category[base.cat]
+    dwin_of = (
+        np.arange(base.windows.n)
+        if count_level == display.level
+        else window_parent(index, count_level, display.level)
+    )
+    dwin = dwin_of[base.rwin]
+    inside = base.unit < units.n
+    outside = int(base.n[~inside].sum())
+    shown = (slot < n_groups) & inside
+    g_safe = max(n_groups, 1)
+    # display group cells and totals, keyed (unit, display window, group)
+    # count on dense (unit, display window) ranks, then map back to full keys (sorted)
+    ud_full = base.unit * display.n + dwin
+    if count_level == display.level:
+        ud_rank, ud_uniq = base.uwr, np.zeros(base.n_uw, dtype=np.int64)
+        ud_uniq[base.uwr] = ud_full
+    else:
+        ud_uniq, ud_rank = dense_groups(ud_full, (units.n + 1) * display.n)
+    slot_safe = np.minimum(slot, g_safe - 1)
+    gr, ginv_sel = dense_groups(
+        ud_rank[shown] * g_safe + slot_safe[shown], max(len(ud_uniq), 1) * g_safe
+    )
+    gk = ud_uniq[gr // g_safe] * g_safe + gr % g_safe
+    gtrue = np.bincount(ginv_sel, weights=base.n[shown], minlength=len(gk)).astype(np.int64)
+    tk = ttrue = None
+    if n_groups > 1:
+        tinv, first = runs(gk // g_safe)  # gk is sorted
+        tk = (gk // g_safe)[first]
+        ttrue = np.bincount(tinv, weights=gtrue, minlength=len(tk)).astype(np.int64)
+    return _Grouped(slot, dwin, shown, ginv_sel, gk, gtrue, tk, ttrue, outside)
 
 
 def _references(

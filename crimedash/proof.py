@@ -123,12 +123,21 @@ def prove(
     t_hi[fi[tot]] = chi[tot]
     if rules.totals:
         # only families with something unsure can learn from their total
-        open_ = np.flatnonzero((lo != hi).any(axis=1) | (t_lo != t_hi))
+        open_ = (lo != hi).any(axis=1) | (t_lo != t_hi)
         # in blocks of families: each is its own constraint, so the result is the same,
         # and the rounds' (F, G) temporaries stay those of one block (at 60M rows, a
-        # dozen arrays of ~0.7 GB each in one go)
-        for b in range(0, len(open_), _BLOCK):
-            sel = open_[b : b + _BLOCK]
+        # dozen arrays of ~0.7 GB each in one go). A block where every family is open
+        # (the usual case with totals and a minimum count) is read as a view, not
+        # gathered and scattered back.
+        for b in range(0, f, _BLOCK):
+            blk = slice(b, min(b + _BLOCK, f))
+            sel = open_[blk]
+            if sel.all():
+                sel = blk
+            elif sel.any():
+                sel = np.flatnonzero(sel) + b
+            else:
+                continue
             lo[sel], hi[sel], t_lo[sel], t_hi[sel] = _propagate(
                 lo[sel], hi[sel], t_lo[sel], t_hi[sel], rounds
             )
@@ -138,16 +147,36 @@ def prove(
 
 
 def _propagate(lo, hi, t_lo, t_hi, rounds):
-    """Sum constraint T = sum_g x_g over intervals, to a fixpoint (it converges in a
-    couple of rounds for one constraint; `rounds` bounds it). Families are independent,
-    so once some have settled a round works only on those still moving; while every
-    family moves (the usual first round) it works on the arrays whole, as plainly as
-    the every-family loop, which `tests/test_proof.py` checks it equals."""
-    lo, hi, t_lo, t_hi = lo.copy(), hi.copy(), t_lo.copy(), t_hi.copy()
-    rows = None  # None: every family is still moving
-    for _ in range(rounds):
-        checkpoint()  # a round is seconds at national scale: stale work stops here
-        old = (lo, hi, t_lo, t_hi) if rows is None else (lo[rows], hi[rows], t_lo[rows], t_hi[rows])
+    """Sum constraint T = sum_g x_g over intervals, to a fixpoint (`rounds` bounds it).
+
+    One round is the fixpoint for every family whose intervals are consistent: each
+    cell's interval is non-empty and the total's interval meets the cells' sums
+    ([t_lo, t_hi] and [sum lo, sum hi] overlap). The round first sets the total to
+    [max(t_lo, sum lo), min(t_hi, sum hi)], which is then exactly the set of totals some
+    choice of cells in their intervals reaches, then each cell to
+    [max(lo_g, T_lo - sum of the others' hi), min(hi_g, T_hi - sum of the others' lo)],
+    exactly the values cell g takes in some such choice (a sum of intervals is an
+    interval; counts are never below 0, which the others' unbounded case relies on). Every new interval is the projection of the same non-empty set of
+    solutions, and propagation never cuts a solution out, so a second round cannot
+    narrow anything: the plain loop's confirming round would change nothing. Counts are
+    whole numbers (or inf), so the float arithmetic is exact. A published layer is always
+    consistent (the true counts are a solution), so at national scale the second round
+    over ~1M families x 14 groups is skipped; only inconsistent families (never from a
+    sound layer) go on round by round, as in the plain every-family loop, which
+    `tests/test_proof.py` checks this equals."""
+    if rounds < 1:
+        return lo.copy(), hi.copy(), t_lo.copy(), t_hi.copy()
+    # the inputs are never written: the first round makes new arrays, later rounds
+    # write into those
+    checkpoint()  # a round is seconds at national scale: stale work stops here
+    *new, settled = _round(lo, hi, t_lo, t_hi)
+    lo, hi, t_lo, t_hi = new
+    rows = np.flatnonzero(~settled)  # families one round may not have settled
+    for _ in range(rounds - 1):
+        if not len(rows):
+            break
+        checkpoint()
+        old = (lo[rows], hi[rows], t_lo[rows], t_hi[rows])
         new = _tighten(*old)
         moved = (
             (new[0] != old[0]).any(axis=1)
@@ -157,10 +186,7 @@ def _propagate(lo, hi, t_lo, t_hi, rounds):
         )
         if not moved.any():
             break
-        if moved.all() and rows is None:
-            lo, hi, t_lo, t_hi = new
-            continue
-        rows = np.flatnonzero(moved) if rows is None else rows[moved]
+        rows = rows[moved]
         lo[rows], hi[rows], t_lo[rows], t_hi[rows] = (a[moved] for a in new)
     return lo, hi, t_lo, t_hi
 
@@ -168,12 +194,21 @@ def _propagate(lo, hi, t_lo, t_hi, rounds):
 def _tighten(lo, hi, t_lo, t_hi):
     """One round of the sum constraint: the total from the cells, each cell from the
     total and the others."""
+    return _round(lo, hi, t_lo, t_hi)[:4]
+
+
+def _round(lo, hi, t_lo, t_hi):
+    """`_tighten`, plus which families were consistent before it (so it settled them:
+    see `_propagate`)."""
     s_lo = lo.sum(axis=1)
     inf_g = np.isinf(hi)
     n_inf = inf_g.sum(axis=1)
     hi_fin = np.where(inf_g, 0.0, hi)
     s_hi_fin = hi_fin.sum(axis=1)
     s_hi = np.where(n_inf > 0, np.inf, s_hi_fin)
+    # consistent counts (never below 0): one round is their fixpoint (see _propagate)
+    cells_ok = ((lo <= hi) & (lo >= 0)).all(axis=1)
+    settled = (t_lo <= t_hi) & (t_lo <= s_hi) & (s_lo <= t_hi) & cells_ok
     nt_lo = np.maximum(t_lo, s_lo)
     nt_hi = np.minimum(t_hi, s_hi)
     # others' upper sum without cell g: infinite if another cell is unbounded
@@ -184,4 +219,4 @@ def _tighten(lo, hi, t_lo, t_hi):
         n_lo = np.maximum(lo, np.where(others_inf, 0.0, nt_lo[:, None] - others_hi))
         n_hi = np.minimum(hi, nt_hi[:, None] - others_lo)
     n_hi = np.maximum(n_hi, n_lo)  # guards float noise; a sound layer never crosses
-    return n_lo, n_hi, nt_lo, nt_hi
+    return n_lo, n_hi, nt_lo, nt_hi, settled

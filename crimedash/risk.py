@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 
 from crimedash import schema as S
-from crimedash.attack import AttackResult, dp_posterior_bound, outcome, summarise
+from crimedash.attack import dp_posterior_bound, outcome
+from crimedash.attackresult import AttackResult, summarise
 from crimedash.cancel import checkpoint
 from crimedash.design import Design
 from crimedash.errors import CrimedashError

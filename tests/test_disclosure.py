@@ -115,3 +115,29 @@ def test_without_totals_nothing_is_suppressed_twice():
     gtrue = np.array([1, 5, 2, 9], dtype=np.int64)
     *_, n_primary, n_secondary = disclose(Design(min_count=3), gk, gtrue, None, None, 2)
     assert (n_primary, n_secondary) == (2, 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cells=st.lists(st.integers(0, 30), max_size=40),
+    picks=st.lists(st.integers(0, 39), max_size=12),
+    strays=st.lists(st.integers(0, 35), max_size=3),
+)
+def test_families_without_a_sort_equal_np_unique(cells, picks, strays):
+    """Secondary suppression finds each cell's (unit, window) family from the layout
+    `disclose` builds (group cells sorted, then totals sorted) without sorting; any
+    other layout (a total with no group cell, unsorted keys) takes np.unique. Either
+    way the families and each cell's family are np.unique's."""
+    from crimedash.disclosure import _families
+
+    g = np.sort(np.array(cells, dtype=np.int64))
+    chosen = [int(g[i % len(g)]) for i in picks] if len(g) else []
+    totals = np.unique(np.array(chosen + strays, dtype=np.int64))
+    for fam_cells in (g, np.array(cells, dtype=np.int64)):  # sorted, and as drawn
+        family = np.concatenate([fam_cells, totals])
+        is_total = np.arange(len(family)) >= len(fam_cells)
+        codes, inverse = _families(family, is_total)
+        want_codes, want_inverse = np.unique(family, return_inverse=True)
+        assert np.array_equal(codes, want_codes)
+        assert inverse.dtype == want_inverse.dtype
+        assert np.array_equal(inverse, want_inverse.ravel())

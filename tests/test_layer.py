@@ -152,3 +152,47 @@ def test_month_precision_data_never_claims_finer_windows():
     layer = apply_design(index, Design(frequency="daily", time_precision="day"))
     assert layer.display_level == "month" and layer.risk_level == "month"
     assert any("month" in n for n in layer.notes)
+
+
+COUNT_ONLY = [
+    {"min_count": 3},
+    {"min_count": 2, "totals": False},
+    {"counts": "rounded", "round_base": 3},
+    {"counts": "banded", "bands": (1, 3, 6)},
+    {"counts": "noise", "epsilon": 1.0, "noise_seed": 9},
+    {"min_count": 2, "references": "truncated"},
+]
+
+
+@pytest.mark.parametrize("change", COUNT_ONLY)
+@pytest.mark.parametrize(
+    "shape",
+    [
+        {"granularity": "h3:9", "frequency": "monthly"},
+        {"granularity": "h3:9", "frequency": "weekly", "time_precision": "month"},
+        {"granularity": "grid:250", "frequency": "daily", "hidden_groups": ("Burglary",)},
+    ],
+)
+def test_a_count_only_change_reuses_the_grouping_and_publishes_the_same(shape, change):
+    """A change of how counts are shown reuses the cells before disclosure (cached on the
+    index per units, windows and grouping) and publishes exactly what the same design
+    publishes on an index that never saw another design."""
+    warm, cold = make_index(5, n=400), make_index(5, n=400)
+    first = Design(**shape)
+    apply_design(warm, first)
+    grouped = [k for k in warm.cache if k[0] == "grouped"]
+    assert len(grouped) == 1
+    again = apply_design(warm, first.with_(**change))
+    assert [k for k in warm.cache if k[0] == "grouped"] == grouped  # reused, not rebuilt
+    fresh = apply_design(cold, first.with_(**change))
+    for name in ("cell_unit", "cell_window", "cell_group", "cell_shown", "cell_true"):
+        a, b = getattr(again, name), getattr(fresh, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+    for name in ("unit", "dwin", "slot", "n", "n_ref", "kappa", "cell"):
+        a, b = getattr(again.atoms, name), getattr(fresh.atoms, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+    assert again.frame(warm).equals(fresh.frame(cold))
+    assert (again.suppressed_cells, again.secondary_suppressed_cells) == (
+        fresh.suppressed_cells,
+        fresh.secondary_suppressed_cells,
+    )

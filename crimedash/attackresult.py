@@ -1,0 +1,213 @@
+"""What the simulated attackers get, counted: over incidents at homes, plain and
+weighted by sensitivity, by group and by category, with the sentences a reviewer reads.
+
+Split from `attack` (issue 15's ~500 lines): `attack.outcome` says, atom by atom, what
+each attacker proves; this module holds that per-atom `Outcome`, adds it up (`summarise`) and words it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from crimedash.categories import label as category_label
+from crimedash.index import Index
+from crimedash.layer import PublicLayer
+
+__all__ = ["BAYES_LINE", "REGISTER_KS", "AttackResult", "Outcome", "summarise"]
+
+REGISTER_KS = (1, 5, 10)
+BAYES_LINE = 0.95  # a neighbour "knows" when the right group's posterior reaches this
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Per atom (the layer's rows of equal incidents): what the attackers get."""
+
+    layer: PublicLayer
+    target: np.ndarray  # bool: incidents at homes inside a unit
+    proven: np.ndarray  # bool: the atom's cell is proven non-empty
+    certain: np.ndarray  # bool: the neighbour proves the atom's group
+    posterior: np.ndarray  # float: the Bayes neighbour's posterior on the right group
+    proven_share: np.ndarray  # float: the right group's proven share, at least
+    prior: np.ndarray  # float: the right group's share of the wider area
+    households: np.ndarray  # float: households in the atom's unit
+    weight: np.ndarray  # float: sensitivity of the atom's category
+    n: np.ndarray
+
+
+@dataclass(frozen=True)
+class AttackResult:
+    """What each attacker gets against the published products, counted over incidents
+    at homes (plain and sensitivity-weighted), with sentences a reviewer reads."""
+
+    homes: int  # incidents at homes inside units (the denominator)
+    homes_weighted: float
+    certain: int
+    certain_weighted: float
+    bayes: int
+    bayes_weighted: float
+    register: dict[int, int]  # k -> incidents proven in units of at most k households
+    register_weighted: dict[int, float]
+    by_group: list[dict[str, Any]]
+    by_category: list[dict[str, Any]]
+    sentences: list[str]
+    small_unit_cells: int = 0  # proven non-empty cells in units below min_households
+    proven: int = 0  # incidents at homes in cells proven non-empty (any unit size)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def certain_share(self) -> float:
+        return self.certain / self.homes if self.homes else 0.0
+
+    @property
+    def certain_share_weighted(self) -> float:
+        return self.certain_weighted / self.homes_weighted if self.homes_weighted else 0.0
+
+    @property
+    def bayes_share_weighted(self) -> float:
+        return self.bayes_weighted / self.homes_weighted if self.homes_weighted else 0.0
+
+    def register_share(self, k: int) -> float:
+        return self.register[k] / self.homes if self.homes else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "homes": self.homes,
+            "homes_weighted": round(self.homes_weighted, 2),
+            "certain": self.certain,
+            "certain_weighted": round(self.certain_weighted, 2),
+            "certain_share": round(self.certain_share, 4),
+            "certain_share_weighted": round(self.certain_share_weighted, 4),
+            "bayes": self.bayes,
+            "bayes_weighted": round(self.bayes_weighted, 2),
+            "bayes_share_weighted": round(self.bayes_share_weighted, 4),
+            "register": {str(k): v for k, v in self.register.items()},
+            "register_share": {str(k): round(self.register_share(k), 4) for k in self.register},
+            "register_weighted": {str(k): round(v, 2) for k, v in self.register_weighted.items()},
+            "by_group": self.by_group,
+            "by_category": self.by_category,
+            "sentences": self.sentences,
+            "small_unit_cells": self.small_unit_cells,
+            "proven": self.proven,
+            "notes": self.notes,
+        }
+
+
+def summarise(index: Index, out: Outcome, *, shown_level: str | None = None) -> AttackResult:
+    """Count what each attacker gets over incidents at homes. `shown_level`: the time the
+    published map shows when the attacker reads finer release windows by differencing."""
+    layer = out.layer
+    at = layer.atoms
+    t = out.target
+    n = out.n * t
+    w = n * out.weight
+    gain = out.prior < BAYES_LINE  # learning a group the wider area already names is no gain
+    certain = out.certain & gain
+    bayes = (out.posterior >= BAYES_LINE) & gain
+    register = {k: out.proven & (out.households <= k) for k in REGISTER_KS}
+    groups = (*layer.grouping.groups, "(not shown)")
+    slot = np.minimum(at.slot, len(groups) - 1)
+
+    def per(key: np.ndarray, names, sel) -> list[dict[str, Any]]:
+        size = len(names)
+        tot = np.bincount(key, weights=n, minlength=size)
+        got = np.bincount(key, weights=n * sel, minlength=size)
+        bay = np.bincount(key, weights=n * bayes, minlength=size)
+        reg = np.bincount(key, weights=n * register[10], minlength=size)
+        rows = [
+            {
+                "name": names[i],
+                "homes": int(tot[i]),
+                "certain": int(got[i]),
+                "bayes": int(bay[i]),
+                "register_10": int(reg[i]),
+            }
+            for i in range(size)
+            if tot[i] > 0
+        ]
+        return sorted(rows, key=lambda r: (-r["certain"], -r["bayes"], r["name"]))
+
+    by_group = per(slot, groups, certain)
+    cat_names = [category_label(c) for c in index.categories]
+    by_category = per(at.cat.astype(np.int64), cat_names, certain)
+    goc = layer.grouping.group_of_category
+    for row in by_category:
+        g = int(goc[cat_names.index(row["name"])])
+        row["group"] = layer.grouping.groups[g] if g >= 0 else "(not shown)"
+    notes = []
+    if not layer.design.all_recorded_crime:
+        notes.append(
+            "The data is not all recorded crime, so the neighbour's denominator is every "
+            f"police attendance: {layer.design.attendance_rate:g} per household per month "
+            "(an editable assumption)."
+        )
+    if shown_level:
+        notes.append(
+            f"The map is updated {layer.design.frequency} but shows {shown_level}s: "
+            "an attacker who keeps every release reads each release window by differencing "
+            "(¶34), and the figures are for that."
+        )
+    if layer.units.households_assumed:
+        notes.append(
+            "No households layer is loaded: the register linker uses assumed household "
+            "counts, so its figures are only as good as that assumption (¶19)."
+        )
+    result = AttackResult(
+        homes=int(n.sum()),
+        homes_weighted=float(w.sum()),
+        certain=int((n * certain).sum()),
+        certain_weighted=float((w * certain).sum()),
+        bayes=int((n * bayes).sum()),
+        bayes_weighted=float((w * bayes).sum()),
+        register={k: int((n * v).sum()) for k, v in register.items()},
+        register_weighted={k: float((w * v).sum()) for k, v in register.items()},
+        by_group=by_group,
+        by_category=by_category,
+        sentences=[],
+        small_unit_cells=_small_unit_cells(out),
+        proven=int((n * out.proven).sum()),
+        notes=notes,
+    )
+    return _with_sentences(result, layer)
+
+
+def _small_unit_cells(out: Outcome) -> int:
+    """Published cells proven non-empty in a unit below the design's household line."""
+    at = out.layer.atoms
+    small = out.proven & out.target & (out.households < out.layer.design.min_households)
+    if not small.any():
+        return 0
+    return len(np.unique(at.cell[small & (at.cell >= 0)]))
+
+
+def _with_sentences(r: AttackResult, layer: PublicLayer) -> AttackResult:
+    s = [
+        f"Of {r.homes:,} incidents at homes, a neighbour who saw the police call could prove "
+        f"the crime group of {r.certain:,} ({r.certain_share:.1%}; "
+        f"{r.certain_share_weighted:.1%} weighted by sensitivity) from the published map alone."
+    ]
+    for row in r.by_category[:3]:
+        if row["certain"]:
+            what = row["group"].lower()
+            whose = "" if row["group"] == row["name"] else f" {row['name'].lower()}"
+            s.append(
+                f"A neighbour who saw the police call could tell it was {what} for "
+                f"{row['certain']:,}{whose} incidents."
+            )
+    if r.bayes > r.certain:
+        s.append(
+            f"Reading the counts as odds, a neighbour would be at least {BAYES_LINE:.0%} sure "
+            f"of the right group for {r.bayes:,} incidents."
+        )
+    if r.register[10]:
+        s.append(
+            f"{r.register[10]:,} incidents are in cells proven non-empty in units of 10 "
+            f"households or fewer ({r.register[1]:,} in single-household units), so the "
+            "address register narrows them to a handful of homes."
+        )
+    else:
+        s.append("No published cell narrows an incident at a home to 10 households or fewer.")
+    return AttackResult(**{**r.__dict__, "sentences": s})
