@@ -25,6 +25,7 @@ __all__ = [
     "Rejector",
     "Table",
     "as_text",
+    "distinct",
     "empty_rejected",
     "rejections",
     "repeat",
@@ -91,6 +92,16 @@ def as_text(arr: Column) -> Column:
     if not pa.types.is_string(arr.type):
         arr = pc.cast(arr, pa.string())
     return pc.fill_null(arr, "") if arr.null_count else arr
+
+
+def distinct(text: Column) -> tuple[pa.Array, pa.Array]:
+    """The distinct values of a column (in order of first appearance) and, per row,
+    the position of its value among them: `pc.unique` then `pc.index_in` hash every
+    row twice; dictionary-encoding does it once."""
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks() if text.num_chunks != 1 else text.chunk(0)
+    encoded = pc.dictionary_encode(text)
+    return encoded.dictionary, encoded.indices
 
 
 def repeat(value: str, n: int) -> pa.Array:
