@@ -279,7 +279,9 @@ def read_delimited(source: Source, data: bytes, resolve: Resolver) -> tuple[Tabl
     sample_tbl, _ = _parse_csv(
         data[: max(sample_end, end + 1)], columns, delim, None, name, lenient=True
     )
-    sample = pd.DataFrame({c: sample_tbl.column(c).to_numpy(zero_copy_only=False) for c in columns})
+    sample = pd.DataFrame(
+        {c: sample_tbl.column(c).to_numpy(zero_copy_only=False) for c in columns}, dtype=object
+    )
     mapping, include = resolve(columns, sample, False)
     _refuse_repeated_names(repeated, include, mapping, name)
 
