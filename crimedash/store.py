@@ -11,12 +11,15 @@ accounted for, and appends it to a columnar store partitioned by month:
     OUT/manifest.json                                files (sha256, rows read/kept/
                                                      rejected), totals, time precision
 
-Peak memory is one batch, not the data set. A batch is a file of the input (police.uk
-publishes one per force and month, at most a few tens of MB) or, for a CSV larger than
-`batch_bytes`, a slice of whole lines with the header repeated (Parquet and GIS files
-are read whole). Each file is hashed
-as its bytes are read (sha256 over the whole file, slices included), identical files
-are stored once, and the manifest's counts add up: read = kept + rejected per file.
+Peak memory is a few batches, not the data set. A batch is a file of the input
+(police.uk publishes one per force and month, at most a few tens of MB) or, for a CSV
+larger than `batch_bytes`, a slice of whole lines with the header repeated (Parquet and
+GIS files are read whole; `storeinputs` finds and slices the files). Files of one slice
+are read two at a time in loader threads (`load.pipeline`) and Parquet is written in a
+thread of its own, so both cores work; results are taken in the files' order. Each file
+is hashed as its bytes are read (sha256 over the whole file, slices included), identical
+files are stored once, and the manifest's counts add up: read = kept + rejected per file.
+The on-disk layout is unchanged by this (a store built before reads the same).
 
 Indexing reads the store back month by month (`storeread.read_batches`), which is the
 interface a partitioned engine (DuckDB, polars, Dask, Spark) can also read: see docs/scale.md.
@@ -27,10 +30,8 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ from crimedash.load import ColumnMapping
 from crimedash.load.incidents import load_part
 from crimedash.load.pipeline import ordered
 from crimedash.load.validate import Part
+from crimedash.storeinputs import TEXT_TABLES, inputs, slices, whole
 
 __all__ = [
     "BATCH_BYTES",
@@ -54,6 +56,7 @@ __all__ = [
     "INCIDENTS_DIR",
     "MANIFEST",
     "REJECTED_DIR",
+    "REJECTED_ROWS",
     "Progress",
     "StoreSummary",
     "StoredFile",
@@ -64,12 +67,10 @@ Progress = Callable[[float, str], None]
 
 BATCH_BYTES = 256 << 20  # a slice of a big file: ~1M police.uk rows
 FLUSH_ROWS = 1_000_000  # rows buffered before they are written (~200 MB)
+REJECTED_ROWS = 100_000  # rejected rows buffered before they are written
 MANIFEST = "manifest.json"
 INCIDENTS_DIR = "incidents"
 REJECTED_DIR = "rejected"
-_READABLE = (".csv", ".tsv", ".txt", ".parquet", ".geojson", ".json", ".gpkg")
-_TEXT_TABLES = (".csv", ".tsv", ".txt")  # cut into line slices when big; others read whole
-_POLICE_UK_COMPANIONS = ("-outcomes.csv", "-stop-and-search.csv")
 
 
 @dataclass(frozen=True)
@@ -115,94 +116,6 @@ class StoreSummary:
             "files": [asdict(f) for f in self.files],
             "skipped": [list(s) for s in self.skipped],
         }
-
-
-# --------------------------------------------------------------------------------------
-# Finding the input files (a file, a folder, a zip of them), one at a time
-# --------------------------------------------------------------------------------------
-
-
-def _wanted(name: str, skipped: list[tuple[str, str]]) -> bool:
-    low = name.lower()
-    if any(p.startswith(".") or p == "__MACOSX" for p in Path(name).parts):
-        return False
-    if low.endswith(_POLICE_UK_COMPANIONS):
-        skipped.append((name, "police.uk outcomes/stop-and-search file (not incidents)"))
-        return False
-    if not low.endswith(_READABLE):
-        skipped.append((name, f"not a supported incident format ({Path(name).suffix})"))
-        return False
-    return True
-
-
-def _inputs(items: Sequence[str | Path], skipped: list) -> Iterator[tuple[str, Callable, int]]:
-    """(name, open-as-binary-stream, size in bytes) for every incident file, in a
-    stable order."""
-    for item in items:
-        path = Path(item)
-        if not path.exists():
-            raise InputError("no such file or folder", file=str(path), hint="check the path")
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        for f in files:
-            if f.suffix.lower() == ".zip":
-                with zipfile.ZipFile(f) as zf:
-                    members = sorted(
-                        (i.filename, i.file_size) for i in zf.infolist() if not i.is_dir()
-                    )
-                for m, size in members:
-                    if _wanted(m, skipped):
-                        yield f"{f}/{m}", lambda f=f, m=m: _zip_member(f, m), size
-            elif _wanted(str(f.relative_to(path) if path.is_dir() else f.name), skipped):
-                opener = lambda f=f: open(f, "rb")  # noqa: E731, SIM115 (closed by caller)
-                yield str(f), opener, f.stat().st_size
-
-
-@contextmanager
-def _zip_member(zip_path: Path, member: str) -> Iterator[Any]:
-    with zipfile.ZipFile(zip_path) as zf, zf.open(member) as stream:
-        yield stream
-
-
-def _whole(stream, batch_bytes: int, digest) -> Iterator[tuple[bytes, int]]:
-    """A binary or nested format (Parquet, GeoJSON, GeoPackage) in one piece: cutting
-    it at line ends would break it."""
-    data = stream.read()
-    digest.update(data)
-    yield data, 0
-
-
-def _slices(stream, batch_bytes: int, digest) -> Iterator[tuple[bytes, int]]:
-    """The stream as (bytes, first data row's 0-based offset) slices of whole lines,
-    each after the first prefixed with the header line; hashes the bytes as they pass.
-
-    A quoted field holding a line break that falls on a slice boundary makes the two
-    halves malformed rows: they are rejected and counted, never dropped silently."""
-    header: bytes | None = None
-    carry = b""
-    offset = 0
-    while True:
-        chunk = stream.read(batch_bytes)
-        digest.update(chunk)
-        data = carry + chunk
-        if not chunk:
-            if data.strip():
-                yield (data if header is None else header + data), offset
-            return
-        cut = data.rfind(b"\n") + 1
-        if cut == 0 or (header is None and data.count(b"\n", 0, cut) < 2):
-            carry = data  # no whole line yet (or only the header): read on
-            continue
-        body, carry = data[:cut], data[cut:]
-        if header is not None and not body.strip():  # blank lines only: nothing to load
-            offset += body.count(b"\n")
-            continue
-        if header is None:
-            header = body[: body.find(b"\n") + 1]
-            yield body, 0
-            offset = body.count(b"\n") - 1
-        else:
-            yield header + body, offset
-            offset += body.count(b"\n")
 
 
 # --------------------------------------------------------------------------------------
@@ -310,6 +223,34 @@ def build_store(
     return summary
 
 
+class _RejectedWriter:
+    """Every rejected row, in file order, in parts of about REJECTED_ROWS rows: police.uk
+    has a few rejected rows in most of its files, and a Parquet part per file was
+    thousands of tiny files at national scale (and a tenth of the build's time)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.buffer: list[pd.DataFrame] = []
+        self.rows = 0
+        self.seq = 0
+
+    def add(self, rejected: pd.DataFrame) -> None:
+        if len(rejected):
+            self.buffer.append(rejected)
+            self.rows += len(rejected)
+        if self.rows >= REJECTED_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        frame = pd.concat(self.buffer, ignore_index=True)
+        self.buffer, self.rows = [], 0
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        pq.write_table(table, self.root / f"part-{self.seq:05d}.parquet")
+        self.seq += 1
+
+
 @dataclass
 class _FileRead:
     """One input file read and validated: where its rows went, before its hash is
@@ -340,7 +281,7 @@ def _read_file(
     digest = hashlib.sha256()
     out = _FileRead("")
     with opener() as stream:
-        pieces = _slices if name.lower().endswith(_TEXT_TABLES) else _whole
+        pieces = slices if name.lower().endswith(TEXT_TABLES) else whole
         for data, offset in pieces(stream, batch_bytes, digest):
             part, precision = _load_slice(name, data, offset, mapping)
             out.batches += 1
@@ -361,6 +302,7 @@ def _read_file(
 def _build(items, tmp: Path, mapping, batch_bytes: int, flush_rows: int, progress):
     summary = StoreSummary()
     writer = _MonthWriter(tmp / INCIDENTS_DIR, flush_rows)
+    rejects = _RejectedWriter(tmp / REJECTED_DIR)
     seen: dict[str, str] = {}
     precisions: list[schema.TimePrecision] = []
 
@@ -378,7 +320,7 @@ def _build(items, tmp: Path, mapping, batch_bytes: int, flush_rows: int, progres
         return _read_file(name, opener, mapping, batch_bytes)
 
     try:
-        for i, outcome in enumerate(ordered(read_small, _inputs(items, summary.skipped))):
+        for i, outcome in enumerate(ordered(read_small, inputs(items, summary.skipped))):
             name, opener, _ = outcome.item
             if progress is not None:
                 progress(0.0, f"Reading file {i + 1}: {name}")
@@ -397,15 +339,12 @@ def _build(items, tmp: Path, mapping, batch_bytes: int, flush_rows: int, progres
             seen[got.sha] = name
             writer.add(got.pending)
             rej = pd.concat(got.rejected, ignore_index=True)
-            if len(rej):
-                pq.write_table(
-                    pa.Table.from_pandas(rej, preserve_index=False),
-                    tmp / REJECTED_DIR / f"part-{len(summary.files):05d}.parquet",
-                )
+            rejects.add(rej)
             summary.files.append(
                 StoredFile(name, got.sha, got.read, got.kept, len(rej), got.batches)
             )
         writer.flush()
+        rejects.flush()
     finally:
         writer.close()
     if not summary.files:
