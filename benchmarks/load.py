@@ -113,7 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from crimedash.load import load_incidents
-    from crimedash.load.pipeline import WORKERS
+
+    try:  # one file at a time before the loader threads (to run older code)
+        from crimedash.load.pipeline import WORKERS
+    except ImportError:
+        WORKERS = 1
 
     load_avg = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
