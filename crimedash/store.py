@@ -11,12 +11,15 @@ accounted for, and appends it to a columnar store partitioned by month:
     OUT/manifest.json                                files (sha256, rows read/kept/
                                                      rejected), totals, time precision
 
-Peak memory is one batch, not the data set. A batch is a file of the input (police.uk
-publishes one per force and month, at most a few tens of MB) or, for a CSV larger than
-`batch_bytes`, a slice of whole lines with the header repeated (Parquet and GIS files
-are read whole). Each file is hashed
-as its bytes are read (sha256 over the whole file, slices included), identical files
-are stored once, and the manifest's counts add up: read = kept + rejected per file.
+Peak memory is a few batches, not the data set. A batch is a file of the input
+(police.uk publishes one per force and month, at most a few tens of MB) or, for a CSV
+larger than `batch_bytes`, a slice of whole lines with the header repeated (Parquet and
+GIS files are read whole; `storeinputs` finds and slices the files). Files of one slice
+are read two at a time in loader threads (`load.pipeline`) and Parquet is written in a
+thread of its own, so both cores work; results are taken in the files' order. Each file
+is hashed as its bytes are read (sha256 over the whole file, slices included), identical
+files are stored once, and the manifest's counts add up: read = kept + rejected per file.
+The on-disk layout is unchanged by this (a store built before reads the same).
 
 Indexing reads the store back month by month (`storeread.read_batches`), which is the
 interface a partitioned engine (DuckDB, polars, Dask, Spark) can also read: see docs/scale.md.
@@ -27,9 +30,8 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import zipfile
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +46,9 @@ from crimedash import schema
 from crimedash.errors import InputError
 from crimedash.load import ColumnMapping
 from crimedash.load.incidents import load_part
+from crimedash.load.pipeline import ordered
 from crimedash.load.validate import Part
+from crimedash.storeinputs import TEXT_TABLES, inputs, slices, whole
 
 __all__ = [
     "BATCH_BYTES",
@@ -52,6 +56,7 @@ __all__ = [
     "INCIDENTS_DIR",
     "MANIFEST",
     "REJECTED_DIR",
+    "REJECTED_ROWS",
     "Progress",
     "StoreSummary",
     "StoredFile",
@@ -62,12 +67,10 @@ Progress = Callable[[float, str], None]
 
 BATCH_BYTES = 256 << 20  # a slice of a big file: ~1M police.uk rows
 FLUSH_ROWS = 1_000_000  # rows buffered before they are written (~200 MB)
+REJECTED_ROWS = 100_000  # rejected rows buffered before they are written
 MANIFEST = "manifest.json"
 INCIDENTS_DIR = "incidents"
 REJECTED_DIR = "rejected"
-_READABLE = (".csv", ".tsv", ".txt", ".parquet", ".geojson", ".json", ".gpkg")
-_TEXT_TABLES = (".csv", ".tsv", ".txt")  # cut into line slices when big; others read whole
-_POLICE_UK_COMPANIONS = ("-outcomes.csv", "-stop-and-search.csv")
 
 
 @dataclass(frozen=True)
@@ -116,97 +119,17 @@ class StoreSummary:
 
 
 # --------------------------------------------------------------------------------------
-# Finding the input files (a file, a folder, a zip of them), one at a time
-# --------------------------------------------------------------------------------------
-
-
-def _wanted(name: str, skipped: list[tuple[str, str]]) -> bool:
-    low = name.lower()
-    if any(p.startswith(".") or p == "__MACOSX" for p in Path(name).parts):
-        return False
-    if low.endswith(_POLICE_UK_COMPANIONS):
-        skipped.append((name, "police.uk outcomes/stop-and-search file (not incidents)"))
-        return False
-    if not low.endswith(_READABLE):
-        skipped.append((name, f"not a supported incident format ({Path(name).suffix})"))
-        return False
-    return True
-
-
-def _inputs(items: Sequence[str | Path], skipped: list) -> Iterator[tuple[str, Callable]]:
-    """(name, open-as-binary-stream) for every incident file, in a stable order."""
-    for item in items:
-        path = Path(item)
-        if not path.exists():
-            raise InputError("no such file or folder", file=str(path), hint="check the path")
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        for f in files:
-            if f.suffix.lower() == ".zip":
-                with zipfile.ZipFile(f) as zf:
-                    members = sorted(i.filename for i in zf.infolist() if not i.is_dir())
-                for m in members:
-                    if _wanted(m, skipped):
-                        yield f"{f}/{m}", lambda f=f, m=m: _zip_member(f, m)
-            elif _wanted(str(f.relative_to(path) if path.is_dir() else f.name), skipped):
-                yield str(f), lambda f=f: open(f, "rb")  # noqa: SIM115 (closed by caller)
-
-
-@contextmanager
-def _zip_member(zip_path: Path, member: str) -> Iterator[Any]:
-    with zipfile.ZipFile(zip_path) as zf, zf.open(member) as stream:
-        yield stream
-
-
-def _whole(stream, batch_bytes: int, digest) -> Iterator[tuple[bytes, int]]:
-    """A binary or nested format (Parquet, GeoJSON, GeoPackage) in one piece: cutting
-    it at line ends would break it."""
-    data = stream.read()
-    digest.update(data)
-    yield data, 0
-
-
-def _slices(stream, batch_bytes: int, digest) -> Iterator[tuple[bytes, int]]:
-    """The stream as (bytes, first data row's 0-based offset) slices of whole lines,
-    each after the first prefixed with the header line; hashes the bytes as they pass.
-
-    A quoted field holding a line break that falls on a slice boundary makes the two
-    halves malformed rows: they are rejected and counted, never dropped silently."""
-    header: bytes | None = None
-    carry = b""
-    offset = 0
-    while True:
-        chunk = stream.read(batch_bytes)
-        digest.update(chunk)
-        data = carry + chunk
-        if not chunk:
-            if data.strip():
-                yield (data if header is None else header + data), offset
-            return
-        cut = data.rfind(b"\n") + 1
-        if cut == 0 or (header is None and data.count(b"\n", 0, cut) < 2):
-            carry = data  # no whole line yet (or only the header): read on
-            continue
-        body, carry = data[:cut], data[cut:]
-        if header is not None and not body.strip():  # blank lines only: nothing to load
-            offset += body.count(b"\n")
-            continue
-        if header is None:
-            header = body[: body.find(b"\n") + 1]
-            yield body, 0
-            offset = body.count(b"\n") - 1
-        else:
-            yield header + body, offset
-            offset += body.count(b"\n")
-
-
-# --------------------------------------------------------------------------------------
 # Building
 # --------------------------------------------------------------------------------------
 
 
 class _MonthWriter:
     """Buffers validated batches and writes them as month partitions, a few large
-    Parquet files rather than one small file per input (police.uk has ~500 a year)."""
+    Parquet files rather than one small file per input (police.uk has ~500 a year).
+
+    Writing runs in a thread of its own (Parquet's encoder leaves Python's lock free),
+    so the next files are read while a buffer is written; at most one buffer is being
+    written while the next fills, so memory stays at two buffers."""
 
     def __init__(self, root: Path, flush_rows: int) -> None:
         self.root, self.flush_rows = root, flush_rows
@@ -214,6 +137,8 @@ class _MonthWriter:
         self.rows = 0
         self.seq = 0
         self.months: set[str] = set()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crimedash-store")
+        self._writing: Future[list[Path]] | None = None
 
     def add(self, tables: Sequence[pa.Table]) -> None:
         self.buffer.extend(t for t in tables if t.num_rows)
@@ -224,26 +149,44 @@ class _MonthWriter:
     def write_now(self, tables: Sequence[pa.Table]) -> list[Path]:
         """Write these tables (and anything buffered) now; returns the files written."""
         self.buffer.extend(t for t in tables if t.num_rows)
-        return self.flush()
+        return self.flush(wait=True)
 
-    def flush(self) -> list[Path]:
-        """Write what is buffered; returns the files written."""
-        written: list[Path] = []
+    def flush(self, *, wait: bool = False) -> list[Path]:
+        """Start writing what is buffered (after the write before it has finished);
+        with `wait`, finish and return the files written."""
+        self._finish()
         if not self.buffer:
-            return written
+            return []
         table = pa.concat_tables(self.buffer)
         self.buffer, self.rows = [], 0
+        self._writing = self._pool.submit(self._write, table, self.seq)
+        self.seq += 1
+        return self._finish() if wait else []
+
+    def _finish(self) -> list[Path]:
+        """Wait for the write in flight; its error, if any, is raised here."""
+        writing, self._writing = self._writing, None
+        return writing.result() if writing is not None else []
+
+    def close(self) -> None:
+        """Wait for the last write (raising its error) and stop the writer's thread."""
+        try:
+            self._finish()
+        finally:
+            self._pool.shutdown(wait=True)
+
+    def _write(self, table: pa.Table, seq: int) -> list[Path]:
+        written: list[Path] = []
         ts = table[schema.OCCURRED_AT]  # integer months: strftime was most of a flush
         month = pc.add(pc.multiply(pc.year(ts), 12), pc.subtract(pc.month(ts), 1))
         for key in sorted(pc.unique(month).to_pylist()):
             m = f"{key // 12:04d}-{key % 12 + 1:02d}"
             folder = self.root / f"month={m}"
             folder.mkdir(exist_ok=True)
-            path = folder / f"part-{self.seq:05d}.parquet"
+            path = folder / f"part-{seq:05d}.parquet"
             pq.write_table(table.filter(pc.equal(month, key)), path)
             written.append(path)
             self.months.add(m)
-        self.seq += 1
         return written
 
 
@@ -280,52 +223,130 @@ def build_store(
     return summary
 
 
+class _RejectedWriter:
+    """Every rejected row, in file order, in parts of about REJECTED_ROWS rows: police.uk
+    has a few rejected rows in most of its files, and a Parquet part per file was
+    thousands of tiny files at national scale (and a tenth of the build's time)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.buffer: list[pd.DataFrame] = []
+        self.rows = 0
+        self.seq = 0
+
+    def add(self, rejected: pd.DataFrame) -> None:
+        if len(rejected):
+            self.buffer.append(rejected)
+            self.rows += len(rejected)
+        if self.rows >= REJECTED_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        frame = pd.concat(self.buffer, ignore_index=True)
+        self.buffer, self.rows = [], 0
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        pq.write_table(table, self.root / f"part-{self.seq:05d}.parquet")
+        self.seq += 1
+
+
+@dataclass
+class _FileRead:
+    """One input file read and validated: where its rows went, before its hash is
+    checked against the files before it."""
+
+    sha: str
+    read: int = 0
+    kept: int = 0
+    batches: int = 0
+    pending: list[pa.Table] = field(default_factory=list)  # rows not yet written
+    spilled: list[Path] = field(default_factory=list)  # parts already written (big file)
+    rejected: list[pd.DataFrame] = field(default_factory=list)
+    precisions: list[schema.TimePrecision] = field(default_factory=list)
+
+
+def _read_file(
+    name: str,
+    opener: Callable,
+    mapping,
+    batch_bytes: int,
+    spill: Callable[[list[pa.Table], bool], list[Path]] | None = None,
+    flush_rows: int = FLUSH_ROWS,
+) -> _FileRead:
+    """Read one file slice by slice (hashing every byte as it passes) and validate each
+    slice with the loader. With `spill`, a big file's rows are written as they pile up
+    past `flush_rows` (its hash is not known yet, so they are removed again if it is a
+    copy); without, they are all kept for the caller (a file of at most one slice)."""
+    digest = hashlib.sha256()
+    out = _FileRead("")
+    with opener() as stream:
+        pieces = slices if name.lower().endswith(TEXT_TABLES) else whole
+        for data, offset in pieces(stream, batch_bytes, digest):
+            part, precision = _load_slice(name, data, offset, mapping)
+            out.batches += 1
+            out.read += part.rows_read
+            out.kept += part.incidents.num_rows
+            out.rejected.append(part.rejected)
+            if precision is not None:
+                out.precisions.append(precision)
+            out.pending.append(part.incidents)
+            del part
+            if spill is not None and sum(t.num_rows for t in out.pending) >= flush_rows:
+                out.spilled.extend(spill(out.pending, not out.spilled))
+                out.pending = []
+    out.sha = digest.hexdigest()
+    return out
+
+
 def _build(items, tmp: Path, mapping, batch_bytes: int, flush_rows: int, progress):
     summary = StoreSummary()
     writer = _MonthWriter(tmp / INCIDENTS_DIR, flush_rows)
+    rejects = _RejectedWriter(tmp / REJECTED_DIR)
     seen: dict[str, str] = {}
     precisions: list[schema.TimePrecision] = []
-    for i, (name, opener) in enumerate(_inputs(items, summary.skipped)):
-        if progress is not None:
-            progress(0.0, f"Reading file {i + 1}: {name}")
-        digest = hashlib.sha256()
-        read = kept = batches = 0
-        pending: list[pa.Table] = []  # this file's rows, until its hash is known
-        spilled: list[Path] = []  # parts already written for a big file
-        rejected: list[pd.DataFrame] = []
-        with opener() as stream:
-            pieces = _slices if name.lower().endswith(_TEXT_TABLES) else _whole
-            for data, offset in pieces(stream, batch_bytes, digest):
-                part, precision = _load_slice(name, data, offset, mapping)
-                batches += 1
-                read += part.rows_read
-                kept += part.incidents.num_rows
-                rejected.append(part.rejected)
-                if precision is not None:
-                    precisions.append(precision)
-                pending.append(part.incidents)
-                del part
-                if sum(t.num_rows for t in pending) >= flush_rows:  # a big file: spill
-                    if not spilled:
-                        writer.flush()  # other files' rows first, so parts are per file
-                    spilled.extend(writer.write_now(pending))
-                    pending = []
-        sha = digest.hexdigest()
-        if sha in seen:  # the same bytes twice would double count: keep the first
-            for path in spilled:
-                path.unlink()
-            summary.skipped.append((name, f"identical to {seen[sha]}, stored once"))
-            continue
-        seen[sha] = name
-        writer.add(pending)
-        rej = pd.concat(rejected, ignore_index=True)
-        if len(rej):
-            pq.write_table(
-                pa.Table.from_pandas(rej, preserve_index=False),
-                tmp / REJECTED_DIR / f"part-{len(summary.files):05d}.parquet",
+
+    def spill(tables: list[pa.Table], first: bool) -> list[Path]:
+        if first:
+            writer.flush()  # other files' rows first, so parts are per file
+        return writer.write_now(tables)
+
+    def read_small(entry: tuple[str, Callable, int]) -> _FileRead | None:
+        # A file of one slice is read in a loader thread, side by side with the next;
+        # a bigger one is left for the loop below to stream (and spill) in order.
+        name, opener, size = entry
+        if size > batch_bytes:
+            return None
+        return _read_file(name, opener, mapping, batch_bytes)
+
+    try:
+        for i, outcome in enumerate(ordered(read_small, inputs(items, summary.skipped))):
+            name, opener, _ = outcome.item
+            if progress is not None:
+                progress(0.0, f"Reading file {i + 1}: {name}")
+            got = outcome.get()
+            if got is None:
+                got = _read_file(name, opener, mapping, batch_bytes, spill, flush_rows)
+            elif sum(t.num_rows for t in got.pending) >= flush_rows:
+                got.spilled = spill(got.pending, True)
+                got.pending = []
+            precisions.extend(got.precisions)
+            if got.sha in seen:  # the same bytes twice would double count: keep the first
+                for path in got.spilled:
+                    path.unlink()
+                summary.skipped.append((name, f"identical to {seen[got.sha]}, stored once"))
+                continue
+            seen[got.sha] = name
+            writer.add(got.pending)
+            rej = pd.concat(got.rejected, ignore_index=True)
+            rejects.add(rej)
+            summary.files.append(
+                StoredFile(name, got.sha, got.read, got.kept, len(rej), got.batches)
             )
-        summary.files.append(StoredFile(name, sha, read, kept, len(rej), batches))
-    writer.flush()
+        writer.flush()
+        rejects.flush()
+    finally:
+        writer.close()
     if not summary.files:
         raise InputError(
             "no incident files were found in the inputs",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ import pyarrow.csv as pacsv
 
 from crimedash import schema
 from crimedash.errors import ColumnMappingError, InputError
+from crimedash.load.locations import coordinate_limits
 from crimedash.load.mapping import ColumnMapping, Resolver
 from crimedash.load.sniff import UTF8_BOM
 from crimedash.load.sources import Source
@@ -190,12 +191,19 @@ def _refuse_repeated_names(
         )
 
 
-def _long_lines(buf: np.ndarray, newline: int) -> list[tuple[int, int]]:
+def _long_lines(data: bytes, newline: int) -> list[tuple[int, int]]:
     """(start, end) of physical lines longer than MAX_LINE_BYTES, end excluding '\\n'.
 
-    Scans in chunks so a 100 MB file costs a few tens of milliseconds and no large
-    temporary arrays.
+    A line that long holds a whole window of half that size with no line break in it;
+    when every such window has one (a few `find`s, each stopping at the first break),
+    there is none and the file is not scanned. Otherwise it is scanned in chunks, so a
+    100 MB file costs a few tens of milliseconds and no large temporary arrays.
     """
+    sep = bytes([newline])
+    half = MAX_LINE_BYTES // 2
+    if all(data.find(sep, lo, lo + half) >= 0 for lo in range(0, len(data) - half + 1, half)):
+        return []
+    buf = np.frombuffer(data, dtype=np.uint8)
     out: list[tuple[int, int]] = []
     chunk = 16 << 20
     line_start = 0
@@ -278,13 +286,15 @@ def read_delimited(source: Source, data: bytes, resolve: Resolver) -> tuple[Tabl
     sample_tbl, _ = _parse_csv(
         data[: max(sample_end, end + 1)], columns, delim, None, name, lenient=True
     )
-    sample = pd.DataFrame({c: sample_tbl.column(c).to_pylist() for c in columns})
+    sample = pd.DataFrame(
+        {c: sample_tbl.column(c).to_numpy(zero_copy_only=False) for c in columns}, dtype=object
+    )
     mapping, include = resolve(columns, sample, False)
     _refuse_repeated_names(repeated, include, mapping, name)
 
     # Physical lines longer than MAX_LINE_BYTES are replaced by a sentinel record (the
     # sentinel in every column) so they keep their place and their row number.
-    long = _long_lines(np.frombuffer(data, dtype=np.uint8), newline[0])
+    long = _long_lines(data, newline[0])
     long_values: list[str] = []
     if long:
         sentinel = delim.join([_LONG_LINE_SENTINEL] * len(columns)).encode()
@@ -297,7 +307,10 @@ def read_delimited(source: Source, data: bytes, resolve: Resolver) -> tuple[Tabl
         data = b"".join(pieces)
 
     try:
-        table, invalid = _parse_csv(data, columns, delim, include, name)
+        numbers = [] if long or undecodable else _coordinate_columns(mapping, include)
+        table, invalid = _parse_csv(data, columns, delim, include, name, numbers=numbers)
+        if numbers and not _plain_coordinates(table, mapping):
+            table, invalid = _parse_csv(data, columns, delim, include, name)
     except (_Utf8Error, UnicodeDecodeError) as exc:  # not expected after _transcode_lines
         raise InputError(
             "the file is neither UTF-8 nor Windows-1252 text",
@@ -342,6 +355,39 @@ class _Utf8Error(Exception):
     """pyarrow found bytes that are not UTF-8 (try Windows-1252)."""
 
 
+def _coordinate_columns(mapping: ColumnMapping, include: list[str]) -> list[str]:
+    """The two coordinate columns, to be read as numbers by the CSV reader itself."""
+    pair = (
+        (mapping.longitude, mapping.latitude)
+        if mapping.has_lonlat
+        else (mapping.easting, mapping.northing)
+    )
+    if None in pair or pair[0] == pair[1] or not set(pair) <= set(include):
+        return []
+    return [c for c in pair if c is not None]
+
+
+def _plain_coordinates(table: pa.Table, mapping: ColumnMapping) -> bool:
+    """Whether every coordinate read as a number is finite and in range, so that the
+    rows' checks need no text: else the file is read again with coordinates as text,
+    because a rejection quotes the value as the file wrote it ("95.000000", not 95.0)."""
+    grid = not mapping.has_lonlat
+    xcol, ycol = (
+        (mapping.easting, mapping.northing) if grid else (mapping.longitude, mapping.latitude)
+    )
+    for col, (lo, hi) in zip((xcol, ycol), coordinate_limits(grid), strict=True):
+        values = table.column(col)
+        if not pa.types.is_floating(values.type):
+            return False
+        numbers = values.to_numpy(zero_copy_only=False)  # null (empty) -> NaN
+        written = np.asarray(values.is_valid().to_numpy(zero_copy_only=False))
+        with np.errstate(invalid="ignore"):
+            plain = (numbers >= lo) & (numbers <= hi)  # False for NaN and infinities
+        if not np.array_equal(plain, written):
+            return False
+    return True
+
+
 def _parse_csv(
     data: bytes,
     columns: list[str],
@@ -351,6 +397,7 @@ def _parse_csv(
     *,
     lenient: bool = False,
     encoding: str = "utf8",
+    numbers: Sequence[str] = (),
 ) -> tuple[pa.Table, list[tuple[int, str]]]:
     """Parse CSV bytes (header line included) into string columns.
 
@@ -358,8 +405,14 @@ def _parse_csv(
     text). Multi-threaded first; single-threaded again only when some rows were bad,
     because only then does pyarrow report their line numbers. `lenient` (for the
     mapping sample) never raises: a sample that cannot be parsed is just empty.
+
+    `numbers` (the coordinates) are converted to float64 by the reader while it splits
+    the bytes, on its threads, an empty value becoming null: checking them as text was
+    a copy and three passes over every row. A value that is not a plain number fails
+    that conversion, and the file is read again with every column as text.
     """
     include = include if include is not None else columns
+    types = {c: pa.float64() if c in numbers else pa.string() for c in include}
 
     def run(threads: bool) -> tuple[pa.Table, list[tuple[int | None, str]]]:
         invalid: list[tuple[int | None, str]] = []
@@ -383,10 +436,13 @@ def _parse_csv(
                 invalid_row_handler=handler,
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(include, pa.string()),
+                column_types=types,
                 include_columns=include,
+                # text is never null; an empty number is (quoted or not: police.uk
+                # quotes every field)
                 strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
+                null_values=[""],
+                quoted_strings_can_be_null=bool(numbers),
                 check_utf8=True,
             ),
         )
@@ -398,6 +454,10 @@ def _parse_csv(
             table, invalid = run(False)
     except pa.ArrowInvalid as exc:
         msg = str(exc)
+        if numbers:  # a coordinate that is not a plain number: read it as text
+            return _parse_csv(
+                data, columns, delim, include, name, lenient=lenient, encoding=encoding
+            )
         if lenient:
             if encoding == "utf8" and "utf8" in msg.lower().replace("-", ""):
                 return _parse_csv(

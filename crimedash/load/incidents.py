@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import pyarrow as pa
 from crimedash import schema
 from crimedash.errors import CrimedashError, InputError
 from crimedash.load.mapping import ColumnMapping, Resolver, norm, resolve_mapping
+from crimedash.load.pipeline import ordered
 from crimedash.load.plausible import far_from_the_rest
 from crimedash.load.readers import read_table
 from crimedash.load.result import FileSummary, LoadResult
@@ -56,28 +58,30 @@ def load_incidents(
     seen: dict[str, str] = {}
     parts: list[Part] = []
     summaries: list[FileSummary] = []
-    for i, source in enumerate(sources):
+
+    def read(source: Source) -> _Read:
+        return _read_source(source, mapping, id_prefixes[source.name])
+
+    # Files are read side by side (pipeline.ordered) and taken back in order, so the
+    # duplicate check, the counts and the first error raised are the one-by-one loop's.
+    for i, outcome in enumerate(ordered(read, sources)):
+        source = outcome.item
         if progress is not None:
             progress(i / len(sources), f"Reading {source.name}")
-        data = source.read()
-        digest = hashlib.sha256(data).hexdigest()
-        if digest in seen:  # the same bytes twice (a file given twice) would double count
+        digest = outcome.value.digest if outcome.value is not None else None
+        if digest is None and isinstance(outcome.error, _Unread):
+            digest = outcome.error.digest
+        if digest is not None and digest in seen:
+            # the same bytes twice (a file given twice) would double count; what reading
+            # them again found, error or not, is the first copy's
             skipped.append((source.name, f"identical to {seen[digest]}, loaded once"))
             continue
-        seen[digest] = source.name
-        if source.unsafe is not None:
-            part, fmt = _unsafe_part(source, data), "unsafe"
-            parts.append(part)
-            summaries.append(
-                FileSummary(source.name, digest, part.rows_read, 0, len(part.rejected), fmt)
-            )
-            continue
-        fmt = detect_format(source, data)
-        table, used = read_table(fmt, source, data, _incident_resolver(source.name, mapping))
-        del data
-        part = validate_incidents(table, used, source.name, id_prefixes[source.name])
-        parts.append(part)
-        summaries.append(_file_summary(source.name, digest, part, table, used))
+        if isinstance(outcome.error, _Unread):
+            raise outcome.error.cause
+        got = outcome.get()
+        seen[got.digest] = source.name
+        parts.append(got.part)
+        summaries.append(got.summary)
     if progress is not None:
         progress(1.0, "Done")
 
@@ -108,6 +112,46 @@ def load_incidents(
         unrecognised_location_types=unrecognised,
         findings=tuple(findings),
     )
+
+
+@dataclass
+class _Read:
+    """One file read: its hash, its validated part and its summary."""
+
+    digest: str
+    part: Part
+    summary: FileSummary
+
+
+class _Unread(Exception):
+    """A file whose bytes were hashed but could not be read: the caller raises `cause`
+    unless the bytes repeat an earlier file's (then the file is skipped, as before)."""
+
+    def __init__(self, digest: str, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.digest, self.cause = digest, cause
+
+
+def _read_source(source: Source, mapping: ColumnMapping | None, id_prefix: str) -> _Read:
+    """Read, hash and validate one source (run in a loader thread). The hash is taken
+    as the bytes arrive, before anything else, so a duplicate is known even when the
+    file cannot be read."""
+    data = source.read()
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        if source.unsafe is not None:
+            part = _unsafe_part(source, data)
+            summary = FileSummary(
+                source.name, digest, part.rows_read, 0, len(part.rejected), "unsafe"
+            )
+            return _Read(digest, part, summary)
+        fmt = detect_format(source, data)
+        table, used = read_table(fmt, source, data, _incident_resolver(source.name, mapping))
+        del data
+        part = validate_incidents(table, used, source.name, id_prefix)
+        return _Read(digest, part, _file_summary(source.name, digest, part, table, used))
+    except Exception as exc:
+        raise _Unread(digest, exc) from exc
 
 
 def load_part(

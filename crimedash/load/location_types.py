@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crimedash.load.table import distinct
 from crimedash.schema import LocationType
 
 __all__ = ["PLACE_TYPES", "classify_locations", "infer_location_type", "unrecognised_counts"]
@@ -160,7 +161,7 @@ def _classify_ascii(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 def classify_locations(text: pa.Array) -> tuple[pa.Array, dict[str, int]]:
     """The location type of every value of `text` and the counts of values not
     understood: each distinct text classified once, ASCII ones all at once in Arrow."""
-    uniques = pc.unique(text)
+    uniques, codes = distinct(text)
     kind = np.full(len(uniques), _UNKNOWN, dtype=np.int8)
     understood = np.zeros(len(uniques), dtype=bool)
     ascii_ = pc.string_is_ascii(uniques).to_numpy(zero_copy_only=False)
@@ -171,7 +172,7 @@ def classify_locations(text: pa.Array) -> tuple[pa.Array, dict[str, int]]:
     for i, v in zip(other.tolist(), uniques.take(pa.array(other)).to_pylist(), strict=True):
         k, ok = infer_location_type(v)
         kind[i], understood[i] = _KIND_INDEX[k], ok
-    idx = pc.index_in(text, value_set=uniques).to_numpy(zero_copy_only=False)
+    idx = codes.to_numpy(zero_copy_only=False)
     names = pa.array([k.value for k in _KINDS], pa.string())
     types = names.take(pa.array(kind[idx] if len(idx) else np.empty(0, dtype=np.int8)))
     counts = np.bincount(idx, minlength=len(uniques)) if len(idx) else np.zeros(len(uniques), int)

@@ -9,7 +9,7 @@ geometry or is not a point. Grid references become WGS84 here and nowhere else.
 
 from __future__ import annotations
 
-from functools import cache
+import threading
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ __all__ = [
     "GEOM_OK",
     "check_coordinates",
     "check_points",
+    "coordinate_limits",
     "grid_to_wgs84",
 ]
 
@@ -43,12 +44,21 @@ _LATITUDE = (-90.0, 90.0)
 GEOM_OK, GEOM_MISSING, GEOM_NOT_POINT = 0, 1, 2
 
 
-@cache
-def _grid_transformer() -> Any:
-    """Built once: a pyproj Transformer costs ~20 ms to build and nothing to reuse."""
-    from pyproj import Transformer
+_PER_THREAD = threading.local()
 
-    return Transformer.from_crs(schema.BRITISH_NATIONAL_GRID, schema.WGS84, always_xy=True)
+
+def _grid_transformer() -> Any:
+    """Built once per thread: a pyproj Transformer costs ~20 ms to build and nothing to
+    reuse, but is not safe to share between threads (files are read side by side)."""
+    transformer = getattr(_PER_THREAD, "grid", None)
+    if transformer is None:
+        from pyproj import Transformer
+
+        transformer = Transformer.from_crs(
+            schema.BRITISH_NATIONAL_GRID, schema.WGS84, always_xy=True
+        )
+        _PER_THREAD.grid = transformer
+    return transformer
 
 
 def grid_to_wgs84(
@@ -62,6 +72,11 @@ def grid_to_wgs84(
     return lon, lat
 
 
+def coordinate_limits(grid: bool) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The (low, high) of x and of y: British National Grid metres, or degrees."""
+    return (BNG_EASTING, BNG_NORTHING) if grid else (_LONGITUDE, _LATITUDE)
+
+
 def check_coordinates(
     table: Table, xcol: str, ycol: str, *, grid: bool, rejector: Rejector
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -72,7 +87,7 @@ def check_coordinates(
     empty (no location), either empty or not a finite number (bad coordinate), either
     outside its range (out of range). Returned values are NaN for rejected rows.
     """
-    xlim, ylim = (BNG_EASTING, BNG_NORTHING) if grid else (_LONGITUDE, _LATITUDE)
+    xlim, ylim = coordinate_limits(grid)
     xraw, yraw = table.arrays[xcol], table.arrays[ycol]
     xs, ys = parse_numbers(xraw), parse_numbers(yraw)
     rejector.reject(xs.empty & ys.empty, xcol, xraw, schema.REASON_NO_LOCATION)

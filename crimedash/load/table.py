@@ -25,6 +25,7 @@ __all__ = [
     "Rejector",
     "Table",
     "as_text",
+    "distinct",
     "empty_rejected",
     "rejections",
     "repeat",
@@ -57,26 +58,33 @@ class Table:
         return len(self.rows)
 
 
+def _clip(values: Any) -> list[str]:
+    """Rejected values as text of at most MAX_VALUE_CHARS characters."""
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return pc.utf8_slice_codeunits(as_text(values), 0, MAX_VALUE_CHARS).to_pylist()
+    return [str(v)[:MAX_VALUE_CHARS] for v in values]
+
+
+def _frame(file: list[str], rows: Any, column: list[str], values: list[str], reason: list[str]):
+    """A REJECTED_COLUMNS frame from whole columns (one conversion per column)."""
+    return pd.DataFrame(
+        {
+            schema.REJ_FILE: pd.array(file, dtype="str"),
+            schema.REJ_ROW: np.asarray(rows, dtype="int64"),
+            schema.REJ_COLUMN: pd.array(column, dtype="str"),
+            schema.REJ_VALUE: pd.array(values, dtype="str"),
+            schema.REJ_REASON: pd.array(reason, dtype="str"),
+        }
+    )
+
+
 def rejections(
     file: str, rows: np.ndarray, column: str | Sequence[str], values: Any, reason: str
 ) -> pd.DataFrame:
     """A REJECTED_COLUMNS frame; values are truncated to MAX_VALUE_CHARS."""
-    if isinstance(values, pa.Array | pa.ChunkedArray):
-        values = pc.utf8_slice_codeunits(as_text(values), 0, MAX_VALUE_CHARS).to_pylist()
-    else:
-        values = [str(v)[:MAX_VALUE_CHARS] for v in values]
     n = len(rows)
-    return pd.DataFrame(
-        {
-            schema.REJ_FILE: pd.Series([file] * n, dtype="str"),
-            schema.REJ_ROW: np.asarray(rows, dtype="int64"),
-            schema.REJ_COLUMN: pd.Series(
-                [column] * n if isinstance(column, str) else list(column), dtype="str"
-            ),
-            schema.REJ_VALUE: pd.Series(values, dtype="str"),
-            schema.REJ_REASON: pd.Series([reason] * n, dtype="str"),
-        }
-    )
+    columns = [column] * n if isinstance(column, str) else list(column)
+    return _frame([file] * n, rows, columns, _clip(values), [reason] * n)
 
 
 def empty_rejected() -> pd.DataFrame:
@@ -91,6 +99,16 @@ def as_text(arr: Column) -> Column:
     if not pa.types.is_string(arr.type):
         arr = pc.cast(arr, pa.string())
     return pc.fill_null(arr, "") if arr.null_count else arr
+
+
+def distinct(text: Column) -> tuple[pa.Array, pa.Array]:
+    """The distinct values of a column (in order of first appearance) and, per row,
+    the position of its value among them: `pc.unique` then `pc.index_in` hash every
+    row twice; dictionary-encoding does it once."""
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks() if text.num_chunks != 1 else text.chunk(0)
+    encoded = pc.dictionary_encode(text)
+    return encoded.dictionary, encoded.indices
 
 
 def repeat(value: str, n: int) -> pa.Array:
@@ -118,7 +136,13 @@ class Rejector:
         self.name = name
         self.rows = rows  # 1-based source row of each record
         self.failed = np.zeros(len(rows), dtype=bool)
-        self._frames = list(rejected)
+        self._frames = [f for f in rejected if len(f)]
+        # This file's own rejections, kept as plain columns and made into one frame at
+        # the end: a pandas frame per check was most of the cost of a clean file.
+        self._rows: list[np.ndarray] = []
+        self._columns: list[str] = []
+        self._values: list[str] = []
+        self._reasons: list[str] = []
 
     def reject(self, mask: np.ndarray, column: str, values: Any, reason: str) -> None:
         """Reject the rows in `mask` not already rejected, quoting their `values`."""
@@ -130,7 +154,10 @@ class Rejector:
             vals: Any = values.take(pa.array(idx))
         else:
             vals = np.asarray(values, dtype=object)[idx]
-        self._frames.append(rejections(self.name, self.rows[idx], column, vals, reason))
+        self._rows.append(self.rows[idx])
+        self._columns += [column] * len(idx)
+        self._values += _clip(vals)
+        self._reasons += [reason] * len(idx)
         self.failed |= new
 
     @property
@@ -139,4 +166,9 @@ class Rejector:
 
     def frame(self) -> pd.DataFrame:
         """Every rejection so far, in row order (REJECTED_COLUMNS)."""
-        return sorted_rejections(self._frames)
+        frames = list(self._frames)
+        if self._rows:
+            rows = np.concatenate(self._rows)
+            n = len(rows)
+            frames.append(_frame([self.name] * n, rows, self._columns, self._values, self._reasons))
+        return sorted_rejections(frames)

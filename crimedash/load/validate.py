@@ -26,7 +26,7 @@ from crimedash.load.plausible import (
     release_month,
     swap_if_axes_swapped,
 )
-from crimedash.load.table import Column, Rejector, Table, as_text, repeat
+from crimedash.load.table import Column, Rejector, Table, as_text, distinct, repeat
 from crimedash.schema import LocationType, TimePrecision
 
 __all__ = ["LSOA_NAME_COLUMN", "UNKNOWN_CATEGORY", "Part", "validate_incidents"]
@@ -97,12 +97,16 @@ def validate_incidents(table: Table, mapping: ColumnMapping, name: str, id_prefi
         )
 
     # --- kept rows -----------------------------------------------------------------
+    every = bool(kept.all())  # most files: then no column is copied to drop rows
     keep = pa.array(kept)
-    rows = table.rows[kept]
+    rows = table.rows if every else table.rows[kept]
     k = int(kept.sum())
 
     def kept_text(col: str | None) -> Column | None:
-        return None if col is None else as_text(table.arrays[col]).filter(keep)
+        if col is None:
+            return None
+        text = as_text(table.arrays[col])
+        return text if every else text.filter(keep)
 
     if mapping.category is not None:
         category = _map_unique(kept_text(mapping.category), _category_of)
@@ -137,10 +141,12 @@ def validate_incidents(table: Table, mapping: ColumnMapping, name: str, id_prefi
     columns = {
         schema.INCIDENT_ID: incident_id,
         schema.REFERENCE: reference,
-        schema.OCCURRED_AT: pa.array(dates.values[kept], pa.timestamp("ns")),
+        schema.OCCURRED_AT: pa.array(
+            dates.values if every else dates.values[kept], pa.timestamp("ns")
+        ),
         schema.CATEGORY: category,
-        schema.LATITUDE: pa.array(lat[kept], pa.float64()),
-        schema.LONGITUDE: pa.array(lon[kept], pa.float64()),
+        schema.LATITUDE: pa.array(lat if every else lat[kept], pa.float64()),
+        schema.LONGITUDE: pa.array(lon if every else lon[kept], pa.float64()),
         schema.LOCATION_TYPE: location_type,
         schema.SOURCE_FILE: repeat(name, k),
         schema.SOURCE_ROW: pa.array(rows, pa.int64()),
@@ -167,8 +173,9 @@ def _category_of(text: str) -> str:
     return categories.canonical_category(text)[0]
 
 
-def _map_unique(text: pa.Array, fn: Callable[[str], str]) -> pa.Array:
-    """Apply fn to each distinct value once (a column has few distinct values)."""
-    uniques = pc.unique(text)
+def _map_unique(text: Column, fn: Callable[[str], str]) -> pa.Array:
+    """Apply fn to each distinct value once (a column has few distinct values): one
+    hashing pass finds the distinct values and where each row's is."""
+    uniques, codes = distinct(text)
     mapped = pa.array([fn(v) for v in uniques.to_pylist()], pa.string())
-    return mapped.take(pc.index_in(text, value_set=uniques))
+    return mapped.take(codes)

@@ -1,0 +1,136 @@
+"""Reading files side by side (crimedash/load/pipeline.py) changes nothing a user sees.
+
+Two loader threads read, hash and check files at once; every result is taken back in
+the files' order. These tests hold the threaded load to the one-file-at-a-time load,
+and the coordinates pyarrow converts while it splits to the same coordinates checked
+as text, value by value.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from loadkit import FEB, JAN, accounted_for
+
+from crimedash.errors import InputError
+from crimedash.load import delimited, load_incidents, pipeline
+
+
+def test_results_come_back_in_order_whatever_finishes_first():
+    """The first item is the slowest; it is still the first result, and an item that
+    raises hands its error back in its place instead of stopping the others."""
+
+    def work(i: int) -> int:
+        if i == 0:
+            time.sleep(0.2)
+        if i == 3:
+            raise ValueError("three")
+        return i * 10
+
+    seen_threads: set[str] = set()
+
+    def traced(i: int) -> int:
+        seen_threads.add(threading.current_thread().name)
+        return work(i)
+
+    outcomes = list(pipeline.ordered(traced, range(6), workers=2))
+    assert [o.item for o in outcomes] == list(range(6))
+    assert [o.value for o in outcomes] == [0, 10, 20, None, 40, 50]
+    assert isinstance(outcomes[3].error, ValueError)
+    with pytest.raises(ValueError, match="three"):
+        outcomes[3].get()
+    assert all(name.startswith("crimedash-load") for name in seen_threads)
+    # one worker: the plain loop in this thread
+    plain = list(pipeline.ordered(traced, range(3), workers=1))
+    assert [o.value for o in plain] == [0, 10, 20]
+
+
+def _folder(tmp_path: Path) -> Path:
+    """Two police.uk months, a copy of one under another name, and a file with bad
+    rows of several kinds."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(JAN, folder / JAN.name)
+    shutil.copy(FEB, folder / FEB.name)
+    shutil.copy(JAN, folder / "2024-01-copy-street.csv")
+    (folder / "2024-03-bad-street.csv").write_text(
+        "Crime ID,Month,Longitude,Latitude,Location,Crime type\n"
+        "a,2024-03,-0.1,51.5,On or near High Street,Burglary\n"
+        "b,2024-03,,,No Location,Robbery\n"
+        "c,2024-13,-0.1,51.5,On or near Park,Drugs\n"
+        "d,2024-03,-0.1,95.000000,On or near Mill Lane,Drugs\n"
+        'e,2024-03,"-0.2",x,On or near Station Road,Shoplifting\n'
+    )
+    return folder
+
+
+def test_threaded_load_equals_one_file_at_a_time(tmp_path, monkeypatch):
+    folder = _folder(tmp_path)
+    threaded = load_incidents([folder])
+    monkeypatch.setattr(pipeline, "WORKERS", 1)
+    single = load_incidents([folder])
+    pd.testing.assert_frame_equal(threaded.incidents, single.incidents)
+    pd.testing.assert_frame_equal(threaded.rejected, single.rejected)
+    assert threaded.files == single.files
+    assert threaded.skipped_files == single.skipped_files
+    assert threaded.findings == single.findings
+    accounted_for(threaded)
+    assert any("identical to" in why for _, why in threaded.skipped_files)
+
+
+def test_a_copy_is_skipped_even_when_its_name_would_make_it_unreadable(tmp_path):
+    """Files are read before the duplicate check now, so reading the copy may fail (as
+    .tsv, a comma file has one column): the copy is still skipped as identical, as it
+    was when it was never read, and the first file's rows are loaded."""
+    first = tmp_path / "a.csv"
+    shutil.copy(JAN, first)
+    copy = tmp_path / "b.tsv"
+    shutil.copy(JAN, copy)
+    with pytest.raises(InputError, match="does not look like a table"):
+        load_incidents([copy])
+    result = load_incidents([first, copy])
+    assert dict(result.skipped_files)[str(copy)].startswith("identical to")
+    assert result.rows_read == load_incidents([first]).rows_read
+
+
+def test_the_first_unreadable_file_is_the_error_raised(tmp_path):
+    good = tmp_path / "a.csv"
+    shutil.copy(JAN, good)
+    (tmp_path / "b.csv").write_text("just one column\nx\n")
+    (tmp_path / "c.csv").write_text("")
+    with pytest.raises(InputError) as err:
+        load_incidents([good, tmp_path / "b.csv", tmp_path / "c.csv"])
+    assert err.value.file == str(tmp_path / "b.csv")
+
+
+_COORDINATE = st.one_of(
+    st.sampled_from(
+        ["", "53.45", "-2.3", "95.000000", "-181", "NaN", "inf", "1e400", " 53.4", "53,45"]
+    ),
+    st.floats(-200, 200, allow_nan=False).map(lambda v: f"{v:.6f}"),
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=st.lists(st.tuples(_COORDINATE, _COORDINATE), min_size=1, max_size=12))
+def test_coordinates_read_as_numbers_equal_coordinates_read_as_text(rows, monkeypatch):
+    """Whatever a coordinate column holds, the reader's float conversion (used when
+    every value is a plain number in range) gives exactly what checking the text gives:
+    the same rows kept, the same rejections quoting the same text."""
+    body = "".join(f'2024-03,"{x}","{y}",On or near A Road,Burglary\n' for x, y in rows)
+    data = ("Month,Longitude,Latitude,Location,Crime type\n" + body).encode()
+    fast = load_incidents([("2024-03-x-street.csv", data)])
+    with monkeypatch.context() as m:
+        m.setattr(delimited, "_coordinate_columns", lambda mapping, include: [])
+        text = load_incidents([("2024-03-x-street.csv", data)])
+    pd.testing.assert_frame_equal(fast.incidents, text.incidents)
+    pd.testing.assert_frame_equal(fast.rejected, text.rejected)
