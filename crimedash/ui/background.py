@@ -34,7 +34,7 @@ from crimedash.errors import CrimedashError
 from crimedash.index import Index
 from crimedash.risk import Assessment, Evaluation
 from crimedash.textsafe import markdown_text
-from crimedash.ui import compute, score
+from crimedash.ui import compute, score, workers
 from crimedash.ui import state as K
 
 __all__ = [
@@ -91,7 +91,8 @@ _ONE_AT_A_TIME = threading.Lock()
 
 def _start(job: Job, index: Index, design: Design, ev: Evaluation, warm: list[str]) -> None:
     """Run the job in a daemon thread (a pool's threads are joined when the server
-    stops, which would make it wait for minutes of what-ifs nobody will see)."""
+    stops, which would make it wait for minutes of what-ifs nobody will see); at exit
+    `workers` cancels it and waits for it to stop."""
 
     def work() -> None:
         with _ONE_AT_A_TIME:
@@ -106,7 +107,7 @@ def _start(job: Job, index: Index, design: Design, ev: Evaluation, warm: list[st
                 return
             _warm(index, design, warm, job)
 
-    threading.Thread(target=work, name="crimedash-advice", daemon=True).start()
+    workers.start(work, name="crimedash-advice", stop=job.cancel.set)
 
 
 def likely_units(design: Design) -> list[str]:

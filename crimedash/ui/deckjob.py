@@ -27,6 +27,8 @@ import pydeck as pdk
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from crimedash.ui import workers
+
 __all__ = ["KEEP", "POLL_S", "Built", "DeckJob", "ReadyDeck", "chart", "draw_pending", "new_run"]
 
 POLL_S = 0.1  # how often a waiting page says it is still drawing (and can be stopped)
@@ -90,9 +92,7 @@ def _submit(job: DeckJob) -> Future:
         if fut is None or fut.cancelled():
             fut = Future()
             _DECKS[job.key] = fut
-            threading.Thread(
-                target=_work, args=(fut, job.build), name="crimedash-deck", daemon=True
-            ).start()
+            workers.start(lambda f=fut: _work(f, job.build), name="crimedash-deck")
         _DECKS.move_to_end(job.key)
         latest = (_session(), job.slot)
         older = _LATEST.get(latest)
