@@ -7,6 +7,7 @@ runs is the wheel's, not the checkout's, and it runs from outside the repository
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import signal
@@ -68,6 +69,7 @@ def run_installed(site: Path, code: str, tmp_path: Path, timeout: float = 300):
 def test_the_wheel_carries_the_sample_city_and_the_app(wheel: Path):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "crimedash/app.py" in names
+    assert "crimedash/streamlit_config.toml" in names  # the upload limit, outside a checkout
     for name in (*CITY, "README.md"):
         assert f"crimedash/sample_data/{name}" in names
     months = [n for n in names if n.startswith("crimedash/sample_data/police_uk/")]
@@ -96,10 +98,13 @@ def test_an_installed_crimedash_opens_its_sample_city(installed: Path, tmp_path:
     code = f"""
 import crimedash
 from pathlib import Path
-from crimedash.commands.serve import app_script
+from crimedash.commands.serve import app_config, app_script, config_options
 from crimedash.sample import SAMPLE_DIR, sample_paths
 site = Path({str(installed)!r}).resolve()
 assert Path(crimedash.__file__).resolve().is_relative_to(site), crimedash.__file__
+assert app_config().resolve().is_relative_to(site), app_config()
+flags = config_options(app_config())
+assert flags[flags.index("--server.maxUploadSize") + 1] == "2000", flags
 assert SAMPLE_DIR.resolve().is_relative_to(site), SAMPLE_DIR
 assert all(p.exists() for p in sample_paths().values())
 from streamlit.testing.v1 import AppTest
@@ -111,6 +116,38 @@ print("opened", app_script())
     done = run_installed(installed, code, tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert f"opened {installed}" in done.stdout
+
+
+def test_crimedash_app_passes_the_apps_settings_before_the_analysts(monkeypatch, tmp_path):
+    """Streamlit reads .streamlit/config.toml only from the folder it runs in: `crimedash
+    app` passes the app's settings as flags, and options given after `--` win."""
+    from crimedash.commands import serve
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[server]\nheadless = true\nmaxUploadSize = 2000\n[client]\ntoolbarMode = "minimal"\n'
+        "[browser]\ngatherUsageStats = false\n"
+    )
+    monkeypatch.setattr(serve, "app_config", lambda: config)
+    seen: list[list[str]] = []
+    monkeypatch.setattr(serve.subprocess, "call", lambda cmd: seen.append(cmd) or 0)
+    from crimedash.cli import main
+
+    assert main(["app", "--port", "9999", "--", "--server.maxUploadSize", "50"]) == 0
+    (cmd,) = seen
+    pairs = list(itertools.pairwise(cmd))
+    assert ("--client.toolbarMode", "minimal") in pairs
+    assert ("--browser.gatherUsageStats", "false") in pairs
+    assert ("--server.port", "9999") in pairs
+    assert "--server.headless" not in cmd  # left to --headless
+    sizes = [b for a, b in pairs if a == "--server.maxUploadSize"]
+    assert sizes == ["2000", "50"]  # Streamlit takes the last: the analyst's
+
+
+def test_the_checkouts_config_is_the_one_the_wheel_carries():
+    from crimedash.commands.serve import app_config
+
+    assert app_config() == ROOT / ".streamlit" / "config.toml"
 
 
 def test_crimedash_app_serves_the_installed_app(installed: Path, tmp_path: Path):
