@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from crimedash import categories as C
+from crimedash.cancel import checkpoint
 from crimedash.design import Design
 from crimedash.index import Index
 from crimedash.units import Units, runs
@@ -205,10 +206,10 @@ def _build_base(index: Index, units: Units, level: str) -> Base:
     per = len(index.categories) * N_LOC
     space = (units.n + 1) * win.n * per
     n = index.n
-    parts = [
-        _slice_atoms(index, units, win, lo, min(lo + _SLICE, n), per, space)
-        for lo in range(0, max(n, 1), _SLICE)
-    ]
+    parts = []
+    for lo in range(0, max(n, 1), _SLICE):
+        checkpoint()  # a slice is seconds at national scale: stale work stops here
+        parts.append(_slice_atoms(index, units, win, lo, min(lo + _SLICE, n), per, space))
     if len(parts) == 1:
         keys, counts, refs, inverse = parts[0]
         incident_atom = inverse.astype(np.int32)

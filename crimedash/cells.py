@@ -19,6 +19,8 @@ import numpy as np
 import shapely
 from h3ronpy import vector as _h3_vector
 
+from crimedash.cancel import checkpoint
+
 __all__ = [
     "PUBLISHED_DECIMALS",
     "cell_centres",
@@ -139,11 +141,16 @@ def drawn_cells(lat: np.ndarray, lon: np.ndarray, res: int) -> np.ndarray:
     """The H3 cell at `res` whose published hexagon contains each point (see the module
     docstring): H3's cell, unless the point lies just outside its published outline,
     then the neighbour whose outline holds it."""
+    # a second or more per call at national scale: stale work in the app stops between
+    # its stages (the CLI installs no check: `cancel.checkpoint` is then a lookup)
+    checkpoint()
     cells = latlng_to_cells(lat, lon, res)
     if not len(cells):
         return cells
+    checkpoint()
     uniq, inv = np.unique(cells, return_inverse=True)
     ok = in_convex(cell_vertices(uniq), lon, lat, inv.reshape(-1))
+    checkpoint()
     bad = np.flatnonzero(~ok)
     if len(bad):  # the neighbours of each, tried in one pass, lowest id first
         rings = [sorted(set(h3_int.grid_disk(int(cells[i]), 1)) - {int(cells[i])}) for i in bad]

@@ -24,6 +24,7 @@ import shapely
 from pyproj import Transformer
 
 from crimedash import schema as S
+from crimedash.cancel import checkpoint
 from crimedash.cells import (
     cell_centres,
     cell_vertices,
@@ -282,6 +283,7 @@ def _grid_squares(index: Index, m: float, x, y, lon, lat) -> np.ndarray:
     if not len(key):
         return key
     sq, inv = np.unique(key, return_inverse=True)
+    checkpoint()
     ok = in_convex(_square_rings(index, m, _unpack(sq) * m), lon, lat, inv.reshape(-1))
     bad = np.flatnonzero(~ok)
     if len(bad):  # the eight neighbours of each, in one transform
@@ -299,6 +301,7 @@ def _grid_squares(index: Index, m: float, x, y, lon, lat) -> np.ndarray:
 def _grid(index: Index, g: Granularity, density: float) -> Units:
     m = float(g.param)
     inc = _grid_squares(index, m, index.x, index.y, index.lon, index.lat)
+    checkpoint()
     hh_sq = _grid_squares(index, m, index.hh_x, index.hh_y, index.hh_lon, index.hh_lat)
     uniq, inverse = np.unique(np.concatenate([inc, hh_sq]), return_inverse=True)
     inverse = inverse.reshape(-1)
@@ -417,6 +420,7 @@ def _adaptive(index: Index, g: Granularity, density: float, min_area_m2: float) 
     cells_r, inv_r, hh_r = level(top)
     active = np.ones(len(cells_r), dtype=bool)
     for r in range(top, base + 1):
+        checkpoint()
         if r == base:
             whole = active
             standalone_c = split = None
