@@ -67,6 +67,7 @@ bench: install
 	$(PY) benchmarks/engine.py --rows 1000000
 	$(PY) benchmarks/attack.py --rows 1000000
 	$(PY) benchmarks/designlog.py --designs 2000 --assessment-kb 50
+	$(PY) benchmarks/stale.py --rows 1000000
 	$(MAKE) --no-print-directory bench-national NATIONAL_ROWS="1000000 $(BENCH_5M)"
 
 bench-national: install

@@ -1,0 +1,108 @@
+"""A change made while stale work still runs: how soon that work stops, and what the new
+score waits (issue 16: the score within 1 s of any change at 5M rows).
+
+    .venv/bin/python benchmarks/stale.py --rows 5000000
+    .venv/bin/python benchmarks/stale.py --store STORE
+
+The app builds the other kinds of unit in a worker once a design's what-ifs are done
+(`ui/background._warm`), so an analyst's next change often lands while that build runs.
+The page cancels the stale job; it stops at the core's next `cancel.checkpoint()`. This
+opens the data (a store, or the national CSVs indexed), evaluates a first h3:8 design and
+its what-ifs (as the opening does), then times the next design's score (`--to`, h3:9 by
+default: the factors have already built its units, so alone it is a repeat):
+- `alone_s`: with nothing else running (the baseline, in the same process);
+- `with_stale_s`: with the warm of `--warm` kinds started in a thread just before and
+  cancelled at the change, as the page does; `stop_s`: from the cancel to the stale
+  thread's end.
+Wall clock: the two threads share the cores, which is what the analyst waits on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+
+from repeat import open_index
+
+from crimedash.assessment import advise_all, assess
+from crimedash.cancel import Cancelled, checked
+from crimedash.design import Design
+from crimedash.risk import evaluate
+
+
+def score_s(index, design: Design) -> float:
+    t = time.perf_counter()
+    ev = evaluate(index, design)
+    assess(index, design, with_what_ifs=False, with_utility=False, evaluation=ev)
+    return time.perf_counter() - t
+
+
+def with_stale(index, first: Design, to: Design, warm: list[str], head_start: float):
+    """The new score's wall time while a cancelled warm of `warm` winds down, and the
+    time from the cancel to the warm's end."""
+    stop = threading.Event()
+    ended: list[float] = []
+
+    def check() -> None:
+        if stop.is_set():
+            raise Cancelled
+
+    def work() -> None:
+        try:
+            with checked(check):
+                for g in warm:
+                    evaluate(index, first.with_(granularity=g))
+        except Cancelled:
+            pass
+        ended.append(time.perf_counter())
+
+    thread = threading.Thread(target=work, name="stale-warm")
+    thread.start()
+    time.sleep(head_start)
+    cancelled = time.perf_counter()
+    stop.set()
+    s = score_s(index, to)
+    thread.join()
+    return s, ended[0] - cancelled
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rows", type=int, default=1_000_000)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--store", help="a store folder to open instead of the national CSVs")
+    p.add_argument("--to", default="h3:9")
+    p.add_argument("--warm", default="grid:500,adaptive:40")
+    p.add_argument("--head-start", type=float, default=0.5, help="seconds the warm runs first")
+    args = p.parse_args(argv)
+    index = open_index(args)
+    first = Design(granularity="h3:8")
+    advise_all(index, first, evaluate(index, first))
+    to = first.with_(granularity=args.to)
+    warm = args.warm.split(",")
+    before = set(index.cache)
+    alone = score_s(index, to)
+    for key in set(index.cache) - before:  # so the second run builds what the first did
+        del index.cache[key]
+        index._cache_bytes.pop(key, None)
+    stale, stop = with_stale(index, first, to, warm, args.head_start)
+    print(
+        json.dumps(
+            {
+                "incidents": index.n,
+                "to": args.to,
+                "warm": warm,
+                "alone_s": round(alone, 2),
+                "with_stale_s": round(stale, 2),
+                "stop_s": round(stop, 2),
+                "with_stale_over_alone": round(stale / alone, 2),
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
