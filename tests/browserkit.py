@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ CHROMIUM_ARGS = [
 SCORE_LABEL = "Identifiability score"
 SCORE = "[data-testid='stMetric']:has-text('Identifiability score') [data-testid='stMetricValue']"
 MAP_CANVAS = "[data-testid='stDeckGlJsonChart'] canvas"
+SERVER_LOGS: dict[str, Path] = {}  # a running server's URL -> its output so far
 RUNNING = "[data-testid='stStatusWidget']"
 
 
@@ -46,7 +48,6 @@ def streamlit_server(
     The app's workspace (design log, kept uploads) is `workspace`, else a fresh
     temporary folder: a test never writes into the project or another run's log.
     `env` adds environment variables (a tile server, for example)."""
-    import tempfile
 
     tmp = None
     if workspace is None:
@@ -73,9 +74,12 @@ def streamlit_server(
         "--server.fileWatcherType",
         "none",
     ]
-    log = open(os.devnull, "wb")  # noqa: SIM115  (closed in finally)
+    # the server's output is kept so a test that times out can say what the app said
+    log_path = Path(tempfile.mkstemp(prefix="crimedash-server-", suffix=".log")[1])
+    log = log_path.open("wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=log, start_new_session=True, env=env)
     url = f"http://127.0.0.1:{port}/"
+    SERVER_LOGS[url] = log_path
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -96,6 +100,8 @@ def streamlit_server(
         except (ProcessLookupError, subprocess.TimeoutExpired):
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
+        SERVER_LOGS.pop(url, None)
+        log_path.unlink(missing_ok=True)
         if tmp is not None:
             tmp.cleanup()
 
@@ -117,6 +123,29 @@ def chromium(profile_dir: Path, width: int = 1500, height: int = 2000):
             yield ctx.new_page()
         finally:
             ctx.close()
+
+
+def wait_map(page, timeout_ms: int = 120_000) -> None:
+    """Until the map's canvas is on the page; if it never comes, fail with what the page
+    shows and the tail of the app server's log (a map that never appeared in CI could
+    not be told apart from a slow one)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.locator(MAP_CANVAS).first.wait_for(timeout=timeout_ms)
+    except PlaywrightTimeout:
+        raise AssertionError(f"no map after {timeout_ms / 1000:.0f} s\n{diagnosis(page)}") from None
+
+
+def diagnosis(page) -> str:
+    """What the page shows and what its server logged, for a failure message."""
+    try:
+        text = page.inner_text("body")[-1500:]
+    except Exception as exc:  # the page itself may be what broke
+        text = f"(page unreadable: {exc})"
+    base = next((u for u in SERVER_LOGS if page.url.startswith(u)), None)
+    log = SERVER_LOGS[base].read_text(errors="replace")[-2500:] if base else "(no server log)"
+    return f"--- page text (end) ---\n{text}\n--- server log (end) ---\n{log}"
 
 
 def wait_idle(page, timeout_ms: int = 60_000) -> None:

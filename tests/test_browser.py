@@ -18,6 +18,7 @@ from browserkit import (
     score_text,
     streamlit_server,
     wait_idle,
+    wait_map,
     wait_score_change,
 )
 
@@ -45,7 +46,7 @@ def page(server, tmp_path_factory):
         requests: list[str] = []
         pg.on("request", lambda r: requests.append(r.url))
         pg.goto(url)
-        pg.locator(MAP_CANVAS).first.wait_for(timeout=120_000)
+        wait_map(pg)
         wait_idle(pg)
         pg.app_url = url  # type: ignore[attr-defined]
         pg.outside_requests = [  # type: ignore[attr-defined]
@@ -147,7 +148,7 @@ def test_a_bad_upload_is_refused_in_the_browser(page):
     # the tab set has a key, so this click reruns the page while the previous test's
     # design still has its what-ifs worked out in the background: on two shared cores
     # that first draw gets the same 120 s as every other first draw here
-    page.locator(MAP_CANVAS).first.wait_for(timeout=120_000)
+    wait_map(page)
     wait_idle(page)
     before = score_text(page)
     page.get_by_role("tab", name="Data").click()
@@ -165,7 +166,7 @@ def test_a_bad_upload_is_refused_in_the_browser(page):
     assert "sample city" in page.get_by_text("Still working on").first.inner_text()
     shoot(page, "bad-upload")
     page.get_by_role("tab", name="Map and score").click()
-    page.locator(MAP_CANVAS).first.wait_for(timeout=120_000)
+    wait_map(page)
     wait_idle(page)
     assert score_text(page) == before
 
@@ -194,7 +195,7 @@ def open_page(page, width: int, height: int, query: str = ""):
     try:
         pg.set_viewport_size({"width": width, "height": height})
         pg.goto(page.app_url + query)
-        pg.locator(MAP_CANVAS).first.wait_for(timeout=120_000)
+        wait_map(pg)
         wait_idle(pg)
         pg.wait_for_timeout(800)
         yield pg
@@ -281,7 +282,7 @@ def test_an_upload_survives_a_refresh_in_the_browser(page):
     with open_page(page, 1280, 900) as pg:
         upload_month(pg, month)
         pg.reload()
-        pg.locator(MAP_CANVAS).first.wait_for(timeout=120_000)
+        wait_map(pg)
         wait_idle(pg)
         assert "data=upload" in pg.url
         pg.get_by_text(f"incidents from {month.name}").first.wait_for(timeout=60_000)
@@ -363,13 +364,13 @@ def test_another_tab_is_another_workspace_unless_sent_the_link(page):
     other = page.context.new_page()
     try:
         other.goto(f"{page.app_url}?data={key}")  # type: ignore[attr-defined]
-        other.locator(MAP_CANVAS).first.wait_for(timeout=120_000)
+        wait_map(other)
         wait_idle(other)
         other.get_by_text("not in this workspace").first.wait_for(timeout=60_000)
         assert other.get_by_text(f"incidents from {month.name}").count() == 0
         assert "ws=" in other.url and f"ws={ws}" not in other.url  # a workspace of its own
         other.goto(link)
-        other.locator(MAP_CANVAS).first.wait_for(timeout=120_000)
+        wait_map(other)
         wait_idle(other)
         other.get_by_text(f"incidents from {month.name}").first.wait_for(timeout=60_000)
     finally:

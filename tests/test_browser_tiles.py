@@ -11,7 +11,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from browserkit import CHROMIUM, MAP_CANVAS, chromium, streamlit_server, wait_idle
+from browserkit import CHROMIUM, chromium, streamlit_server, wait_idle, wait_map
 
 from crimedash.viz import tiles as T
 
@@ -129,7 +129,7 @@ def test_the_base_map_follows_the_camera_at_its_opacity_under_a_thin_scale_bar(
         page.on("request", lambda r: requests.append(r.url))
         page.on("console", lambda m: console.append(m.text))
         page.goto(url)
-        page.locator(MAP_CANVAS).first.wait_for(timeout=120_000)
+        wait_map(page)
         wait_idle(page)
         page.wait_for_timeout(2500)  # the tiles load after the deck is drawn
         chart = page.locator("[data-testid='stDeckGlJsonChart']").first
