@@ -11,6 +11,7 @@ and their two formats are `crimedash.reportformat`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from crimedash.categories import label
@@ -34,7 +35,9 @@ from crimedash.settings import SETTINGS
 __all__ = [
     "ATTACKER_WHY",
     "FIGURES",
+    "Drawn",
     "document",
+    "draw_map",
     "render",
     "render_figures",
 ]
@@ -58,31 +61,54 @@ FIGURES = {
 
 
 # --- pictures ----------------------------------------------------------------------------
+Drawn = tuple[dict[str, bytes], list[str]]  # pictures drawn, warnings for those that failed
+
+
 def render_figures(
-    index: Index, layer: PublicLayer, assessment: Assessment
+    index: Index | None,
+    layer: PublicLayer | None,
+    assessment: Assessment,
+    *,
+    drawn_map: Drawn | None = None,
 ) -> tuple[dict[str, bytes], list[str]]:
     """The map and the charts as PNG bytes. A picture that cannot be drawn is left out
-    with a warning the report prints: the written assessment must not depend on it."""
-    import vl_convert as vlc
-
+    with a warning the report prints: the written assessment must not depend on it.
+    `drawn_map` is the map as `draw_map` gave it earlier (then no layer is needed)."""
     from crimedash import viz
 
     makers = {
-        "map": lambda: viz.static_map_chart(index, layer),
         "attackers": lambda: viz.attacker_chart(assessment),
         "factors": lambda: viz.factor_chart(assessment),
         "matrix": lambda: viz.matrix_chart(assessment),
     }
-    out: dict[str, bytes] = {}
-    warnings: list[str] = []
+    out, warnings = drawn_map if drawn_map is not None else draw_map(index, layer)
+    out, warnings = dict(out), list(warnings)
     for key, make in makers.items():
         if key == "factors" and not assessment.factors:
             continue
-        try:
-            out[key] = vlc.vegalite_to_png(make().to_json(), scale=2)
-        except Exception as exc:  # a picture is an aid; the text stands without it
-            warnings.append(f"The {key} picture could not be drawn ({type(exc).__name__}: {exc}).")
+        _draw(key, make, out, warnings)
     return out, warnings
+
+
+def draw_map(index: Index, layer: PublicLayer) -> Drawn:
+    """The report's map picture alone. Drawn as soon as the public files are made, the
+    layer can then be let go before the other designs of the advice are evaluated
+    (`export_bundle`: at 60M rows the layer's atoms are gigabytes)."""
+    from crimedash import viz
+
+    out: dict[str, bytes] = {}
+    warnings: list[str] = []
+    _draw("map", lambda: viz.static_map_chart(index, layer), out, warnings)
+    return out, warnings
+
+
+def _draw(key: str, make: Callable[[], Any], out: dict[str, bytes], warnings: list[str]) -> None:
+    import vl_convert as vlc
+
+    try:
+        out[key] = vlc.vegalite_to_png(make().to_json(), scale=2)
+    except Exception as exc:  # a picture is an aid; the text stands without it
+        warnings.append(f"The {key} picture could not be drawn ({type(exc).__name__}: {exc}).")
 
 
 # --- the document -------------------------------------------------------------------------
@@ -432,10 +458,16 @@ def _worst(w: dict[str, Any]) -> str:
 
 
 def render(
-    index: Index, layer: PublicLayer, assessment: Assessment, manifest: dict[str, Any]
+    index: Index | None,
+    layer: PublicLayer | None,
+    assessment: Assessment,
+    manifest: dict[str, Any],
+    *,
+    drawn_map: Drawn | None = None,
 ) -> Rendered:
-    """The report in both formats, with the pictures drawn from the engine's results."""
-    figures, warnings = render_figures(index, layer, assessment)
+    """The report in both formats, with the pictures drawn from the engine's results
+    (the map from `index` and `layer`, or as `draw_map` drew it: `drawn_map`)."""
+    figures, warnings = render_figures(index, layer, assessment, drawn_map=drawn_map)
     blocks = document(manifest, set(figures), warnings)
     title = f"Privacy impact assessment: {manifest['approval']['publisher']} crime map"
     return Rendered(to_markdown(blocks), to_html(blocks, figures, title), tuple(warnings))
