@@ -242,7 +242,7 @@ def export_bundle(
     from crimedash import report
 
     public_layer = layer_summary(layer)
-    drawn_map = report.draw_map(dataset.index, layer)
+    map_spec = report.make_map_spec(dataset.index, layer)
     del layer
     factors, what_ifs = advise(dataset.index, design, base)
     assessment = with_advice(first, factors, what_ifs)
@@ -263,7 +263,7 @@ def export_bundle(
         "units_fixed": fixed.to_dict() if fixed else None,
         "revision": revision.to_dict(),
     }
-    rendered = report.render(None, None, assessment, manifest, drawn_map=drawn_map)
+    rendered = report.render(None, None, assessment, manifest, map_spec=map_spec)
     review = [
         PublicFile(f"{REVIEW_DIR}/{REPORT_HTML}", rendered.html.encode("utf-8")),
         PublicFile(f"{REVIEW_DIR}/{REPORT_MD}", rendered.markdown.encode("utf-8")),

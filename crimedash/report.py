@@ -35,9 +35,9 @@ from crimedash.settings import SETTINGS
 __all__ = [
     "ATTACKER_WHY",
     "FIGURES",
-    "Drawn",
+    "MapSpec",
     "document",
-    "draw_map",
+    "make_map_spec",
     "render",
     "render_figures",
 ]
@@ -61,7 +61,8 @@ FIGURES = {
 
 
 # --- pictures ----------------------------------------------------------------------------
-Drawn = tuple[dict[str, bytes], list[str]]  # pictures drawn, warnings for those that failed
+# The map as a Vega-Lite spec (None when it could not be made) and the warnings saying why
+MapSpec = tuple[str | None, list[str]]
 
 
 def render_figures(
@@ -69,46 +70,54 @@ def render_figures(
     layer: PublicLayer | None,
     assessment: Assessment,
     *,
-    drawn_map: Drawn | None = None,
+    map_spec: MapSpec | None = None,
 ) -> tuple[dict[str, bytes], list[str]]:
     """The map and the charts as PNG bytes. A picture that cannot be drawn is left out
     with a warning the report prints: the written assessment must not depend on it.
-    `drawn_map` is the map as `draw_map` gave it earlier (then no layer is needed)."""
+    `map_spec` is the map as `make_map_spec` made it earlier (then no layer is needed)."""
     from crimedash import viz
 
+    spec, warnings = map_spec if map_spec is not None else make_map_spec(index, layer)
+    warnings = list(warnings)
     makers = {
-        "attackers": lambda: viz.attacker_chart(assessment),
-        "factors": lambda: viz.factor_chart(assessment),
-        "matrix": lambda: viz.matrix_chart(assessment),
+        "map": (lambda: spec) if spec is not None else None,
+        "attackers": lambda: viz.attacker_chart(assessment).to_json(),
+        "factors": lambda: viz.factor_chart(assessment).to_json(),
+        "matrix": lambda: viz.matrix_chart(assessment).to_json(),
     }
-    out, warnings = drawn_map if drawn_map is not None else draw_map(index, layer)
-    out, warnings = dict(out), list(warnings)
+    out: dict[str, bytes] = {}
     for key, make in makers.items():
-        if key == "factors" and not assessment.factors:
+        if make is None or (key == "factors" and not assessment.factors):
             continue
         _draw(key, make, out, warnings)
     return out, warnings
 
 
-def draw_map(index: Index, layer: PublicLayer) -> Drawn:
-    """The report's map picture alone. Drawn as soon as the public files are made, the
-    layer can then be let go before the other designs of the advice are evaluated
-    (`export_bundle`: at 60M rows the layer's atoms are gigabytes)."""
+def make_map_spec(index: Index, layer: PublicLayer) -> MapSpec:
+    """The report's map as a Vega-Lite spec (the cells of one release and their units'
+    shapes), drawn to PNG later by `render`. Made as soon as the public files are, the
+    layer can then be let go before the advice evaluates other designs (`export_bundle`:
+    at 60M rows the layer's atoms are gigabytes); drawing is left to the end, since the
+    drawing engine's memory stays with the process once started."""
     from crimedash import viz
 
-    out: dict[str, bytes] = {}
-    warnings: list[str] = []
-    _draw("map", lambda: viz.static_map_chart(index, layer), out, warnings)
-    return out, warnings
+    try:
+        return viz.static_map_chart(index, layer).to_json(), []
+    except Exception as exc:  # a picture is an aid; the text stands without it
+        return None, [_not_drawn("map", exc)]
 
 
-def _draw(key: str, make: Callable[[], Any], out: dict[str, bytes], warnings: list[str]) -> None:
+def _draw(key: str, make: Callable[[], str], out: dict[str, bytes], warnings: list[str]) -> None:
     import vl_convert as vlc
 
     try:
-        out[key] = vlc.vegalite_to_png(make().to_json(), scale=2)
+        out[key] = vlc.vegalite_to_png(make(), scale=2)
     except Exception as exc:  # a picture is an aid; the text stands without it
-        warnings.append(f"The {key} picture could not be drawn ({type(exc).__name__}: {exc}).")
+        warnings.append(_not_drawn(key, exc))
+
+
+def _not_drawn(key: str, exc: Exception) -> str:
+    return f"The {key} picture could not be drawn ({type(exc).__name__}: {exc})."
 
 
 # --- the document -------------------------------------------------------------------------
@@ -463,11 +472,11 @@ def render(
     assessment: Assessment,
     manifest: dict[str, Any],
     *,
-    drawn_map: Drawn | None = None,
+    map_spec: MapSpec | None = None,
 ) -> Rendered:
     """The report in both formats, with the pictures drawn from the engine's results
-    (the map from `index` and `layer`, or as `draw_map` drew it: `drawn_map`)."""
-    figures, warnings = render_figures(index, layer, assessment, drawn_map=drawn_map)
+    (the map from `index` and `layer`, or from the spec `make_map_spec` made)."""
+    figures, warnings = render_figures(index, layer, assessment, map_spec=map_spec)
     blocks = document(manifest, set(figures), warnings)
     title = f"Privacy impact assessment: {manifest['approval']['publisher']} crime map"
     return Rendered(to_markdown(blocks), to_html(blocks, figures, title), tuple(warnings))
