@@ -12,6 +12,13 @@ the peak; a process of its own so one run's memory never counts in another's), w
 The design is the one docs/scale.md measured at 60M rows: h3:7, quarterly, minimum
 count 3. Prints one JSON line per run (wall seconds, CPU seconds, peak RSS in GB, the
 load average before the run) and, with two or more, each run's ratio to the first.
+
+`--repeat N` runs the checkouts in turn N times (the peak of one export moved by 5-8%
+from run to run at 5M rows: loader threads and malloc arenas) and compares the medians.
+`--cache-budget-mb` sets `index.CACHE_BUDGET_BYTES` in the exporting process: the
+index's cache of blocks is full (2 GiB) at 60M rows but nowhere near it at 5M, so a
+budget scaled to the rows (2048 x 5 / 60 = 171 MB at 5M) makes a small store evict as
+the national one does.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -55,7 +63,13 @@ def _seconds(clock: str) -> float:
     return total
 
 
-def run(store: str, code: str, out: Path, extra: list[str]) -> dict:
+WRAPPER = (
+    "import sys, crimedash.index as I; I.CACHE_BUDGET_BYTES = int(sys.argv.pop(1)); "
+    "from crimedash.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
+def run(store: str, code: str, out: Path, extra: list[str], budget_mb: float | None = None) -> dict:
     """One export of `store` with the crimedash found at `code`, in its own process."""
     if out.exists():
         shutil.rmtree(out)
@@ -65,8 +79,11 @@ def run(store: str, code: str, out: Path, extra: list[str]) -> dict:
         "/usr/bin/time",
         "-v",
         sys.executable,
-        "-m",
-        "crimedash",
+        *(
+            ["-c", WRAPPER, str(int(budget_mb * 2**20))]
+            if budget_mb is not None
+            else ["-m", "crimedash"]
+        ),
         "export",
         store,
         *DESIGN,
@@ -103,19 +120,39 @@ def main() -> None:
         help="a checkout to run (repeat; the first is the baseline of the ratios)",
     )
     ap.add_argument("--out", required=True, help="folder for the bundles (outside the repo)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each checkout, in turn")
+    ap.add_argument(
+        "--cache-budget-mb", type=float, help="index.CACHE_BUDGET_BYTES for the export, in MiB"
+    )
     ap.add_argument("extra", nargs="*", help="more export options, after --")
     args = ap.parse_args()
-    rows = []
-    for spec in args.code:
-        name, _, path = spec.partition("=")
-        row = {"name": name, **run(args.store, path, Path(args.out) / name, args.extra)}
-        print(json.dumps(row), flush=True)
-        rows.append(row)
-    base = rows[0]
-    for row in rows[1:]:
+    runs: dict[str, list[dict]] = {}
+    for _ in range(args.repeat):
+        for spec in args.code:
+            name, _, path = spec.partition("=")
+            out = Path(args.out) / name
+            row = {"name": name, **run(args.store, path, out, args.extra, args.cache_budget_mb)}
+            if args.cache_budget_mb is not None:
+                row["cache_budget_mb"] = args.cache_budget_mb
+            print(json.dumps(row), flush=True)
+            runs.setdefault(name, []).append(row)
+    med = {
+        name: {k: statistics.median(r[k] for r in rows) for k in ("peak_gb", "wall_s", "cpu_s")}
+        for name, rows in runs.items()
+    }
+    names = list(med)
+    for name in names:
+        peaks = sorted(r["peak_gb"] for r in runs[name])
         print(
-            f"{row['name']} / {base['name']}: peak {row['peak_gb'] / base['peak_gb']:.3f}x, "
-            f"wall {row['wall_s'] / base['wall_s']:.3f}x, cpu {row['cpu_s'] / base['cpu_s']:.3f}x"
+            f"{name}: median peak {med[name]['peak_gb']:.3f} GB (runs {peaks}), "
+            f"median wall {med[name]['wall_s']:.1f} s, median cpu {med[name]['cpu_s']:.1f} s"
+        )
+    base = med[names[0]]
+    for name in names[1:]:
+        m = med[name]
+        print(
+            f"{name} / {names[0]} (medians): peak {m['peak_gb'] / base['peak_gb']:.3f}x, "
+            f"wall {m['wall_s'] / base['wall_s']:.3f}x, cpu {m['cpu_s'] / base['cpu_s']:.3f}x"
         )
 
 
