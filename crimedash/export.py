@@ -244,6 +244,11 @@ def export_bundle(
     public_layer = layer_summary(layer)
     map_spec = report.make_map_spec(dataset.index, layer)
     del layer
+    # and so can its atoms in the index's cache: the first alternatives are other units,
+    # whose atoms would otherwise be built beside them (the count-only alternatives
+    # rebuild them once); units stay, a series may have placed its own there
+    for kind in ("base", "grouped"):
+        dataset.index.drop_cached(kind)
     factors, what_ifs = advise(dataset.index, design, base)
     assessment = with_advice(first, factors, what_ifs)
 
