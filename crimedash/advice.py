@@ -12,6 +12,7 @@ more away even where the score would fall.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ import pandas as pd
 
 from crimedash.design import Design
 from crimedash.errors import DesignError
+from crimedash.findings import findings
 from crimedash.index import Index, effective_level
 from crimedash.risk import Evaluation, evaluate
 from crimedash.settings import FREQUENCIES, TIME_LEVELS
@@ -31,11 +33,13 @@ __all__ = [
     "HOTSPOT_TOP",
     "REFERENCE_STEPS",
     "SUPPRESSION_CAVEAT",
+    "Scored",
     "exposes_more",
     "factors",
     "findings",
     "frontier",
     "n_alternatives",
+    "scored",
     "utility",
     "what_ifs",
 ]
@@ -154,54 +158,85 @@ def _try(index: Index, design: Design, **changes: Any) -> tuple[Design, Evaluati
         return None
 
 
+@dataclass(frozen=True)
+class Scored:
+    """What the advice reads of the design it advises on: a few numbers, not the
+    Evaluation (the layer, its atoms and a dozen per-atom arrays). A caller that has
+    published its layer can drop it and still ask for the factors and what-ifs, so the
+    other designs are evaluated without the design's own arrays held beside them
+    (issue 16: at 60M rows those were gigabytes of `export`'s peak)."""
+
+    score: float
+    certain: float  # the attack's sensitivity-weighted certain share (`_certain`)
+    narrowed: float  # the attack's share narrowed to 10 households (`_narrowed`)
+    top_group: str | None  # the group contributing most (`_top_group`)
+    utility: dict[str, float]
+
+
+def scored(index: Index, ev: Evaluation, utility_of: dict[str, float] | None = None) -> Scored:
+    """The numbers the advice reads of `ev`. `utility_of`, when the caller has
+    `utility(index, ev)` already, is used instead of computing it again."""
+    if isinstance(ev, Scored):
+        return ev
+    return Scored(
+        score=ev.score,
+        certain=_certain(ev),
+        narrowed=_narrowed(ev),
+        top_group=_top_group(ev),
+        utility=dict(utility_of) if utility_of is not None else utility(index, ev),
+    )
+
+
 # Called before each other design is evaluated, with what is about to be tried: the
 # app shows progress through it, and a caller cancels by raising from it.
 Step = Callable[[str], None]
 
 
-def n_alternatives(index: Index, design: Design, ev: Evaluation) -> int:
+def n_alternatives(index: Index, design: Design, ev: Evaluation | Scored) -> int:
     """How many other designs `factors` and `what_ifs` evaluate (each a full
     evaluation), so a caller can show progress through them."""
     return len(FACTOR_LABELS) + len(_candidates(index, design, ev))
 
 
 def factors(
-    index: Index, design: Design, ev: Evaluation, *, step: Step | None = None
+    index: Index, design: Design, ev: Evaluation | Scored, *, step: Step | None = None
 ) -> list[dict[str, Any]]:
     """Each factor's effect: the score with that factor one step more revealing,
-    against the score as designed ("monthly instead of weekly: 48 -> 31")."""
+    against the score as designed ("monthly instead of weekly: 48 -> 31").
+
+    Each other design is evaluated inside `_factor`, so its Evaluation is gone before
+    the next one is made: two alternatives' arrays are never held at once."""
     out = []
     for factor, label in FACTOR_LABELS.items():
         if step is not None:
             step(label)
-        changes = _more_revealing(index, design, factor)
-        tried = _try(index, design, **changes) if changes else None
-        if tried is None:
-            out.append(
-                {
-                    "factor": factor,
-                    "label": label,
-                    "from": round(ev.score, 1),
-                    "to": round(ev.score, 1),
-                    "effect": 0.0,
-                    "text": f"{_describe(design, factor)}: already the most revealing",
-                }
-            )
-            continue
-        alt_design, alt = tried
-        out.append(
-            {
-                "factor": factor,
-                "label": label,
-                "from": round(alt.score, 1),
-                "to": round(ev.score, 1),
-                "effect": round(alt.score - ev.score, 1),
-                "text": f"{_describe(design, factor)} instead of "
-                f"{_describe(alt_design, factor)}: {alt.score:.0f} → {ev.score:.0f}"
-                + (SUPPRESSION_CAVEAT if alt.score < ev.score and design.min_count else ""),
-            }
-        )
+        out.append(_factor(index, design, ev.score, factor, label))
     return out
+
+
+def _factor(index: Index, design: Design, score: float, factor: str, label: str) -> dict:
+    changes = _more_revealing(index, design, factor)
+    tried = _try(index, design, **changes) if changes else None
+    if tried is None:
+        return {
+            "factor": factor,
+            "label": label,
+            "from": round(score, 1),
+            "to": round(score, 1),
+            "effect": 0.0,
+            "text": f"{_describe(design, factor)}: already the most revealing",
+        }
+    alt_design, alt = tried
+    return {
+        "factor": factor,
+        "label": label,
+        "from": round(alt.score, 1),
+        "to": round(score, 1),
+        "effect": round(alt.score - score, 1),
+        "text": f"{_describe(design, factor)} instead of "
+        f"{_describe(alt_design, factor)}: {alt.score:.0f} → {score:.0f}"
+        + (SUPPRESSION_CAVEAT if alt.score < score and design.min_count else ""),
+    }
 
 
 # With suppression, a more revealing setting can score lower: it splits cells until
@@ -213,7 +248,7 @@ SUPPRESSION_CAVEAT = (
 
 
 # --- what-ifs ------------------------------------------------------------------------
-def _candidates(index: Index, design: Design, ev: Evaluation) -> list[tuple[str, dict]]:
+def _candidates(index: Index, design: Design, ev: Evaluation | Scored) -> list[tuple[str, dict]]:
     g = design.spatial
     out: list[tuple[str, dict]] = []
     if g.kind == "h3" and g.param > 5:
@@ -250,7 +285,7 @@ def _candidates(index: Index, design: Design, ev: Evaluation) -> list[tuple[str,
         out.append(
             (f"Show times to the {TIME_LEVELS[p + 1]}", {"time_precision": TIME_LEVELS[p + 1]})
         )
-    top = _top_group(ev)
+    top = ev.top_group if isinstance(ev, Scored) else _top_group(ev)
     if top is not None:
         out.append(
             (f"Leave '{top}' off the map (¶13)", {"hidden_groups": (*design.hidden_groups, top)})
@@ -279,54 +314,69 @@ def _top_group(ev: Evaluation) -> str | None:
 
 
 def what_ifs(
-    index: Index, design: Design, ev: Evaluation, top: int = 5, *, step: Step | None = None
+    index: Index,
+    design: Design,
+    ev: Evaluation | Scored,
+    top: int = 5,
+    *,
+    step: Step | None = None,
 ) -> list[dict]:
-    """The few single changes that lower the score most, with what each costs."""
-    base_u = utility(index, ev)
+    """The few single changes that lower the score most, with what each costs.
+
+    Each candidate is evaluated inside `_what_if`, which keeps only its row: the
+    candidate's Evaluation is gone before the next one is made."""
+    base = scored(index, ev)
     rows = []
-    for label, changes in _candidates(index, design, ev):
+    for label, changes in _candidates(index, design, base):
         if step is not None:
             step(label)
-        tried = _try(index, design, **changes)
-        if tried is None:
-            continue
-        alt_design, alt = tried
-        if alt.score >= ev.score - 0.05 or exposes_more(alt, ev):
-            continue
-        u = utility(index, alt)
-        rows.append(
-            {
-                "label": label,
-                "changes": {
-                    k: (list(v) if isinstance(v, tuple) else v) for k, v in changes.items()
-                },
-                "design": alt_design.to_dict(public=True),
-                "score": round(alt.score, 1),
-                "delta": round(alt.score - ev.score, 1),
-                "linkable": round(alt.linkable, 2),
-                "certain_share": round(_certain(alt), 4),
-                "cost": {
-                    "share_published": round(u["share_published"] - base_u["share_published"], 4),
-                    "median_unit_km2": round(u["median_unit_km2"], 4),
-                    "count_error": round(u["count_error"], 4),
-                    "hotspots_kept": round(u["hotspots_kept"], 3),
-                },
-                "cost_text": _cost_text(base_u, u),
-            }
-        )
+        row = _what_if(index, design, base, label, changes)
+        if row is not None:
+            rows.append(row)
     rows.sort(key=lambda r: (r["score"], r["label"]))
     return rows[:top]
 
 
-def _certain(ev: Evaluation) -> float:
+def _what_if(index: Index, design: Design, base: Scored, label: str, changes: dict) -> dict | None:
+    tried = _try(index, design, **changes)
+    if tried is None:
+        return None
+    alt_design, alt = tried
+    if alt.score >= base.score - 0.05 or exposes_more(alt, base):
+        return None
+    u = utility(index, alt)
+    base_u = base.utility
+    return {
+        "label": label,
+        "changes": {k: (list(v) if isinstance(v, tuple) else v) for k, v in changes.items()},
+        "design": alt_design.to_dict(public=True),
+        "score": round(alt.score, 1),
+        "delta": round(alt.score - base.score, 1),
+        "linkable": round(alt.linkable, 2),
+        "certain_share": round(_certain(alt), 4),
+        "cost": {
+            "share_published": round(u["share_published"] - base_u["share_published"], 4),
+            "median_unit_km2": round(u["median_unit_km2"], 4),
+            "count_error": round(u["count_error"], 4),
+            "hotspots_kept": round(u["hotspots_kept"], 3),
+        },
+        "cost_text": _cost_text(base_u, u),
+    }
+
+
+def _certain(ev: Evaluation | Scored) -> float:
+    if isinstance(ev, Scored):
+        return ev.certain
     return ev.attack.certain_share_weighted if ev.attack is not None else 0.0
 
 
-def _narrowed(ev: Evaluation) -> float:
+def _narrowed(ev: Evaluation | Scored) -> float:
+    if isinstance(ev, Scored):
+        return ev.narrowed
     return ev.attack.register_share(10) if ev.attack is not None else 0.0
 
 
-def exposes_more(alt: Evaluation, ev: Evaluation) -> bool:
+def exposes_more(alt: Evaluation | Scored, ev: Evaluation | Scored) -> bool:
     """Whether the simulated attack gets more from `alt` than from `ev`: more incidents
     whose group a neighbour proves, or more narrowed to 10 households or fewer. A
     suggestion must never move there, whatever its score."""
@@ -347,75 +397,6 @@ def _cost_text(before: dict, after: dict) -> str:
     if after["hotspots_kept"] < before["hotspots_kept"] - 0.05:
         parts.append(f"hot spots kept {after['hotspots_kept']:.0%}")
     return "; ".join(parts) or "little lost"
-
-
-# --- findings ------------------------------------------------------------------------
-def findings(index: Index, ev: Evaluation, *, rejected_rows: int = 0) -> list[str]:
-    """Plain-words findings for the reviewer, each citing the guidance."""
-    d = ev.layer.design
-    out = []
-    layer = ev.layer
-    if "household_pins" in d.dangers():
-        out.append(
-            "The map places crimes at household level. The guidance does not favour "
-            "household pinpointing: a pin links a crime to a property and its "
-            "occupants through the electoral register (¶10, ¶21)."
-        )
-    if layer.risk_level in ("timestamp", "day"):
-        out.append(
-            f"Windows are one {layer.risk_level if layer.risk_level != 'timestamp' else 'incident'} "
-            "long: a neighbour who saw the police can match the visit to the map "
-            "(¶34). Less frequent updates lower this risk."
-        )
-    sens = [
-        g
-        for g, s in zip(layer.grouping.groups, layer.grouping.group_sensitivity, strict=True)
-        if s >= 0.9
-    ]
-    if sens:
-        out.append(
-            "Sensitive groups are shown (" + ", ".join(sens) + "). Victims of these "
-            "crimes face the greatest harm if identified (¶20); consider showing them "
-            "only at coarse granularity or as statistics (¶13)."
-        )
-    if d.references in ("full", "truncated"):
-        out.append(
-            "Reference numbers appear on the map; insurers and councils hold numbers "
-            "with names, so they can link a crime to a person (¶24-25). Fresh "
-            "pseudonyms per release remove that link."
-        )
-    if ev.households_assumed:
-        out.append(
-            "No households layer was loaded, so household counts are assumed (¶19): "
-            "the register-linker part is only as good as that assumption."
-        )
-    if layer.secondary_suppressed_cells:
-        out.append(
-            f"{layer.secondary_suppressed_cells:,} further cells were suppressed "
-            "because a published total would have given a suppressed value away."
-        )
-    small = layer.units.households[np.unique(layer.cell_unit)] if len(layer.cell_unit) else []
-    if len(small) and not ev.households_assumed:
-        few = int((np.asarray(small) < 40).sum())
-        if few:
-            out.append(
-                f"{few:,} published units hold fewer than 40 households, the size of "
-                "a census output area in the guidance's example map (¶19)."
-            )
-    if layer.outside_units:
-        out.append(
-            f"{layer.outside_units:,} incidents fall outside every unit and are not published."
-        )
-    if rejected_rows:
-        out.append(
-            f"{rejected_rows:,} input rows were rejected on loading (see the "
-            "rejected-rows file); they are not on the map."
-        )
-    out.append(
-        "Explain on the map that a unit shows the area a crime happened in, not its "
-        "place (¶22-23), and name the publisher with a contact for complaints (¶46)."
-    )
-    return out
 
 
 # --- the frontier --------------------------------------------------------------------
@@ -442,21 +423,9 @@ def frontier(index: Index, design: Design) -> pd.DataFrame:
     for gran in grans:
         for freq in FRONTIER_FREQUENCIES:
             level = TIME_LEVELS[FREQUENCIES.index(freq)]
-            tried = _try(index, design, granularity=gran, frequency=freq, time_precision=level)
-            if tried is None:
-                continue
-            _, alt = tried
-            u = utility(index, alt)
-            rows.append(
-                {
-                    "granularity": gran,
-                    "frequency": freq,
-                    "score": alt.score,
-                    "linkable": alt.linkable,
-                    "certain_share": _certain(alt),
-                    **u,
-                }
-            )
+            row = _frontier_row(index, design, gran, freq, level)
+            if row is not None:
+                rows.append(row)
     df = pd.DataFrame(rows)
     if df.empty:
         return df
@@ -473,3 +442,19 @@ def frontier(index: Index, design: Design) -> pd.DataFrame:
         eff.append(not dominated)
     df["efficient"] = eff
     return df.sort_values(["score", "granularity", "frequency"], ignore_index=True)
+
+
+def _frontier_row(index: Index, design: Design, gran: str, freq: str, level: str) -> dict | None:
+    """One point of the sweep; its Evaluation is gone before the next is made."""
+    tried = _try(index, design, granularity=gran, frequency=freq, time_precision=level)
+    if tried is None:
+        return None
+    _, alt = tried
+    return {
+        "granularity": gran,
+        "frequency": freq,
+        "score": alt.score,
+        "linkable": alt.linkable,
+        "certain_share": _certain(alt),
+        **utility(index, alt),
+    }

@@ -92,24 +92,38 @@ def assess(
         attack=ev.attack.to_dict() if ev.attack is not None else {},
         gates=gates,
     )
-    factors, what_ifs = advise(index, design, ev) if with_what_ifs else ([], [])
     findings = advice.findings(index, ev, rejected_rows=rejected_rows)
     if gates and verdict_for(ev.score, design) == "green":
         findings.insert(
             0, "The score is green but the verdict is held at amber: " + "; ".join(gates) + "."
         )
-    return replace(a, factors=factors, what_ifs=what_ifs, findings=findings)
+    a = replace(a, findings=findings)
+    if not with_what_ifs:
+        return a
+    # the advice reads a few numbers of this design, so its evaluation is let go before
+    # the other designs are evaluated (unless the caller holds it)
+    base = advice.scored(index, ev, a.utility if with_utility else None)
+    del ev, layer
+    factors, what_ifs = advise(index, design, base)
+    return replace(a, factors=factors, what_ifs=what_ifs)
 
 
 Progress = Callable[[int, int, str], None]
 
 
 def advise(
-    index: Index, design: Design, ev: Evaluation, *, progress: Progress | None = None
+    index: Index,
+    design: Design,
+    ev: Evaluation | advice.Scored,
+    *,
+    progress: Progress | None = None,
 ) -> tuple[list[dict], list[dict]]:
     """Factors and what-ifs: 11-12 other designs, each a full evaluation, so 10-20x the
     score itself. `progress(done, total, label)` is called before each; raising
-    `Cancelled` from it stops the work there (the app does when the design changes)."""
+    `Cancelled` from it stops the work there (the app does when the design changes).
+    `ev` may be the design's `advice.Scored` numbers instead of its Evaluation, so a
+    caller can let the evaluation go first (`export_bundle` does)."""
+    ev = advice.scored(index, ev)
     step = None
     if progress is not None:
         total = advice.n_alternatives(index, design, ev)
@@ -131,8 +145,9 @@ def advise_all(
     index: Index, design: Design, ev: Evaluation, *, progress: Progress | None = None
 ) -> tuple[list[dict], list[dict], dict[str, float]]:
     """`advise` plus the utility: everything a score-first assessment leaves for later."""
-    factors, what_ifs = advise(index, design, ev, progress=progress)
-    return factors, what_ifs, advice.utility(index, ev)
+    base = advice.scored(index, ev)  # the utility is worked out once, for both
+    factors, what_ifs = advise(index, design, base, progress=progress)
+    return factors, what_ifs, dict(base.utility)
 
 
 def with_advice(

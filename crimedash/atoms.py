@@ -33,6 +33,7 @@ __all__ = [
     "dense_groups",
     "incident_catloc",
     "level_keys",
+    "narrow",
     "resolve_grouping",
     "window_parent",
     "windows_at",
@@ -169,21 +170,22 @@ class Base:
     n_units: int
     n_uw: int  # non-empty (unit, window) pairs; uwr below is their rank
     incident_atom: np.ndarray  # int32 base atom per incident
-    uwr: np.ndarray
-    unit: np.ndarray  # == n_units for incidents outside every unit
-    rwin: np.ndarray
-    cat: np.ndarray
-    loc: np.ndarray
-    n: np.ndarray
-    _n_ref: np.ndarray | None = None
+    uwr: np.ndarray  # int64 (multiplied into keys)
+    unit: np.ndarray  # int64 (multiplied into keys); == n_units outside every unit
+    rwin: np.ndarray  # int64 window code
+    cat: np.ndarray  # int32 (`narrow`)
+    loc: np.ndarray  # int32
+    n: np.ndarray  # int32 incidents (int64 past int32)
+    _n_ref: np.ndarray | None = None  # as n
 
     def n_ref(self, index: Index) -> np.ndarray:
         """Incidents with a reference number per base atom (counted with the atoms,
         slice by slice; computed here only for a Base built without them)."""
         if self._n_ref is None:
-            self._n_ref = np.bincount(
-                self.incident_atom, weights=index.has_reference, minlength=len(self.n)
-            ).astype(np.int64)
+            self._n_ref = narrow(
+                np.bincount(self.incident_atom, weights=index.has_reference, minlength=len(self.n)),
+                len(self.incident_atom),
+            )
         return self._n_ref
 
 
@@ -236,11 +238,21 @@ def _build_base(index: Index, units: Units, level: str) -> Base:
         uwr,
         u,
         w,
-        catloc // N_LOC,
-        catloc % N_LOC,
-        counts.astype(np.int64),
-        refs.astype(np.int64),
+        narrow(catloc // N_LOC, len(index.categories)),
+        narrow(catloc % N_LOC, N_LOC),
+        narrow(counts, n),
+        narrow(refs, n),
     )
+
+
+def narrow(values: np.ndarray, top: int) -> np.ndarray:
+    """`values` (known to lie in [-1, top]) as int32: per-atom counts and codes that are
+    only gathered by, summed or compared, never multiplied into keys, take half the
+    bytes of int64 in every cached block and layer (issue 16: tens of millions of atoms
+    at 60M rows). The bound is checked, not assumed: past int32 they stay int64."""
+    if top >= np.iinfo(np.int32).max:
+        return values.astype(np.int64)
+    return values.astype(np.int32)
 
 
 def _slice_atoms(
@@ -284,12 +296,12 @@ class Atoms:
     rwin: np.ndarray  # int64 risk window code
     dwin: np.ndarray  # int64 display window code
     slot: np.ndarray  # int64 group code; == n_groups for hidden categories
-    cat: np.ndarray  # category code (the attack simulation reports by category)
-    loc: np.ndarray  # int64 location type code
-    n: np.ndarray  # int64 incidents
-    n_ref: np.ndarray  # int64 incidents with a reference number
+    cat: np.ndarray  # int32 category code (the attack simulation reports by category)
+    loc: np.ndarray  # int32 location type code
+    n: np.ndarray  # int32 incidents (`narrow`: int64 past int32)
+    n_ref: np.ndarray  # int32 incidents with a reference number (as n)
     kappa: np.ndarray  # float64 share of the atom's cell the map confirms
-    cell: np.ndarray  # int64 index of the atom's published group cell, -1 if none
+    cell: np.ndarray  # int32 index of the atom's published group cell, -1 if none
     uwr: np.ndarray  # int64 rank of (unit, risk window)
     n_uw: int
     n_units: int

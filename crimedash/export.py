@@ -48,9 +48,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from crimedash import __version__, textsafe
+from crimedash import __version__, advice, textsafe
 from crimedash.approval import DEFAULT_NOISE_SEED, Approval, data_fingerprint
-from crimedash.assessment import assess
+from crimedash.assessment import advise, assess, with_advice
 from crimedash.bundlewrite import (
     BUNDLE_FORMAT,
     MANIFEST,
@@ -81,7 +81,7 @@ if TYPE_CHECKING:
     from crimedash.dataset import Dataset
     from crimedash.designlog import DesignLog
 
-__all__ = ["build_manifest", "export_bundle"]
+__all__ = ["build_manifest", "export_bundle", "layer_summary"]
 
 
 def export_bundle(
@@ -186,11 +186,21 @@ def export_bundle(
 
     # the design is evaluated once, on the layer it publishes: the assessment and the
     # plan's score read the same evaluation (each was a full evaluation of its own, and
-    # at 60M rows an evaluation is minutes and gigabytes)
+    # at 60M rows an evaluation is minutes and gigabytes). Score first: the breakdown,
+    # utility and findings read the evaluation; the factors and what-ifs (a dozen other
+    # designs, each as large) come after the public files, from a few of its numbers
+    # (`advice.Scored`), with neither it nor this layer's atoms held beside them.
     ev = evaluate(dataset.index, design, layer)
     own = {design: (float(ev.score), verdict(ev))}
-    assessment = assess(dataset.index, design, rejected_rows=dataset.rejected_rows, evaluation=ev)
-    del ev  # the what-ifs above were its last reader; the public files need only the layer
+    first = assess(
+        dataset.index,
+        design,
+        rejected_rows=dataset.rejected_rows,
+        evaluation=ev,
+        with_what_ifs=False,
+    )
+    base = advice.scored(dataset.index, ev, first.utility)
+    del ev
     # the other products and earlier releases, rebuilt from these files: an attacker
     # holds all of them (¶34)
     built = {design: layer}
@@ -198,6 +208,7 @@ def export_bundle(
         if d not in built:
             built[d] = apply_design(dataset.index, d)
     risk = plan_risk(dataset.index, plan, built, scored_already=own)  # one score for all of it
+    del built
     combined = risk.differencing
     # with police.uk's publication read too, only what the plan proves beyond it counts:
     # the cells police.uk already shows are public whatever this export does (¶36-37)
@@ -222,16 +233,30 @@ def export_bundle(
             hint="export from the households file the series first used, start a new series "
             "(--series NAME), or give a justification (--justification TEXT)",
         )
-    approval.check(assessment, today=today)
+    approval.check(first, today=today)  # the verdict and score, which advice never changes
     if not approval.explanation:  # the record keeps the exact words the public reads
         approval = replace(approval, explanation=explain(design, layer))
     files = public_files(dataset, design, approval, layer)
+    # what the record and the report need of the layer, taken now so the layer (its
+    # cells, atoms and their cached blocks) can go before the other designs are evaluated
+    from crimedash import report
+
+    public_layer = layer_summary(layer)
+    map_spec = report.make_map_spec(dataset.index, layer)
+    del layer
+    # and so can its atoms in the index's cache: the first alternatives are other units,
+    # whose atoms would otherwise be built beside them (the count-only alternatives
+    # rebuild them once); units stay, a series may have placed its own there
+    for kind in ("base", "grouped"):
+        dataset.index.drop_cached(kind)
+    factors, what_ifs = advise(dataset.index, design, base)
+    assessment = with_advice(first, factors, what_ifs)
 
     design_id = None
     if log is not None:
         design_id = log.record_assessment(design, assessment, fingerprint)
     manifest = build_manifest(
-        dataset, design, approval, assessment, layer, files, fingerprint, design_id, log
+        dataset, design, approval, assessment, public_layer, files, fingerprint, design_id, log
     )
     manifest["release_plan"] = {
         "series": plan.series,
@@ -243,9 +268,7 @@ def export_bundle(
         "units_fixed": fixed.to_dict() if fixed else None,
         "revision": revision.to_dict(),
     }
-    from crimedash import report
-
-    rendered = report.render(dataset.index, layer, assessment, manifest)
+    rendered = report.render(None, None, assessment, manifest, map_spec=map_spec)
     review = [
         PublicFile(f"{REVIEW_DIR}/{REPORT_HTML}", rendered.html.encode("utf-8")),
         PublicFile(f"{REVIEW_DIR}/{REPORT_MD}", rendered.markdown.encode("utf-8")),
@@ -302,15 +325,17 @@ def build_manifest(
     design: Design,
     approval: Approval,
     assessment: Assessment,
-    layer: PublicLayer,
+    layer: PublicLayer | dict[str, Any],
     files: list[PublicFile],
     fingerprint: str,
     design_id: int | None = None,
     log: DesignLog | None = None,
 ) -> dict[str, Any]:
     """The review record: everything needed to check, repeat or question the release.
-    Holds the full design, seed included (review only, never published)."""
+    Holds the full design, seed included (review only, never published). `layer` is the
+    published layer or its `layer_summary`, taken before the layer was let go."""
     summary = dataset.loaded.summary()
+    public_layer = layer if isinstance(layer, dict) else layer_summary(layer)
     return {
         "format": BUNDLE_FORMAT,
         "crimedash_version": __version__,
@@ -327,19 +352,12 @@ def build_manifest(
             "households_loaded": bool(dataset.index.has_households),
             "area_layers": sorted(dataset.index.areas),
         },
-        "public_layer": {
-            "rows": len(layer.cell_unit),
-            "units": len(np.unique(layer.cell_unit)),
-            "windows": layer.window_labels(),
-            "display_level": layer.display_level,
-            "published_incidents": int(layer.published_incidents),
-            "suppressed_cells": int(layer.suppressed_cells),
-            "secondary_suppressed_cells": int(layer.secondary_suppressed_cells),
-            "outside_units": int(layer.outside_units),
-        },
+        "public_layer": public_layer,
         "assessment": plain(assessment.to_dict()),
         "approval": approval.to_dict(),
-        "explanation": approval.explanation or explain(design, layer),  # what README says
+        # what README says (export sets it before the layer goes)
+        "explanation": approval.explanation
+        or explain(design, None if isinstance(layer, dict) else layer),
         "public_files": [
             {"path": f.path, "sha256": f.sha256, "bytes": len(f.data), "rows": f.rows}
             for f in files
@@ -355,4 +373,18 @@ def build_manifest(
             if log is not None
             else None
         ),
+    }
+
+
+def layer_summary(layer: PublicLayer) -> dict[str, Any]:
+    """The manifest's `public_layer` section: the layer's size and what it hides."""
+    return {
+        "rows": len(layer.cell_unit),
+        "units": len(np.unique(layer.cell_unit)),
+        "windows": layer.window_labels(),
+        "display_level": layer.display_level,
+        "published_incidents": int(layer.published_incidents),
+        "suppressed_cells": int(layer.suppressed_cells),
+        "secondary_suppressed_cells": int(layer.secondary_suppressed_cells),
+        "outside_units": int(layer.outside_units),
     }

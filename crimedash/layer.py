@@ -30,6 +30,7 @@ from crimedash.atoms import (
     Grouping,
     base_atoms,
     dense_groups,
+    narrow,
     resolve_grouping,
     window_parent,
     windows_at,
@@ -142,9 +143,9 @@ def apply_design(index: Index, design: Design) -> PublicLayer:
         cat=base.cat,
         loc=base.loc,
         n=base.n,
-        n_ref=base.n_ref(index) if want_refs else np.zeros(len(base.n), dtype=np.int64),
+        n_ref=base.n_ref(index) if want_refs else np.zeros(len(base.n), dtype=base.n.dtype),
         kappa=np.zeros(len(base.n)),
-        cell=np.full(len(base.n), -1, dtype=np.int64),
+        cell=np.full(len(base.n), -1, dtype=np.int32),
         uwr=base.uwr,
         n_uw=base.n_uw,
         n_units=units.n,
@@ -183,7 +184,7 @@ def apply_design(index: Index, design: Design) -> PublicLayer:
     keep = order[published[order]]
     out_pos = np.full(len(keys), -1, dtype=np.int64)
     out_pos[keep] = np.arange(len(keep))
-    cell = np.full(len(atoms.n), -1, dtype=np.int64)
+    cell = narrow(np.full(len(atoms.n), -1), len(keep))  # int32 while the cells fit
     cell[shown] = out_pos[group_cell_pos[ginv_sel]]
     references = None
     if want_refs:

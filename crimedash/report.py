@@ -11,6 +11,7 @@ and their two formats are `crimedash.reportformat`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from crimedash.categories import label
@@ -34,7 +35,9 @@ from crimedash.settings import SETTINGS
 __all__ = [
     "ATTACKER_WHY",
     "FIGURES",
+    "MapSpec",
     "document",
+    "make_map_spec",
     "render",
     "render_figures",
 ]
@@ -58,31 +61,63 @@ FIGURES = {
 
 
 # --- pictures ----------------------------------------------------------------------------
+# The map as a Vega-Lite spec (None when it could not be made) and the warnings saying why
+MapSpec = tuple[str | None, list[str]]
+
+
 def render_figures(
-    index: Index, layer: PublicLayer, assessment: Assessment
+    index: Index | None,
+    layer: PublicLayer | None,
+    assessment: Assessment,
+    *,
+    map_spec: MapSpec | None = None,
 ) -> tuple[dict[str, bytes], list[str]]:
     """The map and the charts as PNG bytes. A picture that cannot be drawn is left out
-    with a warning the report prints: the written assessment must not depend on it."""
-    import vl_convert as vlc
-
+    with a warning the report prints: the written assessment must not depend on it.
+    `map_spec` is the map as `make_map_spec` made it earlier (then no layer is needed)."""
     from crimedash import viz
 
+    spec, warnings = map_spec if map_spec is not None else make_map_spec(index, layer)
+    warnings = list(warnings)
     makers = {
-        "map": lambda: viz.static_map_chart(index, layer),
-        "attackers": lambda: viz.attacker_chart(assessment),
-        "factors": lambda: viz.factor_chart(assessment),
-        "matrix": lambda: viz.matrix_chart(assessment),
+        "map": (lambda: spec) if spec is not None else None,
+        "attackers": lambda: viz.attacker_chart(assessment).to_json(),
+        "factors": lambda: viz.factor_chart(assessment).to_json(),
+        "matrix": lambda: viz.matrix_chart(assessment).to_json(),
     }
     out: dict[str, bytes] = {}
-    warnings: list[str] = []
     for key, make in makers.items():
-        if key == "factors" and not assessment.factors:
+        if make is None or (key == "factors" and not assessment.factors):
             continue
-        try:
-            out[key] = vlc.vegalite_to_png(make().to_json(), scale=2)
-        except Exception as exc:  # a picture is an aid; the text stands without it
-            warnings.append(f"The {key} picture could not be drawn ({type(exc).__name__}: {exc}).")
+        _draw(key, make, out, warnings)
     return out, warnings
+
+
+def make_map_spec(index: Index, layer: PublicLayer) -> MapSpec:
+    """The report's map as a Vega-Lite spec (the cells of one release and their units'
+    shapes), drawn to PNG later by `render`. Made as soon as the public files are, the
+    layer can then be let go before the advice evaluates other designs (`export_bundle`:
+    at 60M rows the layer's atoms are gigabytes); drawing is left to the end, since the
+    drawing engine's memory stays with the process once started."""
+    from crimedash import viz
+
+    try:
+        return viz.static_map_chart(index, layer).to_json(), []
+    except Exception as exc:  # a picture is an aid; the text stands without it
+        return None, [_not_drawn("map", exc)]
+
+
+def _draw(key: str, make: Callable[[], str], out: dict[str, bytes], warnings: list[str]) -> None:
+    import vl_convert as vlc
+
+    try:
+        out[key] = vlc.vegalite_to_png(make(), scale=2)
+    except Exception as exc:  # a picture is an aid; the text stands without it
+        warnings.append(_not_drawn(key, exc))
+
+
+def _not_drawn(key: str, exc: Exception) -> str:
+    return f"The {key} picture could not be drawn ({type(exc).__name__}: {exc})."
 
 
 # --- the document -------------------------------------------------------------------------
@@ -432,10 +467,16 @@ def _worst(w: dict[str, Any]) -> str:
 
 
 def render(
-    index: Index, layer: PublicLayer, assessment: Assessment, manifest: dict[str, Any]
+    index: Index | None,
+    layer: PublicLayer | None,
+    assessment: Assessment,
+    manifest: dict[str, Any],
+    *,
+    map_spec: MapSpec | None = None,
 ) -> Rendered:
-    """The report in both formats, with the pictures drawn from the engine's results."""
-    figures, warnings = render_figures(index, layer, assessment)
+    """The report in both formats, with the pictures drawn from the engine's results
+    (the map from `index` and `layer`, or from the spec `make_map_spec` made)."""
+    figures, warnings = render_figures(index, layer, assessment, map_spec=map_spec)
     blocks = document(manifest, set(figures), warnings)
     title = f"Privacy impact assessment: {manifest['approval']['publisher']} crime map"
     return Rendered(to_markdown(blocks), to_html(blocks, figures, title), tuple(warnings))

@@ -139,26 +139,43 @@ def evaluate(index: Index, design: Design, layer: PublicLayer | None = None) -> 
             proven_share=np.where(every, 1.0, 0.0),
         )
 
+    # the attack's counts first: the outcome's per-atom arrays (nine, most of them
+    # float64) are let go as soon as the two attackers below have read them, so they are
+    # never held beside the evaluation's own (issue 16: tens of millions of atoms)
+    attack = summarise(
+        index,
+        out,
+        shown_level=layer.display_level if layer.risk_level != layer.display_level else None,
+    )
+
+    # the three arrays the attackers below read; the outcome's other six go now
+    prior, proven, proven_share = out.prior, out.proven, out.proven_share
+    del out
+
     # 1. register linker: 1 / H for an incident whose cell the layer proves non-empty
     #    (at least one household: a place where nobody lives points at whoever runs it)
     h = np.append(np.maximum(units.households, 1.0), 1.0)
     #    and what it links is the group, which says only (1 - prior) more than "a crime"
-    informative = np.where(shown, np.clip(1.0 - out.prior, 0.0, 1.0), 0.0)
-    rho1 = np.where(shown & out.proven, informative / h[at.unit], 0.0)
+    informative = np.where(shown, np.clip(1.0 - prior, 0.0, 1.0), 0.0)
+    rho1 = np.where(shown & proven, informative / h[at.unit], 0.0)
     if design.counts == "noise":
         total = max(index.total_households, 1.0)  # the register, whatever the units
         rho1 = informative * dp_posterior_bound(1.0 / total, design.epsilon)
+    del informative, proven
     r1 = m * rho1
+    del rho1
 
     # 2. neighbour: what the map adds to the wider area's group mix: the share of the
     #    unit and window the layer proves the right group holds (1 where it proves the
     #    group), above the prior
     gain = np.where(
-        shown & (out.prior < 1.0),
-        np.maximum(out.proven_share - out.prior, 0.0) / np.maximum(1.0 - out.prior, 1e-12),
+        shown & (prior < 1.0),
+        np.maximum(proven_share - prior, 0.0) / np.maximum(1.0 - prior, 1e-12),
         0.0,
     )
+    del prior, proven_share
     r2 = m * gain**GAIN_POWER
+    del gain
 
     # 3. reference linker: only for incidents the map publishes with a reference; rows
     #    are split so every incident of a row has the same r
@@ -204,11 +221,7 @@ def evaluate(index: Index, design: Design, layer: PublicLayer | None = None) -> 
         attacker_scores={k: 100.0 * v for k, v in a.items()},
         linkable=float((n * r).sum()),
         households_assumed=units.households_assumed,
-        attack=summarise(
-            index,
-            out,
-            shown_level=layer.display_level if layer.risk_level != layer.display_level else None,
-        ),
+        attack=attack,
     )
 
 

@@ -47,7 +47,7 @@ from crimedash.dataset import load_dataset
 from crimedash.design import Design
 from crimedash.designlog import DesignLog
 from crimedash.errors import ExportError
-from crimedash.export import export_bundle
+from crimedash.export import build_manifest, export_bundle
 from crimedash.layer import apply_design
 from crimedash.public import (
     COUNTS_CSV,
@@ -586,6 +586,81 @@ def test_the_same_inputs_and_design_give_byte_identical_public_files(
     assert set(meta.metadata) == {b"geo", b"ARROW:schema"}  # no pandas block: nothing varies
     meta = pq.read_metadata(second / "public" / COUNTS_PARQUET)
     assert set(meta.metadata) == {b"ARROW:schema"}
+
+
+# Export evaluates the design once, lets the evaluation and the layer go after the
+# public files and the map picture, and then evaluates the factors' and what-ifs' other
+# designs one at a time from a few numbers (issue 16: national scale under 8 GB). None
+# of that may change what is published or reported: the bundle must hold what the
+# one-pass path gives on freshly loaded data (its own index, nothing cached from the
+# export), the assessment with every factor and what-if included.
+@pytest.mark.parametrize(
+    "design",
+    [
+        Design(min_count=3, noise_seed=SEED),
+        Design(
+            granularity="h3:9",
+            frequency="weekly",
+            time_precision="week",
+            references="pseudonym",
+            min_count=2,
+            noise_seed=SEED,
+        ),
+        Design(granularity="areas:areas", counts="banded", noise_seed=SEED),
+    ],
+    ids=["h3-suppressed", "h3-weekly-pseudonyms", "areas-banded"],
+)
+def test_an_export_publishes_and_reports_what_the_one_pass_path_gives(
+    inputs, dataset, design: Design, tmp_path: Path
+) -> None:
+    from crimedash import report
+    from crimedash.bundlewrite import json_bytes, plain
+
+    out = export_bundle(dataset, design, APPROVAL, tmp_path / "release")
+    m = json.loads((out / "review" / MANIFEST).read_text())
+    fresh = load_dataset(
+        [inputs["incidents"]], households=inputs["households"], areas=[inputs["areas"]]
+    )
+    expected = assess(fresh.index, design, rejected_rows=fresh.rejected_rows)
+    assert expected.factors and expected.what_ifs, "the advice is part of what is compared"
+    assert m["assessment"] == json.loads(json_bytes(plain(expected.to_dict())))
+    layer = apply_design(fresh.index, design)
+    approval = Approval.from_dict(m["approval"])
+    files = public_files(fresh, design, approval, layer)
+    assert {f.path: f.data for f in files} == {
+        f"public/{name}": data for name, data in _public(out).items()
+    }
+    # the record as the one-pass path builds it (the file's keys are sorted), with the
+    # export's clock and release plan
+    record = build_manifest(fresh, design, approval, expected, layer, files, m["data_fingerprint"])
+    record["exported_at"] = m["exported_at"]
+    record["release_plan"] = m["release_plan"]
+    assert json.loads(json_bytes({**record, "report_warnings": [], "review_files": []})) == {
+        **m,
+        "report_warnings": [],
+        "review_files": [],
+    }
+    rendered = report.render(fresh.index, layer, expected, record)
+    assert (out / "review" / "report.md").read_text() == rendered.markdown
+    assert (out / "review" / "report.html").read_text() == rendered.html
+
+
+def test_sample_city_export_reports_what_the_one_pass_path_gives(
+    sample_dataset, tmp_path: Path
+) -> None:
+    design = Design(granularity="h3:8", frequency="quarterly", min_count=3)
+    out = export_bundle(sample_dataset, design, APPROVAL, tmp_path / "sample")
+    m = json.loads((out / "review" / MANIFEST).read_text())
+    from crimedash.bundlewrite import json_bytes, plain
+    from crimedash.dataset import sample_dataset as load_sample
+
+    fresh = load_sample()
+    expected = assess(fresh.index, design, rejected_rows=fresh.rejected_rows)
+    assert expected.factors and expected.what_ifs
+    assert m["assessment"] == json.loads(json_bytes(plain(expected.to_dict())))
+    layer = apply_design(fresh.index, design)
+    files = public_files(fresh, design, Approval.from_dict(m["approval"]), layer)
+    assert [f.sha256 for f in files] == [f["sha256"] for f in m["public_files"]]
 
 
 @pytest.mark.parametrize(

@@ -49,3 +49,31 @@ def test_the_cache_survives_threads_that_fill_and_evict_it_at_once(monkeypatch):
     assert not errors, errors[:3]
     assert set(idx.cache) == set(idx._cache_bytes)  # the two books agree
     assert sum(idx._cache_bytes.values()) <= index_module.CACHE_BUDGET_BYTES
+
+
+def test_dropping_the_atoms_keeps_the_units_and_rebuilds_the_same_layer():
+    """export_bundle drops the cached atoms before the advice: the units (which a series
+    may have placed there) stay, and the next design builds exactly what it built."""
+    from enginekit import make_index
+
+    from crimedash.design import Design
+    from crimedash.layer import apply_design
+
+    index = make_index(7, n=300)
+    design = Design(granularity="h3:8", min_count=2)
+    first = apply_design(index, design)
+    kinds = sorted({k[0] for k in index.cache if isinstance(k, tuple)})
+    assert {"base", "grouped", "units"} <= set(kinds)
+    units = [k for k in index.cache if k[0] == "units"]
+    assert index.drop_cached("base") == 1
+    assert index.drop_cached("grouped") == 1
+    assert [k for k in index.cache if k[0] in ("base", "grouped")] == []
+    assert [k for k in index.cache if k[0] == "units"] == units
+    assert set(index.cache) == set(index._cache_bytes)
+    again = apply_design(index, design)
+    for name in ("cell_unit", "cell_window", "cell_group", "cell_shown", "cell_true"):
+        a, b = getattr(first, name), getattr(again, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+    for name in ("unit", "rwin", "dwin", "slot", "cat", "loc", "n", "kappa", "cell"):
+        a, b = getattr(first.atoms, name), getattr(again.atoms, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
