@@ -133,6 +133,8 @@ class Index:
     # per-design building blocks (spatial units per granularity), filled on first use
     cache: dict = field(default_factory=dict, repr=False)
     _cache_bytes: dict = field(default_factory=dict, repr=False)
+    # values put in place for good (`pin`): never dropped, read before `cache`
+    _pinned: dict = field(default_factory=dict, repr=False)
 
     def cached(self, key, build):
         """The value cached under `key`, built by `build()` on first use. Designs share
@@ -148,6 +150,9 @@ class Index:
         # ("dictionary changed size during iteration"). The build runs outside it, so a
         # long build does not hold up other keys (two threads may build one key twice).
         with _CACHE_LOCK:
+            hit = self._pinned.get(key)
+            if hit is not None:
+                return hit
             hit = self.cache.get(key)
             if hit is not None:  # most recently used last
                 self.cache[key] = self.cache.pop(key)
@@ -161,6 +166,17 @@ class Index:
                 del self.cache[oldest]
                 self._cache_bytes.pop(oldest, None)
         return hit
+
+    def pin(self, key, value) -> None:
+        """Put `value` under `key` for good: `cached` returns it, and neither the size
+        bound nor `drop_cached` drops it. For what is not a function of this index and
+        so cannot be rebuilt from it: a series' stored adaptive units (rebuilt from this
+        release's households they would be other units, and a reader comparing the
+        releases could difference them; `crimedash.seriesunits`)."""
+        with _CACHE_LOCK:
+            self._pinned[key] = value
+            self.cache.pop(key, None)
+            self._cache_bytes.pop(key, None)
 
     def drop_cached(self, kind: str) -> int:
         """Drop every cached block of one kind (keys `(kind, ...)`), returning how many.

@@ -255,6 +255,6 @@ def fixed_for_series(
     if table is None:
         return None
     units, outside = stored_units(index, design, table)
-    fixed = replace(index, cache={}, _cache_bytes={})
-    fixed.cached(units_cache_key(fixed, design), lambda: units)
+    fixed = replace(index, cache={}, _cache_bytes={}, _pinned={})
+    fixed.pin(units_cache_key(fixed, design), units)  # never dropped for cache room
     return FixedUnits(fixed, units, outside, int((units.incident_unit < 0).sum()))

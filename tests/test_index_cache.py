@@ -15,7 +15,7 @@ from crimedash.index import Index
 def _bare_index() -> Index:
     """An Index with nothing but its cache: `cached` reads no other field."""
     idx = Index.__new__(Index)
-    idx.cache, idx._cache_bytes = {}, {}
+    idx.cache, idx._cache_bytes, idx._pinned = {}, {}, {}
     return idx
 
 

@@ -148,3 +148,27 @@ def test_the_stored_table_rebuilds_the_same_units(sample_dataset, granularity):
     hh_a = dict(zip(a, built.households, strict=True))
     hh_b = dict(zip(b, again.households, strict=True))
     assert hh_a == pytest.approx(hh_b)
+
+
+def test_the_series_units_survive_a_full_cache(files, tmp_path: Path, monkeypatch) -> None:
+    """The index's block cache drops its least recently used blocks past a size bound (at
+    national scale every export passes it). The series' stored units are not a block
+    that can be rebuilt: rebuilt from this release's households they are other units,
+    and a reader comparing releases would difference them. So they are pinned."""
+    import crimedash.index as index_module
+    from crimedash.risk import evaluate
+    from crimedash.seriesunits import fixed_for_series
+    from crimedash.units import units_for
+
+    log = DesignLog(tmp_path / "log.sqlite3")
+    export_bundle(_ds(files["early"]), ADAPTIVE, APPROVAL, tmp_path / "m1", log=log)
+    fewer = _ds(files["early"], files["fewer_homes"])
+    fixed = fixed_for_series(log, APPROVAL.series, fewer.index, ADAPTIVE)
+    assert fixed is not None
+    monkeypatch.setattr(index_module, "CACHE_BUDGET_BYTES", 1)  # only the newest block stays
+    for other in (ADAPTIVE.with_(min_count=5), ADAPTIVE.with_(granularity="h3:8")):
+        evaluate(fixed.index, other)  # atoms, cells and other units: past the bound
+    g, density = ADAPTIVE.spatial, ADAPTIVE.assumed_households_per_km2
+    assert units_for(fixed.index, g, density, ADAPTIVE.min_unit_area_m2) is fixed.units
+    assert fixed.index.drop_cached("units") == 0  # not a block: dropping blocks keeps them
+    assert units_for(fixed.index, g, density, ADAPTIVE.min_unit_area_m2) is fixed.units
