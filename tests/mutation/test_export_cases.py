@@ -6,15 +6,17 @@ these cases are small so mutation testing can run them per mutant (issue 15).
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
-from handmade import ROWS, A, frame
+from handmade import ROWS, A, B, frame
 
-from crimedash import __version__
+from crimedash import __version__, schema
 from crimedash import report as _report  # noqa: F401  (imported before forking: see below)
 from crimedash.approval import DEFAULT_NOISE_SEED, Approval, data_fingerprint
 from crimedash.assessment import assess
@@ -310,3 +312,136 @@ def test_the_manifest_by_hand(data):
         for f, g in zip(m["public_files"], files, strict=True)
     )
     assert m["design_log"] is None
+
+
+# --- the release checks: police.uk in the plan, revisions, a series' adaptive units -----
+
+
+@pytest.fixture(scope="module")
+def police_uk(tmp_path_factory):
+    """police.uk street files of one snap point (at A): 2 burglaries in January, 5 in
+    February, 4 in March. police.uk itself publishes these exact counts by month."""
+    folder = tmp_path_factory.mktemp("puk")
+    paths = []
+    for month, k in {"2024-01": 2, "2024-02": 5, "2024-03": 4}.items():
+        path = folder / f"{month}-testshire-street.csv"
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(schema.POLICE_UK_COLUMNS)
+            for i in range(k):
+                w.writerow([f"id{month}{i}", month, "Testshire Police", "Testshire Police",
+                            f"{A[1]:.6f}", f"{A[0]:.6f}", "On or near Elm Road", "E01000001",
+                            "Testshire 001A", "Burglary", "Under investigation", ""])  # fmt: skip
+        paths.append(path)
+    return load_dataset(paths)
+
+
+def test_a_plan_of_police_uk_files_is_judged_beyond_police_uk(police_uk, tmp_path):
+    """Monthly at min 3 hides January's 2; with the quarter (11) the plan proves them.
+    police.uk already shows January's 2, so beyond it the plan proves nothing and exports
+    without a justification; judged without police.uk it is refused."""
+    monthly = Design(granularity="h3:7", min_count=3, totals=False, **GREEN)
+    quarterly = monthly.with_(frequency="quarterly", time_precision="quarter")
+    out = export_bundle(police_uk, monthly, APPROVAL, tmp_path / "b", also=(quarterly,))
+    risk = json.loads((out / REVIEW_DIR / MANIFEST).read_text())["release_plan"]["risk"]
+    puk = risk["police_uk"]
+    assert (puk["proven_homes_by_police_uk_alone"], puk["beyond_cells"]) == (2, 0)
+    assert risk["verdict"] == "green"
+    alone = monthly.with_(police_uk_baseline=False)
+    err = refused(
+        police_uk,
+        alone,
+        APPROVAL,
+        tmp_path / "c",
+        "1 cells this design leaves out",
+        also=(quarterly,),
+    )
+    assert err.args[0].endswith("Suppression does not hide them once the series is read as a whole")
+
+
+def test_a_changed_window_is_a_revision_detected_from_the_log(data, tmp_path):
+    """The same noisy product exported again after February's shoplifting was withdrawn:
+    February changed, so the release is a revision though nobody declared it, spends the
+    epsilon again, and says so in the manifest; the log keeps it for later plans."""
+    corrected = _load(tmp_path / "corrected", ROWS[:3] + ROWS[4:])
+    noisy = Design(counts="noise", noise_seed=77, epsilon=1.0, epsilon_budget=3.0, **GREEN)
+    log = DesignLog(tmp_path / "designs.sqlite3")
+    approval = replace(APPROVAL, series="monthly")
+
+    def release(dataset, name, approval=approval):
+        out = export_bundle(dataset, noisy, approval, tmp_path / name, log=log)
+        return json.loads((out / REVIEW_DIR / MANIFEST).read_text())
+
+    first = release(data, "r1")["release_plan"]
+    assert (first["revision"]["overlapping_windows"], first["budget"]["spent"]) == (0, 1.0)
+    m = release(corrected, "r2")
+    plan = m["release_plan"]
+    assert plan["revision"]["detected"] and not plan["revision"]["declared"]
+    assert plan["revision"]["changed_windows"] == ["2024-02"]
+    assert plan["revision"]["overlapping_windows"] == 3
+    assert plan["budget"]["spent"] == 2.0
+    assert m["approval"]["revision"] is True
+    # declared on the same files: nothing changed, but the declaration spends again
+    m = release(corrected, "r3", replace(approval, revision=True))["release_plan"]
+    assert m["revision"]["declared"] and not m["revision"]["detected"]
+    assert m["budget"]["spent"] == 3.0
+
+
+@pytest.fixture(scope="module")
+def homes(tmp_path_factory):
+    """Households files for the six incidents: 50 homes at A and 50 at B (adaptive:40
+    makes each place a unit of its own), the same 20 and 20 (too few: one pooled unit),
+    and the first plus 30 homes far east, outside both places."""
+    folder = tmp_path_factory.mktemp("homes")
+    f = frame().drop(columns=["source_file", "source_row"])
+    f.to_csv(folder / "incidents.csv", index=False)
+    at = pd.DataFrame({"latitude": [A[0], B[0]], "longitude": [A[1], B[1]]})
+    far = pd.DataFrame({"latitude": [52.8], "longitude": [0.0], "households": [30]})
+    files = {
+        "two": at.assign(households=[50, 50]),
+        "pooled": at.assign(households=[20, 20]),
+        "beyond": pd.concat([at.assign(households=[50, 50]), far]),
+    }
+    out = {}
+    for name, hh in files.items():
+        hh.to_csv(folder / f"{name}.csv", index=False)
+        out[name] = load_dataset([folder / "incidents.csv"], households=folder / f"{name}.csv")
+    return out
+
+
+def _unit_ids(bundle: Path) -> list[str]:
+    features = json.loads((bundle / "public" / "units.geojson").read_text())["features"]
+    return sorted(f["properties"]["unit"] for f in features)
+
+
+def test_a_series_keeps_its_first_adaptive_units(homes, tmp_path):
+    adaptive = Design(granularity="adaptive:40", **GREEN)
+    log = DesignLog(tmp_path / "designs.sqlite3")
+    approval = replace(APPROVAL, series="adaptive")
+    first = export_bundle(homes["two"], adaptive, approval, tmp_path / "m1", log=log)
+    m = json.loads((first / REVIEW_DIR / MANIFEST).read_text())["release_plan"]
+    assert m["units_fixed"] is None and m["units_changed"] is None
+    assert len(_unit_ids(first)) == 2
+    # fewer homes would pool both places into one unit; the series keeps its two
+    assert len(set(apply_design(homes["pooled"].index, adaptive).cell_unit.tolist())) == 1
+    later = export_bundle(homes["pooled"], adaptive, approval, tmp_path / "m2", log=log)
+    m = json.loads((later / REVIEW_DIR / MANIFEST).read_text())
+    assert _unit_ids(later) == _unit_ids(first)
+    assert m["public_layer"]["rows"] == 9
+    assert m["release_plan"]["units_changed"] is None
+    assert m["release_plan"]["units_fixed"]["units"] == 2
+    assert m["release_plan"]["units_fixed"]["households_outside"] == 0
+    # homes beyond both stored units: their crimes would be counted nowhere
+    err = refused(homes["beyond"], adaptive, approval, tmp_path / "m3", "30 households", log=log)
+    assert err.args[0].endswith("The series' units cannot place them, so their crimes would be "
+                             "counted nowhere")  # fmt: skip
+    assert err.hint.startswith("start a new series (--series NAME)")
+    out = export_bundle(
+        homes["beyond"],
+        adaptive,
+        replace(approval, justification="known"),
+        tmp_path / "m4",
+        log=log,
+    )
+    fixed = json.loads((out / REVIEW_DIR / MANIFEST).read_text())["release_plan"]["units_fixed"]
+    assert fixed["households_outside"] == 30

@@ -273,3 +273,27 @@ def test_references_name_area_units_by_their_code():
     index = town(areas={"wards": area})
     layer = apply_design(index, Design(granularity="areas:wards", references="truncated"))
     assert [r[0] for r in refs(layer)] == ["A1"] * 4
+
+
+def test_two_shown_groups_publish_their_total(index):
+    # two groups are the fewest that have a total of their own (one group's total would
+    # repeat it): unit A's January is 2 burglaries + 1 shoplifting
+    layer = apply_design(index, Design(categories=("burglary_residential", "shoplifting")))
+    assert rows(layer, index) == [
+        (UNIT_A, "2024-01", "Burglary", 2, "2"),
+        (UNIT_A, "2024-01", "Shoplifting", 1, "1"),
+        (UNIT_A, "2024-01", TOTAL_GROUP, 3, "3"),
+        (UNIT_A, "2024-02", "Shoplifting", 1, "1"),
+        (UNIT_A, "2024-02", TOTAL_GROUP, 1, "1"),
+    ]
+
+
+def test_an_empty_table_keeps_text_columns():
+    # a design that publishes nothing still gives a table of the same kind: unit, window
+    # and group are text, never numbers (a number column would not join the units' ids)
+    index = town()
+    f = apply_design(index, Design(min_count=50)).frame(index)
+    for column in (S.UNIT, S.WINDOW, S.GROUP):
+        assert not pd.api.types.is_numeric_dtype(f[column]), column
+    units = pd.DataFrame({S.UNIT: [UNIT_A, UNIT_B]})
+    assert len(f.merge(units, on=S.UNIT)) == 0
