@@ -191,9 +191,19 @@ def test_an_occupied_target_is_refused(data, tmp_path):
     with pytest.raises(ExportError, match="already exists and is not empty") as err:
         export_bundle(data, Design(**GREEN), APPROVAL, busy)
     assert "overwrite it" in err.value.hint
+    assert err.value.args[0] == (
+        f"{busy.absolute()} already exists and is not empty; a bundle is never written over another"
+    )
+    assert err.value.hint == (
+        "choose a new folder (for example one per release month), or overwrite it on purpose"
+    )
     with pytest.raises(ExportError, match="is not a crimedash bundle") as err:
         export_bundle(data, Design(**GREEN), APPROVAL, busy, overwrite=True)
     assert err.value.hint == "choose a new folder; overwrite only replaces a bundle crimedash wrote"
+    assert err.value.args[0] == (
+        f"{busy.absolute()} is not a crimedash bundle (it has no {REVIEW_DIR}/{MANIFEST} of "
+        f"format {BUNDLE_FORMAT}), so overwrite will not replace it: its files would be lost"
+    )
     assert (busy / "mine.txt").read_text() == "keep"
 
 
@@ -445,3 +455,15 @@ def test_a_series_keeps_its_first_adaptive_units(homes, tmp_path):
     )
     fixed = json.loads((out / REVIEW_DIR / MANIFEST).read_text())["release_plan"]["units_fixed"]
     assert fixed["households_outside"] == 30
+
+
+def test_a_manifest_names_a_log_that_holds_no_record_of_the_design(data, tmp_path):
+    # build_manifest is public: given a log but no design id (nothing recorded yet),
+    # it names the log and claims no link of its chain
+    design = Design(**GREEN)
+    layer = apply_design(data.index, design)
+    assessment = assess(data.index, design, rejected_rows=0)
+    files = public_files(data, design, APPROVAL, layer)
+    log = DesignLog(tmp_path / "designs.sqlite3")
+    m = build_manifest(data, design, APPROVAL, assessment, layer, files, "fp", None, log)
+    assert m["design_log"] == {"path": str(log.path), "design_id": None, "chain_link": None}
