@@ -417,6 +417,9 @@ def test_a_changed_window_is_a_revision_detected_from_the_log(data, tmp_path):
         out = export_bundle(dataset, noisy, approval, tmp_path / name, log=log)
         return json.loads((out / REVIEW_DIR / MANIFEST).read_text())
 
+    # another series of the same product is not this series' history
+    other = release(corrected, "other", replace(approval, series="another"))["release_plan"]
+    assert other["revision"]["overlapping_windows"] == 0
     first = release(data, "r1")["release_plan"]
     assert (first["revision"]["overlapping_windows"], first["budget"]["spent"]) == (0, 1.0)
     m = release(corrected, "r2")
