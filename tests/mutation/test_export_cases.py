@@ -288,6 +288,11 @@ def test_rejected_rows_and_given_words_in_the_review_record(tmp_path):
     assert [f["path"] for f in manifest["review_files"]][-1] == f"{REVIEW_DIR}/rejected_rows.csv"
     assert (out / REVIEW_DIR / "rejected_rows.csv").read_text().count("\n") == 2
     assert not any("rejected" in p.name for p in (out / "public").iterdir())
+    # and the assessment's findings point the reviewer at them
+    assert (
+        "1 input rows were rejected on loading (see the rejected-rows file); they are not on "
+        "the map." in manifest["assessment"]["findings"]
+    )
     # the reviewer's own words are kept, in the record and in the public README
     assert manifest["approval"]["explanation"] == "Our own words."
     assert manifest["explanation"] == "Our own words."
@@ -508,3 +513,26 @@ def test_a_manifest_names_a_log_that_holds_no_record_of_the_design(data, tmp_pat
     log = DesignLog(tmp_path / "designs.sqlite3")
     m = build_manifest(data, design, APPROVAL, assessment, layer, files, "fp", None, log)
     assert m["design_log"] == {"path": str(log.path), "design_id": None, "chain_link": None}
+
+
+def test_an_export_evaluates_each_product_once(data, tmp_path, monkeypatch):
+    """At 60M rows an evaluation is minutes and gigabytes, so the export scores the design
+    once, on the layer it publishes, and hands that score to the assessment and the plan;
+    the other product is scored once, by the plan."""
+    import sys
+
+    from crimedash.risk import evaluate
+
+    scored = []
+
+    def counting(index, design, *args, **kwargs):
+        scored.append(design)
+        return evaluate(index, design, *args, **kwargs)
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("crimedash") and getattr(module, "evaluate", None) is evaluate:
+            monkeypatch.setattr(module, "evaluate", counting)
+    monthly = Design(**GREEN)
+    coarse = monthly.with_(granularity="h3:7", time_precision="quarter")  # not a what-if
+    export_bundle(data, monthly, APPROVAL, tmp_path / "b", also=(coarse,))
+    assert (scored.count(monthly), scored.count(coarse)) == (1, 1)
