@@ -211,6 +211,19 @@ def test_a_green_plan_of_two_products_needs_no_justification(data, tmp_path):
     )
 
 
+def test_the_review_date_is_checked_against_the_day_of_export(data, tmp_path):
+    # an export dated after the approval's next review (2099-01-01) is refused: the
+    # approval has lapsed on that day
+    refused(
+        data,
+        Design(**GREEN),
+        APPROVAL,
+        tmp_path / "b",
+        "the next review date must be after today",
+        today=date(2099, 6, 1),
+    )
+
+
 def test_an_occupied_target_is_refused(data, tmp_path):
     file = tmp_path / "file"
     file.write_text("x")
@@ -247,6 +260,7 @@ def test_a_release_writes_what_its_manifest_says_and_the_log_records_it(data, tm
     assert out == (tmp_path / "b").absolute()
     manifest = json.loads((out / REVIEW_DIR / MANIFEST).read_text())
     fp = data_fingerprint(data)
+    assert manifest["data_fingerprint"] == fp
     plan = manifest["release_plan"]
     assert plan["series"] == f"data:{fp}"
     assert plan["products"] == [design.to_dict()]
