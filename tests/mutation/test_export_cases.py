@@ -7,6 +7,7 @@ these cases are small so mutation testing can run them per mutant (issue 15).
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from dataclasses import replace
 from datetime import date
@@ -272,6 +273,8 @@ def test_a_release_writes_what_its_manifest_says_and_the_log_records_it(data, tm
     # the review files are listed with their hashes; no rejected rows, no rejected file
     listed = [f["path"] for f in manifest["review_files"]]
     assert listed == [f"{REVIEW_DIR}/report.html", f"{REVIEW_DIR}/report.md"]
+    for f in manifest["review_files"]:  # each with the hash a reviewer can check
+        assert f["sha256"] == hashlib.sha256((out / f["path"]).read_bytes()).hexdigest()
     assert sorted(p.name for p in (out / REVIEW_DIR).iterdir()) == [
         "manifest.json",
         "report.html",
@@ -283,6 +286,15 @@ def test_a_release_writes_what_its_manifest_says_and_the_log_records_it(data, tm
     design_id = manifest["design_log"]["design_id"]
     assert isinstance(design_id, int)
     assert manifest["design_log"]["chain_link"] == log.chain_link(design_id)
+
+
+def test_overwrite_replaces_a_bundle_crimedash_wrote(data, tmp_path):
+    out = export_bundle(data, Design(**GREEN), APPROVAL, tmp_path / "b")
+    again = replace(APPROVAL, explanation="Second release.")
+    export_bundle(data, Design(**GREEN), again, tmp_path / "b", overwrite=True)
+    manifest = json.loads((out / REVIEW_DIR / MANIFEST).read_text())
+    assert manifest["explanation"] == "Second release."
+    assert "Second release." in (out / "public" / "README.txt").read_text()
 
 
 def test_rejected_rows_and_given_words_in_the_review_record(tmp_path):
