@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from handmade import FEB, JAN, MAR, ROWS, UNIT_A, UNIT_B, frame, town
+from handmade import FEB, JAN, MAR, ROWS, UNIT_A, UNIT_B, A, B, frame, town
 
 from crimedash import schema as S
 from crimedash.atoms import TOTAL_GROUP
@@ -297,3 +297,33 @@ def test_an_empty_table_keeps_text_columns():
         assert not pd.api.types.is_numeric_dtype(f[column]), column
     units = pd.DataFrame({S.UNIT: [UNIT_A, UNIT_B]})
     assert len(f.merge(units, on=S.UNIT)) == 0
+
+
+def test_without_households_a_unit_holds_the_assumed_density():
+    # no households file: each unit is taken to hold the design's assumed households per
+    # km² over its area, the figure the score divides by
+    index = town()
+    layer = apply_design(index, Design(assumed_households_per_km2=500.0))
+    assert layer.units.n == 2
+    assert layer.units.households.tolist() == pytest.approx((500.0 * layer.units.area_km2).tolist())
+
+
+def test_the_smallest_adaptive_unit_sets_the_base_resolution():
+    # adaptive units are built from H3 cells no smaller than the design's smallest unit
+    # area: a larger minimum starts from coarser cells (kept in a series' unit table)
+    import geopandas as gpd
+    import shapely
+
+    homes = gpd.GeoDataFrame(
+        {S.HOUSEHOLDS: [500.0, 500.0]},
+        geometry=[shapely.Point(A[1], A[0]), shapely.Point(B[1], B[0])],
+        crs=S.WGS84,
+    )
+    index = town(households=homes)
+    base = {
+        area: apply_design(
+            index, Design(granularity="adaptive:40", min_unit_area_m2=area)
+        ).units.base_resolution
+        for area in (10_000.0, 5_000_000.0)
+    }
+    assert base[5_000_000.0] < base[10_000.0]
