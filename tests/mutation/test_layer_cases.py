@@ -327,3 +327,23 @@ def test_the_smallest_adaptive_unit_sets_the_base_resolution():
         for area in (10_000.0, 5_000_000.0)
     }
     assert base[5_000_000.0] < base[10_000.0]
+
+
+def test_a_layer_does_not_depend_on_what_the_index_computed_before():
+    # the index caches a grouping's cells for count-only changes; noise publishes its
+    # own cells, so a noisy layer and an exact one computed in either order on one index
+    # are each the layer computed on a fresh index
+    exact, noisy = Design(), Design(counts="noise", epsilon=3.0, noise_seed=4)
+
+    def cells(layer):
+        return [
+            layer.cell_unit.tolist(),
+            layer.cell_window.tolist(),
+            layer.cell_group.tolist(),
+            layer.cell_shown.tolist(),
+        ]
+
+    alone = {d: cells(apply_design(town(), d)) for d in (exact, noisy)}
+    for order in ((exact, noisy), (noisy, exact)):
+        index = town()
+        assert [cells(apply_design(index, d)) for d in order] == [alone[d] for d in order]
