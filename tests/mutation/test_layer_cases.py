@@ -63,7 +63,8 @@ def test_exact_monthly_layer_by_hand(index):
 
 
 def test_every_atom_points_at_its_published_cell(index):
-    for design in (Design(), Design(frequency="weekly"), Design(min_count=2)):
+    hidden = Design(categories=("burglary_residential", "shoplifting"))  # vehicles hidden
+    for design in (Design(), Design(frequency="weekly"), Design(min_count=2), hidden):
         layer = apply_design(index, design)
         at = layer.atoms
         assert (at.cell >= 0).tolist() == (at.kappa > 0).tolist()
