@@ -348,3 +348,14 @@ def test_a_layer_does_not_depend_on_what_the_index_computed_before():
     for order in ((exact, noisy), (noisy, exact)):
         index = town()
         assert [cells(apply_design(index, d)) for d in order] == [alone[d] for d in order]
+
+
+def test_listed_references_confirm_every_published_incident_and_no_other(index):
+    # banded at min count 2 without totals: only unit A's 2 January burglaries are
+    # published, shown as "1 to 2" (half confirmed); listing their references confirms
+    # them fully, and the suppressed incidents stay unconfirmed
+    banded = Design(counts="banded", min_count=2, totals=False)
+    assert apply_design(index, banded).atoms.kappa.tolist() == [0.5, 0.0, 0.0, 0.0, 0.0]
+    listed = apply_design(index, banded.with_(references="truncated"))
+    assert listed.atoms.kappa.tolist() == [1.0, 0.0, 0.0, 0.0, 0.0]
+    assert listed.published_incidents == 2
