@@ -359,3 +359,13 @@ def test_listed_references_confirm_every_published_incident_and_no_other(index):
     listed = apply_design(index, banded.with_(references="truncated"))
     assert listed.atoms.kappa.tolist() == [1.0, 0.0, 0.0, 0.0, 0.0]
     assert listed.published_incidents == 2
+
+
+def test_a_noisy_layer_publishes_noise_not_the_true_counts():
+    # epsilon 0.5 over nine true cells: the keyed noise (seed 4) moves some counts, and
+    # noise is drawn over its own domain, so cells with no incident appear too; the
+    # exact counts are never what a noisy design publishes
+    layer = apply_design(town(), Design(counts="noise", epsilon=0.5, noise_seed=4))
+    assert (layer.cell_shown != layer.cell_true).any()
+    assert 0 in layer.cell_true.tolist()
+    assert (layer.cell_shown >= 1).all()
