@@ -369,3 +369,18 @@ def test_a_noisy_layer_publishes_noise_not_the_true_counts():
     assert (layer.cell_shown != layer.cell_true).any()
     assert 0 in layer.cell_true.tolist()
     assert (layer.cell_shown >= 1).all()
+
+
+def test_two_unit_sets_of_one_granularity_keep_their_own_cells():
+    # without households, adaptive units are drawn from the assumed density: 10 and
+    # 100,000 homes per km² give other units under the same name 'adaptive:40'. The
+    # index caches each unit set's grouped cells; neither may read the other's
+    sparse = Design(granularity="adaptive:40", assumed_households_per_km2=10.0)
+    dense = sparse.with_(assumed_households_per_km2=100_000.0)
+    alone = {d: rows(apply_design(town(), d), town()) for d in (sparse, dense)}
+    assert alone[sparse] != alone[dense]
+    index = town()
+    assert [rows(apply_design(index, d), index) for d in (sparse, dense)] == [
+        alone[sparse],
+        alone[dense],
+    ]
