@@ -6,15 +6,18 @@ these cases are small so mutation testing can run them per mutant (issue 15).
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import json
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
-from handmade import ROWS, A, frame
+from handmade import ROWS, A, B, frame
 
-from crimedash import __version__
+from crimedash import __version__, schema
 from crimedash import report as _report  # noqa: F401  (imported before forking: see below)
 from crimedash.approval import DEFAULT_NOISE_SEED, Approval, data_fingerprint
 from crimedash.assessment import assess
@@ -71,9 +74,12 @@ def refused(data, design, approval, out, match, **kwargs):
 
 def test_no_approval_no_export(data, tmp_path):
     err = refused(data, Design(**GREEN), None, tmp_path / "b", "there is no approval")
-    assert "--approved-by" in err.hint
+    assert err.args[0] == (
+        "there is no approval: a reviewer must approve the design before it is exported"
+    )
+    assert err.hint == "give the reviewer's decision (in the app's Export step, or --approved-by)"
     err = refused(data, Design(**GREEN), {"reviewer": "x"}, tmp_path / "b", "got dict")
-    assert str(err).startswith("approval must be an Approval")
+    assert str(err) == "approval must be an Approval; got dict"
 
 
 def test_a_rejected_design_is_not_exported(data, tmp_path):
@@ -90,21 +96,42 @@ def test_drifted_inputs_are_refused(data, tmp_path):
         f"assessed on data x, these files are {fp}",
         assessed_fingerprint="x",
     )
-    assert "assess the design again" in err.hint
+    assert err.args[0] == (
+        f"the input files changed since the design was assessed (assessed on data x, these "
+        f"files are {fp})"
+    )
+    assert err.hint == "assess the design again on these files and have it approved again"
+
+
+SEED = DEFAULT_NOISE_SEED
 
 
 @pytest.mark.parametrize(
-    ("design", "match"),
+    ("design", "match", "message", "hint"),
     [
-        (Design(references="pseudonym", **GREEN), "reference pseudonyms keyed by the default"),
-        (Design(counts="noise", **GREEN), "adds noise with the default seed"),
+        (
+            Design(references="pseudonym", **GREEN),
+            "reference pseudonyms keyed by the default",
+            f"this design publishes reference pseudonyms keyed by the default seed ({SEED}): "
+            "anyone holding the real numbers and the data could recompute them and link them "
+            "back (¶24-25)",
+            "set noise_seed to a secret random number; it keys the pseudonyms and stays in "
+            "the review record, never in public",
+        ),
+        (
+            Design(counts="noise", **GREEN),
+            "adds noise with the default seed",
+            f"this design adds noise with the default seed ({SEED}), which anyone can "
+            "reproduce: the noise could be subtracted and the exact counts recovered",
+            "set noise_seed to a secret random number (in the app's noise settings, or in a "
+            "design file for --design); it stays in the review record, never in public",
+        ),
     ],
 )
-def test_the_public_default_seed_is_refused(data, tmp_path, design, match):
+def test_the_public_default_seed_is_refused(data, tmp_path, design, match, message, hint):
     assert design.noise_seed == DEFAULT_NOISE_SEED
     err = refused(data, design, APPROVAL, tmp_path / "b", match)
-    assert "noise_seed" in err.hint
-    assert f"({DEFAULT_NOISE_SEED})" in str(err)
+    assert (err.args[0], err.hint) == (message, hint)
 
 
 def test_the_noise_budget_is_refused_past_its_limit(data, tmp_path):
@@ -116,6 +143,10 @@ def test_the_noise_budget_is_refused_past_its_limit(data, tmp_path):
         tmp_path / "b",
         "Each noisy product",
         also=(noisy.with_(granularity="h3:7"),),
+    )
+    assert err.args[0].endswith(
+        " Each noisy product of the same incidents adds its epsilon, so together they protect "
+        "less than the limit the design sets"
     )
     assert err.hint == (
         "publish fewer noisy products of this series, reuse the series' noise key and cells "
@@ -134,7 +165,10 @@ def test_a_proof_from_two_products_needs_a_justification(proving, tmp_path):
         "Suppression does not hide them once the series is read",
         also=(quarterly,),
     )
-    assert "--justification" in err.hint
+    assert err.hint == (
+        "publish the products at the same threshold and windows, drop one of them, or give a "
+        "justification (--justification TEXT) for publishing anyway"
+    )
     out = export_bundle(
         proving,
         monthly,
@@ -153,7 +187,8 @@ def test_a_plan_that_is_not_green_needs_a_justification(data, tmp_path):
     err = refused(
         data, main, APPROVAL, tmp_path / "b", "Exporting a plan that is not green", also=(other,)
     )
-    assert "publish fewer products" in err.hint
+    assert err.args[0].endswith(" Exporting a plan that is not green needs a justification")
+    assert err.hint == ("give a justification (--justification TEXT), or publish fewer products")
 
 
 def test_a_design_that_is_not_green_needs_a_justification(data, tmp_path):
@@ -177,6 +212,19 @@ def test_a_green_plan_of_two_products_needs_no_justification(data, tmp_path):
     )
 
 
+def test_the_review_date_is_checked_against_the_day_of_export(data, tmp_path):
+    # an export dated after the approval's next review (2099-01-01) is refused: the
+    # approval has lapsed on that day
+    refused(
+        data,
+        Design(**GREEN),
+        APPROVAL,
+        tmp_path / "b",
+        "the next review date must be after today",
+        today=date(2099, 6, 1),
+    )
+
+
 def test_an_occupied_target_is_refused(data, tmp_path):
     file = tmp_path / "file"
     file.write_text("x")
@@ -189,9 +237,19 @@ def test_an_occupied_target_is_refused(data, tmp_path):
     with pytest.raises(ExportError, match="already exists and is not empty") as err:
         export_bundle(data, Design(**GREEN), APPROVAL, busy)
     assert "overwrite it" in err.value.hint
+    assert err.value.args[0] == (
+        f"{busy.absolute()} already exists and is not empty; a bundle is never written over another"
+    )
+    assert err.value.hint == (
+        "choose a new folder (for example one per release month), or overwrite it on purpose"
+    )
     with pytest.raises(ExportError, match="is not a crimedash bundle") as err:
         export_bundle(data, Design(**GREEN), APPROVAL, busy, overwrite=True)
     assert err.value.hint == "choose a new folder; overwrite only replaces a bundle crimedash wrote"
+    assert err.value.args[0] == (
+        f"{busy.absolute()} is not a crimedash bundle (it has no {REVIEW_DIR}/{MANIFEST} of "
+        f"format {BUNDLE_FORMAT}), so overwrite will not replace it: its files would be lost"
+    )
     assert (busy / "mine.txt").read_text() == "keep"
 
 
@@ -203,6 +261,7 @@ def test_a_release_writes_what_its_manifest_says_and_the_log_records_it(data, tm
     assert out == (tmp_path / "b").absolute()
     manifest = json.loads((out / REVIEW_DIR / MANIFEST).read_text())
     fp = data_fingerprint(data)
+    assert manifest["data_fingerprint"] == fp
     plan = manifest["release_plan"]
     assert plan["series"] == f"data:{fp}"
     assert plan["products"] == [design.to_dict()]
@@ -214,6 +273,8 @@ def test_a_release_writes_what_its_manifest_says_and_the_log_records_it(data, tm
     # the review files are listed with their hashes; no rejected rows, no rejected file
     listed = [f["path"] for f in manifest["review_files"]]
     assert listed == [f"{REVIEW_DIR}/report.html", f"{REVIEW_DIR}/report.md"]
+    for f in manifest["review_files"]:  # each with the hash a reviewer can check
+        assert f["sha256"] == hashlib.sha256((out / f["path"]).read_bytes()).hexdigest()
     assert sorted(p.name for p in (out / REVIEW_DIR).iterdir()) == [
         "manifest.json",
         "report.html",
@@ -225,6 +286,15 @@ def test_a_release_writes_what_its_manifest_says_and_the_log_records_it(data, tm
     design_id = manifest["design_log"]["design_id"]
     assert isinstance(design_id, int)
     assert manifest["design_log"]["chain_link"] == log.chain_link(design_id)
+
+
+def test_overwrite_replaces_a_bundle_crimedash_wrote(data, tmp_path):
+    out = export_bundle(data, Design(**GREEN), APPROVAL, tmp_path / "b")
+    again = replace(APPROVAL, explanation="Second release.")
+    export_bundle(data, Design(**GREEN), again, tmp_path / "b", overwrite=True)
+    manifest = json.loads((out / REVIEW_DIR / MANIFEST).read_text())
+    assert manifest["explanation"] == "Second release."
+    assert "Second release." in (out / "public" / "README.txt").read_text()
 
 
 def test_rejected_rows_and_given_words_in_the_review_record(tmp_path):
@@ -244,6 +314,11 @@ def test_rejected_rows_and_given_words_in_the_review_record(tmp_path):
     assert [f["path"] for f in manifest["review_files"]][-1] == f"{REVIEW_DIR}/rejected_rows.csv"
     assert (out / REVIEW_DIR / "rejected_rows.csv").read_text().count("\n") == 2
     assert not any("rejected" in p.name for p in (out / "public").iterdir())
+    # and the assessment's findings point the reviewer at them
+    assert (
+        "1 input rows were rejected on loading (see the rejected-rows file); they are not on "
+        "the map." in manifest["assessment"]["findings"]
+    )
     # the reviewer's own words are kept, in the record and in the public README
     assert manifest["approval"]["explanation"] == "Our own words."
     assert manifest["explanation"] == "Our own words."
@@ -260,7 +335,10 @@ def test_a_log_that_cannot_record_says_the_bundle_was_written(data, tmp_path, mo
     monkeypatch.setattr(DesignLog, "record_approval", broken)
     with pytest.raises(DesignLogError, match="the bundle was written to") as err:
         export_bundle(data, Design(**GREEN), APPROVAL, tmp_path / "b", log=log)
-    assert "disk full" in str(err.value)
+    assert err.value.args[0] == (
+        f"the bundle was written to {(tmp_path / 'b').absolute()}, but the design log could "
+        "not record the approval: disk full"
+    )
     assert err.value.hint == (
         "record it again with the same approval, or keep the bundle's manifest as the record"
     )
@@ -310,3 +388,177 @@ def test_the_manifest_by_hand(data):
         for f, g in zip(m["public_files"], files, strict=True)
     )
     assert m["design_log"] is None
+
+
+# --- the release checks: police.uk in the plan, revisions, a series' adaptive units -----
+
+
+@pytest.fixture(scope="module")
+def police_uk(tmp_path_factory):
+    """police.uk street files of one snap point (at A): 2 burglaries in January, 5 in
+    February, 4 in March. police.uk itself publishes these exact counts by month."""
+    folder = tmp_path_factory.mktemp("puk")
+    paths = []
+    for month, k in {"2024-01": 2, "2024-02": 5, "2024-03": 4}.items():
+        path = folder / f"{month}-testshire-street.csv"
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(schema.POLICE_UK_COLUMNS)
+            for i in range(k):
+                w.writerow([f"id{month}{i}", month, "Testshire Police", "Testshire Police",
+                            f"{A[1]:.6f}", f"{A[0]:.6f}", "On or near Elm Road", "E01000001",
+                            "Testshire 001A", "Burglary", "Under investigation", ""])  # fmt: skip
+        paths.append(path)
+    return load_dataset(paths)
+
+
+def test_a_plan_of_police_uk_files_is_judged_beyond_police_uk(police_uk, tmp_path):
+    """Monthly at min 3 hides January's 2; with the quarter (11) the plan proves them.
+    police.uk already shows January's 2, so beyond it the plan proves nothing and exports
+    without a justification; judged without police.uk it is refused."""
+    monthly = Design(granularity="h3:7", min_count=3, totals=False, **GREEN)
+    quarterly = monthly.with_(frequency="quarterly", time_precision="quarter")
+    out = export_bundle(police_uk, monthly, APPROVAL, tmp_path / "b", also=(quarterly,))
+    risk = json.loads((out / REVIEW_DIR / MANIFEST).read_text())["release_plan"]["risk"]
+    puk = risk["police_uk"]
+    assert (puk["proven_homes_by_police_uk_alone"], puk["beyond_cells"]) == (2, 0)
+    assert risk["verdict"] == "green"
+    alone = monthly.with_(police_uk_baseline=False)
+    err = refused(
+        police_uk,
+        alone,
+        APPROVAL,
+        tmp_path / "c",
+        "1 cells this design leaves out",
+        also=(quarterly,),
+    )
+    assert err.args[0].endswith("Suppression does not hide them once the series is read as a whole")
+
+
+def test_a_changed_window_is_a_revision_detected_from_the_log(data, tmp_path):
+    """The same noisy product exported again after February's shoplifting was withdrawn:
+    February changed, so the release is a revision though nobody declared it, spends the
+    epsilon again, and says so in the manifest; the log keeps it for later plans."""
+    corrected = _load(tmp_path / "corrected", ROWS[:3] + ROWS[4:])
+    noisy = Design(counts="noise", noise_seed=77, epsilon=1.0, epsilon_budget=3.0, **GREEN)
+    log = DesignLog(tmp_path / "designs.sqlite3")
+    approval = replace(APPROVAL, series="monthly")
+
+    def release(dataset, name, approval=approval):
+        out = export_bundle(dataset, noisy, approval, tmp_path / name, log=log)
+        return json.loads((out / REVIEW_DIR / MANIFEST).read_text())
+
+    # another series of the same product is not this series' history
+    other = release(corrected, "other", replace(approval, series="another"))["release_plan"]
+    assert other["revision"]["overlapping_windows"] == 0
+    first = release(data, "r1")["release_plan"]
+    assert (first["revision"]["overlapping_windows"], first["budget"]["spent"]) == (0, 1.0)
+    m = release(corrected, "r2")
+    plan = m["release_plan"]
+    assert plan["revision"]["detected"] and not plan["revision"]["declared"]
+    assert plan["revision"]["changed_windows"] == ["2024-02"]
+    assert plan["revision"]["overlapping_windows"] == 3
+    assert plan["budget"]["spent"] == 2.0
+    assert m["approval"]["revision"] is True
+    # declared on the same files: nothing changed, but the declaration spends again
+    m = release(corrected, "r3", replace(approval, revision=True))["release_plan"]
+    assert m["revision"]["declared"] and not m["revision"]["detected"]
+    assert m["budget"]["spent"] == 3.0
+
+
+@pytest.fixture(scope="module")
+def homes(tmp_path_factory):
+    """Households files for the six incidents: 50 homes at A and 50 at B (adaptive:40
+    makes each place a unit of its own), the same 20 and 20 (too few: one pooled unit),
+    and the first plus 30 homes far east, outside both places."""
+    folder = tmp_path_factory.mktemp("homes")
+    f = frame().drop(columns=["source_file", "source_row"])
+    f.to_csv(folder / "incidents.csv", index=False)
+    at = pd.DataFrame({"latitude": [A[0], B[0]], "longitude": [A[1], B[1]]})
+    far = pd.DataFrame({"latitude": [52.8], "longitude": [0.0], "households": [30]})
+    files = {
+        "two": at.assign(households=[50, 50]),
+        "pooled": at.assign(households=[20, 20]),
+        "beyond": pd.concat([at.assign(households=[50, 50]), far]),
+    }
+    out = {}
+    for name, hh in files.items():
+        hh.to_csv(folder / f"{name}.csv", index=False)
+        out[name] = load_dataset([folder / "incidents.csv"], households=folder / f"{name}.csv")
+    return out
+
+
+def _unit_ids(bundle: Path) -> list[str]:
+    features = json.loads((bundle / "public" / "units.geojson").read_text())["features"]
+    return sorted(f["properties"]["unit"] for f in features)
+
+
+def test_a_series_keeps_its_first_adaptive_units(homes, tmp_path):
+    adaptive = Design(granularity="adaptive:40", **GREEN)
+    log = DesignLog(tmp_path / "designs.sqlite3")
+    approval = replace(APPROVAL, series="adaptive")
+    first = export_bundle(homes["two"], adaptive, approval, tmp_path / "m1", log=log)
+    m = json.loads((first / REVIEW_DIR / MANIFEST).read_text())["release_plan"]
+    assert m["units_fixed"] is None and m["units_changed"] is None
+    assert len(_unit_ids(first)) == 2
+    # fewer homes would pool both places into one unit; the series keeps its two
+    assert len(set(apply_design(homes["pooled"].index, adaptive).cell_unit.tolist())) == 1
+    later = export_bundle(homes["pooled"], adaptive, approval, tmp_path / "m2", log=log)
+    m = json.loads((later / REVIEW_DIR / MANIFEST).read_text())
+    assert _unit_ids(later) == _unit_ids(first)
+    assert m["public_layer"]["rows"] == 9
+    assert m["release_plan"]["units_changed"] is None
+    assert m["release_plan"]["units_fixed"]["units"] == 2
+    assert m["release_plan"]["units_fixed"]["households_outside"] == 0
+    # homes beyond both stored units: their crimes would be counted nowhere
+    err = refused(homes["beyond"], adaptive, approval, tmp_path / "m3", "30 households", log=log)
+    assert err.args[0].endswith("The series' units cannot place them, so their crimes would be "
+                             "counted nowhere")  # fmt: skip
+    assert err.hint == (
+        "start a new series (--series NAME) with units drawn from these households, or give "
+        "a justification (--justification TEXT) to publish without them"
+    )
+    out = export_bundle(
+        homes["beyond"],
+        adaptive,
+        replace(approval, justification="known"),
+        tmp_path / "m4",
+        log=log,
+    )
+    fixed = json.loads((out / REVIEW_DIR / MANIFEST).read_text())["release_plan"]["units_fixed"]
+    assert fixed["households_outside"] == 30
+
+
+def test_a_manifest_names_a_log_that_holds_no_record_of_the_design(data, tmp_path):
+    # build_manifest is public: given a log but no design id (nothing recorded yet),
+    # it names the log and claims no link of its chain
+    design = Design(**GREEN)
+    layer = apply_design(data.index, design)
+    assessment = assess(data.index, design, rejected_rows=0)
+    files = public_files(data, design, APPROVAL, layer)
+    log = DesignLog(tmp_path / "designs.sqlite3")
+    m = build_manifest(data, design, APPROVAL, assessment, layer, files, "fp", None, log)
+    assert m["design_log"] == {"path": str(log.path), "design_id": None, "chain_link": None}
+
+
+def test_an_export_evaluates_each_product_once(data, tmp_path, monkeypatch):
+    """At 60M rows an evaluation is minutes and gigabytes, so the export scores the design
+    once, on the layer it publishes, and hands that score to the assessment and the plan;
+    the other product is scored once, by the plan."""
+    import sys
+
+    from crimedash.risk import evaluate
+
+    scored = []
+
+    def counting(index, design, *args, **kwargs):
+        scored.append(design)
+        return evaluate(index, design, *args, **kwargs)
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("crimedash") and getattr(module, "evaluate", None) is evaluate:
+            monkeypatch.setattr(module, "evaluate", counting)
+    monthly = Design(**GREEN)
+    coarse = monthly.with_(granularity="h3:7", time_precision="quarter")  # not a what-if
+    export_bundle(data, monthly, APPROVAL, tmp_path / "b", also=(coarse,))
+    assert (scored.count(monthly), scored.count(coarse)) == (1, 1)

@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from handmade import FEB, JAN, MAR, ROWS, UNIT_A, UNIT_B, frame, town
+from handmade import FEB, JAN, MAR, ROWS, UNIT_A, UNIT_B, A, B, frame, town
 
 from crimedash import schema as S
 from crimedash.atoms import TOTAL_GROUP
@@ -63,7 +63,8 @@ def test_exact_monthly_layer_by_hand(index):
 
 
 def test_every_atom_points_at_its_published_cell(index):
-    for design in (Design(), Design(frequency="weekly"), Design(min_count=2)):
+    hidden = Design(categories=("burglary_residential", "shoplifting"))  # vehicles hidden
+    for design in (Design(), Design(frequency="weekly"), Design(min_count=2), hidden):
         layer = apply_design(index, design)
         at = layer.atoms
         assert (at.cell >= 0).tolist() == (at.kappa > 0).tolist()
@@ -273,3 +274,113 @@ def test_references_name_area_units_by_their_code():
     index = town(areas={"wards": area})
     layer = apply_design(index, Design(granularity="areas:wards", references="truncated"))
     assert [r[0] for r in refs(layer)] == ["A1"] * 4
+
+
+def test_two_shown_groups_publish_their_total(index):
+    # two groups are the fewest that have a total of their own (one group's total would
+    # repeat it): unit A's January is 2 burglaries + 1 shoplifting
+    layer = apply_design(index, Design(categories=("burglary_residential", "shoplifting")))
+    assert rows(layer, index) == [
+        (UNIT_A, "2024-01", "Burglary", 2, "2"),
+        (UNIT_A, "2024-01", "Shoplifting", 1, "1"),
+        (UNIT_A, "2024-01", TOTAL_GROUP, 3, "3"),
+        (UNIT_A, "2024-02", "Shoplifting", 1, "1"),
+        (UNIT_A, "2024-02", TOTAL_GROUP, 1, "1"),
+    ]
+
+
+def test_an_empty_table_keeps_text_columns():
+    # a design that publishes nothing still gives a table of the same kind: unit, window
+    # and group are text, never numbers (a number column would not join the units' ids)
+    index = town()
+    f = apply_design(index, Design(min_count=50)).frame(index)
+    for column in (S.UNIT, S.WINDOW, S.GROUP):
+        assert not pd.api.types.is_numeric_dtype(f[column]), column
+    units = pd.DataFrame({S.UNIT: [UNIT_A, UNIT_B]})
+    assert len(f.merge(units, on=S.UNIT)) == 0
+
+
+def test_without_households_a_unit_holds_the_assumed_density():
+    # no households file: each unit is taken to hold the design's assumed households per
+    # km² over its area, the figure the score divides by
+    index = town()
+    layer = apply_design(index, Design(assumed_households_per_km2=500.0))
+    assert layer.units.n == 2
+    assert layer.units.households.tolist() == pytest.approx((500.0 * layer.units.area_km2).tolist())
+
+
+def test_the_smallest_adaptive_unit_sets_the_base_resolution():
+    # adaptive units are built from H3 cells no smaller than the design's smallest unit
+    # area: a larger minimum starts from coarser cells (kept in a series' unit table)
+    import geopandas as gpd
+    import shapely
+
+    homes = gpd.GeoDataFrame(
+        {S.HOUSEHOLDS: [500.0, 500.0]},
+        geometry=[shapely.Point(A[1], A[0]), shapely.Point(B[1], B[0])],
+        crs=S.WGS84,
+    )
+    index = town(households=homes)
+    base = {
+        area: apply_design(
+            index, Design(granularity="adaptive:40", min_unit_area_m2=area)
+        ).units.base_resolution
+        for area in (10_000.0, 5_000_000.0)
+    }
+    assert base[5_000_000.0] < base[10_000.0]
+
+
+def test_a_layer_does_not_depend_on_what_the_index_computed_before():
+    # the index caches a grouping's cells for count-only changes; noise publishes its
+    # own cells, so a noisy layer and an exact one computed in either order on one index
+    # are each the layer computed on a fresh index
+    exact, noisy = Design(), Design(counts="noise", epsilon=3.0, noise_seed=4)
+
+    def cells(layer):
+        return [
+            layer.cell_unit.tolist(),
+            layer.cell_window.tolist(),
+            layer.cell_group.tolist(),
+            layer.cell_shown.tolist(),
+        ]
+
+    alone = {d: cells(apply_design(town(), d)) for d in (exact, noisy)}
+    for order in ((exact, noisy), (noisy, exact)):
+        index = town()
+        assert [cells(apply_design(index, d)) for d in order] == [alone[d] for d in order]
+
+
+def test_listed_references_confirm_every_published_incident_and_no_other(index):
+    # banded at min count 2 without totals: only unit A's 2 January burglaries are
+    # published, shown as "1 to 2" (half confirmed); listing their references confirms
+    # them fully, and the suppressed incidents stay unconfirmed
+    banded = Design(counts="banded", min_count=2, totals=False)
+    assert apply_design(index, banded).atoms.kappa.tolist() == [0.5, 0.0, 0.0, 0.0, 0.0]
+    listed = apply_design(index, banded.with_(references="truncated"))
+    assert listed.atoms.kappa.tolist() == [1.0, 0.0, 0.0, 0.0, 0.0]
+    assert listed.published_incidents == 2
+
+
+def test_a_noisy_layer_publishes_noise_not_the_true_counts():
+    # epsilon 0.5 over nine true cells: the keyed noise (seed 4) moves some counts, and
+    # noise is drawn over its own domain, so cells with no incident appear too; the
+    # exact counts are never what a noisy design publishes
+    layer = apply_design(town(), Design(counts="noise", epsilon=0.5, noise_seed=4))
+    assert (layer.cell_shown != layer.cell_true).any()
+    assert 0 in layer.cell_true.tolist()
+    assert (layer.cell_shown >= 1).all()
+
+
+def test_two_unit_sets_of_one_granularity_keep_their_own_cells():
+    # without households, adaptive units are drawn from the assumed density: 10 and
+    # 100,000 homes per km² give other units under the same name 'adaptive:40'. The
+    # index caches each unit set's grouped cells; neither may read the other's
+    sparse = Design(granularity="adaptive:40", assumed_households_per_km2=10.0)
+    dense = sparse.with_(assumed_households_per_km2=100_000.0)
+    alone = {d: rows(apply_design(town(), d), town()) for d in (sparse, dense)}
+    assert alone[sparse] != alone[dense]
+    index = town()
+    assert [rows(apply_design(index, d), index) for d in (sparse, dense)] == [
+        alone[sparse],
+        alone[dense],
+    ]
