@@ -302,11 +302,9 @@ class Atoms:
     n_ref: np.ndarray  # int32 incidents with a reference number (as n)
     kappa: np.ndarray  # float64 share of the atom's cell the map confirms
     cell: np.ndarray  # int32 index of the atom's published group cell, -1 if none
-    uwr: np.ndarray  # int64 rank of (unit, risk window)
-    n_uw: int
+    n_uw: int  # non-empty (unit, risk window) pairs
     n_units: int
     n_groups: int
-    n_rwin: int
 
     @property
     def shown(self) -> np.ndarray:

@@ -146,11 +146,9 @@ def apply_design(index: Index, design: Design) -> PublicLayer:
         n_ref=base.n_ref(index) if want_refs else np.zeros(len(base.n), dtype=base.n.dtype),
         kappa=np.zeros(len(base.n)),
         cell=np.full(len(base.n), -1, dtype=np.int32),
-        uwr=base.uwr,
         n_uw=base.n_uw,
         n_units=units.n,
         n_groups=n_groups,
-        n_rwin=base.windows.n,
     )
     dwin = grouped.dwin
     outside = grouped.outside
