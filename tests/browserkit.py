@@ -120,7 +120,11 @@ def chromium(profile_dir: Path, width: int = 1500, height: int = 2000):
             viewport={"width": width, "height": height},
         )
         try:
-            yield ctx.new_page()
+            page = ctx.new_page()
+            console: list[str] = []  # what the page logged, for `diagnosis`
+            page.on("console", lambda m: console.append(f"{m.type}: {m.text}"[:300]))
+            page.console_lines = console  # type: ignore[attr-defined]
+            yield page
         finally:
             ctx.close()
 
@@ -137,15 +141,33 @@ def wait_map(page, timeout_ms: int = 120_000) -> None:
         raise AssertionError(f"no map after {timeout_ms / 1000:.0f} s\n{diagnosis(page)}") from None
 
 
+MAP_STATE_JS = """() => [...document.querySelectorAll("[data-testid='stDeckGlJsonChart']")]
+    .map(el => { const r = el.getBoundingClientRect(); const c = el.querySelector("canvas");
+        const cr = c ? c.getBoundingClientRect() : null;
+        return `deck ${Math.round(r.width)}x${Math.round(r.height)} at y=${Math.round(r.y)}, `
+            + (c ? `canvas ${Math.round(cr.width)}x${Math.round(cr.height)}` : "no canvas")
+            + `, stale=${el.closest("[data-stale='true']") !== null}`; })"""
+
+
 def diagnosis(page) -> str:
-    """What the page shows and what its server logged, for a failure message."""
+    """What the page shows (its maps' elements, its text at both ends, exceptions, its
+    console) and what its server logged, for a failure message."""
+    parts = []
     try:
-        text = page.inner_text("body")[-1500:]
+        parts.append("maps: " + ("; ".join(page.evaluate(MAP_STATE_JS)) or "no map element"))
+        text = page.inner_text("body")
+        parts.append(f"--- page text (start) ---\n{text[:1200]}")
+        parts.append(f"--- page text (end) ---\n{text[-800:]}")
+        errors = page.locator("[data-testid='stException']")
+        parts += [f"exception: {errors.nth(i).inner_text()[:800]}" for i in range(errors.count())]
     except Exception as exc:  # the page itself may be what broke
-        text = f"(page unreadable: {exc})"
+        parts.append(f"(page unreadable: {exc})")
+    lines = getattr(page, "console_lines", [])
+    parts.append("--- console (end) ---\n" + "\n".join(lines[-25:]))
     base = next((u for u in SERVER_LOGS if page.url.startswith(u)), None)
     log = SERVER_LOGS[base].read_text(errors="replace")[-2500:] if base else "(no server log)"
-    return f"--- page text (end) ---\n{text}\n--- server log (end) ---\n{log}"
+    parts.append(f"--- server log (end) ---\n{log}")
+    return "\n".join(parts)
 
 
 def wait_idle(page, timeout_ms: int = 60_000) -> None:
