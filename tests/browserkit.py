@@ -155,9 +155,11 @@ def diagnosis(page) -> str:
     parts = []
     try:
         parts.append("maps: " + ("; ".join(page.evaluate(MAP_STATE_JS)) or "no map element"))
-        text = page.inner_text("body")
-        parts.append(f"--- page text (start) ---\n{text[:1200]}")
-        parts.append(f"--- page text (end) ---\n{text[-800:]}")
+        main = page.locator("[data-testid='stMain']")
+        text = main.inner_text() if main.count() else page.inner_text("body")
+        parts.append(f"running: {page.locator(RUNNING).count() > 0}")
+        parts.append(f"--- main text (start) ---\n{text[:1500]}")
+        parts.append(f"--- main text (end) ---\n{text[-600:]}")
         errors = page.locator("[data-testid='stException']")
         parts += [f"exception: {errors.nth(i).inner_text()[:800]}" for i in range(errors.count())]
     except Exception as exc:  # the page itself may be what broke
