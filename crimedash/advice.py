@@ -173,9 +173,12 @@ class Scored:
     utility: dict[str, float]
 
 
-def scored(index: Index, ev: Evaluation, utility_of: dict[str, float] | None = None) -> Scored:
-    """The numbers the advice reads of `ev`. `utility_of`, when the caller has
-    `utility(index, ev)` already, is used instead of computing it again."""
+def scored(
+    index: Index, ev: Evaluation | Scored, utility_of: dict[str, float] | None = None
+) -> Scored:
+    """The numbers the advice reads of `ev` (`ev` itself if it is already `Scored`).
+    `utility_of`, when the caller has `utility(index, ev)` already, is used instead of
+    computing it again."""
     if isinstance(ev, Scored):
         return ev
     return Scored(
@@ -285,7 +288,7 @@ def _candidates(index: Index, design: Design, ev: Evaluation | Scored) -> list[t
         out.append(
             (f"Show times to the {TIME_LEVELS[p + 1]}", {"time_precision": TIME_LEVELS[p + 1]})
         )
-    top = ev.top_group if isinstance(ev, Scored) else _top_group(ev)
+    top = _top_group(ev)
     if top is not None:
         out.append(
             (f"Leave '{top}' off the map (¶13)", {"hidden_groups": (*design.hidden_groups, top)})
@@ -303,7 +306,9 @@ def _candidates(index: Index, design: Design, ev: Evaluation | Scored) -> list[t
     return out
 
 
-def _top_group(ev: Evaluation) -> str | None:
+def _top_group(ev: Evaluation | Scored) -> str | None:
+    if isinstance(ev, Scored):
+        return ev.top_group
     sel = ev.shown
     if not sel.any() or len(ev.layer.grouping.groups) < 2:
         return None

@@ -246,7 +246,7 @@ def export_bundle(
     del layer
     # and so can its atoms in the index's cache: the first alternatives are other units,
     # whose atoms would otherwise be built beside them (the count-only alternatives
-    # rebuild them once); units stay, a series may have placed its own there
+    # rebuild them once); the design's units stay, those alternatives read them again
     for kind in ("base", "grouped"):
         dataset.index.drop_cached(kind)
     factors, what_ifs = advise(dataset.index, design, base)

@@ -183,8 +183,8 @@ class Index:
         For a caller about to build many blocks it will not reuse (`export_bundle`
         before the advice's other designs): the LRU bound would drop them only after
         the next block is built, so at 60M rows a gigabyte of atoms nobody reads stayed
-        resident through the largest alternative. Only for kinds that are pure
-        functions of the index (atoms), never for units a series placed here."""
+        resident through the largest alternative. What is pinned (`pin`: a series'
+        stored units) is not a block and is never dropped."""
         with _CACHE_LOCK:
             keys = [k for k in self.cache if isinstance(k, tuple) and k and k[0] == kind]
             for k in keys:

@@ -33,16 +33,22 @@ def rows(layer, index):
     return list(zip(f[S.UNIT], f[S.WINDOW], f[S.GROUP], f[S.SHOWN], f[S.SHOWN_LABEL], strict=True))
 
 
+# unit A by hand: 2 burglaries and 1 shoplifting in January, 1 shoplifting in February
+UNIT_A_ROWS = [
+    (UNIT_A, "2024-01", "Burglary", 2, "2"),
+    (UNIT_A, "2024-01", "Shoplifting", 1, "1"),
+    (UNIT_A, "2024-01", TOTAL_GROUP, 3, "3"),
+    (UNIT_A, "2024-02", "Shoplifting", 1, "1"),
+    (UNIT_A, "2024-02", TOTAL_GROUP, 1, "1"),
+]
+
+
 def test_exact_monthly_layer_by_hand(index):
     layer = apply_design(index, Design())
     assert layer.grouping.groups == GROUPS
     assert (layer.display_level, layer.risk_level) == ("month", "month")
     assert rows(layer, index) == [
-        (UNIT_A, "2024-01", "Burglary", 2, "2"),
-        (UNIT_A, "2024-01", "Shoplifting", 1, "1"),
-        (UNIT_A, "2024-01", TOTAL_GROUP, 3, "3"),
-        (UNIT_A, "2024-02", "Shoplifting", 1, "1"),
-        (UNIT_A, "2024-02", TOTAL_GROUP, 1, "1"),
+        *UNIT_A_ROWS,
         (UNIT_B, "2024-01", "Vehicle crime", 1, "1"),
         (UNIT_B, "2024-01", TOTAL_GROUP, 1, "1"),
         (UNIT_B, "2024-03", "Vehicle crime", 1, "1"),
@@ -280,13 +286,7 @@ def test_two_shown_groups_publish_their_total(index):
     # two groups are the fewest that have a total of their own (one group's total would
     # repeat it): unit A's January is 2 burglaries + 1 shoplifting
     layer = apply_design(index, Design(categories=("burglary_residential", "shoplifting")))
-    assert rows(layer, index) == [
-        (UNIT_A, "2024-01", "Burglary", 2, "2"),
-        (UNIT_A, "2024-01", "Shoplifting", 1, "1"),
-        (UNIT_A, "2024-01", TOTAL_GROUP, 3, "3"),
-        (UNIT_A, "2024-02", "Shoplifting", 1, "1"),
-        (UNIT_A, "2024-02", TOTAL_GROUP, 1, "1"),
-    ]
+    assert rows(layer, index) == UNIT_A_ROWS
 
 
 def test_an_empty_table_keeps_text_columns():
