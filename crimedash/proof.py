@@ -20,8 +20,11 @@ from crimedash.cancel import checkpoint
 from crimedash.layer import PublicLayer
 
 __all__ = [
+    "FAMILY_BLOCK",
+    "FamilySums",
     "Proof",
     "Rules",
+    "family_sums",
     "prove",
 ]
 
@@ -88,6 +91,34 @@ class Proof:
     hi: np.ndarray  # (F, G), np.inf where unbounded
     total_lo: np.ndarray  # (F,)
     total_hi: np.ndarray
+    sums: FamilySums  # of lo and hi per family
+
+
+@dataclass(frozen=True)
+class FamilySums:
+    """Per family, over its groups' proven intervals: the midpoints summed (the lower
+    bound where a cell is unbounded), the finite upper bounds summed, and how many are
+    unbounded. What the Bayes neighbour reads of a family (`crimedash.attack`)."""
+
+    mid: np.ndarray
+    fin: np.ndarray
+    n_inf: np.ndarray  # int64
+
+
+FAMILY_BLOCK = 1 << 18  # families summed at a time: (block, groups) temporaries
+
+
+def family_sums(lo: np.ndarray, hi: np.ndarray) -> FamilySums:
+    """`FamilySums` of a (families x groups) table, a block of families at a time."""
+    f = len(lo)
+    mid, fin, n_inf = np.empty(f), np.empty(f), np.empty(f, dtype=np.int64)
+    for b in range(0, f, FAMILY_BLOCK):
+        blk = slice(b, b + FAMILY_BLOCK)
+        inf_b = np.isinf(hi[blk])
+        mid[blk] = np.where(inf_b, lo[blk], (lo[blk] + hi[blk]) / 2).sum(axis=1)
+        fin[blk] = np.where(inf_b, 0.0, hi[blk]).sum(axis=1)
+        n_inf[blk] = inf_b.sum(axis=1)
+    return FamilySums(mid, fin, n_inf)
 
 
 def prove(
@@ -152,9 +183,31 @@ def prove(
     hi = np.repeat(n_hi_a, g).reshape(f, g)
     lo[cf, cg] = lo_c
     hi[cf, cg] = hi_c
+    summed = _sparse_sums(cf, lo_c, hi_c, n_lo_a, n_hi_a, sums.n_absent)
     if rules.totals and rounds > 1 and len(rows):
         _more_rounds(lo, hi, t_lo, t_hi, rows, rounds - 1)
-    return Proof(families, lo, hi, t_lo, t_hi)
+        again = family_sums(lo[rows], hi[rows])  # the few rows later rounds rewrote
+        summed.mid[rows], summed.fin[rows], summed.n_inf[rows] = again.mid, again.fin, again.n_inf
+    return Proof(families, lo, hi, t_lo, t_hi, summed)
+
+
+def _sparse_sums(cf, lo_c, hi_c, lo_a, hi_a, n_absent) -> FamilySums:
+    """`family_sums` from the published cells and each family's absent cells: half
+    and whole numbers, so exactly the table's sums."""
+    f = len(lo_a)
+
+    def per_family(on_cells: np.ndarray, on_absent: np.ndarray) -> np.ndarray:
+        total = np.bincount(cf, weights=on_cells, minlength=f).astype(float, copy=False)
+        return total + n_absent * on_absent
+
+    inf_c, inf_a = np.isinf(hi_c), np.isinf(hi_a)
+    return FamilySums(
+        per_family(
+            np.where(inf_c, lo_c, (lo_c + hi_c) / 2), np.where(inf_a, lo_a, (lo_a + hi_a) / 2)
+        ),
+        per_family(np.where(inf_c, 0.0, hi_c), np.where(inf_a, 0.0, hi_a)),
+        per_family(inf_c, inf_a).astype(np.int64),
+    )
 
 
 def _last_of_each(cf, cg, lo_c, hi_c, g):

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crimedash.proof import Rules, _propagate, _tighten, prove
+from crimedash.proof import Rules, _propagate, _tighten, family_sums, prove
 
 
 def plain(lo, hi, t_lo, t_hi, rounds):
@@ -130,8 +130,14 @@ def dense_prove(cell_family, cell_group, cell_shown, rules: Rules, families, rou
 
 
 def assert_same_proof(got, want) -> None:
+    """The same intervals bit for bit, and the per-family sums made from the cells are
+    the table's."""
     for name, w in zip(("lo", "hi", "total_lo", "total_hi"), want, strict=True):
         np.testing.assert_array_equal(getattr(got, name), w, err_msg=name)
+    table = family_sums(want[0], want[1])
+    for name in ("mid", "fin", "n_inf"):
+        np.testing.assert_array_equal(getattr(got.sums, name), getattr(table, name), err_msg=name)
+    assert got.sums.n_inf.dtype == table.n_inf.dtype
 
 
 @st.composite

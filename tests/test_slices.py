@@ -62,7 +62,7 @@ def test_the_attack_summed_in_family_blocks_equals_one_block(
     the same outcome bit for bit (each family's sums are its own row's)."""
     from dataclasses import fields
 
-    from crimedash import attack
+    from crimedash import attack, proof
     from crimedash.design import Design
     from crimedash.layer import apply_design
 
@@ -76,7 +76,7 @@ def test_the_attack_summed_in_family_blocks_equals_one_block(
     )
     layer = apply_design(index, design)
     whole = attack.outcome(index, [layer])
-    monkeypatch.setattr(attack, "_FAMILY_BLOCK", 5)
+    monkeypatch.setattr(proof, "FAMILY_BLOCK", 5)
     blocked = attack.outcome(index, [layer])
     for f in fields(whole):
         a, b = getattr(whole, f.name), getattr(blocked, f.name)
