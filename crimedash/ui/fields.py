@@ -40,6 +40,7 @@ __all__ = [
     "REFERENCE_WORDS",
     "build_design",
     "category_table",
+    "control_values",
     "dangers_of",
     "fields_from_widgets",
     "helptext",
@@ -47,6 +48,7 @@ __all__ = [
     "location_table",
     "seed",
     "table_fields",
+    "table_keys",
     "widget_values",
 ]
 
