@@ -433,9 +433,15 @@ def drivers(index: Index, ev: Evaluation, top: int = 10) -> pd.DataFrame:
     share = contrib / total
     codes = np.flatnonzero(published & (share > 0))
     codes = codes[np.lexsort((codes, -share[codes]))][:top]
-    if not len(codes):
+    if not published.any():
         return pd.DataFrame(columns=cols)
-    per = unit_risk(ev, units=codes).set_index("code").loc[codes].reset_index()
+    if len(codes):
+        per = unit_risk(ev, units=codes).set_index("code").loc[codes].reset_index()
+    else:  # units published, none contributing: no rows, with the columns' types
+        per = pd.DataFrame(
+            {"code": codes, "r": np.empty(0), "incidents": np.empty(0, np.int64)}
+            | {"group": np.empty(0, np.int64), "attacker": np.empty(0, object)}
+        )
     per["contribution"] = share[codes]
     codes = per["code"].to_numpy(np.int64)
     return pd.DataFrame(

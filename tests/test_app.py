@@ -694,3 +694,45 @@ def test_a_change_sent_before_the_address_caught_up_is_kept():
     at.run()
     assert at.radio(key=K.FREQUENCY).value == "weekly"
     assert shown_design(at).frequency == "weekly"
+
+
+def test_a_click_on_any_widget_sent_before_the_address_caught_up_keeps_the_design():
+    """The same race through a widget that is not a design control (here projector
+    mode; a tab or the map's choices alike): the click carries the older address, and
+    the page keeps the design the analyst was looking at."""
+    at = start()
+    at.radio(key=K.FREQUENCY).set_value("weekly").run()
+    older = dict(at.query_params)
+    at.radio(key=K.FREQUENCY).set_value("quarterly").run()
+    at.query_params.clear()
+    at.query_params.update(older)
+    at.toggle(key=K.PROJECTOR).set_value(True).run()
+    no_errors(at)
+    assert at.radio(key=K.FREQUENCY).value == "quarterly"
+    assert shown_design(at).frequency == "quarterly"
+
+
+def _keyed_widgets(node) -> set[str]:
+    keys = set()
+    key = getattr(node, "key", None)
+    if isinstance(key, str):
+        keys.add(key)
+    for child in getattr(node, "children", {}).values():
+        keys |= _keyed_widgets(child)
+    return keys
+
+
+def test_every_widget_on_the_page_is_watched_for_the_back_race(app, sample_dataset):
+    """`page.widgets_moved` tells a click from Back by the widgets' values, so every
+    keyed widget the page draws must be a design control, a page widget it watches, or
+    a file uploader (left out on purpose)."""
+    from crimedash.ui import export_page, fields, publication
+
+    drawn = _keyed_widgets(app._tree)
+    assert K.FREQUENCY in drawn and K.TAB in drawn  # the walk sees the page
+    design = set(fields.widget_values(Design(), sample_dataset.index))
+    tables = {k for k in drawn if k.startswith((K.CATEGORY_TABLE, K.LOCATION_TABLE))}
+    named = {*K.PAGE_WIDGETS, *export_page.WIDGETS, *publication.WIDGETS}
+    watched = {k for k in drawn if k in named or k.startswith(K.PAGE_WIDGET_PREFIXES)}
+    unwatched = drawn - design - tables - watched - set(K.UPLOADERS)
+    assert not unwatched, f"widgets page.widgets_moved does not watch: {sorted(unwatched)}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 import pytest
 from enginekit import make_index
@@ -30,12 +29,13 @@ def test_one_build_per_key_and_a_stale_map_is_dropped_or_stopped():
     the same slot waits, and is dropped when a third replaces it (nobody will see it).
     The first, already started when the second came, stops at its build's next
     checkpoint, and is built anew when asked for again (going back to its design)."""
-    release = threading.Event()
+    release, running = threading.Event(), threading.Event()
     built: list[str] = []
 
     def build(name: str, wait: bool = False):
         def run():
             if wait:
+                running.set()
                 release.wait(10)
             built.append(name)
             return viz.public_deck(index, layer), name
@@ -46,6 +46,7 @@ def test_one_build_per_key_and_a_stale_map_is_dropped_or_stopped():
     layer = apply_design(index, Design(granularity="h3:7"))
     slot = "test-slot"
     first = deckjob._submit(deckjob.DeckJob(slot, ("t", 1), build("first", wait=True)))
+    assert running.wait(30)  # started: the next map in the slot stops it, not drops it
     second = deckjob._submit(deckjob.DeckJob(slot, ("t", 2), build("second")))
     third = deckjob._submit(deckjob.DeckJob(slot, ("t", 3), build("third")))
     again = deckjob._submit(deckjob.DeckJob(slot, ("t", 3), build("third again")))
@@ -64,16 +65,16 @@ def test_one_build_per_key_and_a_stale_map_is_dropped_or_stopped():
 
 def test_a_stale_map_stops_inside_its_build():
     """A build that is seconds of work at national scale checks between its stages:
-    a newer map in the same slot stops it there, not after the whole build."""
+    a newer map in the same slot stops it at the next one, not after the whole build."""
     stages: list[int] = []
-    started = threading.Event()
+    started, go = threading.Event(), threading.Event()
 
     def slow():
-        started.set()
-        for i in range(600):  # ten minutes of stages, unless stopped
+        for i in range(100):  # a hundred stages, unless stopped
             checkpoint()
             stages.append(i)
-            time.sleep(1.0)
+            started.set()
+            go.wait(30)  # the first stage holds until the newer map is asked for
         raise AssertionError("not stopped")
 
     index = make_index(4, n=200, n_households=100)
@@ -84,7 +85,33 @@ def test_a_stale_map_stops_inside_its_build():
     new = deckjob._submit(
         deckjob.DeckJob(slot, ("s", 2), lambda: (viz.public_deck(index, layer), "new"))
     )
+    go.set()
     with pytest.raises(Cancelled):
         stale.result(timeout=30)
-    assert len(stages) <= 3
+    assert stages == [0]  # stopped at the checkpoint after the stage it was in
     assert new.result(timeout=30).extra == "new"
+
+
+def test_a_map_another_session_still_waits_for_is_not_stopped(monkeypatch):
+    """Decks are shared by key: when one session moves on, a deck another session
+    still waits for goes on being built."""
+    go = threading.Event()
+    session = ["a"]
+    monkeypatch.setattr(deckjob, "_session", lambda: session[0])
+    index = make_index(4, n=200, n_households=100)
+    layer = apply_design(index, Design(granularity="h3:7"))
+
+    def shared():
+        go.wait(30)
+        checkpoint()
+        return viz.public_deck(index, layer), "shared"
+
+    slot = "test-slot-shared"
+    mine = deckjob._submit(deckjob.DeckJob(slot, ("shared", 1), shared))
+    session[0] = "b"
+    theirs = deckjob._submit(deckjob.DeckJob(slot, ("shared", 1), shared))
+    assert theirs is mine
+    session[0] = "a"
+    deckjob._submit(deckjob.DeckJob(slot, ("shared", 2), lambda: (viz.public_deck(index, layer), 2)))
+    go.set()
+    assert theirs.result(timeout=30).extra == "shared"

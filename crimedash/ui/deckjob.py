@@ -121,9 +121,12 @@ def _submit(job: DeckJob) -> _DeckFuture:
         _DECKS.move_to_end(job.key)
         latest = (_session(), job.slot)
         older = _LATEST.get(latest)
-        if older is not None and older is not fut and not older.cancel():
-            older.stop.set()  # started: it stops at its build's next checkpoint
         _LATEST[latest] = fut
+        # a deck another session still shows next is left alone (decks are shared by
+        # key: a workshop's sessions often open the same design)
+        unwanted = older is not None and not any(f is older for f in _LATEST.values())
+        if unwanted and not older.cancel():
+            older.stop.set()  # started: it stops at its build's next checkpoint
         done = [k for k, f in _DECKS.items() if f.done()]
         for k in done[: max(0, len(_DECKS) - KEEP)]:
             del _DECKS[k]
@@ -187,7 +190,7 @@ def _draw(box, status, job: DeckJob, fut: _DeckFuture, then, kwargs: dict) -> No
     while True:
         if fut.stopped():  # dropped or stopped for a newer map, then asked for again
             fut = _submit(job)
-        if fut.done():
+        elif fut.done():
             break
         # a message to the browser is where Streamlit stops a run for a new change
         status.caption(f"Drawing the map... {time.monotonic() - started:.0f} s")

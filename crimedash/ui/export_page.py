@@ -50,6 +50,7 @@ __all__ = [
     "ROLE",
     "SHOW_OTHER",
     "SUBMIT",
+    "WIDGETS",
     "page",
 ]
 
@@ -75,6 +76,12 @@ SHOW_OTHER = "export_show_other_data"  # list designs logged on other data too
 CONFIRM_OTHER = "export_confirm_other_data"  # "yes, load a design made on other data"
 FORM_FOR = "export_form_for"  # (design, data) fingerprints the form was filled for
 NOTICE_CLEARED = "export_form_cleared"
+# the tab's widgets (a click on one is a change, not Back: page.widgets_moved)
+WIDGETS = (
+    FORM, REVIEWER, ROLE, DECISION, RATIONALE, JUSTIFICATION, PUBLISHER, CONTACT,
+    EXPLANATION, NEXT_REVIEW, SUBMIT, DOWNLOAD, DOWNLOAD_REVIEW, HISTORY_PICK, RELOAD,
+    SHOW_OTHER, CONFIRM_OTHER,
+)  # fmt: skip
 
 DECISIONS = {"approve": "Approve for publication", "reject": "Reject"}
 

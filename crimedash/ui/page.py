@@ -5,6 +5,8 @@ URL."""
 
 from __future__ import annotations
 
+import copy
+
 import streamlit as st
 
 from crimedash.design import Design
@@ -34,15 +36,16 @@ __all__ = [
     "TABS",
     "TITLE",
     "UNDO_DEPTH",
-    "controls_moved",
     "design_file",
     "keep_in_link",
     "link_moved",
     "main",
+    "page_values",
     "remember",
     "resolve",
     "seed_from_link",
     "undo_buttons",
+    "widgets_moved",
 ]
 
 TITLE = "crimedash: design a privacy-safe public crime map"
@@ -94,7 +97,7 @@ def main() -> None:
             fields.seed(ss[K.LAST_VALID], index)
         else:
             seed_from_link(index)
-    elif link_moved() and not controls_moved(index):
+    elif link_moved() and not widgets_moved(index):
         seed_from_link(index)  # the browser's Back or Forward: show the address's design
 
     if K.PROJECTOR not in ss:
@@ -173,6 +176,7 @@ def main() -> None:
     # Last: factors and what-ifs, 10-20x the score's work, fill their slot after
     # everything above is on screen (issue 16: the score first).
     background.complete(advice_slot, index, design, a)
+    ss[K.PAGE_SEEN] = page_values()
 
 
 UNDO_DEPTH = 50
@@ -289,17 +293,45 @@ def link_moved() -> bool:
     return now != {k: v for k, v in last.items() if k not in page_params}
 
 
-def controls_moved(index: Index) -> bool:
-    """Whether the analyst moved a design control for this run. A click sent while the
-    last run was still sending its new address carries the address before it, which
-    `link_moved` cannot tell from Back; but Back moves no control. Without this, such a
-    click reverted the controls to the older design and was lost (seen in the browser
-    under load: the page went back to a link's weekly design after a later change)."""
-    seen = st.session_state.get(K.CONTROLS_SEEN) or {}
-    now = fields.control_values(index)
-    # only controls on screen in both runs: a click moves one that was drawn, while a
-    # control the last run did not draw may have left the state (Streamlit's clean-up)
+def widgets_moved(index: Index) -> bool:
+    """Whether the analyst moved a widget for this run. A click sent while the last run
+    was still sending its new address carries the address before it, which
+    `link_moved` cannot tell from Back; but Back moves no widget. Without this, such a
+    click (a control, a tab, the map's choices) reverted the controls to the older
+    design and a design change was lost (seen in the browser under load: the page went
+    back to a link's weekly design after a later change).
+
+    The design controls are compared with their values as the last run drew them, the
+    page's other widgets with their values at the end of the last run (a run a change
+    cut short leaves an older snapshot: then a Back may be taken for a change, and the
+    page keeps its design, never the other way round). A design pushed into the
+    controls by a callback (undo, redo, a what-if, a design file) bumps the editors'
+    version: that is a move too, whichever controls it changed."""
+    ss = st.session_state
+    return _moved(ss.get(K.CONTROLS_SEEN), fields.control_values(index)) or _moved(
+        ss.get(K.PAGE_SEEN), page_values()
+    )
+
+
+def _moved(seen: dict | None, now: dict) -> bool:
+    # only widgets on screen in both: a click moves one that was drawn, while one the
+    # last run did not draw may have left the state (Streamlit's clean-up)
+    seen = seen or {}
     return any(now[key] != seen[key] for key in now.keys() & seen.keys())
+
+
+def page_values() -> dict:
+    """The page's widgets besides the design controls (`state.PAGE_WIDGETS`, the
+    export and publication tabs' `WIDGETS`), copied, and the version of the design last
+    pushed into the controls."""
+    ss = st.session_state
+    named = {*K.PAGE_WIDGETS, *export_page.WIDGETS, *publication.WIDGETS}
+    keys = [
+        k for k in ss if isinstance(k, str) and (k in named or k.startswith(K.PAGE_WIDGET_PREFIXES))
+    ]
+    values = {k: copy.deepcopy(ss[k]) for k in keys}
+    values[K.EDITOR_VERSION] = ss.get(K.EDITOR_VERSION)
+    return values
 
 
 def design_file(design: Design, index: Index) -> None:

@@ -24,12 +24,14 @@ __all__ = [
     "READ",
     "RESULT",
     "SERIES",
+    "WIDGETS",
     "page",
 ]
 
 SERIES = "pub_series"
 READ = "pub_read"
 RESULT = "pub_result"
+WIDGETS = (SERIES, READ)  # a click on one is a change, not Back (page.widgets_moved)
 
 
 def _log():

@@ -55,6 +55,9 @@ __all__ = [
     "NOISE_SEED",
     "NOTICE",
     "OWN_DATA",
+    "PAGE_SEEN",
+    "PAGE_WIDGETS",
+    "PAGE_WIDGET_PREFIXES",
     "PENDING_UPLOAD",
     "PINNED",
     "PIN_BUTTON",
@@ -82,6 +85,7 @@ __all__ = [
     "UNDO",
     "UNDO_BUTTON",
     "UNPIN_BUTTON",
+    "UPLOADERS",
     "UP_AREAS",
     "UP_HOUSEHOLDS",
     "UP_INCIDENTS",
@@ -198,5 +202,17 @@ PNG_BUTTON = "png_button"  # download a PNG of the current map
 FRONTIER_CHART = "frontier_chart"  # the frontier chart (its selection applies a design)
 LAST_LINK = "last_link"  # the address parameters the page last wrote (Back is a change)
 CONTROLS_SEEN = "controls_seen"  # the design controls' values as the last run drew them
+PAGE_SEEN = "page_seen"  # the page's other widgets' values at the end of the last run
+# The page's widgets besides the design controls, by key or key prefix: a click on any of
+# them is a change, not the browser's Back (page.widgets_moved). File uploaders are left
+# out (their values are the files): a new upload reseeds the page anyway.
+PAGE_WIDGETS = (
+    TAB, PROJECTOR, TILES_INPUT, MAP_MODE, GROUP, VIEW, TREND_UNIT, SHOW_FRONTIER, PLAYING,
+    STORE_CHOICE, STORE_BUTTON, LOAD_BUTTON, SAMPLE_BUTTON, PIN_BUTTON, UNPIN_BUTTON,
+    UNDO_BUTTON, REDO_BUTTON, ZOOM_IN, ZOOM_OUT, ZOOM_RESET, PNG_BUTTON, ADVICE_CANCEL,
+    ADVICE_RETRY, PLAY_BUTTON, FRONTIER_CHART,
+)  # fmt: skip
+PAGE_WIDGET_PREFIXES = (WINDOW, WHAT_IF_PREFIX, MAPPING_PREFIX)  # WINDOW_POS too
+UPLOADERS = (UP_INCIDENTS, UP_HOUSEHOLDS, UP_AREAS, DESIGN_UPLOAD)
 PLAY_STEP = "play_step"  # set by the playback timer: advance one release on this run
 PLAY_TICKS = "play_ticks"  # the playback clock has started (its next tick steps)
