@@ -21,7 +21,7 @@ from crimedash.load.result import FileSummary, LoadResult
 from crimedash.load.sniff import detect_format
 from crimedash.load.sources import PathOrUpload, Source, as_items, expand
 from crimedash.load.table import WHOLE_ROW, Table, rejections
-from crimedash.load.validate import LSOA_NAME_COLUMN, Part, validate_incidents
+from crimedash.load.validate import LSOA_NAME_COLUMN, Part, classify_parts, validate_incidents
 from crimedash.schema import TimePrecision
 
 __all__ = ["ProgressFn", "load_incidents", "load_part"]
@@ -84,6 +84,7 @@ def load_incidents(
         summaries.append(got.summary)
     if progress is not None:
         progress(1.0, "Done")
+    parts = classify_parts(parts)  # each distinct location text once, for every file
 
     # a file with LSOA names beside one without: the other's rows get none (null)
     incidents = pa.concat_tables(
@@ -148,7 +149,7 @@ def _read_source(source: Source, mapping: ColumnMapping | None, id_prefix: str) 
         fmt = detect_format(source, data)
         table, used = read_table(fmt, source, data, _incident_resolver(source.name, mapping))
         del data
-        part = validate_incidents(table, used, source.name, id_prefix)
+        part = validate_incidents(table, used, source.name, id_prefix, classify=False)
         return _Read(digest, part, _file_summary(source.name, digest, part, table, used))
     except Exception as exc:
         raise _Unread(digest, exc) from exc
