@@ -20,7 +20,7 @@ from crimedash.load.readers import read_table
 from crimedash.load.result import FileSummary, LoadResult
 from crimedash.load.sniff import detect_format
 from crimedash.load.sources import PathOrUpload, Source, as_items, expand
-from crimedash.load.table import WHOLE_ROW, Table, rejections
+from crimedash.load.table import WHOLE_ROW, Table, as_frame, rejections
 from crimedash.load.validate import LSOA_NAME_COLUMN, Part, classify_parts, validate_incidents
 from crimedash.schema import TimePrecision
 
@@ -91,8 +91,7 @@ def load_incidents(
         [p.incidents for p in parts], promote_options="default"
     ).to_pandas()
     incidents = _canonical_frame(incidents)
-    rejected = pd.concat([p.rejected for p in parts], ignore_index=True)
-    rejected = rejected.astype({schema.REJ_ROW: "int64"})
+    rejected = as_frame(pa.concat_tables([p.rejected for p in parts]))
     precisions = [p.precision for p in parts if p.precision is not None]
     precision = max(precisions, key=lambda p: p.rank) if precisions else TimePrecision.MONTH
     findings = [

@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -49,7 +48,7 @@ UNKNOWN_CATEGORY = "unknown"
 @dataclass
 class Part:
     incidents: pa.Table
-    rejected: pd.DataFrame
+    rejected: pa.Table  # REJECTED_SCHEMA: made a frame once, for all the files
     precision: TimePrecision | None
     unrecognised_location: dict[str, int]
     rows_read: int
@@ -176,7 +175,7 @@ def validate_incidents(
     incidents = pa.table(columns)
     return Part(
         incidents,
-        rejector.frame(),
+        rejector.table(),
         precision_of(dates, kept),
         unrecognised_location,
         table.rows_read,
