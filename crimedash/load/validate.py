@@ -169,9 +169,7 @@ def validate_incidents(
     }
     lsoa = [c for c in table.arrays if norm(c) == LSOA_NAME_COLUMN]
     if lsoa:  # dictionary-encoded: a few thousand names, never a string per row
-        text = pc.utf8_trim_whitespace(kept_text(lsoa[0]))
-        text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
-        columns[schema.LSOA_NAME] = pc.dictionary_encode(text)
+        columns[schema.LSOA_NAME] = _names(kept_text(lsoa[0]))
     incidents = pa.table(columns)
     return Part(
         incidents,
@@ -202,6 +200,16 @@ def classify_parts(parts: Sequence[Part]) -> list[Part]:
             replace(p, incidents=incidents, unrecognised_location=unknown, pending_locations=False)
         )
     return out
+
+
+def _names(text: Column) -> pa.DictionaryArray:
+    """Place names trimmed, blank ones null, dictionary-encoded: each row hashed once
+    and the few thousand distinct names trimmed (names equal once trimmed merged)."""
+    uniques, codes = distinct(text)
+    trimmed = pc.utf8_trim_whitespace(uniques)
+    trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    merged = pc.dictionary_encode(trimmed)  # a null name stays a null index
+    return pa.DictionaryArray.from_arrays(merged.indices.take(codes), merged.dictionary)
 
 
 def _category_of(text: str) -> str:
