@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 from crimedash import schema
 from crimedash.errors import ColumnMappingError, InputError
 from crimedash.load.locations import coordinate_limits
-from crimedash.load.mapping import ColumnMapping, Resolver
+from crimedash.load.mapping import ColumnMapping, LazySample, Resolver
 from crimedash.load.sniff import UTF8_BOM
 from crimedash.load.sources import Source
 from crimedash.load.table import MAX_VALUE_CHARS, WHOLE_ROW, Column, Table, rejections
@@ -292,7 +292,7 @@ def read_delimited(source: Source, data: bytes, resolve: Resolver) -> tuple[Tabl
             dtype=object,
         )
 
-    mapping, include = resolve(columns, _Sample(sample_frame), False)  # type: ignore[arg-type]
+    mapping, include = resolve(columns, LazySample(sample_frame), False)  # type: ignore[arg-type]
     _refuse_repeated_names(repeated, include, mapping, name)
 
     # Physical lines longer than MAX_LINE_BYTES are replaced by a sentinel record (the
@@ -352,32 +352,6 @@ def read_delimited(source: Source, data: bytes, resolve: Resolver) -> tuple[Tabl
         columns, arrays, rows, n + len(invalid), rejected, encoding=encoding, findings=findings
     )
     return table_out, mapping
-
-
-class _Sample:
-    """The mapping's sample of rows, parsed when the mapping first looks at it: names
-    alone settle every field of most files (police.uk's among them), and parsing the
-    sample into a frame for each file was a twentieth of loading a national folder.
-    Offers what the mapping uses of a frame: `sample[column]`, `column in sample`, len."""
-
-    def __init__(self, build: Callable[[], pd.DataFrame]) -> None:
-        self._build = build
-        self._frame: pd.DataFrame | None = None
-
-    @property
-    def frame(self) -> pd.DataFrame:
-        if self._frame is None:
-            self._frame = self._build()
-        return self._frame
-
-    def __getitem__(self, column: str) -> pd.Series:
-        return self.frame[column]
-
-    def __contains__(self, column: object) -> bool:
-        return column in self.frame
-
-    def __len__(self) -> int:
-        return len(self.frame)
 
 
 class _Utf8Error(Exception):

@@ -82,9 +82,9 @@ def load_incidents(
         seen[got.digest] = source.name
         parts.append(got.part)
         summaries.append(got.summary)
+    parts = classify_parts(parts)  # each distinct location text once, for every file
     if progress is not None:
         progress(1.0, "Done")
-    parts = classify_parts(parts)  # each distinct location text once, for every file
 
     # a file with LSOA names beside one without: the other's rows get none (null)
     incidents = pa.concat_tables(

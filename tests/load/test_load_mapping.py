@@ -146,7 +146,7 @@ def test_a_csv_whose_names_do_not_settle_the_location_is_read_by_its_values(
     tmp_path: Path, rows: str, kind: str
 ):
     """The mapping's sample of rows is parsed only when the names leave a field open
-    (delimited._Sample); x/y columns are such a case, settled by the values."""
+    (mapping.LazySample); x/y columns are such a case, settled by the values."""
     path = tmp_path / "xy.csv"
     path.write_text("Month,X,Y\n" + "\n".join(f"2024-03,{r}" for r in rows.split()) + "\n")
     r = load_incidents(path)
