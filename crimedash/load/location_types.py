@@ -179,27 +179,46 @@ def classify_columns(texts: Sequence[Column]) -> list[tuple[pa.Array, dict[str, 
 
     A column may come dictionary-encoded (as `validate_incidents` leaves it): the
     dictionaries are unified, hashing each file's distinct texts, not its rows."""
-    if not texts:
-        return []
     encoded = [
         t if pa.types.is_dictionary(t.type) else pa.DictionaryArray.from_arrays(*_codes(t))
         for t in (_one_chunk(t) for t in texts)
     ]
+    out: list[tuple[pa.Array, dict[str, int]]] = []
+    group: list[pa.DictionaryArray] = []
+    size = 0
+    for column in encoded:  # in groups whose distinct texts fit one Arrow string array
+        grows = column.dictionary.nbytes
+        if group and size + grows > _UNIFY_BYTES:
+            out += _classify_unified(group)
+            group, size = [], 0
+        group.append(column)
+        size += grows
+    if group:
+        out += _classify_unified(group)
+    return out
+
+
+# Distinct texts unified at once, at most (a string array's offsets are 32-bit).
+_UNIFY_BYTES = 1 << 30
+
+
+def _classify_unified(encoded: list[pa.DictionaryArray]) -> list[tuple[pa.Array, dict[str, int]]]:
     unified = pa.chunked_array(encoded, encoded[0].type).unify_dictionaries()
-    uniques = unified.chunk(0).dictionary if unified.num_chunks else pa.array([], pa.string())
+    uniques = unified.chunk(0).dictionary
     kind, understood = _classify(uniques)
-    lost = np.flatnonzero(~understood)
-    lost_text = uniques.take(pa.array(lost)).to_pylist()
     names = pa.array([k.value for k in _KINDS], pa.string())
     out = []
     for chunk in unified.chunks:
         idx = chunk.indices.to_numpy(zero_copy_only=False)
         types = names.take(pa.array(kind[idx] if len(idx) else np.empty(0, dtype=np.int8)))
-        unknown: dict[str, int] = {}
-        if len(lost) and len(idx):
-            counts = np.bincount(idx, minlength=len(uniques))[lost]
-            unknown = {v: int(c) for v, c in zip(lost_text, counts.tolist(), strict=True) if c}
-        out.append((types, unknown))
+        # texts not understood, counted from this column's own rows, in the order they
+        # first appear in it
+        lost, first, counts = np.unique(
+            idx[~understood[idx]], return_index=True, return_counts=True
+        )
+        order = np.argsort(first, kind="stable")
+        text = uniques.take(pa.array(lost[order])).to_pylist()
+        out.append((types, dict(zip(text, counts[order].tolist(), strict=True))))
     return out
 
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from crimedash.load import (
     PLACE_TYPES,
     infer_location_type,
+    location_types,
 )
 from crimedash.load.location_types import classify_columns, classify_locations
 from crimedash.schema import LocationType
@@ -118,3 +119,26 @@ def test_classifying_many_files_at_once_agrees_with_one_file_at_a_time(files):
         alone_types, alone_unknown = classify_locations(pa.array(texts, pa.string()))
         assert types.to_pylist() == alone_types.to_pylist()
         assert unknown == alone_unknown
+
+
+@pytest.mark.parametrize("unify_bytes", [1, 40, 1 << 30])
+def test_files_classified_in_groups_agree_with_all_at_once(monkeypatch, unify_bytes):
+    """Files whose distinct texts would overflow one Arrow string array are classified
+    in groups (here forced small): the same types and unrecognised counts, the latter in
+    the order each file first shows them."""
+    files = [
+        ["On or near Mill Lane", "Odd place", "Supermarket", "Odd place", "Zeta"],
+        ["Zeta", "Leeds (Station)", "Odd place", ""],
+        [],
+        ["Somewhere else", "Zeta", "Zeta", "On or near Mill Lane"],
+    ]
+    monkeypatch.setattr(location_types, "_UNIFY_BYTES", unify_bytes)
+    got = classify_columns([pa.array(f, pa.string()) for f in files])
+    assert [list(unknown.items()) for _, unknown in got] == [
+        [("Odd place", 2), ("Zeta", 1)],
+        [("Zeta", 1), ("Odd place", 1)],
+        [],
+        [("Somewhere else", 1), ("Zeta", 2)],
+    ]
+    for texts, (types, _) in zip(files, got, strict=True):
+        assert types.to_pylist() == [infer_location_type(t)[0].value for t in texts]
