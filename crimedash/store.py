@@ -36,7 +36,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -47,6 +46,7 @@ from crimedash.errors import InputError
 from crimedash.load import ColumnMapping
 from crimedash.load.incidents import load_part
 from crimedash.load.pipeline import ordered
+from crimedash.load.table import as_frame
 from crimedash.load.validate import Part
 from crimedash.storeinputs import TEXT_TABLES, inputs, slices, whole
 
@@ -262,7 +262,7 @@ class _FileRead:
     batches: int = 0
     pending: list[pa.Table] = field(default_factory=list)  # rows not yet written
     spilled: list[Path] = field(default_factory=list)  # parts already written (big file)
-    rejected: list[pd.DataFrame] = field(default_factory=list)
+    rejected: list[pa.Table] = field(default_factory=list)
     precisions: list[schema.TimePrecision] = field(default_factory=list)
 
 
@@ -338,7 +338,7 @@ def _build(items, tmp: Path, mapping, batch_bytes: int, flush_rows: int, progres
                 continue
             seen[got.sha] = name
             writer.add(got.pending)
-            rej = pd.concat(got.rejected, ignore_index=True)
+            rej = as_frame(pa.concat_tables(got.rejected))
             rejects.add(rej)
             summary.files.append(
                 StoredFile(name, got.sha, got.read, got.kept, len(rej), got.batches)
@@ -383,7 +383,12 @@ def _load_slice(
             inc.schema.get_field_index(schema.INCIDENT_ID), schema.INCIDENT_ID, new_ids
         )
         rej = part.rejected
-        rej[schema.REJ_ROW] = rej[schema.REJ_ROW] + np.where(rej[schema.REJ_ROW] > 0, offset, 0)
+        rej_rows = rej[schema.REJ_ROW]
+        rej = rej.set_column(
+            rej.schema.get_field_index(schema.REJ_ROW),
+            schema.REJ_ROW,
+            pc.add(rej_rows, pc.if_else(pc.greater(rej_rows, 0), offset, 0)),
+        )
         part = Part(
             inc, rej, part.precision, part.unrecognised_location, part.rows_read, part.findings
         )

@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 from crimedash import schema
 from crimedash.errors import ColumnMappingError, InputError
 from crimedash.load.locations import coordinate_limits
-from crimedash.load.mapping import ColumnMapping, Resolver
+from crimedash.load.mapping import ColumnMapping, LazySample, Resolver
 from crimedash.load.sniff import UTF8_BOM
 from crimedash.load.sources import Source
 from crimedash.load.table import MAX_VALUE_CHARS, WHOLE_ROW, Column, Table, rejections
@@ -283,13 +283,16 @@ def read_delimited(source: Source, data: bytes, resolve: Resolver) -> tuple[Tabl
 
     # Mapping: by name, helped by a small sample of values (x/y, candidate columns).
     sample_end = data.rfind(newline, 0, 65536) if len(data) > 65536 else len(data)
-    sample_tbl, _ = _parse_csv(
-        data[: max(sample_end, end + 1)], columns, delim, None, name, lenient=True
-    )
-    sample = pd.DataFrame(
-        {c: sample_tbl.column(c).to_numpy(zero_copy_only=False) for c in columns}, dtype=object
-    )
-    mapping, include = resolve(columns, sample, False)
+    head_bytes = data[: max(sample_end, end + 1)]
+
+    def sample_frame() -> pd.DataFrame:
+        sample_tbl, _ = _parse_csv(head_bytes, columns, delim, None, name, lenient=True)
+        return pd.DataFrame(
+            {c: sample_tbl.column(c).to_numpy(zero_copy_only=False) for c in columns},
+            dtype=object,
+        )
+
+    mapping, include = resolve(columns, LazySample(sample_frame), False)  # type: ignore[arg-type]
     _refuse_repeated_names(repeated, include, mapping, name)
 
     # Physical lines longer than MAX_LINE_BYTES are replaced by a sentinel record (the

@@ -20,8 +20,8 @@ from crimedash.load.readers import read_table
 from crimedash.load.result import FileSummary, LoadResult
 from crimedash.load.sniff import detect_format
 from crimedash.load.sources import PathOrUpload, Source, as_items, expand
-from crimedash.load.table import WHOLE_ROW, Table, rejections
-from crimedash.load.validate import LSOA_NAME_COLUMN, Part, validate_incidents
+from crimedash.load.table import WHOLE_ROW, Table, as_frame, rejections
+from crimedash.load.validate import LSOA_NAME_COLUMN, Part, classify_parts, validate_incidents
 from crimedash.schema import TimePrecision
 
 __all__ = ["ProgressFn", "load_incidents", "load_part"]
@@ -82,6 +82,7 @@ def load_incidents(
         seen[got.digest] = source.name
         parts.append(got.part)
         summaries.append(got.summary)
+    parts = classify_parts(parts)  # each distinct location text once, for every file
     if progress is not None:
         progress(1.0, "Done")
 
@@ -90,8 +91,7 @@ def load_incidents(
         [p.incidents for p in parts], promote_options="default"
     ).to_pandas()
     incidents = _canonical_frame(incidents)
-    rejected = pd.concat([p.rejected for p in parts], ignore_index=True)
-    rejected = rejected.astype({schema.REJ_ROW: "int64"})
+    rejected = as_frame(pa.concat_tables([p.rejected for p in parts]))
     precisions = [p.precision for p in parts if p.precision is not None]
     precision = max(precisions, key=lambda p: p.rank) if precisions else TimePrecision.MONTH
     findings = [
@@ -148,7 +148,7 @@ def _read_source(source: Source, mapping: ColumnMapping | None, id_prefix: str) 
         fmt = detect_format(source, data)
         table, used = read_table(fmt, source, data, _incident_resolver(source.name, mapping))
         del data
-        part = validate_incidents(table, used, source.name, id_prefix)
+        part = validate_incidents(table, used, source.name, id_prefix, classify=False)
         return _Read(digest, part, _file_summary(source.name, digest, part, table, used))
     except Exception as exc:
         raise _Unread(digest, exc) from exc

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from crimedash.load.table import Column, as_text
+from crimedash.load.table import Column, as_text, distinct
 from crimedash.schema import TimePrecision
 
 __all__ = ["Dates", "Numbers", "parse_dates", "parse_numbers", "precision_of"]
@@ -176,14 +176,37 @@ _MONTH_START_DAYS = (
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 
-def parse_dates(arr: pa.Array) -> Dates:
+# A text column whose first rows hold at most this share of distinct values is parsed
+# once per distinct value: a police.uk file has one month in every row.
+_HEAD_ROWS = 1024
+_FEW_DISTINCT = 0.1
+
+
+def parse_dates(arr: Column) -> Dates:
     """Parse dates strictly: 2024-02-30 and month 13 are bad, not rolled over.
 
     Accepts YYYY-MM (police.uk), YYYY-MM-DD, DD/MM/YYYY, each optionally with a time
     (HH:MM[:SS]). A time with a zone (`Z`, `+01:00`, `-0500`, or a zoned timestamp
     column) is converted to UK local time (Europe/London) and counted in `converted`;
     a time without one is taken as UK local time already.
+
+    Each value is parsed on its own, so a column of few distinct texts (police.uk's
+    months) is parsed once per distinct text and the results taken back to the rows.
     """
+    if not pa.types.is_string(arr.type) or len(arr) <= _HEAD_ROWS:
+        return _parse_each(arr)
+    head = pc.count_distinct(arr.slice(0, _HEAD_ROWS), mode="all").as_py()
+    if head > _HEAD_ROWS * _FEW_DISTINCT:
+        return _parse_each(arr)
+    uniques, codes = distinct(as_text(arr))
+    once = _parse_each(uniques)
+    idx = codes.to_numpy(zero_copy_only=False)
+    converted = once.converted[idx] if once.converted is not None else None
+    return Dates(once.values[idx], once.empty[idx], once.bad[idx], once.precision[idx], converted)
+
+
+def _parse_each(arr: Column) -> Dates:
+    """`parse_dates` row by row (vectorised, no distinct values looked for)."""
     n = len(arr)
     if pa.types.is_timestamp(arr.type) or pa.types.is_date(arr.type):
         converted = np.zeros(n, bool)

@@ -1,4 +1,4 @@
-"""A parsed table before validation, and the rejected-rows frame every stage adds to.
+"""A parsed table before validation, and the rejected rows every stage adds to.
 
 Readers produce a `Table` (columns as pyarrow arrays plus the source row of each
 record); validators turn row problems into `REJECTED_COLUMNS` rows through `Rejector`,
@@ -20,10 +20,12 @@ from crimedash import schema
 
 __all__ = [
     "MAX_VALUE_CHARS",
+    "REJECTED_SCHEMA",
     "WHOLE_ROW",
     "Column",
     "Rejector",
     "Table",
+    "as_frame",
     "as_text",
     "distinct",
     "empty_rejected",
@@ -46,7 +48,7 @@ class Table:
     arrays: dict[str, pa.Array]  # the columns that were read
     rows: np.ndarray  # 1-based source row of each record
     rows_read: int  # records in the source, including those rejected while reading
-    rejected: list[pd.DataFrame] = field(default_factory=list)
+    rejected: list[pa.Table] = field(default_factory=list)  # REJECTED_SCHEMA
     geometry: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # lon, lat, problem
     encoding: str | None = None
     fmt: str = "csv"
@@ -58,37 +60,54 @@ class Table:
         return len(self.rows)
 
 
-def _clip(values: Any) -> list[str]:
+# The rejected rows as Arrow, until a caller wants them as a frame (`as_frame`): a
+# pandas frame per file (and its sort) was a tenth of loading police.uk's files.
+REJECTED_SCHEMA = pa.schema(
+    [
+        (schema.REJ_FILE, pa.string()),
+        (schema.REJ_ROW, pa.int64()),
+        (schema.REJ_COLUMN, pa.string()),
+        (schema.REJ_VALUE, pa.string()),
+        (schema.REJ_REASON, pa.string()),
+    ]
+)
+
+
+def _clip(values: Any) -> pa.Array:
     """Rejected values as text of at most MAX_VALUE_CHARS characters."""
     if isinstance(values, pa.Array | pa.ChunkedArray):
-        return pc.utf8_slice_codeunits(as_text(values), 0, MAX_VALUE_CHARS).to_pylist()
-    return [str(v)[:MAX_VALUE_CHARS] for v in values]
+        text = pc.utf8_slice_codeunits(as_text(values), 0, MAX_VALUE_CHARS)
+        return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    return pa.array([str(v)[:MAX_VALUE_CHARS] for v in values], pa.string())
 
 
-def _frame(file: list[str], rows: Any, column: list[str], values: list[str], reason: list[str]):
-    """A REJECTED_COLUMNS frame from whole columns (one conversion per column)."""
-    return pd.DataFrame(
-        {
-            schema.REJ_FILE: pd.array(file, dtype="str"),
-            schema.REJ_ROW: np.asarray(rows, dtype="int64"),
-            schema.REJ_COLUMN: pd.array(column, dtype="str"),
-            schema.REJ_VALUE: pd.array(values, dtype="str"),
-            schema.REJ_REASON: pd.array(reason, dtype="str"),
-        }
+def _rejected_table(
+    file: str, rows: Any, column: pa.Array, values: pa.Array, reason: pa.Array
+) -> pa.Table:
+    """A REJECTED_SCHEMA table from whole columns."""
+    rows = np.asarray(rows, dtype="int64")
+    return pa.Table.from_arrays(
+        [repeat(file, len(rows)), pa.array(rows, pa.int64()), column, values, reason],
+        schema=REJECTED_SCHEMA,
     )
 
 
 def rejections(
     file: str, rows: np.ndarray, column: str | Sequence[str], values: Any, reason: str
-) -> pd.DataFrame:
-    """A REJECTED_COLUMNS frame; values are truncated to MAX_VALUE_CHARS."""
+) -> pa.Table:
+    """A REJECTED_SCHEMA table; values are truncated to MAX_VALUE_CHARS."""
     n = len(rows)
-    columns = [column] * n if isinstance(column, str) else list(column)
-    return _frame([file] * n, rows, columns, _clip(values), [reason] * n)
+    columns = repeat(column, n) if isinstance(column, str) else pa.array(column, pa.string())
+    return _rejected_table(file, rows, columns, _clip(values), repeat(reason, n))
 
 
-def empty_rejected() -> pd.DataFrame:
-    return rejections("", np.array([], dtype="int64"), "", [], "")
+def empty_rejected() -> pa.Table:
+    return REJECTED_SCHEMA.empty_table()
+
+
+def as_frame(rejected: pa.Table) -> pd.DataFrame:
+    """Rejected rows as the REJECTED_COLUMNS frame a LoadResult carries."""
+    return rejected.to_pandas()
 
 
 Column = pa.Array | pa.ChunkedArray  # pyarrow's CSV reader returns one chunk per block
@@ -116,12 +135,16 @@ def repeat(value: str, n: int) -> pa.Array:
     return pa.array([value], pa.string()).take(np.zeros(n, dtype=np.int32))
 
 
-def sorted_rejections(rejected: list[pd.DataFrame]) -> pd.DataFrame:
-    """One file's rejections in row order."""
-    if not rejected:
+def sorted_rejections(rejected: Sequence[pa.Table]) -> pa.Table:
+    """One file's rejections in row order (a stable sort: one row's stay in order)."""
+    parts = [t for t in rejected if t.num_rows]
+    if not parts:
         return empty_rejected()
-    out = pd.concat(rejected, ignore_index=True)
-    return out.sort_values(schema.REJ_ROW, kind="stable", ignore_index=True)
+    out = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+    rows = out.column(schema.REJ_ROW).to_numpy()
+    if len(rows) > 1 and (np.diff(rows) < 0).any():
+        out = out.take(pa.array(np.argsort(rows, kind="stable")))
+    return out.combine_chunks()
 
 
 class Rejector:
@@ -132,17 +155,16 @@ class Rejector:
     rather than by each caller filtering out rows an earlier check already rejected.
     """
 
-    def __init__(self, name: str, rows: np.ndarray, rejected: Sequence[pd.DataFrame] = ()) -> None:
+    def __init__(self, name: str, rows: np.ndarray, rejected: Sequence[pa.Table] = ()) -> None:
         self.name = name
         self.rows = rows  # 1-based source row of each record
         self.failed = np.zeros(len(rows), dtype=bool)
-        self._frames = [f for f in rejected if len(f)]
-        # This file's own rejections, kept as plain columns and made into one frame at
-        # the end: a pandas frame per check was most of the cost of a clean file.
+        self._tables = [t for t in rejected if t.num_rows]
+        # This file's own rejections, kept as columns and made into one table at the end.
         self._rows: list[np.ndarray] = []
-        self._columns: list[str] = []
-        self._values: list[str] = []
-        self._reasons: list[str] = []
+        self._columns: list[pa.Array] = []
+        self._values: list[pa.Array] = []
+        self._reasons: list[pa.Array] = []
 
     def reject(self, mask: np.ndarray, column: str, values: Any, reason: str) -> None:
         """Reject the rows in `mask` not already rejected, quoting their `values`."""
@@ -155,20 +177,30 @@ class Rejector:
         else:
             vals = np.asarray(values, dtype=object)[idx]
         self._rows.append(self.rows[idx])
-        self._columns += [column] * len(idx)
-        self._values += _clip(vals)
-        self._reasons += [reason] * len(idx)
+        self._columns.append(repeat(column, len(idx)))
+        self._values.append(_clip(vals))
+        self._reasons.append(repeat(reason, len(idx)))
         self.failed |= new
 
     @property
     def kept(self) -> np.ndarray:
         return ~self.failed
 
+    def table(self) -> pa.Table:
+        """Every rejection so far, in row order (REJECTED_SCHEMA)."""
+        tables = list(self._tables)
+        if self._rows:
+            tables.append(
+                _rejected_table(
+                    self.name,
+                    np.concatenate(self._rows),
+                    pa.concat_arrays(self._columns),
+                    pa.concat_arrays(self._values),
+                    pa.concat_arrays(self._reasons),
+                )
+            )
+        return sorted_rejections(tables)
+
     def frame(self) -> pd.DataFrame:
         """Every rejection so far, in row order (REJECTED_COLUMNS)."""
-        frames = list(self._frames)
-        if self._rows:
-            rows = np.concatenate(self._rows)
-            n = len(rows)
-            frames.append(_frame([self.name] * n, rows, self._columns, self._values, self._reasons))
-        return sorted_rejections(frames)
+        return as_frame(self.table())

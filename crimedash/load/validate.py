@@ -7,16 +7,15 @@ found (location before date), so `kept + rejected == read` holds per file.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from crimedash import categories, schema
-from crimedash.load.location_types import classify_locations
+from crimedash.load.location_types import classify_columns, classify_locations
 from crimedash.load.locations import check_coordinates, check_points
 from crimedash.load.mapping import ColumnMapping, norm
 from crimedash.load.parse import UK_TIME_ZONE, parse_dates, precision_of
@@ -29,7 +28,13 @@ from crimedash.load.plausible import (
 from crimedash.load.table import Column, Rejector, Table, as_text, distinct, repeat
 from crimedash.schema import LocationType, TimePrecision
 
-__all__ = ["LSOA_NAME_COLUMN", "UNKNOWN_CATEGORY", "Part", "validate_incidents"]
+__all__ = [
+    "LSOA_NAME_COLUMN",
+    "UNKNOWN_CATEGORY",
+    "Part",
+    "classify_parts",
+    "validate_incidents",
+]
 
 
 # police.uk's `LSOA name` column (normalised as mapping.norm spells it): kept as context
@@ -43,19 +48,26 @@ UNKNOWN_CATEGORY = "unknown"
 @dataclass
 class Part:
     incidents: pa.Table
-    rejected: pd.DataFrame
+    rejected: pa.Table  # REJECTED_SCHEMA: made a frame once, for all the files
     precision: TimePrecision | None
     unrecognised_location: dict[str, int]
     rows_read: int
     findings: list[str] = field(default_factory=list)
+    # The location_type column still holds the rows' location texts, dictionary-encoded,
+    # to be classified with other files' by `classify_parts`.
+    pending_locations: bool = False
 
 
-def validate_incidents(table: Table, mapping: ColumnMapping, name: str, id_prefix: str) -> Part:
+def validate_incidents(
+    table: Table, mapping: ColumnMapping, name: str, id_prefix: str, *, classify: bool = True
+) -> Part:
     """Check every row at once; keep the good ones in canonical form, reject the rest.
 
     A row gets one rejection, for the first problem found (location before date).
     `id_prefix` names the file in derived incident ids ("<file>:<row>") for rows the
     source gave no id (police.uk gives none; its Crime ID is a reference).
+    With `classify=False` the location texts are left for `classify_parts`, which
+    classifies many files' distinct texts at once.
     """
     rejector = Rejector(name, table.rows, table.rejected)
     reject = rejector.reject
@@ -114,10 +126,14 @@ def validate_incidents(table: Table, mapping: ColumnMapping, name: str, id_prefi
         category = repeat(UNKNOWN_CATEGORY, k)
 
     unrecognised_location: dict[str, int] = {}
+    pending = False
     if mapping.location_type is not None:
         loc_text = kept_text(mapping.location_type)
         assert loc_text is not None
-        location_type, unrecognised_location = classify_locations(loc_text)
+        if classify:
+            location_type, unrecognised_location = classify_locations(loc_text)
+        else:
+            location_type, pending = pc.dictionary_encode(loc_text), True
     else:
         location_type = repeat(LocationType.UNKNOWN.value, k)
 
@@ -153,18 +169,47 @@ def validate_incidents(table: Table, mapping: ColumnMapping, name: str, id_prefi
     }
     lsoa = [c for c in table.arrays if norm(c) == LSOA_NAME_COLUMN]
     if lsoa:  # dictionary-encoded: a few thousand names, never a string per row
-        text = pc.utf8_trim_whitespace(kept_text(lsoa[0]))
-        text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
-        columns[schema.LSOA_NAME] = pc.dictionary_encode(text)
+        columns[schema.LSOA_NAME] = _names(kept_text(lsoa[0]))
     incidents = pa.table(columns)
     return Part(
         incidents,
-        rejector.frame(),
+        rejector.table(),
         precision_of(dates, kept),
         unrecognised_location,
         table.rows_read,
         findings,
+        pending,
     )
+
+
+def classify_parts(parts: Sequence[Part]) -> list[Part]:
+    """The parts with their location types classified, each distinct text of all the
+    files once (`classify_columns`); parts already classified are returned as they are."""
+    pending = [p for p in parts if p.pending_locations]
+    column = schema.LOCATION_TYPE
+    classified = iter(classify_columns([p.incidents[column] for p in pending]))
+    out = []
+    for p in parts:
+        if not p.pending_locations:
+            out.append(p)
+            continue
+        types, unknown = next(classified)
+        at = p.incidents.schema.get_field_index(column)
+        incidents = p.incidents.set_column(at, column, types)
+        out.append(
+            replace(p, incidents=incidents, unrecognised_location=unknown, pending_locations=False)
+        )
+    return out
+
+
+def _names(text: Column) -> pa.DictionaryArray:
+    """Place names trimmed, blank ones null, dictionary-encoded: each row hashed once
+    and the few thousand distinct names trimmed (names equal once trimmed merged)."""
+    uniques, codes = distinct(text)
+    trimmed = pc.utf8_trim_whitespace(uniques)
+    trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    merged = pc.dictionary_encode(trimmed)  # a null name stays a null index
+    return pa.DictionaryArray.from_arrays(merged.indices.take(codes), merged.dictionary)
 
 
 def _category_of(text: str) -> str:

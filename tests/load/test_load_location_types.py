@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 from crimedash.load import (
     PLACE_TYPES,
     infer_location_type,
+    location_types,
 )
-from crimedash.load.location_types import classify_locations
+from crimedash.load.location_types import classify_columns, classify_locations
 from crimedash.schema import LocationType
 
 
@@ -91,3 +92,53 @@ def test_classifying_a_column_at_once_agrees_with_one_text_at_a_time(texts):
         if not ok:
             lost[t] = lost.get(t, 0) + 1
     assert unknown == lost
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    files=st.lists(
+        st.lists(st.lists(_PIECES, max_size=4).map("".join) | st.text(max_size=8), max_size=6),
+        max_size=5,
+    )
+)
+def test_classifying_many_files_at_once_agrees_with_one_file_at_a_time(files):
+    """Files classified together (each distinct text of all of them once, as a load
+    does) get the types and unrecognised counts each would get alone, whether a column
+    comes as text, dictionary-encoded (as validation leaves it) or in several chunks."""
+    columns = [
+        pa.array(texts, pa.string()).dictionary_encode()
+        if i % 3 == 0
+        else pa.chunked_array([texts[:1], texts[1:]], pa.string())
+        if i % 3 == 1
+        else pa.array(texts, pa.string())
+        for i, texts in enumerate(files)
+    ]
+    together = classify_columns(columns)
+    assert len(together) == len(files)
+    for texts, (types, unknown) in zip(files, together, strict=True):
+        alone_types, alone_unknown = classify_locations(pa.array(texts, pa.string()))
+        assert types.to_pylist() == alone_types.to_pylist()
+        assert unknown == alone_unknown
+
+
+@pytest.mark.parametrize("unify_bytes", [1, 40, 1 << 30])
+def test_files_classified_in_groups_agree_with_all_at_once(monkeypatch, unify_bytes):
+    """Files whose distinct texts would overflow one Arrow string array are classified
+    in groups (here forced small): the same types and unrecognised counts, the latter in
+    the order each file first shows them."""
+    files = [
+        ["On or near Mill Lane", "Odd place", "Supermarket", "Odd place", "Zeta"],
+        ["Zeta", "Leeds (Station)", "Odd place", ""],
+        [],
+        ["Somewhere else", "Zeta", "Zeta", "On or near Mill Lane"],
+    ]
+    monkeypatch.setattr(location_types, "_UNIFY_BYTES", unify_bytes)
+    got = classify_columns([pa.array(f, pa.string()) for f in files])
+    assert [list(unknown.items()) for _, unknown in got] == [
+        [("Odd place", 2), ("Zeta", 1)],
+        [("Zeta", 1), ("Odd place", 1)],
+        [],
+        [("Somewhere else", 1), ("Zeta", 2)],
+    ]
+    for texts, (types, _) in zip(files, got, strict=True):
+        assert types.to_pylist() == [infer_location_type(t)[0].value for t in texts]

@@ -135,6 +135,30 @@ def test_unsure_mapping_asks_for_columns(name, fields):
     assert str(DATA / name) in str(err) and "Hint:" in str(err)
 
 
+@pytest.mark.parametrize(
+    ("rows", "kind"),
+    [
+        ("-2.3,53.45\n-2.31,53.46\n", "degrees"),
+        ("383000,398000\n383100,398100\n", "grid"),
+    ],
+)
+def test_a_csv_whose_names_do_not_settle_the_location_is_read_by_its_values(
+    tmp_path: Path, rows: str, kind: str
+):
+    """The mapping's sample of rows is parsed only when the names leave a field open
+    (mapping.LazySample); x/y columns are such a case, settled by the values."""
+    path = tmp_path / "xy.csv"
+    path.write_text("Month,X,Y\n" + "\n".join(f"2024-03,{r}" for r in rows.split()) + "\n")
+    r = load_incidents(path)
+    mapping = r.files[0].mapping
+    if kind == "degrees":
+        assert (mapping.longitude, mapping.latitude) == ("X", "Y")
+        assert r.incidents[schema.LATITUDE].tolist() == [53.45, 53.46]
+    else:
+        assert (mapping.easting, mapping.northing) == ("X", "Y")
+        assert r.incidents[schema.LATITUDE].between(53, 54).all()
+
+
 def test_ambiguous_mapping_offers_the_clashing_columns():
     with pytest.raises(ColumnMappingError) as info:
         load_incidents(DATA / "ambiguous.csv")

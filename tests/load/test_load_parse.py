@@ -14,6 +14,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crimedash.load import parse
 from crimedash.load.parse import parse_dates, parse_numbers
 
 MOMENTS = st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2100, 12, 31))
@@ -63,6 +64,40 @@ def test_dates_that_are_not_dates():
     parsed = parse_dates(pa.array(["2024-13", "1899-12-31", "2024-03-01 24:00", "soon", "", " "]))
     assert parsed.bad.tolist() == [True, True, True, True, False, False]
     assert parsed.empty.tolist() == [False, False, False, False, True, True]
+
+
+_DATE_TEXTS = st.sampled_from(
+    [
+        "2024-03",
+        "2024-3",
+        "2024-13",
+        "2024-02-29",
+        "2023-02-29",
+        "31/01/2024",
+        "2024-03-01T10:15:00",
+        "2024-03-31T01:30:00+01:00",
+        "2024-03-01 24:00",
+        " 2024-03 ",
+        "",
+        " ",
+        "soon",
+        "1899-12",
+    ]
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    values=st.lists(_DATE_TEXTS, min_size=1, max_size=6),
+    picks=st.lists(st.integers(0, 5), min_size=parse._HEAD_ROWS + 1, max_size=3000),
+)
+def test_a_column_of_few_dates_parses_as_each_row_would(values, picks):
+    """A long column of few distinct texts (police.uk's months) is parsed once per text
+    and taken back to the rows: the same values, masks and precisions as row by row."""
+    column = pa.array([values[i % len(values)] for i in picks], pa.string())
+    once, each = parse_dates(column), parse._parse_each(column)
+    for field in ("values", "empty", "bad", "precision", "converted"):
+        np.testing.assert_array_equal(getattr(once, field), getattr(each, field))
 
 
 @given(st.lists(st.floats(allow_nan=False, allow_infinity=False, width=64), max_size=30))

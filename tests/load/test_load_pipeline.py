@@ -19,8 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from loadkit import FEB, JAN, accounted_for
 
+from crimedash import schema
 from crimedash.errors import InputError
 from crimedash.load import delimited, load_incidents, pipeline
+from crimedash.load.incidents import load_part
 
 
 def test_results_come_back_in_order_whatever_finishes_first():
@@ -83,6 +85,32 @@ def test_threaded_load_equals_one_file_at_a_time(tmp_path, monkeypatch):
     assert threaded.findings == single.findings
     accounted_for(threaded)
     assert any("identical to" in why for _, why in threaded.skipped_files)
+
+
+def test_location_types_classified_across_files_equal_each_file_alone(tmp_path):
+    """A load classifies every file's distinct location texts together, after reading
+    them (validate.classify_parts); each file's types and unrecognised texts are those
+    it gets alone (load_part classifies one file's own)."""
+    folder = _folder(tmp_path)
+    (folder / "2024-04-other-street.csv").write_text(
+        "Crime ID,Month,Longitude,Latitude,Location,Crime type\n"
+        "f,2024-04,-0.1,51.5,On or near Supermarket,Burglary\n"
+        "g,2024-04,-0.1,51.5,Somewhere odd,Robbery\n"
+        "h,2024-04,-0.1,51.5,Leeds (Station),Drugs\n"
+        "i,2024-04,-0.1,51.5,Somewhere odd,Drugs\n"
+    )
+    result = load_incidents([folder])
+    unrecognised: dict[str, int] = {}
+    for f in result.files:
+        part, _ = load_part(f.name, Path(f.name).read_bytes())
+        mine = result.incidents[result.incidents[schema.SOURCE_FILE] == f.name]
+        assert (
+            mine[schema.LOCATION_TYPE].tolist() == part.incidents[schema.LOCATION_TYPE].to_pylist()
+        )
+        for text, n in part.unrecognised_location.items():
+            unrecognised[text] = unrecognised.get(text, 0) + n
+    assert result.unrecognised_location_types == unrecognised
+    assert unrecognised["Somewhere odd"] == 2
 
 
 def test_a_copy_is_skipped_even_when_its_name_would_make_it_unreadable(tmp_path):

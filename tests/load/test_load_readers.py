@@ -159,6 +159,36 @@ def test_blank_lines_and_malformed_rows_keep_row_numbers(tmp_path: Path):
     assert r.incidents[[schema.SOURCE_ROW, schema.CATEGORY]].values.tolist() == [[1, "A"], [3, "C"]]
 
 
+def test_rejections_from_reading_and_from_checks_come_in_row_order(tmp_path: Path):
+    """Rows the reader cannot split and rows the checks reject are one file's list, in
+    row order, with the frame's column types (kept as Arrow per file, one frame at the
+    end)."""
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "occurred_at,category,latitude,longitude\n"
+        "2024-03-01,A,95,-2.3\n"
+        "2024-03-01,B,53.45\n"
+        "2024-13-01,C,53.45,-2.3\n"
+        "2024-03-01,D,53.45,-2.3,extra\n"
+        "2024-03-01,E,,\n"
+        "2024-03-01,F,53.45,-2.3\n"
+    )
+    r = load_incidents(path)
+    accounted_for(r)
+    rej = r.rejected
+    assert rej[schema.REJ_ROW].tolist() == [1, 2, 3, 4, 5]
+    assert rej[schema.REJ_REASON].tolist() == [
+        schema.REASON_OUT_OF_RANGE,
+        schema.REASON_MALFORMED,
+        schema.REASON_BAD_DATE,
+        schema.REASON_MALFORMED,
+        schema.REASON_NO_LOCATION,
+    ]
+    assert rej[schema.REJ_VALUE].tolist()[:3] == ["95", "2024-03-01,B,53.45", "2024-13-01"]
+    assert [str(t) for t in rej.dtypes] == ["str", "int64", "str", "str", "str"]
+    assert r.incidents[schema.SOURCE_ROW].tolist() == [6]
+
+
 def test_leading_blank_lines_and_decimal_commas(tmp_path: Path):
     path = tmp_path / "european.csv"
     path.write_text("\n\nDatum;Lat;Lon;Type\n01/03/2024;53,45;-2,3;Robbery\n")
