@@ -147,7 +147,7 @@ def one_change(index, design: Design) -> dict:
 
     def deck():
         group = groups[0] if groups else None
-        return viz.public_deck(index, layer, None, "units", group=group).to_json()
+        return viz.deck_json(viz.public_deck(index, layer, None, "units", group=group))
 
     deck_s, _ = clock(deck)
     # after the page is drawn, in the background: factors and what-ifs

@@ -29,6 +29,7 @@ import pydeck as pdk
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from crimedash import viz
 from crimedash.cancel import Cancelled, checked, checkpoint
 from crimedash.ui import workers
 
@@ -47,7 +48,7 @@ class ReadyDeck:
     deck_widget = None
 
     def __init__(self, deck: pdk.Deck) -> None:
-        self._json = deck.to_json()
+        self._json = viz.deck_json(deck)
         self._tooltip = getattr(deck, "_tooltip", None)
         self.mapbox_key = getattr(deck, "mapbox_key", None)
         self.width = getattr(deck, "width", None)

@@ -45,6 +45,7 @@ from crimedash.viz.decks import (
     context_labels,
     context_layers,
     deck_data,
+    deck_json,
     public_deck,
     risk_deck,
 )
@@ -127,6 +128,7 @@ __all__ = [
     "context_labels",
     "context_layers",
     "deck_data",
+    "deck_json",
     "describe_map",
     "design_point",
     "factor_chart",
