@@ -14,7 +14,7 @@ cached on the index per granularity, so only the first use of a granularity pays
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import h3
@@ -69,6 +69,9 @@ class Units:
     grid_xy: np.ndarray | None = None  # int64 (n, 2) lower-left corner in metres (grid)
     area_layer: str | None = None
     base_resolution: int | None = None  # adaptive: the H3 resolution units are unions of
+    # adaptive units' shapes once built (a unit's outline is its hexagons' union: seconds
+    # per map at national scale, and every design on these units draws the same ones)
+    _shapes: dict = field(default_factory=dict, compare=False, repr=False)
 
     def labels(self, index: Index, codes: np.ndarray) -> list[str]:
         """Public ids of units: H3 ids as hex, grid squares as '250m_E..N..', area codes.
@@ -146,7 +149,7 @@ class Units:
         if kind == "h3":
             return shapely.polygons(cell_vertices(self.h3_cells[codes]))
         if kind == "adaptive":
-            return self._adaptive_shapes(codes)
+            return self._cached_adaptive_shapes(codes)
         if kind == "grid":
             return shapely.polygons(
                 _square_rings(index, self.granularity.param, self.grid_xy[codes])
@@ -163,6 +166,22 @@ class Units:
                 else h3_int.cell_to_children(cell, self.base_resolution)
             )
         ]
+
+    def _cached_adaptive_shapes(self, codes: np.ndarray) -> np.ndarray:
+        """`_adaptive_shapes`, each unit's built once (a unit outside 0..n-1, such as
+        the outside code, is built every time: it has no place in the cache)."""
+        shapes = self._shapes.get("adaptive")
+        if shapes is None:
+            shapes = self._shapes.setdefault("adaptive", np.full(self.n, None, dtype=object))
+        inside = (codes >= 0) & (codes < self.n)
+        todo = np.unique(codes[inside][np.equal(shapes[codes[inside]], None)])
+        if len(todo):
+            shapes[todo] = self._adaptive_shapes(todo)
+        out = np.empty(len(codes), dtype=object)
+        out[inside] = shapes[codes[inside]]
+        if not inside.all():
+            out[~inside] = self._adaptive_shapes(codes[~inside])
+        return out
 
     def _adaptive_shapes(self, codes: np.ndarray) -> np.ndarray:
         """Each unit is the union of its base-resolution hexagons as published (they

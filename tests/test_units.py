@@ -246,3 +246,33 @@ def test_adaptive_shapes_and_centres_in_batches_match_one_unit_at_a_time(granula
         assert shapely.equals_exact(shapely.orient_polygons(one), shape, tolerance=0)
         centres = np.array([h3_int.cell_to_latlng(c) for c in units._cells_of(code)])
         assert (y, x) == pytest.approx(tuple(centres.mean(axis=0)), abs=1e-9)
+
+
+def test_adaptive_shapes_are_built_once_per_unit(monkeypatch):
+    """Every map of a design on adaptive units draws the same outlines: each unit's is
+    built the first time it is asked for and read back after, the same shape as a
+    fresh build, whatever the order or overlap of the codes asked for."""
+    from enginekit import make_index
+
+    from crimedash.units import Units
+
+    index = make_index(22, n=2000, n_households=600)
+    units = units_for(index, Design(granularity="adaptive:5").spatial, 2000.0, 10_000.0)
+    built: list[int] = []
+    real = Units._adaptive_shapes
+
+    def counting(self, codes):
+        built.extend(np.asarray(codes).tolist())
+        return real(self, codes)
+
+    monkeypatch.setattr(Units, "_adaptive_shapes", counting)
+    some = np.arange(0, units.n, 3)
+    first = units.geometries(index, some)
+    everything = units.geometries(index, np.arange(units.n)[::-1])
+    again = units.geometries(index, some)
+    assert sorted(built) == list(range(units.n))  # each unit built exactly once
+    assert all(a is b for a, b in zip(first, again, strict=True))
+    fresh = real(units, np.arange(units.n)[::-1])
+    assert all(
+        shapely.equals_exact(a, b, tolerance=0) for a, b in zip(everything, fresh, strict=True)
+    )
