@@ -139,9 +139,11 @@ def prove(
     cells in 7.3M family-group slots), and every absent cell of a family starts with the
     same interval [0, absent_hi] and so ends the first round with the same one. So the
     first round is per-cell and per-family arithmetic (sums by `np.bincount`), and the
-    table is written once at the end, for the attack that reads it. Every quantity is a
-    whole number or inf, so the sums are exact in any order and the result is bit for
-    bit the plain dense propagation's (tests/test_proof.py holds that reference)."""
+    table is written once at the end, for the attack that reads it. A layer's shown
+    counts are whole numbers (exact, rounded, banded) and its intervals whole numbers or
+    inf, so the sums are exact in any order and the result is bit for bit the plain
+    dense propagation's (tests/test_proof.py holds that reference); fractional shown
+    values, which no layer publishes, could round differently."""
     g = max(rules.n_groups, 1)
     f = len(families)
     absent = rules.absent_hi()
