@@ -112,6 +112,8 @@ def test_a_map_another_session_still_waits_for_is_not_stopped(monkeypatch):
     theirs = deckjob._submit(deckjob.DeckJob(slot, ("shared", 1), shared))
     assert theirs is mine
     session[0] = "a"
-    deckjob._submit(deckjob.DeckJob(slot, ("shared", 2), lambda: (viz.public_deck(index, layer), 2)))
+    deckjob._submit(
+        deckjob.DeckJob(slot, ("shared", 2), lambda: (viz.public_deck(index, layer), 2))
+    )
     go.set()
     assert theirs.result(timeout=30).extra == "shared"
