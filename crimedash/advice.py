@@ -163,6 +163,16 @@ def _try(index: Index, design: Design, **changes: Any) -> tuple[Design, Score] |
         return None
 
 
+def _done_with_units(index: Index, design: Design, alt: Design) -> None:
+    """After a factor or what-if with other units than the design's, drop their cached
+    blocks: no other factor or what-if reads them (each other granularity is tried once),
+    and the bounded cache would keep them, a gigabyte at 60M rows, through the next
+    alternatives until their own blocks pushed them out (issue 16: export's peak). The
+    alternative's layer still holds what `utility` reads."""
+    if alt.spatial != design.spatial:
+        index.drop_granularity(str(alt.spatial))
+
+
 @dataclass(frozen=True)
 class Scored:
     """What the advice reads of the design it advises on: a few numbers, not the
@@ -235,6 +245,7 @@ def _factor(index: Index, design: Design, score: float, factor: str, label: str)
             "text": f"{_describe(design, factor)}: already the most revealing",
         }
     alt_design, alt = tried
+    _done_with_units(index, design, alt_design)
     return {
         "factor": factor,
         "label": label,
@@ -352,6 +363,7 @@ def _what_if(index: Index, design: Design, base: Scored, label: str, changes: di
     if tried is None:
         return None
     alt_design, alt = tried
+    _done_with_units(index, design, alt_design)
     if alt.score >= base.score - 0.05 or exposes_more(alt, base):
         return None
     u = utility(index, alt)
