@@ -56,10 +56,10 @@ format: install
 	$(VENV)/bin/ruff check --fix crimedash tests benchmarks app.py
 
 # National-shaped data (benchmarks/national_data.py, cached in benchmarks/.cache/):
-# `make bench-national` runs 1M and 5M rows; `make bench` runs 1M, and 5M too with
-# `make bench BENCH_5M=5000000` (about 15 minutes on 2 busy cores).
+# `make bench-national` and `make bench` run 1M and 5M rows (issue 16 asks for both; the
+# 5M run is about 15 minutes on 2 busy cores): `make bench BENCH_5M=` leaves it out.
 NATIONAL_ROWS ?= 1000000 5000000
-BENCH_5M ?=
+BENCH_5M ?= 5000000
 
 bench: install
 	$(UV) pip install --quiet --python $(PY) -e '.[test,bench]'

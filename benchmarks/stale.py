@@ -14,6 +14,10 @@ default: the factors have already built its units, so alone it is a repeat):
 - `with_stale_s`: with the warm of `--warm` kinds started in a thread just before and
   cancelled at the change, as the page does; `stop_s`: from the cancel to the stale
   thread's end.
+The same for the first design's map (`ui/deckjob`: the deck and its JSON, built in a
+worker; a change can come while it is built): `deck_running_on_s` leaves the stale
+build to finish (as the page did before stop 22), `deck_stopped_s` stops it at the
+change, `deck_stop_s` from the stop to its end.
 Wall clock: the two threads share the cores, which is what the analyst waits on.
 """
 
@@ -26,8 +30,9 @@ import time
 
 from repeat import open_index
 
+from crimedash import viz
 from crimedash.assessment import advise_all, assess
-from crimedash.cancel import Cancelled, checked
+from crimedash.cancel import Cancelled, checked, checkpoint
 from crimedash.design import Design
 from crimedash.risk import evaluate
 
@@ -39,9 +44,10 @@ def score_s(index, design: Design) -> float:
     return time.perf_counter() - t
 
 
-def with_stale(index, first: Design, to: Design, warm: list[str], head_start: float):
-    """The new score's wall time while a cancelled warm of `warm` winds down, and the
-    time from the cancel to the warm's end."""
+def with_stale(index, to: Design, stale_work, head_start: float, stop_it: bool = True):
+    """The new score's wall time while `stale_work` (started `head_start` seconds
+    before the change) is stopped at the change (or left to run on), and the time from
+    the change to the stale work's end."""
     stop = threading.Event()
     ended: list[float] = []
 
@@ -52,20 +58,20 @@ def with_stale(index, first: Design, to: Design, warm: list[str], head_start: fl
     def work() -> None:
         try:
             with checked(check):
-                for g in warm:
-                    evaluate(index, first.with_(granularity=g))
+                stale_work()
         except Cancelled:
             pass
         ended.append(time.perf_counter())
 
-    thread = threading.Thread(target=work, name="stale-warm")
+    thread = threading.Thread(target=work, name="stale-work")
     thread.start()
     time.sleep(head_start)
-    cancelled = time.perf_counter()
-    stop.set()
+    changed = time.perf_counter()
+    if stop_it:
+        stop.set()
     s = score_s(index, to)
     thread.join()
-    return s, ended[0] - cancelled
+    return s, ended[0] - changed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,12 +88,30 @@ def main(argv: list[str] | None = None) -> int:
     advise_all(index, first, evaluate(index, first))
     to = first.with_(granularity=args.to)
     warm = args.warm.split(",")
+    layer = evaluate(index, first).layer
     before = set(index.cache)
+
+    def fresh() -> None:  # so each run builds what the first did
+        for key in set(index.cache) - before:
+            del index.cache[key]
+            index._cache_bytes.pop(key, None)
+
+    def warm_work() -> None:
+        for g in warm:
+            evaluate(index, first.with_(granularity=g))
+
+    def deck_work() -> None:
+        deck = viz.public_deck(index, layer)
+        checkpoint()
+        deck.to_json()
+
     alone = score_s(index, to)
-    for key in set(index.cache) - before:  # so the second run builds what the first did
-        del index.cache[key]
-        index._cache_bytes.pop(key, None)
-    stale, stop = with_stale(index, first, to, warm, args.head_start)
+    fresh()
+    stale, stop = with_stale(index, to, warm_work, args.head_start)
+    fresh()
+    deck_on, _ = with_stale(index, to, deck_work, args.head_start, stop_it=False)
+    fresh()
+    deck_stopped, deck_stop = with_stale(index, to, deck_work, args.head_start)
     print(
         json.dumps(
             {
@@ -98,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
                 "with_stale_s": round(stale, 2),
                 "stop_s": round(stop, 2),
                 "with_stale_over_alone": round(stale / alone, 2),
+                "deck_running_on_s": round(deck_on, 2),
+                "deck_stopped_s": round(deck_stopped, 2),
+                "deck_stop_s": round(deck_stop, 2),
             }
         )
     )

@@ -30,15 +30,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from crimedash import proof
 from crimedash.attackresult import AttackResult, Outcome, summarise
 from crimedash.cancel import checkpoint
 from crimedash.design import Design
 from crimedash.errors import DesignError
 from crimedash.index import Index
 from crimedash.layer import PublicLayer, apply_design
-from crimedash.proof import Rules, prove
-
-_FAMILY_BLOCK = 1 << 18  # families summed at a time (see outcome)
+from crimedash.proof import Rules, family_sums, prove
 
 __all__ = [
     "attack",
@@ -256,40 +255,39 @@ def _attack_block(
     for lay, cf, c in zip(layers, cell_fams, cells, strict=True):
         p = prove(cf, lay.cell_group[c], lay.cell_shown[c], Rules.of(lay), families)
         if lo is None:
-            lo, hi, t_lo, t_hi = p.lo, p.hi, p.total_lo, p.total_hi
+            lo, hi, t_lo, t_hi, sums = p.lo, p.hi, p.total_lo, p.total_hi, p.sums
         else:
             lo, hi = np.maximum(lo, p.lo), np.minimum(hi, p.hi)
             t_lo, t_hi = np.maximum(t_lo, p.total_lo), np.minimum(t_hi, p.total_hi)
-
-    # the Bayes neighbour's expected counts: the prior's count, clipped to the proof
-    # Per family sums over the (families, groups) intervals, a block of families at a
+            sums = None
+    # the Bayes neighbour's expected counts: the prior's count, clipped to the proof.
+    # Per family sums over the (families, groups) intervals (one product's come with
+    # its proof; intersected products' are summed here), a block of families at a
     # time; the expected counts x_hat are then only made where atoms read them.
     n_fam = len(families)
-    mid, fin_sum, n_inf = np.empty(n_fam), np.empty(n_fam), np.empty(n_fam, dtype=np.int64)
-    for b in range(0, n_fam, _FAMILY_BLOCK):
-        blk = slice(b, b + _FAMILY_BLOCK)
-        inf_b = np.isinf(hi[blk])
-        mid[blk] = np.where(inf_b, lo[blk], (lo[blk] + hi[blk]) / 2).sum(axis=1)
-        fin_sum[blk] = np.where(inf_b, 0.0, hi[blk]).sum(axis=1)
-        n_inf[blk] = inf_b.sum(axis=1)
+    if sums is None:
+        sums = family_sums(lo, hi)
+    mid, fin_sum, n_inf = sums.mid, sums.fin, sums.n_inf
     n_hat = np.clip(np.maximum(mid, 1.0), t_lo, np.maximum(t_hi, 1.0))
     cond, hidden_share = k.cond, k.hidden_share
     x_sum = np.empty(n_fam)
-    for b in range(0, n_fam, _FAMILY_BLOCK):
-        blk = slice(b, b + _FAMILY_BLOCK)
+    for b in range(0, n_fam, proof.FAMILY_BLOCK):
+        blk = slice(b, b + proof.FAMILY_BLOCK)
         x_sum[blk] = np.clip(n_hat[blk, None] * cond[None, :], lo[blk], hi[blk]).sum(axis=1)
     denom = x_sum + n_hat * hidden_share
     households = k.households
 
     target = inside & (slot < n_groups + 1) & _home(index, full.loc[a0:a1])
-    fam_i = np.searchsorted(families, atom_fam)
+    fam_i = _family_of(families, atom_fam)
     fam_i = np.where(inside, np.minimum(fam_i, len(families) - 1), 0)
     slot_safe = np.minimum(slot, max(n_groups - 1, 0))
     shown = slot < n_groups
-    own_lo = np.where(shown, lo[fam_i, slot_safe], 0.0) if n_groups else np.zeros(len(unit))
+    # the atom's own cell's interval, read once (random reads of the family table)
+    lo_a, hi_a = lo[fam_i, slot_safe], hi[fam_i, slot_safe]
+    own_lo = np.where(shown, lo_a, 0.0)
     # every other group proven zero: the sum of the others' upper bounds is 0
     fin_sum = fin_sum[fam_i]
-    own_hi = np.where(shown, hi[fam_i, slot_safe], 0.0)
+    own_hi = np.where(shown, hi_a, 0.0)
     others_inf = n_inf[fam_i] - (shown & np.isinf(own_hi)) > 0
     others_hi = np.where(others_inf, np.inf, fin_sum - np.where(np.isinf(own_hi), 0.0, own_hi))
     # the share of the unit and window the right group is proven to hold, at least:
@@ -304,7 +302,7 @@ def _attack_block(
         certain &= own_lo >= attend
         d = np.maximum(d, attend)
     with np.errstate(divide="ignore", invalid="ignore"):
-        x_hat = np.clip(n_hat[fam_i] * cond[slot_safe], lo[fam_i, slot_safe], hi[fam_i, slot_safe])
+        x_hat = np.clip(n_hat[fam_i] * cond[slot_safe], lo_a, hi_a)
         post = np.where(shown & inside & (d > 0), x_hat / d, 0.0)
     post = np.minimum(post, 1.0)
     if design.counts == "noise":
@@ -325,6 +323,17 @@ def _attack_block(
         "posterior": np.where(shown, post, 0.0),
         "proven_share": np.where(shown, share, 0.0),
     }
+
+
+def _family_of(families: np.ndarray, atom_fam: np.ndarray) -> np.ndarray:
+    """`np.searchsorted(families, atom_fam)`, looked up once per run of equal keys:
+    atoms come sorted by family, a handful to a family."""
+    n = len(atom_fam)
+    if n < 2 or not _ascending(atom_fam):
+        return np.searchsorted(families, atom_fam)
+    starts = np.flatnonzero(np.r_[True, atom_fam[1:] != atom_fam[:-1]])
+    found = np.searchsorted(families, atom_fam[starts])
+    return np.repeat(found, np.diff(np.r_[starts, n]))
 
 
 def _home(index: Index, loc: np.ndarray) -> np.ndarray:

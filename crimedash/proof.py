@@ -20,8 +20,11 @@ from crimedash.cancel import checkpoint
 from crimedash.layer import PublicLayer
 
 __all__ = [
+    "FAMILY_BLOCK",
+    "FamilySums",
     "Proof",
     "Rules",
+    "family_sums",
     "prove",
 ]
 
@@ -77,9 +80,6 @@ class Rules:
         return s, s.copy()
 
 
-_BLOCK = 1 << 18  # families propagated at a time (~30 MB per (block, groups) array)
-
-
 @dataclass(frozen=True)
 class Proof:
     """What a layer proves per family (unit, display window): an interval per group
@@ -91,6 +91,34 @@ class Proof:
     hi: np.ndarray  # (F, G), np.inf where unbounded
     total_lo: np.ndarray  # (F,)
     total_hi: np.ndarray
+    sums: FamilySums  # of lo and hi per family
+
+
+@dataclass(frozen=True)
+class FamilySums:
+    """Per family, over its groups' proven intervals: the midpoints summed (the lower
+    bound where a cell is unbounded), the finite upper bounds summed, and how many are
+    unbounded. What the Bayes neighbour reads of a family (`crimedash.attack`)."""
+
+    mid: np.ndarray
+    fin: np.ndarray
+    n_inf: np.ndarray  # int64
+
+
+FAMILY_BLOCK = 1 << 18  # families summed at a time: (block, groups) temporaries
+
+
+def family_sums(lo: np.ndarray, hi: np.ndarray) -> FamilySums:
+    """`FamilySums` of a (families x groups) table, a block of families at a time."""
+    f = len(lo)
+    mid, fin, n_inf = np.empty(f), np.empty(f), np.empty(f, dtype=np.int64)
+    for b in range(0, f, FAMILY_BLOCK):
+        blk = slice(b, b + FAMILY_BLOCK)
+        inf_b = np.isinf(hi[blk])
+        mid[blk] = np.where(inf_b, lo[blk], (lo[blk] + hi[blk]) / 2).sum(axis=1)
+        fin[blk] = np.where(inf_b, 0.0, hi[blk]).sum(axis=1)
+        n_inf[blk] = inf_b.sum(axis=1)
+    return FamilySums(mid, fin, n_inf)
 
 
 def prove(
@@ -103,47 +131,174 @@ def prove(
 ) -> Proof:
     """Intervals proven by the published cells alone (cell_group -1 = the total), for
     every family in `families` (sorted, unique; families with no published cell get
-    the intervals of absent cells). Vectorised over families; the total constraint is
-    propagated until nothing changes."""
+    the intervals of absent cells). The total constraint is propagated until nothing
+    changes.
+
+    Worked on the published cells, not on a (families x groups) table: at national
+    scale a family publishes one or two of its 14 groups (at 5M rows, h3:8, 250k group
+    cells in 7.3M family-group slots), and every absent cell of a family starts with the
+    same interval [0, absent_hi] and so ends the first round with the same one. So the
+    first round is per-cell and per-family arithmetic (sums by `np.bincount`), and the
+    table is written once at the end, for the attack that reads it. Every quantity is a
+    whole number or inf, so the sums are exact in any order and the result is bit for
+    bit the plain dense propagation's (tests/test_proof.py holds that reference)."""
     g = max(rules.n_groups, 1)
     f = len(families)
-    lo = np.zeros((f, g))
-    hi = np.full((f, g), rules.absent_hi())
+    absent = rules.absent_hi()
     t_lo = np.zeros(f)
     t_hi = np.full(f, np.inf)
     if rules.totals and rules.counts != "noise":
-        t_hi[:] = rules.absent_hi()  # an absent total: suppressed or zero
+        t_hi[:] = absent  # an absent total: suppressed or zero
     fi = np.searchsorted(families, cell_family)
     clo, chi = rules.shown_interval(cell_shown)
     grp = cell_group >= 0
-    lo[fi[grp], cell_group[grp]] = clo[grp]
-    hi[fi[grp], cell_group[grp]] = chi[grp]
     tot = ~grp
     t_lo[fi[tot]] = clo[tot]
     t_hi[fi[tot]] = chi[tot]
-    if rules.totals:
+    cf, cg, lo_c, hi_c = _last_of_each(fi[grp], cell_group[grp], clo[grp], chi[grp], g)
+    n_lo_a, n_hi_a = np.zeros(f), np.full(f, absent)  # each family's absent cells
+    sums = _Sums.of(cf, lo_c, hi_c, f, g, absent)
+    if rules.totals and rounds >= 1:
         # only families with something unsure can learn from their total
-        open_ = (lo != hi).any(axis=1) | (t_lo != t_hi)
-        # in blocks of families: each is its own constraint, so the result is the same,
-        # and the rounds' (F, G) temporaries stay those of one block (at 60M rows, a
-        # dozen arrays of ~0.7 GB each in one go). A block where every family is open
-        # (the usual case with totals and a minimum count) is read as a view, not
-        # gathered and scattered back.
-        for b in range(0, f, _BLOCK):
-            blk = slice(b, min(b + _BLOCK, f))
-            sel = open_[blk]
-            if sel.all():
-                sel = blk
-            elif sel.any():
-                sel = np.flatnonzero(sel) + b
-            else:
-                continue
-            lo[sel], hi[sel], t_lo[sel], t_hi[sel] = _propagate(
-                lo[sel], hi[sel], t_lo[sel], t_hi[sel], rounds
-            )
+        open_ = (
+            ((sums.n_absent > 0) & (absent != 0))
+            | (np.bincount(cf, weights=lo_c != hi_c, minlength=f) > 0)
+            | (t_lo != t_hi)
+        )
+        checkpoint()
+        new = _sparse_round(sums, cf, lo_c, hi_c, t_lo, t_hi, absent)
+        nc_lo, nc_hi, nt_lo, nt_hi, na_lo, na_hi, settled = new
+        keep_c = open_[cf]
+        lo_c, hi_c = np.where(keep_c, nc_lo, lo_c), np.where(keep_c, nc_hi, hi_c)
+        t_lo, t_hi = np.where(open_, nt_lo, t_lo), np.where(open_, nt_hi, t_hi)
+        n_lo_a, n_hi_a = np.where(open_, na_lo, n_lo_a), np.where(open_, na_hi, n_hi_a)
+        rows = np.flatnonzero(open_ & ~settled)  # only an unsound layer leaves any
+    elif rules.totals:  # no rounds asked for: the intervals as shown
+        rows = np.zeros(0, dtype=np.int64)
     else:
-        t_lo, t_hi = lo.sum(axis=1), hi.sum(axis=1)
-    return Proof(families, lo, hi, t_lo, t_hi)
+        t_lo = sums.lo
+        t_hi = np.where(sums.n_inf > 0, np.inf, sums.hi_fin)
+        rows = np.zeros(0, dtype=np.int64)
+    lo = np.repeat(n_lo_a, g).reshape(f, g)
+    hi = np.repeat(n_hi_a, g).reshape(f, g)
+    lo[cf, cg] = lo_c
+    hi[cf, cg] = hi_c
+    summed = _sparse_sums(cf, lo_c, hi_c, n_lo_a, n_hi_a, sums.n_absent)
+    if rules.totals and rounds > 1 and len(rows):
+        _more_rounds(lo, hi, t_lo, t_hi, rows, rounds - 1)
+        again = family_sums(lo[rows], hi[rows])  # the few rows later rounds rewrote
+        summed.mid[rows], summed.fin[rows], summed.n_inf[rows] = again.mid, again.fin, again.n_inf
+    return Proof(families, lo, hi, t_lo, t_hi, summed)
+
+
+def _sparse_sums(cf, lo_c, hi_c, lo_a, hi_a, n_absent) -> FamilySums:
+    """`family_sums` from the published cells and each family's absent cells: half
+    and whole numbers, so exactly the table's sums."""
+    f = len(lo_a)
+
+    def per_family(on_cells: np.ndarray, on_absent: np.ndarray) -> np.ndarray:
+        total = np.bincount(cf, weights=on_cells, minlength=f).astype(float, copy=False)
+        return total + n_absent * on_absent
+
+    inf_c, inf_a = np.isinf(hi_c), np.isinf(hi_a)
+    return FamilySums(
+        per_family(
+            np.where(inf_c, lo_c, (lo_c + hi_c) / 2), np.where(inf_a, lo_a, (lo_a + hi_a) / 2)
+        ),
+        per_family(np.where(inf_c, 0.0, hi_c), np.where(inf_a, 0.0, hi_a)),
+        per_family(inf_c, inf_a).astype(np.int64),
+    )
+
+
+def _last_of_each(cf, cg, lo_c, hi_c, g):
+    """The published group cells, one per (family, group): where a layer names a cell
+    twice the last one stands, as when they were written into a table in order."""
+    flat = cf.astype(np.int64) * g + cg
+    if len(flat) < 2 or bool((flat[1:] > flat[:-1]).all()):
+        return cf, cg, lo_c, hi_c
+    _, first_of_reversed = np.unique(flat[::-1], return_index=True)
+    last = len(flat) - 1 - first_of_reversed
+    return cf[last], cg[last], lo_c[last], hi_c[last]
+
+
+@dataclass(frozen=True)
+class _Sums:
+    """Per family: its cells' lower bounds summed, its finite upper bounds summed and
+    how many upper bounds are unbounded, the absent cells (each [0, absent_hi])
+    included; and how many cells it leaves absent."""
+
+    lo: np.ndarray
+    hi_fin: np.ndarray
+    n_inf: np.ndarray
+    n_absent: np.ndarray
+
+    @classmethod
+    def of(cls, cf, lo_c, hi_c, f: int, g: int, absent: float) -> _Sums:
+        n_absent = g - np.bincount(cf, minlength=f)
+        inf_c = np.isinf(hi_c)
+        # float even with no cells (bincount of nothing is an integer array)
+        s_lo = np.bincount(cf, weights=lo_c, minlength=f).astype(float, copy=False)
+        s_hi = np.bincount(cf, weights=np.where(inf_c, 0.0, hi_c), minlength=f).astype(
+            float, copy=False
+        )
+        n_inf = np.bincount(cf, weights=inf_c, minlength=f).astype(np.int64)
+        if np.isinf(absent):
+            n_inf += n_absent
+        else:
+            s_hi += n_absent * absent
+        return cls(s_lo, s_hi, n_inf, n_absent)
+
+
+def _sparse_round(sums: _Sums, cf, lo_c, hi_c, t_lo, t_hi, absent: float):
+    """`_round` on every family, from the published cells and one absent cell per
+    family: the new intervals of the published cells, of the totals and of each
+    family's absent cells, and which families were consistent before it."""
+    s_lo, s_hi_fin, n_inf = sums.lo, sums.hi_fin, sums.n_inf
+    s_hi = np.where(n_inf > 0, np.inf, s_hi_fin)
+    bad = (lo_c > hi_c) | (lo_c < 0)  # absent cells, [0, absent_hi], never are
+    cells_ok = np.bincount(cf, weights=bad, minlength=len(s_lo)) == 0
+    settled = (t_lo <= t_hi) & (t_lo <= s_hi) & (s_lo <= t_hi) & cells_ok
+    nt_lo = np.maximum(t_lo, s_lo)
+    nt_hi = np.minimum(t_hi, s_hi)
+    c_lo, c_hi = _cell_round(lo_c, hi_c, s_lo[cf], s_hi_fin[cf], n_inf[cf], nt_lo[cf], nt_hi[cf])
+    a_lo, a_hi = _cell_round(
+        np.zeros(len(s_lo)), np.full(len(s_lo), absent), s_lo, s_hi_fin, n_inf, nt_lo, nt_hi
+    )
+    return c_lo, c_hi, nt_lo, nt_hi, a_lo, a_hi, settled
+
+
+def _cell_round(lo, hi, s_lo, s_hi_fin, n_inf, nt_lo, nt_hi):
+    """One cell's new interval from its family's sums and new total: `_round`'s
+    arithmetic for one column."""
+    inf = np.isinf(hi)
+    others_inf = (n_inf - inf) > 0
+    others_hi = np.where(others_inf, np.inf, s_hi_fin - np.where(inf, 0.0, hi))
+    others_lo = s_lo - lo
+    with np.errstate(invalid="ignore"):
+        n_lo = np.maximum(lo, np.where(others_inf, 0.0, nt_lo - others_hi))
+        n_hi = np.minimum(hi, nt_hi - others_lo)
+    return n_lo, np.maximum(n_hi, n_lo)
+
+
+def _more_rounds(lo, hi, t_lo, t_hi, rows, rounds: int) -> None:
+    """Rounds after the first for the families it did not settle (see `_propagate`),
+    in place."""
+    for _ in range(rounds):
+        if not len(rows):
+            break
+        checkpoint()
+        old = (lo[rows], hi[rows], t_lo[rows], t_hi[rows])
+        new = _tighten(*old)
+        moved = (
+            (new[0] != old[0]).any(axis=1)
+            | (new[1] != old[1]).any(axis=1)
+            | (new[2] != old[2])
+            | (new[3] != old[3])
+        )
+        if not moved.any():
+            break
+        rows = rows[moved]
+        lo[rows], hi[rows], t_lo[rows], t_hi[rows] = (a[moved] for a in new)
 
 
 def _propagate(lo, hi, t_lo, t_hi, rounds):
@@ -172,22 +327,7 @@ def _propagate(lo, hi, t_lo, t_hi, rounds):
     *new, settled = _round(lo, hi, t_lo, t_hi)
     lo, hi, t_lo, t_hi = new
     rows = np.flatnonzero(~settled)  # families one round may not have settled
-    for _ in range(rounds - 1):
-        if not len(rows):
-            break
-        checkpoint()
-        old = (lo[rows], hi[rows], t_lo[rows], t_hi[rows])
-        new = _tighten(*old)
-        moved = (
-            (new[0] != old[0]).any(axis=1)
-            | (new[1] != old[1]).any(axis=1)
-            | (new[2] != old[2])
-            | (new[3] != old[3])
-        )
-        if not moved.any():
-            break
-        rows = rows[moved]
-        lo[rows], hi[rows], t_lo[rows], t_hi[rows] = (a[moved] for a in new)
+    _more_rounds(lo, hi, t_lo, t_hi, rows, rounds - 1)
     return lo, hi, t_lo, t_hi
 
 

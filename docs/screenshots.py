@@ -44,7 +44,7 @@ def settled(page, timeout_ms: int = 1_800_000) -> None:
             timeout=120_000,
             polling=500,
         )
-    except Exception:  # noqa: BLE001  (a picture of a slow page beats no picture)
+    except Exception:  # a picture of a slow page beats no picture
         print("  (some elements still stale after 2 minutes)", flush=True)
     wait_idle(page, timeout_ms)
 

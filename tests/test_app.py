@@ -669,3 +669,28 @@ def test_back_in_the_browser_shows_the_design_in_the_address():
     no_errors(at)
     assert at.radio(key=K.FREQUENCY).value == "monthly"
     assert shown_design(at) == Design()
+
+
+def test_a_change_sent_before_the_address_caught_up_is_kept():
+    """A click sent while the page's last run was still sending its new address carries
+    the address before that one. It looks like Back (the address is not the one the
+    page wrote last), but a control moved in it: the analyst's change wins, instead of
+    the controls reverting to the older design (seen in the browser under load)."""
+    at = start()
+    at.radio(key=K.FREQUENCY).set_value("weekly").run()
+    older = dict(at.query_params)
+    at.radio(key=K.FREQUENCY).set_value("quarterly").run()
+    assert shown_design(at).frequency == "quarterly"
+    at.query_params.clear()
+    at.query_params.update(older)  # the browser had not caught up when it sent the click
+    at.number_input(key=K.MIN_COUNT).set_value(4).run()
+    no_errors(at)
+    shown = shown_design(at)
+    assert (shown.frequency, shown.min_count) == ("quarterly", 4)
+    assert at.radio(key=K.FREQUENCY).value == "quarterly"
+    # a real Back (no control moved) still follows the address
+    at.query_params.clear()
+    at.query_params.update(older)
+    at.run()
+    assert at.radio(key=K.FREQUENCY).value == "weekly"
+    assert shown_design(at).frequency == "weekly"

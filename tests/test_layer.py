@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from enginekit import incidents_frame, make_index
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crimedash import schema as S
 from crimedash.atoms import TOTAL_GROUP
@@ -196,3 +198,20 @@ def test_a_count_only_change_reuses_the_grouping_and_publishes_the_same(shape, c
         fresh.suppressed_cells,
         fresh.secondary_suppressed_cells,
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    g_safe=st.integers(0, 5),
+    n_display=st.integers(1, 9),
+    cells=st.lists(st.tuples(st.integers(0, 50), st.integers(0, 8), st.integers(0, 5))),
+)
+def test_decoding_cell_keys_orders_them_by_unit_window_group(g_safe, n_display, cells):
+    """The keys' stable sort is the (unit, window, group) lexsort, ties in order."""
+    from crimedash.layer import _decode
+
+    cells = [(u, w % n_display, g % (g_safe + 1)) for u, w, g in cells]
+    keys = np.array([(u * n_display + w) * (g_safe + 1) + g for u, w, g in cells], dtype=np.int64)
+    cg, cu, cw, order = _decode(keys, g_safe, n_display)
+    assert [(int(a), int(b), int(c)) for a, b, c in zip(cu, cw, cg, strict=True)] == cells
+    assert np.array_equal(order, np.lexsort((cg, cw, cu)))

@@ -351,3 +351,46 @@ def test_a_partial_extract_is_read_against_every_police_visit():
     assert whole == pytest.approx(0.0, abs=1e-9)
     assert ev.score > 0
     assert any("not all recorded crime" in note for note in ev.attack.notes)
+
+
+def _drivers_from_every_unit(index, ev, top: int = 10) -> pd.DataFrame:
+    """`drivers` as it was defined: the risk table of every unit, then its top `top` by
+    share of the score (ties by code)."""
+    from crimedash.risk import unit_risk
+
+    per = unit_risk(ev)
+    w = ev.n * ev.sensitivity * ev.r
+    contrib = np.bincount(ev.unit[ev.shown], weights=w[ev.shown], minlength=ev.layer.units.n + 1)
+    per["contribution"] = contrib[per["code"].to_numpy(np.int64)] / max(float(w.sum()), 1e-12)
+    per = per[per["contribution"] > 0].sort_values(
+        ["contribution", "code"], ascending=[False, True]
+    )
+    return per.head(top).reset_index(drop=True)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    gran=st.sampled_from(["h3:8", "h3:9", "grid:250", "grid:1000"]),
+    min_count=st.integers(0, 4),
+    top=st.integers(1, 12),
+)
+def test_drivers_are_the_top_of_every_unit_s_risk(seed, gran, min_count, top):
+    """`drivers` picks its units before making their risk rows: the same units, order
+    and figures as ranking the rows of every unit."""
+    from crimedash.risk import drivers
+
+    index = make_index(seed, n=400)
+    ev = evaluate(index, Design(granularity=gran, frequency="weekly", min_count=min_count))
+    got = drivers(index, ev, top=top)
+    want = _drivers_from_every_unit(index, ev, top=top)
+    assert len(got) == len(want)
+    if len(want):
+        codes = want["code"].to_numpy(np.int64)
+        assert list(got[S.UNIT]) == list(ev.layer.units.labels(index, codes))
+        assert list(got["contribution"]) == list(want["contribution"].round(4))
+        assert list(got["max_r"]) == list(want["r"].round(3))
+        assert list(got["incidents"]) == list(want["incidents"])
+        assert list(got["main_attacker"]) == list(want["attacker"])
+        groups = [ev.layer.grouping.groups[int(g)] for g in want["group"]]
+        assert list(got["top_group"]) == groups

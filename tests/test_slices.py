@@ -54,30 +54,6 @@ def test_windows_are_counted_without_a_whole_column(sample_dataset):
         assert np.array_equal(w.codes(10, 500), keys[10:500] - w.origin)
 
 
-@pytest.mark.parametrize("counts", ["exact", "rounded", "banded"])
-def test_proofs_propagated_in_blocks_equal_one_block(sample_dataset, monkeypatch, counts):
-    """Each (unit, window) family's total is its own constraint, so propagating the
-    proofs a block of families at a time proves exactly what one pass proves."""
-    from dataclasses import fields
-
-    from crimedash import attack, proof
-    from crimedash.design import Design
-    from crimedash.layer import apply_design
-
-    index = sample_dataset.index
-    design = Design(granularity="h3:9", frequency="weekly", counts=counts, min_count=3)
-    layer = apply_design(index, design)
-    whole = attack.outcome(index, [layer])
-    monkeypatch.setattr(proof, "_BLOCK", 7)
-    blocked = attack.outcome(index, [layer])
-    assert layer.atoms.n_uw > 50 * 7
-    for f in fields(whole):
-        a, b = getattr(whole, f.name), getattr(blocked, f.name)
-        if isinstance(a, np.ndarray):
-            assert np.array_equal(a, b), f.name
-    assert whole.proven.any()
-
-
 @pytest.mark.parametrize("all_recorded_crime", [True, False])
 def test_the_attack_summed_in_family_blocks_equals_one_block(
     sample_dataset, monkeypatch, all_recorded_crime
@@ -86,7 +62,7 @@ def test_the_attack_summed_in_family_blocks_equals_one_block(
     the same outcome bit for bit (each family's sums are its own row's)."""
     from dataclasses import fields
 
-    from crimedash import attack
+    from crimedash import attack, proof
     from crimedash.design import Design
     from crimedash.layer import apply_design
 
@@ -100,7 +76,7 @@ def test_the_attack_summed_in_family_blocks_equals_one_block(
     )
     layer = apply_design(index, design)
     whole = attack.outcome(index, [layer])
-    monkeypatch.setattr(attack, "_FAMILY_BLOCK", 5)
+    monkeypatch.setattr(proof, "FAMILY_BLOCK", 5)
     blocked = attack.outcome(index, [layer])
     for f in fields(whole):
         a, b = getattr(whole, f.name), getattr(blocked, f.name)

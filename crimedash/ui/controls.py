@@ -47,6 +47,7 @@ from crimedash.ui.fields import (
     fields_from_widgets,
     helptext,
     location_table,
+    table_keys,
 )
 
 __all__ = ["draw"]
@@ -125,7 +126,7 @@ def draw(index: Index) -> Design | None:
     st.subheader("What: crime categories")
     cat_table = st.data_editor(
         category_table(applied, index),
-        key=f"{K.CATEGORY_TABLE}_{version}",
+        key=table_keys(version)[0],
         hide_index=True,
         disabled=[COL_CATEGORY, COL_LABEL],
         column_order=[COL_LABEL, COL_SHOWN, COL_GROUP, COL_SENS],
@@ -255,7 +256,7 @@ def draw(index: Index) -> Design | None:
     with st.expander("Sensitivity of places and review thresholds"):
         places = st.data_editor(
             location_table(applied),
-            key=f"{K.LOCATION_TABLE}_{version}",
+            key=table_keys(version)[1],
             hide_index=True,
             disabled=[COL_PLACE],
             width="stretch",

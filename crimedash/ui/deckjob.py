@@ -7,7 +7,9 @@ so a change made while the page built the previous design's deck waited for that
 (`chart`); a worker builds the deck and its JSON once; the page waits for it last
 (`draw_pending`), sending a short status line every `POLL_S`, so a change stops the
 waiting run at once and its score shows without waiting for the stale map. Until the
-new map arrives the browser keeps the previous one (greyed as stale).
+new map arrives the browser keeps the previous one (greyed as stale). A stale map
+already being built stops at the build's next `checkpoint()` (seconds of pure Python at
+national scale that would otherwise hold the interpreter beside the new score).
 
 Decks are kept per key (data, design, window, view), for every session of the process
 like `compute`'s caches, so going back to a design draws its map at once.
@@ -27,6 +29,7 @@ import pydeck as pdk
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from crimedash.cancel import Cancelled, checked, checkpoint
 from crimedash.ui import workers
 
 __all__ = ["KEEP", "POLL_S", "Built", "DeckJob", "ReadyDeck", "chart", "draw_pending", "new_run"]
@@ -71,9 +74,29 @@ class Built:
     extra: Any
 
 
+class _DeckFuture(Future):
+    """A deck's future, with the flag that stops its build once it has started (a
+    future can only be cancelled before)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stop = threading.Event()
+
+    def check(self) -> None:
+        if self.stop.is_set():
+            raise Cancelled
+
+    def stopped(self) -> bool:
+        """Whether it ended by being stopped (or cancelled): asked for again, it is
+        built anew."""
+        if self.cancelled():
+            return True
+        return self.done() and isinstance(self.exception(), Cancelled)
+
+
 _LOCK = threading.Lock()
-_DECKS: OrderedDict[tuple, Future] = OrderedDict()
-_LATEST: dict[tuple[str, str], Future] = {}  # (session, slot) -> its newest deck
+_DECKS: OrderedDict[tuple, _DeckFuture] = OrderedDict()
+_LATEST: dict[tuple[str, str], _DeckFuture] = {}  # (session, slot) -> its newest deck
 # One deck at a time: on 2 cores a second would slow the score the user is waiting for.
 _ONE_AT_A_TIME = threading.Lock()
 _RUN = threading.local()  # this script run's maps still to draw
@@ -84,20 +107,22 @@ def _session() -> str:
     return ctx.session_id if ctx is not None else ""
 
 
-def _submit(job: DeckJob) -> Future:
+def _submit(job: DeckJob) -> _DeckFuture:
     """The deck's future, started if new. A deck this session asked for in the same
-    slot and not yet started is dropped: nobody will see it."""
+    slot is dropped, or stopped if it has started: nobody will see it."""
     with _LOCK:
         fut = _DECKS.get(job.key)
-        if fut is None or fut.cancelled():
-            fut = Future()
+        if fut is None or fut.stopped():
+            fut = _DeckFuture()
             _DECKS[job.key] = fut
-            workers.start(lambda f=fut: _work(f, job.build), name="crimedash-deck")
+            workers.start(
+                lambda f=fut: _work(f, job.build), name="crimedash-deck", stop=fut.stop.set
+            )
         _DECKS.move_to_end(job.key)
         latest = (_session(), job.slot)
         older = _LATEST.get(latest)
-        if older is not None and older is not fut:
-            older.cancel()  # only succeeds if it has not started
+        if older is not None and older is not fut and not older.cancel():
+            older.stop.set()  # started: it stops at its build's next checkpoint
         _LATEST[latest] = fut
         done = [k for k, f in _DECKS.items() if f.done()]
         for k in done[: max(0, len(_DECKS) - KEEP)]:
@@ -105,13 +130,16 @@ def _submit(job: DeckJob) -> Future:
     return fut
 
 
-def _work(fut: Future, build: Callable[[], tuple[pdk.Deck, Any]]) -> None:
+def _work(fut: _DeckFuture, build: Callable[[], tuple[pdk.Deck, Any]]) -> None:
     with _ONE_AT_A_TIME:
         if not fut.set_running_or_notify_cancel():
             return
         try:
-            deck, extra = build()
-            fut.set_result(Built(ReadyDeck(deck), extra))
+            with checked(fut.check):
+                deck, extra = build()
+                checkpoint()  # the JSON is the build's last and longest step
+                ready = ReadyDeck(deck)
+            fut.set_result(Built(ready, extra))
         except BaseException as exc:  # raised again in the run that draws it
             fut.set_exception(exc)
 
@@ -128,7 +156,7 @@ def chart(job: DeckJob, then: Callable[[Any], None] | None = None, **kwargs: Any
     (into containers already on the page, so it lands in its place)."""
     fut = _submit(job)
     box = st.container()
-    if fut.done() and not fut.cancelled() and fut.exception() is None:
+    if fut.done() and not fut.stopped() and fut.exception() is None:
         _show(box, fut.result(), then, kwargs)
         return
     status = st.empty()
@@ -154,15 +182,15 @@ def _show(box, built: Built, then: Callable[[Any], None] | None, kwargs: dict) -
         then(built.extra)
 
 
-def _draw(box, status, job: DeckJob, fut: Future, then, kwargs: dict) -> None:
-    if fut.cancelled():  # dropped for a newer map, then asked for again
-        fut = _submit(job)
+def _draw(box, status, job: DeckJob, fut: _DeckFuture, then, kwargs: dict) -> None:
     started = time.monotonic()
-    while not fut.done():
+    while True:
+        if fut.stopped():  # dropped or stopped for a newer map, then asked for again
+            fut = _submit(job)
+        if fut.done():
+            break
         # a message to the browser is where Streamlit stops a run for a new change
         status.caption(f"Drawing the map... {time.monotonic() - started:.0f} s")
         time.sleep(POLL_S)
-        if fut.cancelled():
-            fut = _submit(job)
     status.empty()
     _show(box, fut.result(), then, kwargs)

@@ -8,6 +8,7 @@ without drawing, and so the words the analyst reads are in one place.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pandas as pd
@@ -39,6 +40,7 @@ __all__ = [
     "REFERENCE_WORDS",
     "build_design",
     "category_table",
+    "control_values",
     "dangers_of",
     "fields_from_widgets",
     "helptext",
@@ -46,6 +48,7 @@ __all__ = [
     "location_table",
     "seed",
     "table_fields",
+    "table_keys",
     "widget_values",
 ]
 
@@ -177,6 +180,21 @@ def widget_values(design: Design, index: Index) -> dict[str, Any]:
         K.MIN_HOUSEHOLDS: design.min_households,
     }
     return values
+
+
+def control_values(index: Index) -> dict[str, Any]:
+    """The design controls' values in session state now (the tables' edits included),
+    copied: compared with the last run's, they tell a control change from Back."""
+    ss = st.session_state
+    version = ss.get(K.EDITOR_VERSION, 0)
+    keys = [*widget_values(Design(), index), *table_keys(version)]
+    return {key: copy.deepcopy(ss[key]) for key in keys if key in ss}
+
+
+def table_keys(version: int) -> tuple[str, str]:
+    """The session-state keys of the category and place tables' editors (versioned:
+    a new version rebuilds them from the applied design)."""
+    return f"{K.CATEGORY_TABLE}_{version}", f"{K.LOCATION_TABLE}_{version}"
 
 
 def category_table(design: Design, index: Index) -> pd.DataFrame:

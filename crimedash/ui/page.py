@@ -34,6 +34,7 @@ __all__ = [
     "TABS",
     "TITLE",
     "UNDO_DEPTH",
+    "controls_moved",
     "design_file",
     "keep_in_link",
     "link_moved",
@@ -93,8 +94,8 @@ def main() -> None:
             fields.seed(ss[K.LAST_VALID], index)
         else:
             seed_from_link(index)
-    elif link_moved():  # the browser's Back or Forward: show the design in the address
-        seed_from_link(index)
+    elif link_moved() and not controls_moved(index):
+        seed_from_link(index)  # the browser's Back or Forward: show the address's design
 
     if K.PROJECTOR not in ss:
         ss[K.PROJECTOR] = st.query_params.get(PROJECTOR_PARAM) == "1"
@@ -121,6 +122,7 @@ def main() -> None:
         mapview.basemap_setting()
         st.header("Map design")
         drawn = controls.draw(index)
+    ss[K.CONTROLS_SEEN] = fields.control_values(index)
     background.cancel_other(index, drawn)
     design, a, problem = resolve(index, drawn, ds.rejected_rows)
     with st.sidebar:
@@ -285,6 +287,19 @@ def link_moved() -> bool:
     page_params = (PROJECTOR_PARAM, data.DATA_PARAM)
     now = {k: v for k, v in st.query_params.to_dict().items() if k not in page_params}
     return now != {k: v for k, v in last.items() if k not in page_params}
+
+
+def controls_moved(index: Index) -> bool:
+    """Whether the analyst moved a design control for this run. A click sent while the
+    last run was still sending its new address carries the address before it, which
+    `link_moved` cannot tell from Back; but Back moves no control. Without this, such a
+    click reverted the controls to the older design and was lost (seen in the browser
+    under load: the page went back to a link's weekly design after a later change)."""
+    seen = st.session_state.get(K.CONTROLS_SEEN) or {}
+    now = fields.control_values(index)
+    # only controls on screen in both runs: a click moves one that was drawn, while a
+    # control the last run did not draw may have left the state (Streamlit's clean-up)
+    return any(now[key] != seen[key] for key in now.keys() & seen.keys())
 
 
 def design_file(design: Design, index: Index) -> None:

@@ -19,6 +19,7 @@ __all__ = [
     "BANDS",
     "CATEGORY_TABLE",
     "CERTAIN_LINE",
+    "CONTROLS_SEEN",
     "COUNTS",
     "CURRENT",
     "DATASET_KEY",
@@ -196,5 +197,6 @@ PLAY_BUTTON = "play_button"
 PNG_BUTTON = "png_button"  # download a PNG of the current map
 FRONTIER_CHART = "frontier_chart"  # the frontier chart (its selection applies a design)
 LAST_LINK = "last_link"  # the address parameters the page last wrote (Back is a change)
+CONTROLS_SEEN = "controls_seen"  # the design controls' values as the last run drew them
 PLAY_STEP = "play_step"  # set by the playback timer: advance one release on this run
 PLAY_TICKS = "play_ticks"  # the playback clock has started (its next tick steps)

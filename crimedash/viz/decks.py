@@ -18,6 +18,7 @@ import pydeck as pdk
 import shapely
 
 from crimedash import schema as S
+from crimedash.cancel import checkpoint
 from crimedash.index import Index
 from crimedash.layer import PublicLayer
 from crimedash.risk import ATTACKER_LABELS, Evaluation, unit_risk
@@ -200,6 +201,7 @@ def deck_data(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if col not in _DRAWN_COLUMNS and not pd.api.types.is_numeric_dtype(out[col]):
+            checkpoint()  # a column of a national layer is a second of Python
             out[col] = [html_text(v) for v in out[col].tolist()]
     return out
 
@@ -315,6 +317,7 @@ def public_deck(
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
     view = view or map_view(index, layer, window, group, palette, edges=edges)
+    checkpoint()  # a stale map being built stops between its stages (ui.deckjob)
     lat, lon = view.units["lat"].to_numpy(), view.units["lon"].to_numpy()
     view_state = framing(
         lat, lon, view.units["value"].to_numpy(), bounds, zoom_offset, nonce, height_px
@@ -324,6 +327,7 @@ def public_deck(
         *context_layers(index, lat, lon),
     ]
     km2 = layer.units.area_km2[view.codes] if len(view.codes) else np.ones(1)
+    checkpoint()
     if mode == "units":
         layers += _unit_layer(view, "public-units", _unit_px(view_state, km2))
         what = html_text(f"{view.group}, {view.window}")
@@ -389,8 +393,11 @@ def risk_deck(
             "lon": np.round(lon, COORD_DECIMALS),
         }
     )
+    checkpoint()  # a stale map being built stops between its stages (ui.deckjob)
     _add_words(frame, index, units, codes, lat, lon)
+    checkpoint()
     kind = _add_shapes(frame, index, units, codes)
+    checkpoint()
     view = MapView(frame, risk_legend(), window_choice(layer, window), "", kind, "", codes)
     view_state = framing(
         lat, lon, frame["incidents"].to_numpy(), None, zoom_offset, nonce, height_px

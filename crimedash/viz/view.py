@@ -12,6 +12,7 @@ import pandas as pd
 
 from crimedash import schema as S
 from crimedash.atoms import TOTAL_GROUP
+from crimedash.cancel import checkpoint
 from crimedash.categories import label
 from crimedash.disclosure import count_labels
 from crimedash.index import Index
@@ -197,7 +198,9 @@ def map_view(
             "lon": np.round(lon, COORD_DECIMALS),
         }
     )
+    checkpoint()  # a stale map being built stops between its stages (ui.deckjob)
     _add_words(frame, index, units, codes, lat, lon)
+    checkpoint()
     kind = _add_shapes(frame, index, units, codes)
     return MapView(frame, legend, window_choice(layer, window), group, kind, note, codes)
 
