@@ -22,7 +22,8 @@ from crimedash.design import Design
 from crimedash.errors import DesignError
 from crimedash.findings import findings
 from crimedash.index import Index, effective_level
-from crimedash.risk import Evaluation, evaluate
+from crimedash.risk import Evaluation
+from crimedash.score import Score, score
 from crimedash.settings import FREQUENCIES, TIME_LEVELS
 
 __all__ = [
@@ -49,7 +50,7 @@ HOTSPOT_TOP = 10
 
 
 # --- utility -------------------------------------------------------------------------
-def utility(index: Index, ev: Evaluation) -> dict[str, float]:
+def utility(index: Index, ev: Evaluation | Score) -> dict[str, float]:
     """What the map still tells the public: how much is published, how detailed it is,
     how far shown counts are from true ones, and whether the hot spots survive."""
     layer = ev.layer
@@ -65,7 +66,7 @@ def utility(index: Index, ev: Evaluation) -> dict[str, float]:
     }
 
 
-def _hotspots_kept(index: Index, ev: Evaluation) -> float:
+def _hotspots_kept(index: Index, ev: Evaluation | Score) -> float:
     """Share of the incidents in the top hot spots of a fine reference (H3 res 9, all
     time, true counts) that lie in the design's own top units by shown count."""
     layer = ev.layer
@@ -150,12 +151,26 @@ def _describe(design: Design, factor: str) -> str:
     return str(getattr(design, factor))
 
 
-def _try(index: Index, design: Design, **changes: Any) -> tuple[Design, Evaluation] | None:
+def _try(index: Index, design: Design, **changes: Any) -> tuple[Design, Score] | None:
+    """The other design and its score. Scored a block of units at a time (`score`):
+    the advice reads only the score, the attack's counts and the layer, so an
+    alternative's per-atom arrays are never all held (issue 16: at 60M rows the finer
+    hexagons' were export's peak); the numbers are `evaluate`'s."""
     try:
         alt = design.with_(**changes)
-        return alt, evaluate(index, alt)
+        return alt, score(index, alt)
     except DesignError:
         return None
+
+
+def _done_with_units(index: Index, design: Design, alt: Design) -> None:
+    """After a factor or what-if with other units than the design's, drop their cached
+    blocks: no other factor or what-if reads them (each other granularity is tried once),
+    and the bounded cache would keep them, a gigabyte at 60M rows, through the next
+    alternatives until their own blocks pushed them out (issue 16: export's peak). The
+    alternative's layer still holds what `utility` reads."""
+    if alt.spatial != design.spatial:
+        index.drop_granularity(str(alt.spatial))
 
 
 @dataclass(frozen=True)
@@ -230,6 +245,7 @@ def _factor(index: Index, design: Design, score: float, factor: str, label: str)
             "text": f"{_describe(design, factor)}: already the most revealing",
         }
     alt_design, alt = tried
+    _done_with_units(index, design, alt_design)
     return {
         "factor": factor,
         "label": label,
@@ -347,6 +363,7 @@ def _what_if(index: Index, design: Design, base: Scored, label: str, changes: di
     if tried is None:
         return None
     alt_design, alt = tried
+    _done_with_units(index, design, alt_design)
     if alt.score >= base.score - 0.05 or exposes_more(alt, base):
         return None
     u = utility(index, alt)
@@ -369,19 +386,19 @@ def _what_if(index: Index, design: Design, base: Scored, label: str, changes: di
     }
 
 
-def _certain(ev: Evaluation | Scored) -> float:
+def _certain(ev: Evaluation | Score | Scored) -> float:
     if isinstance(ev, Scored):
         return ev.certain
     return ev.attack.certain_share_weighted if ev.attack is not None else 0.0
 
 
-def _narrowed(ev: Evaluation | Scored) -> float:
+def _narrowed(ev: Evaluation | Score | Scored) -> float:
     if isinstance(ev, Scored):
         return ev.narrowed
     return ev.attack.register_share(10) if ev.attack is not None else 0.0
 
 
-def exposes_more(alt: Evaluation | Scored, ev: Evaluation | Scored) -> bool:
+def exposes_more(alt: Evaluation | Score | Scored, ev: Evaluation | Score | Scored) -> bool:
     """Whether the simulated attack gets more from `alt` than from `ev`: more incidents
     whose group a neighbour proves, or more narrowed to 10 households or fewer. A
     suggestion must never move there, whatever its score."""

@@ -25,6 +25,7 @@ one.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +43,7 @@ __all__ = [
     "attack",
     "dp_posterior_bound",
     "outcome",
+    "outcomes",
 ]
 
 # months per display window, for the attendance denominator of a partial extract
@@ -177,13 +179,9 @@ def outcome(index: Index, layers: list[PublicLayer]) -> Outcome:
     are those of one block, not of the layer (at 60M rows each whole-layer temporary
     was hundreds of MB). Every per-atom value is computed by the same arithmetic as in
     one pass, so the outcome is the same bit for bit (tests/test_slices.py)."""
-    if not layers:
-        raise DesignError("attack needs at least one published product")
-    _compatible(layers)
+    k = _known_checked(index, layers)
     layer = layers[0]
-    at = layer.atoms
-    k = _known(index, layers)
-    n_atoms = len(at.n)
+    n_atoms = len(layer.atoms.n)
     out = {
         "target": np.zeros(n_atoms, dtype=bool),
         "proven": np.zeros(n_atoms, dtype=bool),
@@ -192,21 +190,46 @@ def outcome(index: Index, layers: list[PublicLayer]) -> Outcome:
         "proven_share": np.zeros(n_atoms),
     }
     for a0, a1 in _blocks(layers, _ATOM_BLOCK):
-        _attack_block(index, layers, k, a0, a1, out)
+        for name, values in _attack_block(index, layers, k, a0, a1).items():
+            out[name][a0:a1] = values
         checkpoint()  # a block is seconds at national scale: stale work stops here
+    return _outcome(layer, k, 0, n_atoms, out)
+
+
+def outcomes(
+    index: Index, layers: list[PublicLayer], block: int = _ATOM_BLOCK
+) -> Iterator[tuple[int, Outcome]]:
+    """`outcome` a block of whole units at a time: (a0, the outcome of atoms a0:a1),
+    each the same values as `outcome(...)` has at a0:a1. For a caller that only adds
+    the outcome up (`crimedash.score`): the per-atom arrays are then those of one block."""
+    k = _known_checked(index, layers)
+    for a0, a1 in _blocks(layers, block):
+        yield a0, _outcome(layers[0], k, a0, a1, _attack_block(index, layers, k, a0, a1))
+        checkpoint()
+
+
+def _known_checked(index: Index, layers: list[PublicLayer]) -> _Known:
+    if not layers:
+        raise DesignError("attack needs at least one published product")
+    _compatible(layers)
+    return _known(index, layers)
+
+
+def _outcome(layer: PublicLayer, k: _Known, a0: int, a1: int, got: dict) -> Outcome:
+    at = layer.atoms
     return Outcome(
         layer=layer,
-        **out,
-        prior=k.prior_of_slot[np.minimum(at.slot, k.n_groups)],
-        households=k.households[at.unit],
-        weight=layer.grouping.category_sensitivity[at.cat],
-        n=at.n.astype(float),
+        **got,
+        prior=k.prior_of_slot[np.minimum(at.slot[a0:a1], k.n_groups)],
+        households=k.households[at.unit[a0:a1]],
+        weight=layer.grouping.category_sensitivity[at.cat[a0:a1]],
+        n=at.n[a0:a1].astype(float),
     )
 
 
 def _attack_block(
-    index: Index, layers: list[PublicLayer], k: _Known, a0: int, a1: int, out: dict
-) -> None:
+    index: Index, layers: list[PublicLayer], k: _Known, a0: int, a1: int
+) -> dict[str, np.ndarray]:
     """The outcome of atoms a0:a1 (whole units), from the proofs of their families."""
     layer = layers[0]
     design = layer.design
@@ -254,7 +277,7 @@ def _attack_block(
     denom = x_sum + n_hat * hidden_share
     households = k.households
 
-    out["target"][a0:a1] = inside & (slot < n_groups + 1) & _home(index, full.loc[a0:a1])
+    target = inside & (slot < n_groups + 1) & _home(index, full.loc[a0:a1])
     fam_i = _family_of(families, atom_fam)
     fam_i = np.where(inside, np.minimum(fam_i, len(families) - 1), 0)
     slot_safe = np.minimum(slot, max(n_groups - 1, 0))
@@ -293,10 +316,13 @@ def _attack_block(
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(proven & (low_denom > 0), own_lo / low_denom, 0.0)
     share = np.where(certain, 1.0, np.minimum(share, 1.0))
-    out["proven"][a0:a1] = proven
-    out["certain"][a0:a1] = certain
-    out["posterior"][a0:a1] = np.where(shown, post, 0.0)
-    out["proven_share"][a0:a1] = np.where(shown, share, 0.0)
+    return {
+        "target": target,
+        "proven": proven,
+        "certain": certain,
+        "posterior": np.where(shown, post, 0.0),
+        "proven_share": np.where(shown, share, 0.0),
+    }
 
 
 def _family_of(families: np.ndarray, atom_fam: np.ndarray) -> np.ndarray:

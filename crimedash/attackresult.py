@@ -15,8 +15,9 @@ import numpy as np
 from crimedash.categories import label as category_label
 from crimedash.index import Index
 from crimedash.layer import PublicLayer
+from crimedash.pairwise import PairwiseSum
 
-__all__ = ["BAYES_LINE", "REGISTER_KS", "AttackResult", "Outcome", "summarise"]
+__all__ = ["BAYES_LINE", "REGISTER_KS", "AttackResult", "Outcome", "Tally", "summarise"]
 
 REGISTER_KS = (1, 5, 10)
 BAYES_LINE = 0.95  # a neighbour "knows" when the right group's posterior reaches this
@@ -99,88 +100,130 @@ class AttackResult:
 def summarise(index: Index, out: Outcome, *, shown_level: str | None = None) -> AttackResult:
     """Count what each attacker gets over incidents at homes. `shown_level`: the time the
     published map shows when the attacker reads finer release windows by differencing."""
-    layer = out.layer
-    at = layer.atoms
-    t = out.target
-    n = out.n * t
-    w = n * out.weight
-    gain = out.prior < BAYES_LINE  # learning a group the wider area already names is no gain
-    certain = out.certain & gain
-    bayes = (out.posterior >= BAYES_LINE) & gain
-    register = {k: out.proven & (out.households <= k) for k in REGISTER_KS}
-    groups = (*layer.grouping.groups, "(not shown)")
-    slot = np.minimum(at.slot, len(groups) - 1)
+    tally = Tally(index, out.layer)
+    tally.add(0, out)
+    return tally.result(shown_level=shown_level)
 
-    def per(key: np.ndarray, names, sel) -> list[dict[str, Any]]:
-        size = len(names)
-        tot = np.bincount(key, weights=n, minlength=size)
-        got = np.bincount(key, weights=n * sel, minlength=size)
-        bay = np.bincount(key, weights=n * bayes, minlength=size)
-        reg = np.bincount(key, weights=n * register[10], minlength=size)
-        rows = [
-            {
-                "name": names[i],
-                "homes": int(tot[i]),
-                "certain": int(got[i]),
-                "bayes": int(bay[i]),
-                "register_10": int(reg[i]),
-            }
-            for i in range(size)
-            if tot[i] > 0
-        ]
-        return sorted(rows, key=lambda r: (-r["certain"], -r["bayes"], r["name"]))
 
-    by_group = per(slot, groups, certain)
-    cat_names = [category_label(c) for c in index.categories]
-    by_category = per(at.cat.astype(np.int64), cat_names, certain)
-    goc = layer.grouping.group_of_category
-    for row in by_category:
-        g = int(goc[cat_names.index(row["name"])])
-        row["group"] = layer.grouping.groups[g] if g >= 0 else "(not shown)"
-    notes = []
-    if not layer.design.all_recorded_crime:
-        notes.append(
-            "The data is not all recorded crime, so the neighbour's denominator is every "
-            f"police attendance: {layer.design.attendance_rate:g} per household per month "
-            "(an editable assumption)."
+class Tally:
+    """`summarise` fed the outcome a block of whole units at a time (`attack.outcomes`),
+    so a caller that only needs the counts never holds the whole layer's per-atom
+    outcome. The same result as `summarise` on the whole outcome, bit for bit: counts of
+    incidents are whole numbers (exact in any order), the sensitivity-weighted sums are
+    `PairwiseSum`s (numpy's own order), and a published cell lies in one unit, so cells
+    counted per block add up."""
+
+    def __init__(self, index: Index, layer: PublicLayer) -> None:
+        self.index, self.layer = index, layer
+        n_atoms = len(layer.atoms.n)
+        self.groups = (*layer.grouping.groups, "(not shown)")
+        self.cat_names = [category_label(c) for c in index.categories]
+        self.counts = {k: 0 for k in ("homes", "certain", "bayes", "proven")}
+        self.register = {k: 0 for k in REGISTER_KS}
+        self.weighted = {k: PairwiseSum(n_atoms) for k in ("homes", "certain", "bayes")}
+        self.register_weighted = {k: PairwiseSum(n_atoms) for k in REGISTER_KS}
+        self.per_group = np.zeros((4, len(self.groups)))
+        self.per_category = np.zeros((4, len(self.cat_names)))
+        self.small_unit_cells = 0
+
+    def add(self, a0: int, out: Outcome) -> None:
+        """The outcome of atoms a0:a0 + len(out.n) (whole units)."""
+        at = self.layer.atoms
+        a1 = a0 + len(out.n)
+        t = out.target
+        n = out.n * t
+        w = n * out.weight
+        gain = out.prior < BAYES_LINE  # learning a group the wider area already names is no gain
+        certain = out.certain & gain
+        bayes = (out.posterior >= BAYES_LINE) & gain
+        register = {k: out.proven & (out.households <= k) for k in REGISTER_KS}
+        for name, sel in (("homes", None), ("certain", certain), ("bayes", bayes)):
+            self.counts[name] += int(n.sum() if sel is None else (n * sel).sum())
+            self.weighted[name].put(a0, w if sel is None else w * sel)
+        self.counts["proven"] += int((n * out.proven).sum())
+        for k, v in register.items():
+            self.register[k] += int((n * v).sum())
+            self.register_weighted[k].put(a0, w * v)
+        slot = np.minimum(at.slot[a0:a1], len(self.groups) - 1)
+        for key, acc in (
+            (slot, self.per_group),
+            (at.cat[a0:a1].astype(np.int64), self.per_category),
+        ):
+            size = acc.shape[1]
+            acc[0] += np.bincount(key, weights=n, minlength=size)
+            acc[1] += np.bincount(key, weights=n * certain, minlength=size)
+            acc[2] += np.bincount(key, weights=n * bayes, minlength=size)
+            acc[3] += np.bincount(key, weights=n * register[10], minlength=size)
+        self.small_unit_cells += _small_unit_cells(out, at.cell[a0:a1])
+
+    def result(self, *, shown_level: str | None = None) -> AttackResult:
+        layer = self.layer
+        by_group = _per(self.per_group, self.groups)
+        by_category = _per(self.per_category, self.cat_names)
+        goc = layer.grouping.group_of_category
+        for row in by_category:
+            g = int(goc[self.cat_names.index(row["name"])])
+            row["group"] = layer.grouping.groups[g] if g >= 0 else "(not shown)"
+        notes = []
+        if not layer.design.all_recorded_crime:
+            notes.append(
+                "The data is not all recorded crime, so the neighbour's denominator is every "
+                f"police attendance: {layer.design.attendance_rate:g} per household per month "
+                "(an editable assumption)."
+            )
+        if shown_level:
+            notes.append(
+                f"The map is updated {layer.design.frequency} but shows {shown_level}s: "
+                "an attacker who keeps every release reads each release window by "
+                "differencing (¶34), and the figures are for that."
+            )
+        if layer.units.households_assumed:
+            notes.append(
+                "No households layer is loaded: the register linker uses assumed household "
+                "counts, so its figures are only as good as that assumption (¶19)."
+            )
+        result = AttackResult(
+            homes=self.counts["homes"],
+            homes_weighted=self.weighted["homes"].value(),
+            certain=self.counts["certain"],
+            certain_weighted=self.weighted["certain"].value(),
+            bayes=self.counts["bayes"],
+            bayes_weighted=self.weighted["bayes"].value(),
+            register=dict(self.register),
+            register_weighted={k: v.value() for k, v in self.register_weighted.items()},
+            by_group=by_group,
+            by_category=by_category,
+            sentences=[],
+            small_unit_cells=self.small_unit_cells,
+            proven=self.counts["proven"],
+            notes=notes,
         )
-    if shown_level:
-        notes.append(
-            f"The map is updated {layer.design.frequency} but shows {shown_level}s: "
-            "an attacker who keeps every release reads each release window by differencing "
-            "(¶34), and the figures are for that."
-        )
-    if layer.units.households_assumed:
-        notes.append(
-            "No households layer is loaded: the register linker uses assumed household "
-            "counts, so its figures are only as good as that assumption (¶19)."
-        )
-    result = AttackResult(
-        homes=int(n.sum()),
-        homes_weighted=float(w.sum()),
-        certain=int((n * certain).sum()),
-        certain_weighted=float((w * certain).sum()),
-        bayes=int((n * bayes).sum()),
-        bayes_weighted=float((w * bayes).sum()),
-        register={k: int((n * v).sum()) for k, v in register.items()},
-        register_weighted={k: float((w * v).sum()) for k, v in register.items()},
-        by_group=by_group,
-        by_category=by_category,
-        sentences=[],
-        small_unit_cells=_small_unit_cells(out),
-        proven=int((n * out.proven).sum()),
-        notes=notes,
-    )
-    return _with_sentences(result, layer)
+        return _with_sentences(result, layer)
 
 
-def _small_unit_cells(out: Outcome) -> int:
-    """Published cells proven non-empty in a unit below the design's household line."""
-    at = out.layer.atoms
+def _per(acc: np.ndarray, names) -> list[dict[str, Any]]:
+    tot, got, bay, reg = acc
+    rows = [
+        {
+            "name": names[i],
+            "homes": int(tot[i]),
+            "certain": int(got[i]),
+            "bayes": int(bay[i]),
+            "register_10": int(reg[i]),
+        }
+        for i in range(len(names))
+        if tot[i] > 0
+    ]
+    return sorted(rows, key=lambda r: (-r["certain"], -r["bayes"], r["name"]))
+
+
+def _small_unit_cells(out: Outcome, cell: np.ndarray) -> int:
+    """Published cells proven non-empty in a unit below the design's household line
+    (`cell`: the published cell of each atom of `out`)."""
     small = out.proven & out.target & (out.households < out.layer.design.min_households)
     if not small.any():
         return 0
-    return len(np.unique(at.cell[small & (at.cell >= 0)]))
+    return len(np.unique(cell[small & (cell >= 0)]))
 
 
 def _with_sentences(r: AttackResult, layer: PublicLayer) -> AttackResult:

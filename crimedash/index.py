@@ -192,6 +192,20 @@ class Index:
                 self._cache_bytes.pop(k, None)
         return len(keys)
 
+    def drop_granularity(self, granularity: str) -> int:
+        """Drop every cached block of one granularity (keys `(kind, granularity, ...)`:
+        its units, their centres, atoms and grouped cells), returning how many. For a
+        caller done with units it will not read again (the advice after the one factor
+        or what-if with those units). What is pinned is never dropped."""
+        with _CACHE_LOCK:
+            keys = [
+                k for k in self.cache if isinstance(k, tuple) and len(k) > 1 and k[1] == granularity
+            ]
+            for k in keys:
+                del self.cache[k]
+                self._cache_bytes.pop(k, None)
+        return len(keys)
+
     @property
     def total_households(self) -> float:
         return float(self.hh_count.sum())

@@ -40,6 +40,7 @@ from crimedash.errors import CrimedashError
 from crimedash.index import Index
 from crimedash.layer import PublicLayer, apply_design
 from crimedash.settings import DEFAULT_LOCATION_WEIGHTS
+from crimedash.units import Units
 
 __all__ = [
     "ATTACKER_LABELS",
@@ -50,6 +51,9 @@ __all__ = [
     "drivers",
     "evaluate",
     "gate_reasons",
+    "headline",
+    "linker_chances",
+    "location_weights",
     "matrix",
     "unit_risk",
     "verdict",
@@ -116,10 +120,7 @@ def evaluate(index: Index, design: Design, layer: PublicLayer | None = None) -> 
     layer = layer or apply_design(index, design)
     at = layer.atoms
     units = layer.units
-    lw = dict(DEFAULT_LOCATION_WEIGHTS)
-    lw.update(dict(design.location_weights))
-    m_by_type = np.array([lw.get(t, 1.0) for t in index.location_types])
-    m = m_by_type[at.loc]
+    m = location_weights(index, design)[at.loc]
     shown = at.shown
     kappa = at.kappa
     gs = np.append(layer.grouping.group_sensitivity, 0.0)
@@ -152,30 +153,8 @@ def evaluate(index: Index, design: Design, layer: PublicLayer | None = None) -> 
     prior, proven, proven_share = out.prior, out.proven, out.proven_share
     del out
 
-    # 1. register linker: 1 / H for an incident whose cell the layer proves non-empty
-    #    (at least one household: a place where nobody lives points at whoever runs it)
-    h = np.append(np.maximum(units.households, 1.0), 1.0)
-    #    and what it links is the group, which says only (1 - prior) more than "a crime"
-    informative = np.where(shown, np.clip(1.0 - prior, 0.0, 1.0), 0.0)
-    rho1 = np.where(shown & proven, informative / h[at.unit], 0.0)
-    if design.counts == "noise":
-        total = max(index.total_households, 1.0)  # the register, whatever the units
-        rho1 = informative * dp_posterior_bound(1.0 / total, design.epsilon)
-    del informative, proven
-    r1 = m * rho1
-    del rho1
-
-    # 2. neighbour: what the map adds to the wider area's group mix: the share of the
-    #    unit and window the layer proves the right group holds (1 where it proves the
-    #    group), above the prior
-    gain = np.where(
-        shown & (prior < 1.0),
-        np.maximum(proven_share - prior, 0.0) / np.maximum(1.0 - prior, 1e-12),
-        0.0,
-    )
-    del prior, proven_share
-    r2 = m * gain**GAIN_POWER
-    del gain
+    r1, r2 = linker_chances(index, design, units, at.unit, shown, m, prior, proven, proven_share)
+    del prior, proven, proven_share
 
     # 3. reference linker: only for incidents the map publishes with a reference; rows
     #    are split so every incident of a row has the same r
@@ -196,14 +175,15 @@ def evaluate(index: Index, design: Design, layer: PublicLayer | None = None) -> 
 
     r = 1.0 - (1.0 - r1) * (1.0 - r2) * (1.0 - r3)
     ns = n * s
-    denom = float((ns * m).sum())
-    denom_ref = float(ns.sum())
-    a = {
-        "register": float((ns * r1).sum() / denom) if denom > 0 else 0.0,
-        "neighbour": float((ns * r2).sum() / denom) if denom > 0 else 0.0,
-        "reference": float((ns * r3).sum() / denom_ref) if denom_ref > 0 else 0.0,
-    }
-    score = 100.0 * (1.0 - np.prod([1.0 - v for v in a.values()]))
+    score, a = headline(
+        {
+            "denom": (ns * m).sum(),
+            "denom_ref": ns.sum(),
+            "register": (ns * r1).sum(),
+            "neighbour": (ns * r2).sum(),
+            "reference": (ns * r3).sum(),
+        }
+    )
     return Evaluation(
         layer=layer,
         unit=unit,
@@ -217,12 +197,71 @@ def evaluate(index: Index, design: Design, layer: PublicLayer | None = None) -> 
         m=m,
         r=r,
         parts={"register": r1, "neighbour": r2, "reference": r3},
-        score=float(np.clip(score, 0.0, 100.0)),
+        score=score,
         attacker_scores={k: 100.0 * v for k, v in a.items()},
         linkable=float((n * r).sum()),
         households_assumed=units.households_assumed,
         attack=attack,
     )
+
+
+def location_weights(index: Index, design: Design) -> np.ndarray:
+    """The weight m of each location type code (¶26-28)."""
+    lw = dict(DEFAULT_LOCATION_WEIGHTS)
+    lw.update(dict(design.location_weights))
+    return np.array([lw.get(t, 1.0) for t in index.location_types])
+
+
+def linker_chances(
+    index: Index,
+    design: Design,
+    units: Units,
+    unit: np.ndarray,
+    shown: np.ndarray,
+    m: np.ndarray,
+    prior: np.ndarray,
+    proven: np.ndarray,
+    proven_share: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """r_1 (register linker) and r_2 (neighbour) of each row, from what the attack
+    proves of it. Row by row: a block of rows gets the values the whole layer's rows
+    get (`crimedash.score` works a block of units at a time)."""
+    # 1. register linker: 1 / H for an incident whose cell the layer proves non-empty
+    #    (at least one household: a place where nobody lives points at whoever runs it)
+    h = np.append(np.maximum(units.households, 1.0), 1.0)
+    #    and what it links is the group, which says only (1 - prior) more than "a crime"
+    informative = np.where(shown, np.clip(1.0 - prior, 0.0, 1.0), 0.0)
+    rho1 = np.where(shown & proven, informative / h[unit], 0.0)
+    if design.counts == "noise":
+        total = max(index.total_households, 1.0)  # the register, whatever the units
+        rho1 = informative * dp_posterior_bound(1.0 / total, design.epsilon)
+    del informative
+    r1 = m * rho1
+    del rho1
+
+    # 2. neighbour: what the map adds to the wider area's group mix: the share of the
+    #    unit and window the layer proves the right group holds (1 where it proves the
+    #    group), above the prior
+    gain = np.where(
+        shown & (prior < 1.0),
+        np.maximum(proven_share - prior, 0.0) / np.maximum(1.0 - prior, 1e-12),
+        0.0,
+    )
+    r2 = m * gain**GAIN_POWER
+    return r1, r2
+
+
+def headline(sums: dict[str, float]) -> tuple[float, dict[str, float]]:
+    """The score and each attacker's A_k from the sums over rows of s * n * m ("denom"),
+    s * n ("denom_ref") and s * n * r_k (by attacker)."""
+    denom, denom_ref = float(sums["denom"]), float(sums["denom_ref"])
+    a = {
+        "register": float(sums["register"] / denom) if denom > 0 else 0.0,
+        "neighbour": float(sums["neighbour"] / denom) if denom > 0 else 0.0,
+        "reference": float(sums["reference"] / denom_ref) if denom_ref > 0 else 0.0,
+    }
+    score = 100.0 * (1.0 - np.prod([1.0 - v for v in a.values()]))
+    return float(np.clip(score, 0.0, 100.0)), a
 
 
 def attacked_layers(index: Index, layer: PublicLayer) -> list[PublicLayer]:

@@ -105,7 +105,8 @@ def test_advise_stops_between_evaluations_when_cancelled(index, monkeypatch):
     design = Design(granularity="h3:9")
     ev = evaluate(index, design)
     calls = []
-    monkeypatch.setattr(advice, "evaluate", lambda i, d: calls.append(d) or evaluate(i, d))
+    real = advice.score
+    monkeypatch.setattr(advice, "score", lambda i, d: calls.append(d) or real(i, d))
 
     def progress(done, total, label):
         if done == 2:
@@ -136,3 +137,19 @@ def test_assess_reuses_the_evaluation_it_is_given(index, monkeypatch):
         [],
         [],
     )
+
+
+def test_the_advice_lets_other_units_go_and_keeps_the_designs():
+    """Each other granularity is tried once (a factor or a what-if), so its cached
+    blocks are dropped after it; the design's own units stay for the count-only
+    alternatives. Only memory changes: the rows are those of a cold cache."""
+    design = Design(granularity="h3:9", min_count=3)
+    cold = make_index(21, n=500, n_households=300, areas=True)
+    index = make_index(21, n=500, n_households=300, areas=True)
+    ev = evaluate(index, design)
+    assert factors(index, design, ev) == factors(cold, design, evaluate(cold, design))
+    assert what_ifs(index, design, ev) == what_ifs(cold, design, evaluate(cold, design))
+    tried = {"h3:10", "h3:8", *(f"areas:{name}" for name in index.areas)}
+    grans = {k[1] for k in index.cache if isinstance(k, tuple) and len(k) > 1}
+    assert "h3:9" in grans
+    assert not grans & tried

@@ -77,3 +77,27 @@ def test_dropping_the_atoms_keeps_the_units_and_rebuilds_the_same_layer():
     for name in ("unit", "rwin", "dwin", "slot", "cat", "loc", "n", "kappa", "cell"):
         a, b = getattr(first.atoms, name), getattr(again.atoms, name)
         assert a.dtype == b.dtype and np.array_equal(a, b), name
+
+
+def test_dropping_a_granularity_drops_its_blocks_only():
+    """The advice drops another granularity's units, atoms and cells once it is done
+    with them; the design's blocks and other granularities' stay."""
+    from enginekit import make_index
+
+    from crimedash.design import Design
+    from crimedash.layer import apply_design
+
+    index = make_index(7, n=300)
+    apply_design(index, Design(granularity="h3:8"))
+    apply_design(index, Design(granularity="h3:9"))
+    nine = [k for k in index.cache if isinstance(k, tuple) and k[1] == "h3:9"]
+    assert {k[0] for k in nine} >= {"units", "base", "grouped"}
+    assert index.drop_granularity("h3:9") == len(nine)
+    assert [k for k in index.cache if isinstance(k, tuple) and k[1] == "h3:9"] == []
+    assert {k[0] for k in index.cache if isinstance(k, tuple) and k[1] == "h3:8"} >= {
+        "units",
+        "base",
+        "grouped",
+    }
+    assert set(index.cache) == set(index._cache_bytes)
+    assert index.drop_granularity("h3:9") == 0

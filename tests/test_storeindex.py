@@ -73,6 +73,23 @@ def test_a_store_indexes_as_its_files_do(sample_store):
     assert len(from_store.rejected) == len(from_files.rejected)
 
 
+def test_h3_codes_placed_in_slices_are_the_one_slice_codes(sample_store, monkeypatch):
+    """Each slice's points are coded against the slice's cells, then recoded against
+    every cell (so the uint64 cells of all points are never held at once): the codes are
+    those of coding every point in one slice."""
+    from crimedash import storeindex
+
+    _, store = sample_store
+    whole = load_dataset(store).index.resolution(9)
+    monkeypatch.setattr(storeindex, "_SLICE", 997)  # dozens of slices, with ragged ends
+    index = load_dataset(store).index
+    sliced = index.resolution(9)
+    assert index.n > 20 * 997
+    for name in ("cells", "incident_code", "household_code", "households", "incidents"):
+        assert np.array_equal(getattr(sliced, name), getattr(whole, name)), name
+    assert np.array_equal(sliced.private_incidents, whole.private_incidents)
+
+
 def test_store_columns_are_read_back_only_for_the_rows_asked(sample_store):
     """References stay on disk; the rows a design shows are read from their months."""
     _, store = sample_store

@@ -31,7 +31,8 @@ def _configure_assess(p: argparse.ArgumentParser) -> None:
 
 @register("assess", "Score a map design's identifiability on a data set.", _configure_assess)
 def cmd_assess(args: argparse.Namespace) -> int:
-    from crimedash.assessment import assess
+    from crimedash import advice
+    from crimedash.assessment import advise, assess, with_advice
     from crimedash.plan import Plan, budget, from_police_uk
 
     design = design_from_args(args)
@@ -40,13 +41,13 @@ def cmd_assess(args: argparse.Namespace) -> int:
 
     ds = dataset_from_args(args, quiet=args.json)
     ev = evaluate(ds.index, design)  # the map's, reused by the plan below
-    a = assess(
-        ds.index,
-        design,
-        with_what_ifs=not args.no_what_ifs,
-        rejected_rows=ds.rejected_rows,
-        evaluation=ev,
-    )
+    a = assess(ds.index, design, with_what_ifs=False, rejected_rows=ds.rejected_rows, evaluation=ev)
+    # the advice reads a few numbers of the design and the plan its layer, so the
+    # evaluation's per-atom arrays go before the other designs are scored (as export
+    # does: issue 16, at 60M rows they were held through every alternative)
+    base = advice.scored(ds.index, ev, a.utility)
+    layer = ev.layer
+    del ev
     if spend.noisy:
         a.findings.insert(0, spend.sentence())
     together = None
@@ -57,7 +58,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
         plan = plan_risk(
             ds.index,
             Plan((design, *also_from_args(args)), police_uk=police_uk),
-            {design: ev.layer},
+            {design: layer},
             {design: (a.score, a.verdict)},
         )
         together = plan.differencing
@@ -66,6 +67,11 @@ def cmd_assess(args: argparse.Namespace) -> int:
         if args.also:
             a.findings.insert(0, together.sentence())
         a.findings.insert(0, plan.sentence())
+    del layer
+    if not args.no_what_ifs:
+        for kind in ("base", "grouped"):  # the layer's atoms, as export drops them
+            ds.index.drop_cached(kind)
+        a = with_advice(a, *advise(ds.index, design, base))
     if args.json:
         out = a.to_dict()
         out["budget"] = spend.to_dict()
