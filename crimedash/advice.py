@@ -168,8 +168,10 @@ def _done_with_units(index: Index, design: Design, alt: Design) -> None:
     blocks: no other factor or what-if reads them (each other granularity is tried once),
     and the bounded cache would keep them, a gigabyte at 60M rows, through the next
     alternatives until their own blocks pushed them out (issue 16: export's peak). The
-    alternative's layer still holds what `utility` reads."""
-    if alt.spatial != design.spatial:
+    alternative's layer still holds what `utility` reads. An index that keeps its
+    alternatives (`Index.keep_alternatives`: the app's) keeps them: there, the next
+    change is often one of them."""
+    if alt.spatial != design.spatial and not index.keep_alternatives:
         index.drop_granularity(str(alt.spatial))
 
 

@@ -135,6 +135,10 @@ class Index:
     _cache_bytes: dict = field(default_factory=dict, repr=False)
     # values put in place for good (`pin`): never dropped, read before `cache`
     _pinned: dict = field(default_factory=dict, repr=False)
+    # keep the units and atoms the advice builds for other granularities (the app: the
+    # analyst's next change is often one of them, a first use of seconds at national
+    # scale); a batch run (export, assess) lets them go after each alternative, for memory
+    keep_alternatives: bool = field(default=False, repr=False)
 
     def cached(self, key, build):
         """The value cached under `key`, built by `build()` on first use. Designs share

@@ -153,3 +153,17 @@ def test_the_advice_lets_other_units_go_and_keeps_the_designs():
     grans = {k[1] for k in index.cache if isinstance(k, tuple) and len(k) > 1}
     assert "h3:9" in grans
     assert not grans & tried
+
+
+def test_an_index_that_keeps_alternatives_keeps_their_units():
+    """The app's index keeps what the advice built for other granularities (the
+    analyst's next change is often one of them); the rows are the same either way."""
+    design = Design(granularity="h3:9", min_count=3)
+    lean = make_index(21, n=500, n_households=300, areas=True)
+    index = make_index(21, n=500, n_households=300, areas=True)
+    index.keep_alternatives = True
+    ev = evaluate(index, design)
+    assert factors(index, design, ev) == factors(lean, design, evaluate(lean, design))
+    assert what_ifs(index, design, ev) == what_ifs(lean, design, evaluate(lean, design))
+    grans = {k[1] for k in index.cache if isinstance(k, tuple) and len(k) > 1}
+    assert {"h3:9", "h3:10", "h3:8"} <= grans

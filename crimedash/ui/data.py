@@ -118,6 +118,8 @@ def get_dataset(key: str, build: Callable[[Progress | None], D.Dataset], progres
     store = _store()
     if key not in store:
         store[key] = build(progress)
+        # the advice's other units stay cached: switching to one is then not a first use
+        store[key].index.keep_alternatives = True
         while len(store) > STORE_SIZE:
             oldest = next(k for k in store if k != SAMPLE_KEY)
             store.pop(oldest)
