@@ -185,7 +185,11 @@ def test_rejections_from_reading_and_from_checks_come_in_row_order(tmp_path: Pat
         schema.REASON_NO_LOCATION,
     ]
     assert rej[schema.REJ_VALUE].tolist()[:3] == ["95", "2024-03-01,B,53.45", "2024-13-01"]
-    assert [str(t) for t in rej.dtypes] == ["str", "int64", "str", "str", "str"]
+    # text columns have the type pandas gives text ('str' from pandas 3, object
+    # before); the row number is int64
+    text_type = str(pd.Series(["a"]).dtype)
+    want = [("int64" if c == schema.REJ_ROW else text_type) for c in rej.columns]
+    assert len(want) == 5 and [str(t) for t in rej.dtypes] == want
     assert r.incidents[schema.SOURCE_ROW].tolist() == [6]
 
 
