@@ -33,7 +33,7 @@ import pandas as pd
 
 from crimedash import schema as S
 from crimedash.attack import dp_posterior_bound, outcome
-from crimedash.attackresult import AttackResult, summarise
+from crimedash.attackresult import AttackResult, Outcome, summarise
 from crimedash.cancel import checkpoint
 from crimedash.design import Design
 from crimedash.errors import CrimedashError
@@ -48,6 +48,7 @@ __all__ = [
     "Assessment",
     "Evaluation",
     "attacked_layers",
+    "differenced_updates",
     "drivers",
     "evaluate",
     "gate_reasons",
@@ -55,6 +56,7 @@ __all__ = [
     "linker_chances",
     "location_weights",
     "matrix",
+    "realtime",
     "unit_risk",
     "verdict",
     "verdict_for",
@@ -128,17 +130,8 @@ def evaluate(index: Index, design: Design, layer: PublicLayer | None = None) -> 
     checkpoint()
     out = outcome(index, attacked_layers(index, layer))
     checkpoint()
-    if layer.risk_level == "timestamp" and layer.display_level != "timestamp":
-        # real-time updates: each one adds a single incident, so differencing two
-        # updates proves its group in its unit (¶34)
-        every = at.shown & at.inside
-        out = replace(
-            out,
-            proven=every,
-            certain=every.copy(),
-            posterior=np.where(every, 1.0, 0.0),
-            proven_share=np.where(every, 1.0, 0.0),
-        )
+    if realtime(layer):
+        out = differenced_updates(out, at.shown)
 
     # the attack's counts first: the outcome's per-atom arrays (nine, most of them
     # float64) are let go as soon as the two attackers below have read them, so they are
@@ -202,6 +195,24 @@ def evaluate(index: Index, design: Design, layer: PublicLayer | None = None) -> 
         linkable=float((n * r).sum()),
         households_assumed=units.households_assumed,
         attack=attack,
+    )
+
+
+def realtime(layer: PublicLayer) -> bool:
+    """Whether the layer is updated in real time while showing coarser times."""
+    return layer.risk_level == "timestamp" and layer.display_level != "timestamp"
+
+
+def differenced_updates(out: Outcome, shown: np.ndarray) -> Outcome:
+    """The outcome of a real-time layer: each update adds a single incident, so
+    differencing two updates proves every shown incident's group in its unit (¶34).
+    `shown`: the outcome's atoms in a shown group and inside a unit."""
+    return replace(
+        out,
+        proven=shown,
+        certain=shown.copy(),
+        posterior=np.where(shown, 1.0, 0.0),
+        proven_share=np.where(shown, 1.0, 0.0),
     )
 
 

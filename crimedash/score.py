@@ -16,12 +16,12 @@ over rows is a `PairwiseSum`, which adds in numpy's own order whatever the block
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from crimedash.attack import outcomes
-from crimedash.attackresult import AttackResult, Outcome, Tally
+from crimedash.attackresult import AttackResult, Tally
 from crimedash.design import Design
 from crimedash.index import Index
 from crimedash.layer import PublicLayer, apply_design
@@ -29,9 +29,11 @@ from crimedash.pairwise import PairwiseSum
 from crimedash.risk import (
     REFERENCE_LINK_CHANCE,
     attacked_layers,
+    differenced_updates,
     headline,
     linker_chances,
     location_weights,
+    realtime,
 )
 
 __all__ = ["BLOCK", "Score", "score"]
@@ -74,15 +76,15 @@ def score(
         plain_rows = n_rows = len(at.n)
     sums = {k: PairwiseSum(n_rows) for k in _SUMS}
     next_row = [0, plain_rows]  # where the next plain and with-reference rows go
-    realtime = layer.risk_level == "timestamp" and layer.display_level != "timestamp"
+    every_update = realtime(layer)
     attacked = attacked_layers(index, layer)
     tally = Tally(index, attacked[0])  # the attack's counts read the layer it attacked
     for a0, out in outcomes(index, attacked, block):
         a1 = a0 + len(out.n)
         unit, slot = at.unit[a0:a1], at.slot[a0:a1]
-        shown = (slot < at.n_groups) & (unit < at.n_units)
-        if realtime:  # as in evaluate: differencing two updates proves each incident
-            out = _every_update(out, shown & (unit < at.n_units))
+        shown = (slot < at.n_groups) & (unit < at.n_units)  # `at.shown`, for the block
+        if every_update:  # as in evaluate: differencing two updates proves each incident
+            out = differenced_updates(out, shown)
         tally.add(a0, out)
         m = m_by_type[at.loc[a0:a1]]
         s = np.where(shown, gs[np.minimum(slot, len(gs) - 1)], 0.0)
@@ -116,16 +118,6 @@ def score(
         attack=tally.result(
             shown_level=layer.display_level if layer.risk_level != layer.display_level else None
         ),
-    )
-
-
-def _every_update(out: Outcome, every: np.ndarray) -> Outcome:
-    return replace(
-        out,
-        proven=every,
-        certain=every.copy(),
-        posterior=np.where(every, 1.0, 0.0),
-        proven_share=np.where(every, 1.0, 0.0),
     )
 
 
