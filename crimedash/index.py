@@ -189,22 +189,19 @@ class Index:
         the next block is built, so at 60M rows a gigabyte of atoms nobody reads stayed
         resident through the largest alternative. What is pinned (`pin`: a series'
         stored units) is not a block and is never dropped."""
-        with _CACHE_LOCK:
-            keys = [k for k in self.cache if isinstance(k, tuple) and k and k[0] == kind]
-            for k in keys:
-                del self.cache[k]
-                self._cache_bytes.pop(k, None)
-        return len(keys)
+        return self._drop(lambda k: k[0] == kind)
 
     def drop_granularity(self, granularity: str) -> int:
         """Drop every cached block of one granularity (keys `(kind, granularity, ...)`:
         its units, their centres, atoms and grouped cells), returning how many. For a
         caller done with units it will not read again (the advice after the one factor
         or what-if with those units). What is pinned is never dropped."""
+        return self._drop(lambda k: len(k) > 1 and k[1] == granularity)
+
+    def _drop(self, match) -> int:
+        """Drop the cached blocks whose (tuple) key `match`es; how many."""
         with _CACHE_LOCK:
-            keys = [
-                k for k in self.cache if isinstance(k, tuple) and len(k) > 1 and k[1] == granularity
-            ]
+            keys = [k for k in self.cache if isinstance(k, tuple) and k and match(k)]
             for k in keys:
                 del self.cache[k]
                 self._cache_bytes.pop(k, None)
