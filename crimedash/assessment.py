@@ -28,7 +28,7 @@ from crimedash.risk import (
 )
 from crimedash.windows import window_label
 
-__all__ = ["advise", "advise_all", "assess", "with_advice"]
+__all__ = ["advise", "advise_all", "advise_lean", "assess", "with_advice"]
 
 
 def assess(
@@ -139,6 +139,17 @@ def advise(
     if progress is not None:
         progress(done, total, "done")
     return factors, what_ifs
+
+
+def advise_lean(index: Index, design: Design, base: advice.Scored) -> tuple[list[dict], list[dict]]:
+    """`advise` for a batch run that has let the design's evaluation go (`export`,
+    `assess` in the CLI): the design's atoms are dropped from the index's cache first,
+    so the first alternatives (other units) are not built beside them; the count-only
+    alternatives rebuild them once, and the design's units stay for them (issue 16:
+    at 60M rows a gigabyte nobody read stayed resident through the largest one)."""
+    for kind in ("base", "grouped"):
+        index.drop_cached(kind)
+    return advise(index, design, base)
 
 
 def advise_all(

@@ -50,7 +50,7 @@ import numpy as np
 
 from crimedash import __version__, advice, textsafe
 from crimedash.approval import DEFAULT_NOISE_SEED, Approval, data_fingerprint
-from crimedash.assessment import advise, assess, with_advice
+from crimedash.assessment import advise_lean, assess, with_advice
 from crimedash.bundlewrite import (
     BUNDLE_FORMAT,
     MANIFEST,
@@ -244,12 +244,8 @@ def export_bundle(
     public_layer = layer_summary(layer)
     map_spec = report.make_map_spec(dataset.index, layer)
     del layer
-    # and so can its atoms in the index's cache: the first alternatives are other units,
-    # whose atoms would otherwise be built beside them (the count-only alternatives
-    # rebuild them once); the design's units stay, those alternatives read them again
-    for kind in ("base", "grouped"):
-        dataset.index.drop_cached(kind)
-    factors, what_ifs = advise(dataset.index, design, base)
+    # and so can its atoms in the index's cache (`advise_lean`)
+    factors, what_ifs = advise_lean(dataset.index, design, base)
     assessment = with_advice(first, factors, what_ifs)
 
     design_id = None

@@ -32,7 +32,7 @@ def _configure_assess(p: argparse.ArgumentParser) -> None:
 @register("assess", "Score a map design's identifiability on a data set.", _configure_assess)
 def cmd_assess(args: argparse.Namespace) -> int:
     from crimedash import advice
-    from crimedash.assessment import advise, assess, with_advice
+    from crimedash.assessment import advise_lean, assess, with_advice
     from crimedash.plan import Plan, budget, from_police_uk
 
     design = design_from_args(args)
@@ -69,9 +69,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
         a.findings.insert(0, plan.sentence())
     del layer
     if not args.no_what_ifs:
-        for kind in ("base", "grouped"):  # the layer's atoms, as export drops them
-            ds.index.drop_cached(kind)
-        a = with_advice(a, *advise(ds.index, design, base))
+        a = with_advice(a, *advise_lean(ds.index, design, base))
     if args.json:
         out = a.to_dict()
         out["budget"] = spend.to_dict()
