@@ -168,20 +168,14 @@ class Units:
         ]
 
     def _cached_adaptive_shapes(self, codes: np.ndarray) -> np.ndarray:
-        """`_adaptive_shapes`, each unit's built once (a unit outside 0..n-1, such as
-        the outside code, is built every time: it has no place in the cache)."""
+        """`_adaptive_shapes`, each unit's built the first time it is asked for."""
         shapes = self._shapes.get("adaptive")
         if shapes is None:
             shapes = self._shapes.setdefault("adaptive", np.full(self.n, None, dtype=object))
-        inside = (codes >= 0) & (codes < self.n)
-        todo = np.unique(codes[inside][np.equal(shapes[codes[inside]], None)])
+        todo = np.unique(codes[np.equal(shapes[codes], None)])
         if len(todo):
             shapes[todo] = self._adaptive_shapes(todo)
-        out = np.empty(len(codes), dtype=object)
-        out[inside] = shapes[codes[inside]]
-        if not inside.all():
-            out[~inside] = self._adaptive_shapes(codes[~inside])
-        return out
+        return shapes[codes]
 
     def _adaptive_shapes(self, codes: np.ndarray) -> np.ndarray:
         """Each unit is the union of its base-resolution hexagons as published (they
