@@ -144,35 +144,30 @@ def test_compare_and_data_tabs(page):
 
 
 def test_a_bad_upload_is_refused_in_the_browser(page):
-    # start from a settled page: the previous test ends on a tab click whose run may
-    # still be working out what-ifs (twice in CI a click into that run left the Map tab
-    # with a design reverted to an older link's and no map; see the stop 21 note)
-    wait_idle(page)
-    page.get_by_role("tab", name="Map and score").click()
-    # the tab set has a key, so this click reruns the page while the previous test's
-    # design still has its what-ifs worked out in the background: on two shared cores
-    # that first draw gets the same 120 s as every other first draw here
-    wait_map(page)
-    wait_idle(page)
-    before = score_text(page)
-    page.get_by_role("tab", name="Data").click()
-    uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="Incidents:")
-    uploader.locator("input[type='file']").set_input_files(
-        files=[{"name": "notes.csv", "mimeType": "text/csv", "buffer": b"just some text\n"}]
-    )
-    uploader.get_by_text("notes.csv").wait_for()
-    wait_idle(page)
-    page.get_by_role("button", name="Load these files").click()
-    error = page.locator("[data-testid='stAlert']:has-text('Could not load the upload')")
-    error.first.wait_for(timeout=60_000)
-    assert "notes.csv" in error.first.inner_text()
-    wait_idle(page)
-    assert "sample city" in page.get_by_text("Still working on").first.inner_text()
-    shoot(page, "bad-upload")
-    page.get_by_role("tab", name="Map and score").click()
-    wait_map(page)
-    wait_idle(page)
-    assert score_text(page) == before
+    """In a session of its own (a new tab): in the module's long session, CI three times
+    in ten runs found the page's widgets back at an earlier test's values (weekly, the
+    table view) after the previous test's tab clicks, and so no map to wait for; that
+    is a bug of its own, written up in the stop 22 note, not what this test is about."""
+    with open_page(page, 1280, 900) as pg:
+        before = score_text(pg)
+        pg.get_by_role("tab", name="Data").click()
+        uploader = pg.locator("[data-testid='stFileUploader']").filter(has_text="Incidents:")
+        uploader.locator("input[type='file']").set_input_files(
+            files=[{"name": "notes.csv", "mimeType": "text/csv", "buffer": b"just some text\n"}]
+        )
+        uploader.get_by_text("notes.csv").wait_for()
+        wait_idle(pg)
+        pg.get_by_role("button", name="Load these files").click()
+        error = pg.locator("[data-testid='stAlert']:has-text('Could not load the upload')")
+        error.first.wait_for(timeout=60_000)
+        assert "notes.csv" in error.first.inner_text()
+        wait_idle(pg)
+        assert "sample city" in pg.get_by_text("Still working on").first.inner_text()
+        shoot(pg, "bad-upload")
+        pg.get_by_role("tab", name="Map and score").click()
+        wait_map(pg)
+        wait_idle(pg)
+        assert score_text(pg) == before
 
 
 # --- issue 14: readable at workshop sizes, nothing lost on refresh ----------------------
