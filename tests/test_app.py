@@ -10,12 +10,11 @@ single worker pays for that load.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pydeck as pdk
 import pytest
+from appkit import no_errors, start
 from deckcheck import assert_no_incident_positions
 
 from crimedash import schema as S
@@ -27,17 +26,7 @@ from crimedash.ui import state as K
 
 pytestmark = pytest.mark.xdist_group("app")
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 SCORE = "Identifiability score"
-
-
-def start(params: dict[str, str] | None = None):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in (params or {}).items():
-        at.query_params[k] = v
-    return at.run()
 
 
 def score_of(at) -> str:
@@ -47,11 +36,6 @@ def score_of(at) -> str:
 def shown_design(at) -> Design:
     """The design the page shows, read back from its URL (the shareable truth)."""
     return query.params_to_design(dict(at.query_params))
-
-
-def no_errors(at) -> None:
-    assert not at.exception, [e.message for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 @pytest.fixture(scope="module")

@@ -13,14 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
+from appkit import no_errors, start
 
 from crimedash.sample import sample_paths
 from crimedash.store import build_store
 from crimedash.ui import state as K
 
 pytestmark = pytest.mark.xdist_group("app")
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 @pytest.fixture(scope="module")
@@ -31,20 +30,6 @@ def stores(tmp_path_factory) -> Path:
     shutil.copytree(root / "city", root / "city-copy")
     (root / "not-a-store").mkdir()
     return root
-
-
-def start(params: dict[str, str] | None = None):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(APP, default_timeout=180)
-    for k, v in (params or {}).items():
-        at.query_params[k] = v
-    return at.run()
-
-
-def no_errors(at) -> None:
-    assert not at.exception, [e.message for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 def test_a_single_store_opens_at_start_and_reopens_from_memory(stores, monkeypatch):

@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from appkit import start
 
 from crimedash.designlog import DesignLog
 from crimedash.ui import export_page as E
@@ -15,20 +16,12 @@ from crimedash.ui import state as K
 
 pytestmark = pytest.mark.xdist_group("app")
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
 
 @pytest.fixture
 def log_path(monkeypatch, tmp_path: Path) -> Path:
     path = tmp_path / "designs.sqlite3"
     monkeypatch.setenv("CRIMEDASH_LOG", str(path))
     return path
-
-
-def start():
-    from streamlit.testing.v1 import AppTest
-
-    return AppTest.from_file(APP, default_timeout=180).run()
 
 
 def fill(at, **values: str):

@@ -328,16 +328,15 @@ def test_what_the_loaders_noticed_reaches_the_assessment_manifest_and_report(
 @pytest.mark.xdist_group("app")
 def test_the_app_counts_rejected_household_rows(inputs) -> None:
     """The Data tab's 'Rows rejected' is every input's, and names the households."""
-    from streamlit.testing.v1 import AppTest
+    from appkit import start
 
     from crimedash.ui import state as K
 
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.session_state[K.INJECT_UPLOAD] = {
+    upload = {
         "incidents": [("incidents.csv", inputs["incidents"].read_bytes())],
         "households": ("households.csv", inputs["households"].read_bytes()),
     }
-    at.run()
+    at = start(session={K.INJECT_UPLOAD: upload})
     assert not at.exception, [e.message for e in at.exception]
     rejected = next(m for m in at.metric if m.label == "Rows rejected")
     assert rejected.value == "13"

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from appkit import no_errors, start
 
 from crimedash import workspace
 from crimedash.designlog import DesignLog
@@ -24,8 +25,6 @@ from crimedash.ui import state as K
 
 pytestmark = pytest.mark.xdist_group("app")
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
 
 @pytest.fixture
 def root(monkeypatch, tmp_path: Path) -> Path:
@@ -33,20 +32,6 @@ def root(monkeypatch, tmp_path: Path) -> Path:
     monkeypatch.setenv(workspace.ENV_VAR, str(tmp_path))
     monkeypatch.delenv("CRIMEDASH_LOG", raising=False)
     return tmp_path
-
-
-def start(params: dict[str, str] | None = None):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(APP, default_timeout=180)
-    for k, v in (params or {}).items():
-        at.query_params[k] = v
-    return at.run()
-
-
-def no_errors(at) -> None:
-    assert not at.exception, [e.message for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 def param(at, name: str) -> str:

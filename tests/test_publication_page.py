@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from appkit import start
 
 from crimedash.approval import Approval
 from crimedash.design import Design
@@ -17,7 +18,6 @@ from crimedash.ui import query
 
 pytestmark = pytest.mark.xdist_group("app")
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 APPROVAL = Approval(
     reviewer="Sam Reviewer",
     publisher="Ashbourne Vale Council",
@@ -32,15 +32,6 @@ def log_path(monkeypatch, tmp_path: Path) -> Path:
     path = tmp_path / "designs.sqlite3"
     monkeypatch.setenv("CRIMEDASH_LOG", str(path))
     return path
-
-
-def start(params: dict[str, str] | None = None):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(APP, default_timeout=240)
-    for k, v in (params or {}).items():
-        at.query_params[k] = v
-    return at.run()
 
 
 def test_an_empty_log_says_this_is_the_first_release(log_path: Path) -> None:

@@ -15,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-from streamlit.testing.v1 import AppTest
+from appkit import start
 
 from crimedash.ui import workers
 
@@ -82,7 +82,7 @@ def test_a_process_waits_for_its_busy_workers_at_exit(tmp_path: Path):
 def test_the_apps_what_ifs_worker_stops_when_asked():
     """The sample city's what-ifs, then its other kinds of unit, run in a worker after
     the script returns; its stop (the job's cancel) ends it within seconds."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240).run()
+    at = start()
     assert not at.exception, [e.message for e in at.exception]
     names = {t.name for t in workers.live()}
     assert names <= {"crimedash-advice", "crimedash-deck"}
