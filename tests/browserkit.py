@@ -120,13 +120,65 @@ def chromium(profile_dir: Path, width: int = 1500, height: int = 2000):
             viewport={"width": width, "height": height},
         )
         try:
-            page = ctx.new_page()
-            console: list[str] = []  # what the page logged, for `diagnosis`
-            page.on("console", lambda m: console.append(f"{m.type}: {m.text}"[:300]))
-            page.console_lines = console  # type: ignore[attr-defined]
-            yield page
+            yield watched(ctx.new_page())
         finally:
             ctx.close()
+
+
+def watched(page):
+    """`page`, keeping what `diagnosis` reports: its console and the reruns it sent."""
+    console: list[str] = []
+    page.on("console", lambda m: console.append(f"{m.type}: {m.text}"[:300]))
+    page.console_lines = console
+    page.reruns_sent = watch_reruns(page)
+    return page
+
+
+def rerun_values(payload: bytes | str) -> tuple[str, dict[str, object]] | None:
+    """The address and keyed widgets' values of a rerun request the browser sent (None
+    for other messages). A failure that finds the page at an older design can then
+    tell a browser that sent old values from a server that went back to them (CI once
+    found a long session at an earlier test's design)."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    msg = BackMsg()
+    msg.ParseFromString(payload if isinstance(payload, bytes) else payload.encode("latin-1"))
+    if msg.WhichOneof("type") != "rerun_script":
+        return None
+    rerun = msg.rerun_script
+    values: dict[str, object] = {}
+    for w in rerun.widget_states.widgets:
+        kind = w.WhichOneof("value")
+        if "-" not in w.id or kind in (None, "file_uploader_state_value", "json_value"):
+            continue
+        value = getattr(w, kind)
+        values[w.id.rsplit("-", 1)[-1]] = list(value.data) if hasattr(value, "data") else value
+    return rerun.query_string, values
+
+
+def watch_reruns(page, keep: int = 12) -> list[str]:
+    """The last `keep` rerun requests the page's websockets sent, one line each: when,
+    the address, and the widgets whose values differ from the request before."""
+    sent: list[str] = []
+    last: dict[str, object] = {}
+
+    def on_frame(payload) -> None:
+        try:
+            read = rerun_values(payload)
+        except Exception as exc:  # a frame we cannot read must not fail the test
+            sent.append(f"(unreadable frame: {exc})")
+            return
+        if read is None:
+            return
+        query, values = read
+        moved = " ".join(f"{k}={v!r}"[:80] for k, v in sorted(values.items()) if last.get(k) != v)
+        last.clear()
+        last.update(values)
+        sent.append(f"{time.strftime('%H:%M:%S')} ?{query} {moved or '(no widget moved)'}")
+        del sent[:-keep]
+
+    page.on("websocket", lambda ws: ws.on("framesent", on_frame))
+    return sent
 
 
 def wait_map(page, timeout_ms: int = 120_000) -> None:
@@ -166,6 +218,8 @@ def diagnosis(page) -> str:
         parts.append(f"(page unreadable: {exc})")
     lines = getattr(page, "console_lines", [])
     parts.append("--- console (end) ---\n" + "\n".join(lines[-25:]))
+    sent = getattr(page, "reruns_sent", [])
+    parts.append("--- reruns the page sent (end) ---\n" + "\n".join(sent))
     base = next((u for u in SERVER_LOGS if page.url.startswith(u)), None)
     log = SERVER_LOGS[base].read_text(errors="replace")[-2500:] if base else "(no server log)"
     parts.append(f"--- server log (end) ---\n{log}")

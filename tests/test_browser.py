@@ -20,6 +20,7 @@ from browserkit import (
     wait_idle,
     wait_map,
     wait_score_change,
+    watched,
 )
 
 pytestmark = [
@@ -84,6 +85,8 @@ def test_changing_the_update_frequency_changes_the_score(page):
     wait_idle(page)
     assert score_text(page) != before
     assert "frequency=weekly" in page.url  # the link now shares the design
+    # what a failure's diagnosis reports: the change, as the browser sent it
+    assert any("frequency='Weekly'" in line for line in page.reruns_sent)
     shoot(page, "weekly")
 
 
@@ -190,7 +193,7 @@ CLIPPED_JS = """() => {
 def open_page(page, width: int, height: int, query: str = ""):
     """A new tab (a new session) at a size, once the map is drawn; the module's
     browser is reused (Playwright's sync API allows one per thread)."""
-    pg = page.context.new_page()
+    pg = watched(page.context.new_page())
     try:
         pg.set_viewport_size({"width": width, "height": height})
         pg.goto(page.app_url + query)
@@ -360,7 +363,7 @@ def test_another_tab_is_another_workspace_unless_sent_the_link(page):
         link = pg.url
     query = parse_qs(urlparse(link).query)
     key, ws = query["data"][0], query["ws"][0]
-    other = page.context.new_page()
+    other = watched(page.context.new_page())
     try:
         other.goto(f"{page.app_url}?data={key}")  # type: ignore[attr-defined]
         wait_map(other)
