@@ -14,16 +14,20 @@ default: the factors have already built its units, so alone it is a repeat):
 - `with_stale_s`: with the warm of `--warm` kinds started in a thread just before and
   cancelled at the change, as the page does; `stop_s`: from the cancel to the stale
   thread's end.
+- `warm_paused_s`: the same warm left to run, but waiting at its checkpoints while the
+  score is worked out (`cancel.foreground`, as the page does since this stop).
 The same for the first design's map (`ui/deckjob`: the deck and its JSON, built in a
 worker; a change can come while it is built): `deck_running_on_s` leaves the stale
 build to finish (as the page did before stop 22), `deck_stopped_s` stops it at the
-change, `deck_stop_s` from the stop to its end.
+change, `deck_stop_s` from the stop to its end, `deck_paused_s` leaves it to run but pauses
+it while the score is worked out (the page's way for work still wanted).
 Wall clock: the two threads share the cores, which is what the analyst waits on.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import threading
 import time
@@ -32,7 +36,7 @@ from repeat import open_index
 
 from crimedash import viz
 from crimedash.assessment import advise_all, assess
-from crimedash.cancel import Cancelled, checked, checkpoint
+from crimedash.cancel import Cancelled, checked, checkpoint, foreground
 from crimedash.design import Design
 from crimedash.risk import evaluate
 
@@ -44,10 +48,14 @@ def score_s(index, design: Design) -> float:
     return time.perf_counter() - t
 
 
-def with_stale(index, to: Design, stale_work, head_start: float, stop_it: bool = True):
+def with_stale(
+    index, to: Design, stale_work, head_start: float, stop_it: bool = True, pause: bool = False
+):
     """The new score's wall time while `stale_work` (started `head_start` seconds
-    before the change) is stopped at the change (or left to run on), and the time from
-    the change to the stale work's end."""
+    before the change) is stopped at the change (or left to run on, or, with `pause`,
+    left to run but waiting at its checkpoints while the score is worked out, as the
+    page does: `cancel.foreground`), and the time from the change to the stale work's
+    end."""
     stop = threading.Event()
     ended: list[float] = []
 
@@ -69,7 +77,8 @@ def with_stale(index, to: Design, stale_work, head_start: float, stop_it: bool =
     changed = time.perf_counter()
     if stop_it:
         stop.set()
-    s = score_s(index, to)
+    with foreground() if pause else contextlib.nullcontext():
+        s = score_s(index, to)
     thread.join()
     return s, ended[0] - changed
 
@@ -112,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     deck_on, _ = with_stale(index, to, deck_work, args.head_start, stop_it=False)
     fresh()
     deck_stopped, deck_stop = with_stale(index, to, deck_work, args.head_start)
+    fresh()
+    deck_paused, _ = with_stale(index, to, deck_work, args.head_start, stop_it=False, pause=True)
+    fresh()
+    warm_paused, _ = with_stale(index, to, warm_work, args.head_start, stop_it=False, pause=True)
     print(
         json.dumps(
             {
@@ -125,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
                 "deck_running_on_s": round(deck_on, 2),
                 "deck_stopped_s": round(deck_stopped, 2),
                 "deck_stop_s": round(deck_stop, 2),
+                "deck_paused_s": round(deck_paused, 2),
+                "warm_paused_s": round(warm_paused, 2),
             }
         )
     )

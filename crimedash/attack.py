@@ -273,7 +273,9 @@ def _attack_block(
     x_sum = np.empty(n_fam)
     for b in range(0, n_fam, proof.FAMILY_BLOCK):
         blk = slice(b, b + proof.FAMILY_BLOCK)
-        x_sum[blk] = np.clip(n_hat[blk, None] * cond[None, :], lo[blk], hi[blk]).sum(axis=1)
+        x = n_hat[blk, None] * cond[None, :]
+        np.clip(x, lo[blk], hi[blk], out=x)  # in place: a (block, groups) array fewer
+        x_sum[blk] = x.sum(axis=1)
     denom = x_sum + n_hat * hidden_share
     households = k.households
 

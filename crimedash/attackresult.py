@@ -137,12 +137,16 @@ class Tally:
         certain = out.certain & gain
         bayes = (out.posterior >= BAYES_LINE) & gain
         register = {k: out.proven & (out.households <= k) for k in REGISTER_KS}
+        # each incidents-times-selection product made once, for its count and both
+        # breakdowns (at 5M rows each is a pass over millions of atoms)
+        got = {"homes": n, "certain": n * certain, "bayes": n * bayes}
         for name, sel in (("homes", None), ("certain", certain), ("bayes", bayes)):
-            self.counts[name] += int(n.sum() if sel is None else (n * sel).sum())
+            self.counts[name] += int(got[name].sum())
             self.weighted[name].put(a0, w if sel is None else w * sel)
         self.counts["proven"] += int((n * out.proven).sum())
         for k, v in register.items():
-            self.register[k] += int((n * v).sum())
+            got[k] = n * v
+            self.register[k] += int(got[k].sum())
             self.register_weighted[k].put(a0, w * v)
         slot = np.minimum(at.slot[a0:a1], len(self.groups) - 1)
         for key, acc in (
@@ -150,10 +154,8 @@ class Tally:
             (at.cat[a0:a1].astype(np.int64), self.per_category),
         ):
             size = acc.shape[1]
-            acc[0] += np.bincount(key, weights=n, minlength=size)
-            acc[1] += np.bincount(key, weights=n * certain, minlength=size)
-            acc[2] += np.bincount(key, weights=n * bayes, minlength=size)
-            acc[3] += np.bincount(key, weights=n * register[10], minlength=size)
+            for row, name in enumerate(("homes", "certain", "bayes", 10)):
+                acc[row] += np.bincount(key, weights=got[name], minlength=size)
         self.small_unit_cells += _small_unit_cells(out, at.cell[a0:a1])
 
     def result(self, *, shown_level: str | None = None) -> AttackResult:

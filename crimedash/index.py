@@ -137,7 +137,8 @@ class Index:
     _pinned: dict = field(default_factory=dict, repr=False)
     # keep the units and atoms the advice builds for other granularities (the app: the
     # analyst's next change is often one of them, a first use of seconds at national
-    # scale); a batch run (export, assess) lets them go after each alternative, for memory
+    # scale), and what a count-only change reuses (`disclosure.Layout`); a batch run
+    # (export, assess) lets them go after each alternative, for memory
     keep_alternatives: bool = field(default=False, repr=False)
 
     def cached(self, key, build):

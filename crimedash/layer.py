@@ -36,7 +36,7 @@ from crimedash.atoms import (
     windows_at,
 )
 from crimedash.design import Design
-from crimedash.disclosure import count_labels, disclose, noisy_cells, recode
+from crimedash.disclosure import Layout, count_labels, disclose, layout, noisy_cells, recode
 from crimedash.index import Index, effective_level
 from crimedash.settings import TIME_LEVELS
 from crimedash.units import Units, runs, units_for
@@ -167,10 +167,13 @@ def apply_design(index: Index, design: Design) -> PublicLayer:
         kappa_group = np.ones(len(gk))
         group_cell_pos = np.searchsorted(keys, recode(gk, g_safe, False))
     else:
+        # the app keeps the cells' layout for its next count-only change; a batch run
+        # (export, assess at 60M rows) does not hold it beside the largest alternative
+        kept = grouped.layout(with_totals, g_safe) if index.keep_alternatives else None
         (keys, true, cell_shown, published, kappa_group, n_supp, n_sec) = disclose(
-            design, gk, gtrue, tk, ttrue, g_safe
+            design, gk, gtrue, tk, ttrue, g_safe, kept
         )
-        group_cell_pos = np.arange(len(gk))
+        group_cell_pos = None  # the group cells come first, in order: the identity
 
     kappa = np.zeros(len(atoms.n))
     kappa[shown] = kappa_group[ginv_sel]
@@ -182,8 +185,9 @@ def apply_design(index: Index, design: Design) -> PublicLayer:
     keep = order[published[order]]
     out_pos = np.full(len(keys), -1, dtype=np.int64)
     out_pos[keep] = np.arange(len(keep))
-    cell = narrow(np.full(len(atoms.n), -1), len(keep))  # int32 while the cells fit
-    cell[shown] = out_pos[group_cell_pos[ginv_sel]]
+    # int32 while the cells fit (`narrow`'s type, made at once: a pass over the atoms)
+    cell = np.full(len(atoms.n), -1, dtype=narrow(np.zeros(0, np.int64), len(keep)).dtype)
+    cell[shown] = out_pos[ginv_sel if group_cell_pos is None else group_cell_pos[ginv_sel]]
     references = None
     if want_refs:
         kappa_refs = kappa.copy()
@@ -250,6 +254,15 @@ class _Grouped:
     ttrue: np.ndarray | None
     outside: int  # incidents outside every unit
     _decoded: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def layout(self, with_totals: bool, g_safe: int) -> Layout:
+        """The cells disclosure works on (`disclosure.layout`), kept for the next
+        count-only change."""
+        key = ("layout", with_totals, g_safe)
+        if key not in self._decoded:
+            tk, ttrue = (self.tk, self.ttrue) if with_totals else (None, None)
+            self._decoded[key] = layout(self.gk, self.gtrue, tk, ttrue, g_safe)
+        return self._decoded[key]
 
     def decoded(self, with_totals: bool, keys: np.ndarray, g_safe: int, n_display: int):
         """`_decode(keys)` for the keys disclosure returns (group cells, then totals when

@@ -199,6 +199,26 @@ def test_factors_and_what_ifs_come_after_the_score_and_can_be_cancelled():
     assert [b for b in at.button if str(b.key).startswith(K.WHAT_IF_PREFIX)]
 
 
+def test_the_score_is_worked_out_while_workers_wait(monkeypatch):
+    """The page works out the score inside `cancel.foreground`: the workers (what-ifs,
+    maps, warm-up) wait at their checkpoints meanwhile, and go on once it is done."""
+    from crimedash import cancel
+    from crimedash.ui import compute
+
+    seen: list[bool] = []
+    real = compute.assessment
+
+    def watched(*args, **kwargs):
+        seen.append(cancel.paused())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(compute, "assessment", watched)
+    at = start()
+    no_errors(at)
+    assert seen and all(seen)
+    assert not cancel.paused()  # the run is over: nothing holds the workers
+
+
 def test_pin_and_compare_side_by_side():
     at = start()
     at.button(key=K.PIN_BUTTON).click().run()

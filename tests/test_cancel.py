@@ -8,7 +8,8 @@ import threading
 import pytest
 from enginekit import make_index
 
-from crimedash.cancel import Cancelled, checked, checkpoint
+from crimedash import cancel
+from crimedash.cancel import Cancelled, checked, checkpoint, foreground, paused
 from crimedash.design import Design
 from crimedash.risk import evaluate
 
@@ -113,3 +114,76 @@ def test_building_units_and_atoms_stops_inside_and_leaves_nothing_half_built(gra
         assert again.score == expected.score
         # the same public cells
         assert again.layer.frame(index).equals(expected.layer.frame(fresh))
+
+
+def _worker(check, steps: int, log: list) -> threading.Thread:
+    """A worker that passes `steps` checkpoints under `check`, logging each."""
+
+    def run() -> None:
+        try:
+            with checked(check):
+                for i in range(steps):
+                    checkpoint()
+                    log.append(i)
+        except Cancelled:
+            log.append("cancelled")
+
+    return threading.Thread(target=run)
+
+
+def test_a_worker_waits_at_its_checkpoints_while_the_score_is_worked_out():
+    """`foreground`: the score after a change gets the cores; a worker (a check
+    installed) waits at its next checkpoint until the block ends, then goes on where it
+    was. The block's own thread, with no check, never waits."""
+    log: list = []
+    with foreground():
+        assert paused()
+        checkpoint()  # the page's own thread passes
+        t = _worker(lambda: None, 3, log)
+        t.start()
+        t.join(0.3)
+        assert t.is_alive() and log == []  # waiting at its first checkpoint
+    t.join(5)
+    assert not t.is_alive() and log == [0, 1, 2]
+    assert not paused()
+
+
+def test_foreground_blocks_nest_and_the_last_one_out_lets_workers_go():
+    log: list = []
+    with foreground():
+        t = _worker(lambda: None, 1, log)
+        with foreground():
+            t.start()
+        t.join(0.2)
+        assert t.is_alive() and log == []  # the outer block still runs
+    t.join(5)
+    assert log == [0]
+
+
+def test_a_worker_cancelled_while_it_waits_stops_at_once():
+    stop = threading.Event()
+
+    def check() -> None:
+        if stop.is_set():
+            raise Cancelled
+
+    log: list = []
+    with foreground():
+        t = _worker(check, 3, log)
+        t.start()
+        t.join(0.2)
+        stop.set()
+        t.join(5)  # inside the block: the wait noticed the cancel
+        assert not t.is_alive() and log == ["cancelled"]
+
+
+def test_a_pause_is_bounded(monkeypatch):
+    """A foreground block that never ends (a bug, or a lock the worker holds) holds a
+    worker at one checkpoint for at most `PAUSE_MAX_S`."""
+    monkeypatch.setattr(cancel, "PAUSE_MAX_S", 0.2)
+    log: list = []
+    with foreground():
+        t = _worker(lambda: None, 2, log)
+        t.start()
+        t.join(5)
+        assert not t.is_alive() and log == [0, 1]

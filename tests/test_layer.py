@@ -166,6 +166,7 @@ COUNT_ONLY = [
 ]
 
 
+@pytest.mark.parametrize("keep", [False, True])
 @pytest.mark.parametrize("change", COUNT_ONLY)
 @pytest.mark.parametrize(
     "shape",
@@ -175,11 +176,13 @@ COUNT_ONLY = [
         {"granularity": "grid:250", "frequency": "daily", "hidden_groups": ("Burglary",)},
     ],
 )
-def test_a_count_only_change_reuses_the_grouping_and_publishes_the_same(shape, change):
+def test_a_count_only_change_reuses_the_grouping_and_publishes_the_same(shape, change, keep):
     """A change of how counts are shown reuses the cells before disclosure (cached on the
-    index per units, windows and grouping) and publishes exactly what the same design
+    index per units, windows and grouping; with `keep`, as in the app, also their
+    layout and families for disclosure) and publishes exactly what the same design
     publishes on an index that never saw another design."""
     warm, cold = make_index(5, n=400), make_index(5, n=400)
+    warm.keep_alternatives = keep
     first = Design(**shape)
     apply_design(warm, first)
     grouped = [k for k in warm.cache if k[0] == "grouped"]

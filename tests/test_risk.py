@@ -394,3 +394,24 @@ def test_drivers_are_the_top_of_every_unit_s_risk(seed, gran, min_count, top):
         assert list(got["main_attacker"]) == list(want["attacker"])
         groups = [ev.layer.grouping.groups[int(g)] for g in want["group"]]
         assert list(got["top_group"]) == groups
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([0.0, -0.0, 0.25, 0.5, 1.0, 1e-300, np.nan]),
+            st.sampled_from([0.0, 0.3, 0.7, 1.0, np.nan]),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_the_worst_case_is_the_sorts_first_row(rows):
+    """The assessment's worst case is found in two passes: the same row as the first of
+    `np.lexsort((-s, -r))`, ties (and NaN, and -0.0) included."""
+    from crimedash.assessment import _most_exposed
+
+    r = np.array([a for a, _ in rows])
+    s = np.array([b for _, b in rows])
+    assert _most_exposed(r, s) == int(np.lexsort((-s, -r))[0])

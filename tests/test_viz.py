@@ -564,3 +564,36 @@ def test_the_map_draws_a_true_scale_bar_inside_its_opening_view(index):
     assert line["getWidth"] == line["widthMinPixels"] == line["widthMaxPixels"] <= 6
     for lay in (line, by_id["scale-bar-words"]):
         _no_stray_expressions(lay)
+
+
+def test_deck_records_are_what_pydeck_makes_of_the_escaped_frame(monkeypatch):
+    """The map's layers get their records a slice at a time (a checkpoint between, so a
+    stale map stops and a map pauses for the score): the same records, and the same
+    JSON, as pydeck's own conversion of the whole escaped frame."""
+    import pandas as pd
+
+    from crimedash.cancel import checked
+    from crimedash.viz import decks
+
+    monkeypatch.setattr(decks, "_ESCAPE_SLICE", 3)
+    frame = pd.DataFrame(
+        {
+            "unit": [f"<b>{i}</b> & co" for i in range(11)],
+            "value": np.arange(11, dtype=float) / 3,
+            "count": np.arange(11, dtype=np.int64),
+            "colour": [[i, 2, 3, 200] for i in range(11)],
+            "hex": [f"88{i:013x}" for i in range(11)],
+        }
+    )
+    seen: list[int] = []
+    with checked(lambda: seen.append(1)):
+        records = viz.deck_records(frame)
+    assert len(seen) >= 4 * 2  # a checkpoint per slice, escaping and converting
+    whole = pdk.Layer("H3HexagonLayer", data=viz.deck_data(frame), get_hexagon="hex", id="u")
+    sliced = pdk.Layer("H3HexagonLayer", data=records, get_hexagon="hex", id="u")
+    assert records == whole.data
+    assert [type(v) for r in records for v in r.values()] == [
+        type(v) for r in whole.data for v in r.values()
+    ]
+    assert whole.to_json() == sliced.to_json()
+    assert viz.deck_records(frame.iloc[:0]) == []

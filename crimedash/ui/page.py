@@ -9,6 +9,7 @@ import copy
 
 import streamlit as st
 
+from crimedash import cancel
 from crimedash.design import Design
 from crimedash.errors import CrimedashError
 from crimedash.index import Index
@@ -127,7 +128,10 @@ def main() -> None:
         drawn = controls.draw(index)
     ss[K.CONTROLS_SEEN] = fields.control_values(index)
     background.cancel_other(index, drawn)
-    design, a, problem = resolve(index, drawn, ds.rejected_rows)
+    # the score first: workers (other sessions' what-ifs, a map still being built, the
+    # warm-up of other units) wait at their next checkpoint until it is worked out
+    with cancel.foreground():
+        design, a, problem = resolve(index, drawn, ds.rejected_rows)
     with st.sidebar:
         design_file(design, index)
     keep_in_link(design)

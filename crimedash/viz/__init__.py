@@ -46,6 +46,7 @@ from crimedash.viz.decks import (
     context_layers,
     deck_data,
     deck_json,
+    deck_records,
     public_deck,
     risk_deck,
 )
@@ -129,6 +130,7 @@ __all__ = [
     "context_layers",
     "deck_data",
     "deck_json",
+    "deck_records",
     "describe_map",
     "design_point",
     "factor_chart",

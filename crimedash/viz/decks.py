@@ -63,6 +63,7 @@ __all__ = [
     "context_layers",
     "deck_data",
     "deck_json",
+    "deck_records",
     "public_deck",
     "risk_deck",
 ]
@@ -204,9 +205,31 @@ def deck_data(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if col not in _DRAWN_COLUMNS and not pd.api.types.is_numeric_dtype(out[col]):
-            checkpoint()  # a column of a national layer is a second of Python
-            out[col] = [html_text(v) for v in out[col].tolist()]
+            values = out[col].tolist()
+            escaped: list = []
+            # a column of a national layer is a second of Python: a stale map stops, and
+            # a map waiting for the score pauses (`cancel.foreground`), within a slice
+            for i in range(0, max(len(values), 1), _ESCAPE_SLICE):
+                checkpoint()
+                escaped += [html_text(v) for v in values[i : i + _ESCAPE_SLICE]]
+            out[col] = escaped
     return out
+
+
+_ESCAPE_SLICE = 25_000  # tooltip values escaped between two checkpoints (~0.05 s)
+
+
+def deck_records(frame: pd.DataFrame) -> list[dict]:
+    """`deck_data(frame)` as the records a deck layer holds: what pydeck makes of a
+    frame (`to_dict(orient="records")`, the same values), made a slice of rows at a
+    time with a checkpoint between, since for a national layer it is most of a second
+    of Python in which a stale map could not stop, nor a map pause for the score."""
+    data = deck_data(frame)
+    records: list[dict] = []
+    for i in range(0, len(data), _ESCAPE_SLICE):
+        checkpoint()
+        records += data.iloc[i : i + _ESCAPE_SLICE].to_dict(orient="records")
+    return records
 
 
 def _unit_px(view: pdk.ViewState, km2: np.ndarray) -> float:
@@ -235,13 +258,17 @@ def _unit_layer(view: MapView, layer_id: str, unit_px: float = 100.0) -> list[pd
     if view.kind == "h3":
         layers = [
             pdk.Layer(
-                "H3HexagonLayer", data=deck_data(data), get_hexagon="hex", extruded=False, **common
+                "H3HexagonLayer",
+                data=deck_records(data),
+                get_hexagon="hex",
+                extruded=False,
+                **common,
             )
         ]
     else:
         layers = [
             pdk.Layer(
-                "PolygonLayer", data=deck_data(_explode(data)), get_polygon="polygon", **common
+                "PolygonLayer", data=deck_records(_explode(data)), get_polygon="polygon", **common
             )
         ]
     if small:
@@ -249,7 +276,7 @@ def _unit_layer(view: MapView, layer_id: str, unit_px: float = 100.0) -> list[pd
         layers.append(
             pdk.Layer(
                 "ScatterplotLayer",
-                data=deck_data(dots),
+                data=deck_records(dots),
                 id=f"{layer_id}-dots",
                 get_position=["lon", "lat"],
                 get_fill_color="colour",
