@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from crimedash import schema
 from crimedash.errors import CrimedashError, InputError
-from crimedash.load.mapping import ColumnMapping, Resolver, norm, resolve_mapping
+from crimedash.load.mapping import ColumnMapping, LazySample, Resolver, norm, resolve_mapping
 from crimedash.load.pipeline import ordered
 from crimedash.load.plausible import far_from_the_rest
 from crimedash.load.readers import read_table
@@ -261,13 +261,31 @@ def _id_prefixes(names: Sequence[str]) -> dict[str, str]:
     return {n: b if base.count(b) == 1 else n for n, b in zip(names, base, strict=True)}
 
 
+# Mappings settled by a header's names alone, by (columns, explicit mapping, has
+# geometry): police.uk writes one header in every file, and working the same mapping
+# out again for each of a national folder's hundreds of files was a twentieth of
+# loading it. A mapping that looked at the rows, or raised, is never remembered (the
+# rows differ per file; an error must name its own file).
+_RESOLVED: dict[tuple[object, ...], tuple[ColumnMapping, list[str]]] = {}
+_RESOLVED_MAX = 256
+
+
 def _incident_resolver(name: str, explicit: ColumnMapping | None) -> Resolver:
     def resolve(
         columns: list[str], sample: pd.DataFrame, has_geometry: bool
     ) -> tuple[ColumnMapping, list[str]]:
+        key = (tuple(columns), explicit, has_geometry)
+        cached = _RESOLVED.get(key)
+        if cached is not None and isinstance(sample, LazySample):
+            return cached[0], list(cached[1])
         mapping = resolve_mapping(columns, sample, explicit, name, has_geometry=has_geometry)
         lsoa = [c for c in columns if norm(c) == LSOA_NAME_COLUMN]
-        return mapping, list(dict.fromkeys([*(col for _, col in mapping.items()), *lsoa[:1]]))
+        include = list(dict.fromkeys([*(col for _, col in mapping.items()), *lsoa[:1]]))
+        if isinstance(sample, LazySample) and not sample.built:
+            if len(_RESOLVED) >= _RESOLVED_MAX:
+                _RESOLVED.clear()
+            _RESOLVED[key] = (mapping, list(include))
+        return mapping, include
 
     return resolve
 
