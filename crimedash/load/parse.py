@@ -199,10 +199,33 @@ def parse_dates(arr: Column) -> Dates:
     if head > _HEAD_ROWS * _FEW_DISTINCT:
         return _parse_each(arr)
     uniques, codes = distinct(as_text(arr))
-    once = _parse_each(uniques)
+    once = _parse_few(uniques)
     idx = codes.to_numpy(zero_copy_only=False)
     converted = once.converted[idx] if once.converted is not None else None
     return Dates(once.values[idx], once.empty[idx], once.bad[idx], once.precision[idx], converted)
+
+
+# The distinct texts of a date column parsed lately, by the texts: police.uk's files
+# each hold one month, the same month in every force's file, and parsing it (some
+# forty small numpy steps) for each of a national folder's files was per-file overhead.
+_FEW: dict[tuple[str, ...], Dates] = {}
+_FEW_TEXTS = 16  # a column with more distinct texts is parsed, not looked up
+_FEW_MAX = 512
+
+
+def _parse_few(uniques: pa.Array) -> Dates:
+    """`_parse_each(uniques)`, remembered when there are few of them (the result is only
+    read: `parse_dates` takes its rows from it)."""
+    if len(uniques) > _FEW_TEXTS:
+        return _parse_each(uniques)
+    key = tuple(uniques.to_pylist())
+    once = _FEW.get(key)
+    if once is None:
+        once = _parse_each(uniques)
+        if len(_FEW) >= _FEW_MAX:
+            _FEW.clear()
+        _FEW[key] = once
+    return once
 
 
 def _parse_each(arr: Column) -> Dates:
