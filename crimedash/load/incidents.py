@@ -14,7 +14,7 @@ import pyarrow as pa
 from crimedash import schema
 from crimedash.errors import CrimedashError, InputError
 from crimedash.load.mapping import ColumnMapping, LazySample, Resolver, norm, resolve_mapping
-from crimedash.load.pipeline import ordered
+from crimedash.load.pipeline import loading_memory_pool, ordered
 from crimedash.load.plausible import far_from_the_rest
 from crimedash.load.readers import read_table
 from crimedash.load.result import FileSummary, LoadResult
@@ -44,6 +44,15 @@ def load_incidents(
     message)` is called as files are read. Raises InputError (or ColumnMappingError)
     for a file that cannot be used at all.
     """
+    with loading_memory_pool():
+        return _load_incidents(paths, mapping, progress)
+
+
+def _load_incidents(
+    paths: Sequence[PathOrUpload] | PathOrUpload,
+    mapping: ColumnMapping | None,
+    progress: ProgressFn | None,
+) -> LoadResult:
     skipped: list[tuple[str, str]] = []
     sources: list[Source] = []
     for item in as_items(paths):
