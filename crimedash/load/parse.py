@@ -32,10 +32,12 @@ class Numbers:
 
 def parse_numbers(arr: Column) -> Numbers:
     if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
-        values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+        # coordinates the CSV reader converted are float64 already: no cast, no copy
+        floats = arr if arr.type == pa.float64() else pc.cast(arr, pa.float64())
+        values = floats.to_numpy(zero_copy_only=False)
         empty = np.asarray(arr.is_null().to_numpy(zero_copy_only=False))
         bad = ~empty & ~np.isfinite(values)
-        return Numbers(np.where(bad, np.nan, values), empty, bad)
+        return Numbers(np.where(bad, np.nan, values) if bad.any() else values, empty, bad)
     raw = as_text(arr)
     empty = pc.equal(raw, "").to_numpy(zero_copy_only=False)
     try:  # fast path: every value is a plain number (or empty)
