@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ import pyarrow as pa
 from crimedash import schema
 from crimedash.errors import CrimedashError, InputError
 from crimedash.load.mapping import ColumnMapping, LazySample, Resolver, norm, resolve_mapping
-from crimedash.load.pipeline import loading_memory_pool, ordered
+from crimedash.load.pipeline import loading_memory_pool, ordered, sha256_beside
 from crimedash.load.plausible import far_from_the_rest
 from crimedash.load.readers import read_table
 from crimedash.load.result import FileSummary, LoadResult
@@ -143,24 +142,25 @@ class _Unread(Exception):
 
 def _read_source(source: Source, mapping: ColumnMapping | None, id_prefix: str) -> _Read:
     """Read, hash and validate one source (run in a loader thread). The hash is taken
-    as the bytes arrive, before anything else, so a duplicate is known even when the
-    file cannot be read."""
+    as the bytes arrive, beside the parsing (`sha256_beside`), and waited for whatever
+    happens, so a duplicate is known even when the file cannot be read."""
     data = source.read()
-    digest = hashlib.sha256(data).hexdigest()
+    digest = sha256_beside(data)
     try:
         if source.unsafe is not None:
             part = _unsafe_part(source, data)
             summary = FileSummary(
-                source.name, digest, part.rows_read, 0, len(part.rejected), "unsafe"
+                source.name, digest(), part.rows_read, 0, len(part.rejected), "unsafe"
             )
-            return _Read(digest, part, summary)
+            return _Read(summary.sha256, part, summary)
         fmt = detect_format(source, data)
         table, used = read_table(fmt, source, data, _incident_resolver(source.name, mapping))
         del data
         part = validate_incidents(table, used, source.name, id_prefix, classify=False)
-        return _Read(digest, part, _file_summary(source.name, digest, part, table, used))
+        sha = digest()
+        return _Read(sha, part, _file_summary(source.name, sha, part, table, used))
     except Exception as exc:
-        raise _Unread(digest, exc) from exc
+        raise _Unread(digest(), exc) from exc
 
 
 def load_part(

@@ -184,3 +184,13 @@ def test_loading_pool_is_put_back_after_loads_nested_or_failing(monkeypatch):
     monkeypatch.setattr(pipeline, "LOAD_POOL", "default")
     with pipeline.loading_memory_pool():
         assert pa.default_memory_pool().backend_name == before
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_hash_beside_the_parse_is_the_files_sha256(monkeypatch, workers: int):
+    """Hashed in a thread or at once, a file's digest is hashlib's."""
+    import hashlib
+
+    monkeypatch.setattr(pipeline, "WORKERS", workers)
+    for data in (b"", b"a,b\n1,2\n", bytes(range(256)) * 4096):
+        assert pipeline.sha256_beside(data)() == hashlib.sha256(data).hexdigest()
