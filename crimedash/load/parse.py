@@ -200,6 +200,24 @@ def parse_dates(arr: Column) -> Dates:
     head = pc.count_distinct(arr.slice(0, _HEAD_ROWS), mode="all").as_py()
     if head > _HEAD_ROWS * _FEW_DISTINCT:
         return _parse_each(arr)
+    if head == 1 and not arr.null_count:
+        # One text in every row (a police.uk file's month): compared, not hashed.
+        first = arr[0]
+        if pc.all(pc.equal(arr, first)).as_py():
+            once = _parse_few(pa.array([first.as_py()], pa.string()))
+            n = len(arr)
+
+            def every(values: np.ndarray) -> np.ndarray:
+                return np.full(n, values[0], dtype=values.dtype)
+
+            converted = every(once.converted) if once.converted is not None else None
+            return Dates(
+                every(once.values),
+                every(once.empty),
+                every(once.bad),
+                every(once.precision),
+                converted,
+            )
     uniques, codes = distinct(as_text(arr))
     once = _parse_few(uniques)
     idx = codes.to_numpy(zero_copy_only=False)
