@@ -29,7 +29,15 @@ from typing import Generic, TypeVar
 
 import pyarrow as pa
 
-__all__ = ["LOAD_POOL", "WORKERS", "Outcome", "loading_memory_pool", "ordered", "sha256_beside"]
+__all__ = [
+    "HASH_BESIDE_BYTES",
+    "LOAD_POOL",
+    "WORKERS",
+    "Outcome",
+    "loading_memory_pool",
+    "ordered",
+    "sha256_beside",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
