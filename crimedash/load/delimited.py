@@ -405,8 +405,8 @@ def _parse_csv(
     """Parse CSV bytes (header line included) into string columns.
 
     Returns the table and the rows pyarrow could not split, as (physical line number,
-    text). Multi-threaded first; single-threaded again only when some rows were bad,
-    because only then does pyarrow report their line numbers. `lenient` (for the
+    text). Multi-threaded first for a file of several blocks; single-threaded again only
+    when some rows were bad, because only then does pyarrow report their line numbers. `lenient` (for the
     mapping sample) never raises: a sample that cannot be parsed is just empty.
 
     `numbers` (the coordinates) are converted to float64 by the reader while it splits
@@ -452,7 +452,11 @@ def _parse_csv(
         return table, invalid
 
     try:
-        table, invalid = run(True)
+        # A file of one block (police.uk's are 1-3 MB) is parsed by one thread however
+        # many it is offered: the pool's hand-offs are only overhead, the loader's own
+        # threads read files side by side, and single-threaded pyarrow numbers bad rows
+        # itself, so they need no second pass.
+        table, invalid = run(len(data) > BLOCK_SIZE)
         if invalid and any(num is None for num, _ in invalid):
             table, invalid = run(False)
     except pa.ArrowInvalid as exc:

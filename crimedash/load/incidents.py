@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +12,8 @@ import pyarrow as pa
 
 from crimedash import schema
 from crimedash.errors import CrimedashError, InputError
-from crimedash.load.mapping import ColumnMapping, Resolver, norm, resolve_mapping
-from crimedash.load.pipeline import ordered
+from crimedash.load.mapping import ColumnMapping, LazySample, Resolver, norm, resolve_mapping
+from crimedash.load.pipeline import loading_memory_pool, ordered, sha256_beside
 from crimedash.load.plausible import far_from_the_rest
 from crimedash.load.readers import read_table
 from crimedash.load.result import FileSummary, LoadResult
@@ -44,6 +43,15 @@ def load_incidents(
     message)` is called as files are read. Raises InputError (or ColumnMappingError)
     for a file that cannot be used at all.
     """
+    with loading_memory_pool():
+        return _load_incidents(paths, mapping, progress)
+
+
+def _load_incidents(
+    paths: Sequence[PathOrUpload] | PathOrUpload,
+    mapping: ColumnMapping | None,
+    progress: ProgressFn | None,
+) -> LoadResult:
     skipped: list[tuple[str, str]] = []
     sources: list[Source] = []
     for item in as_items(paths):
@@ -134,24 +142,25 @@ class _Unread(Exception):
 
 def _read_source(source: Source, mapping: ColumnMapping | None, id_prefix: str) -> _Read:
     """Read, hash and validate one source (run in a loader thread). The hash is taken
-    as the bytes arrive, before anything else, so a duplicate is known even when the
-    file cannot be read."""
+    as the bytes arrive, beside the parsing (`sha256_beside`), and waited for whatever
+    happens, so a duplicate is known even when the file cannot be read."""
     data = source.read()
-    digest = hashlib.sha256(data).hexdigest()
+    digest = sha256_beside(data)
     try:
         if source.unsafe is not None:
             part = _unsafe_part(source, data)
             summary = FileSummary(
-                source.name, digest, part.rows_read, 0, len(part.rejected), "unsafe"
+                source.name, digest(), part.rows_read, 0, len(part.rejected), "unsafe"
             )
-            return _Read(digest, part, summary)
+            return _Read(summary.sha256, part, summary)
         fmt = detect_format(source, data)
         table, used = read_table(fmt, source, data, _incident_resolver(source.name, mapping))
         del data
         part = validate_incidents(table, used, source.name, id_prefix, classify=False)
-        return _Read(digest, part, _file_summary(source.name, digest, part, table, used))
+        sha = digest()
+        return _Read(sha, part, _file_summary(source.name, sha, part, table, used))
     except Exception as exc:
-        raise _Unread(digest, exc) from exc
+        raise _Unread(digest(), exc) from exc
 
 
 def load_part(
@@ -261,13 +270,31 @@ def _id_prefixes(names: Sequence[str]) -> dict[str, str]:
     return {n: b if base.count(b) == 1 else n for n, b in zip(names, base, strict=True)}
 
 
+# Mappings settled by a header's names alone, by (columns, explicit mapping, has
+# geometry): police.uk writes one header in every file, and working the same mapping
+# out again for each of a national folder's hundreds of files was a twentieth of
+# loading it. A mapping that looked at the rows, or raised, is never remembered (the
+# rows differ per file; an error must name its own file).
+_RESOLVED: dict[tuple[object, ...], tuple[ColumnMapping, list[str]]] = {}
+_RESOLVED_MAX = 256
+
+
 def _incident_resolver(name: str, explicit: ColumnMapping | None) -> Resolver:
     def resolve(
         columns: list[str], sample: pd.DataFrame, has_geometry: bool
     ) -> tuple[ColumnMapping, list[str]]:
+        key = (tuple(columns), explicit, has_geometry)
+        cached = _RESOLVED.get(key)
+        if cached is not None and isinstance(sample, LazySample):
+            return cached[0], list(cached[1])
         mapping = resolve_mapping(columns, sample, explicit, name, has_geometry=has_geometry)
         lsoa = [c for c in columns if norm(c) == LSOA_NAME_COLUMN]
-        return mapping, list(dict.fromkeys([*(col for _, col in mapping.items()), *lsoa[:1]]))
+        include = list(dict.fromkeys([*(col for _, col in mapping.items()), *lsoa[:1]]))
+        if isinstance(sample, LazySample) and not sample.built:
+            if len(_RESOLVED) >= _RESOLVED_MAX:
+                _RESOLVED.clear()
+            _RESOLVED[key] = (mapping, list(include))
+        return mapping, include
 
     return resolve
 

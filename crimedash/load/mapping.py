@@ -168,6 +168,11 @@ class LazySample:
     def __contains__(self, column: object) -> bool:
         return column in self.frame
 
+    @property
+    def built(self) -> bool:
+        """Whether the mapping looked at the rows (else the names alone decided it)."""
+        return self._frame is not None
+
     def __len__(self) -> int:
         return len(self.frame)
 

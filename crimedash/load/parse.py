@@ -32,10 +32,12 @@ class Numbers:
 
 def parse_numbers(arr: Column) -> Numbers:
     if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
-        values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+        # coordinates the CSV reader converted are float64 already: no cast, no copy
+        floats = arr if arr.type == pa.float64() else pc.cast(arr, pa.float64())
+        values = floats.to_numpy(zero_copy_only=False)
         empty = np.asarray(arr.is_null().to_numpy(zero_copy_only=False))
         bad = ~empty & ~np.isfinite(values)
-        return Numbers(np.where(bad, np.nan, values), empty, bad)
+        return Numbers(np.where(bad, np.nan, values) if bad.any() else values, empty, bad)
     raw = as_text(arr)
     empty = pc.equal(raw, "").to_numpy(zero_copy_only=False)
     try:  # fast path: every value is a plain number (or empty)
@@ -198,11 +200,52 @@ def parse_dates(arr: Column) -> Dates:
     head = pc.count_distinct(arr.slice(0, _HEAD_ROWS), mode="all").as_py()
     if head > _HEAD_ROWS * _FEW_DISTINCT:
         return _parse_each(arr)
+    if head == 1 and not arr.null_count:
+        # One text in every row (a police.uk file's month): compared, not hashed.
+        first = arr[0]
+        if pc.all(pc.equal(arr, first)).as_py():
+            once = _parse_few(pa.array([first.as_py()], pa.string()))
+            n = len(arr)
+
+            def every(values: np.ndarray) -> np.ndarray:
+                return np.full(n, values[0], dtype=values.dtype)
+
+            converted = every(once.converted) if once.converted is not None else None
+            return Dates(
+                every(once.values),
+                every(once.empty),
+                every(once.bad),
+                every(once.precision),
+                converted,
+            )
     uniques, codes = distinct(as_text(arr))
-    once = _parse_each(uniques)
+    once = _parse_few(uniques)
     idx = codes.to_numpy(zero_copy_only=False)
     converted = once.converted[idx] if once.converted is not None else None
     return Dates(once.values[idx], once.empty[idx], once.bad[idx], once.precision[idx], converted)
+
+
+# The distinct texts of a date column parsed lately, by the texts: police.uk's files
+# each hold one month, the same month in every force's file, and parsing it (some
+# forty small numpy steps) for each of a national folder's files was per-file overhead.
+_FEW: dict[tuple[str, ...], Dates] = {}
+_FEW_TEXTS = 16  # a column with more distinct texts is parsed, not looked up
+_FEW_MAX = 512
+
+
+def _parse_few(uniques: pa.Array) -> Dates:
+    """`_parse_each(uniques)`, remembered when there are few of them (the result is only
+    read: `parse_dates` takes its rows from it)."""
+    if len(uniques) > _FEW_TEXTS:
+        return _parse_each(uniques)
+    key = tuple(uniques.to_pylist())
+    once = _FEW.get(key)
+    if once is None:
+        once = _parse_each(uniques)
+        if len(_FEW) >= _FEW_MAX:
+            _FEW.clear()
+        _FEW[key] = once
+    return once
 
 
 def _parse_each(arr: Column) -> Dates:

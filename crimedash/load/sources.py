@@ -15,6 +15,7 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,12 @@ class Source:
         return suffix_of(self.name)
 
 
+@lru_cache(maxsize=8192)
 def suffix_of(name: str) -> str:
+    """The file type a name says (lower case, with the dot; '.geo.json' as one).
+
+    Remembered: each file's name is asked three times as it is picked, sniffed and
+    read, and building a Path for it was a fortieth of loading a national folder."""
     lower = name.lower()
     for double in (".geo.parquet", ".geo.json"):
         if lower.endswith(double):

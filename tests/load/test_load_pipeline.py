@@ -162,3 +162,35 @@ def test_coordinates_read_as_numbers_equal_coordinates_read_as_text(rows, monkey
         text = load_incidents([("2024-03-x-street.csv", data)])
     pd.testing.assert_frame_equal(fast.incidents, text.incidents)
     pd.testing.assert_frame_equal(fast.rejected, text.rejected)
+
+
+def test_loading_pool_is_put_back_after_loads_nested_or_failing(monkeypatch):
+    """The loader's memory pool is in force only while loading: the earlier default
+    comes back after a load, after one that raises, and only when the last of
+    several overlapping loads ends."""
+    import pyarrow as pa
+
+    before = pa.default_memory_pool().backend_name
+    monkeypatch.setattr(pipeline, "LOAD_POOL", "system")
+    with pipeline.loading_memory_pool():
+        assert pa.default_memory_pool().backend_name == "system"
+        with pipeline.loading_memory_pool():
+            pass
+        assert pa.default_memory_pool().backend_name == "system"  # the outer load goes on
+    assert pa.default_memory_pool().backend_name == before
+    with pytest.raises(ValueError), pipeline.loading_memory_pool():
+        raise ValueError("a file that cannot be read")
+    assert pa.default_memory_pool().backend_name == before
+    monkeypatch.setattr(pipeline, "LOAD_POOL", "default")
+    with pipeline.loading_memory_pool():
+        assert pa.default_memory_pool().backend_name == before
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_hash_beside_the_parse_is_the_files_sha256(monkeypatch, workers: int):
+    """Hashed in a thread or at once, a file's digest is hashlib's."""
+    import hashlib
+
+    monkeypatch.setattr(pipeline, "WORKERS", workers)
+    for data in (b"", b"a,b\n1,2\n", bytes(range(256)) * 4096):
+        assert pipeline.sha256_beside(data)() == hashlib.sha256(data).hexdigest()

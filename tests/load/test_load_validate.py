@@ -6,6 +6,8 @@ import io
 from pathlib import Path
 
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from loadkit import DATA, accounted_for
 
 from crimedash import schema
@@ -54,3 +56,25 @@ def test_missing_category_column_is_unknown():
     path_r = load_incidents(("x.csv", b"date,lat,lon\n2024-03,53.4,-2.3\n"))
     assert path_r.incidents[schema.CATEGORY].tolist() == [UNKNOWN_CATEGORY]
     assert path_r.summary()["unrecognised_categories_total"] == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.text(alphabet=" \t\x1fab\u00a0\u2003é", max_size=4), max_size=12),
+    st.integers(0, 3),
+)
+def test_trimming_shortcuts_match_arrow_compute(values: list[str], cut: int):
+    """The copy-free trim and blank-to-null give what utf8_trim_whitespace and if_else
+    give, for slices and chunked columns too."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from crimedash.load.validate import _blank_as_null, _trimmed
+
+    arr = pa.array(values, pa.string())
+    for text in (arr, arr.slice(min(cut, len(arr))), pa.chunked_array([arr, arr.slice(1)])):
+        want = pc.utf8_trim_whitespace(text)
+        want = pc.if_else(pc.equal(want, ""), pa.scalar(None, pa.string()), want)
+        got = _blank_as_null(_trimmed(text))
+        got.validate(full=True)
+        assert got.to_pylist() == want.to_pylist()
