@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from repeat import open_index
+from repeat import data_args, open_index
 
 from crimedash.design import Design
 from crimedash.layer import PublicLayer, apply_design
@@ -49,9 +49,7 @@ def changed(before: PublicLayer, after: PublicLayer, n_win: int) -> np.ndarray:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--rows", type=int, default=5_000_000)
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--store", help="a store folder to open instead of the national CSVs")
+    data_args(p)
     p.add_argument("--kind", default="h3:9")
     p.add_argument("--to", default="2,4,5,10", help="minimum counts to change to")
     args = p.parse_args(argv)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from repeat import open_index
+from repeat import data_args, open_index
 
 from crimedash import viz
 from crimedash.assessment import assess
@@ -82,9 +82,7 @@ def one(index, layer, design: Design, way: str, head_start: float) -> dict[str, 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--rows", type=int, default=5_000_000)
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--store", help="a store folder to open instead of the national CSVs")
+    data_args(p)
     p.add_argument("--kind", default="h3:8")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--head-start", type=float, default=0.3)

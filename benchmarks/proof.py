@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from repeat import clocks, open_index
+from repeat import clocks, data_args, open_index
 
 from crimedash import proof
 from crimedash.design import Design
@@ -58,9 +58,7 @@ def table(cell_family, cell_group, cell_shown, rules: proof.Rules, families) -> 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--rows", type=int, default=1_000_000)
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--store", help="a store folder to open instead of the national CSVs")
+    data_args(p, rows=1_000_000)
     p.add_argument("--kind", default="grid:500")
     p.add_argument("--repeat", type=int, default=3)
     args = p.parse_args()

@@ -44,6 +44,14 @@ CHANGES = {
 }
 
 
+def data_args(p: argparse.ArgumentParser, rows: int = 5_000_000) -> None:
+    """The options that say which data `open_index` opens: the national set's size and
+    seed, or a store folder (shared by the benchmarks that time the core on one)."""
+    p.add_argument("--rows", type=int, default=rows)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--store", help="a store folder to open instead of the national CSVs")
+
+
 def open_index(args: argparse.Namespace):
     if args.store:
         from crimedash.storeindex import index_store
@@ -90,9 +98,7 @@ def bincount_s(index, ev, repeat: int) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--rows", type=int, default=5_000_000)
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--store", help="a store folder to open instead of the national CSVs")
+    data_args(p)
     p.add_argument("--kind", default="h3:8")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument(

@@ -32,7 +32,7 @@ import json
 import threading
 import time
 
-from repeat import open_index
+from repeat import data_args, open_index
 
 from crimedash import viz
 from crimedash.assessment import advise_all, assess
@@ -85,9 +85,7 @@ def with_stale(
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--rows", type=int, default=1_000_000)
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--store", help="a store folder to open instead of the national CSVs")
+    data_args(p, rows=1_000_000)
     p.add_argument("--to", default="h3:9")
     p.add_argument("--warm", default="grid:500,adaptive:40")
     p.add_argument("--head-start", type=float, default=0.5, help="seconds the warm runs first")
