@@ -64,7 +64,10 @@ __all__ = [
 
 # The neighbour's gain g in [0, 1] counts as g**GAIN_POWER: a proof (g = 1) counts in
 # full, a nudge of the odds far less. Any power >= 1 keeps the exact-count score monotone
-# under coarsening (the perspective of a convex function is subadditive; see the docs).
+# under coarsening when a cell's incidents weigh the same (the perspective of a convex
+# function is subadditive; see the docs). They do not when their location types differ
+# (m below): then merging can raise it, by 0.2 points in the counterexample kept in
+# tests/test_risk.py (found at stop 23, not yet mended).
 GAIN_POWER = 3
 ATTACKER_LABELS = {
     "register": "Register linker (¶10, ¶21, ¶36)",

@@ -153,6 +153,25 @@ def test_coarser_h3_never_raises_the_score(seed, res, freq):
     assert coarser <= finer + 1e-9
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="found at stop 23, not yet mended: the neighbour's gain is weighted per "
+    "incident by its location type (m), so a cell's weight is not proportional to its "
+    "count and the perspective argument of docs/identifiability.md does not hold",
+)
+def test_coarser_h3_never_raises_the_score_where_location_weights_differ():
+    """Hypothesis's saved counterexample to the property above (seed 6012, h3:6 against
+    h3:5, monthly). In window 5, a unit of 6 incidents (5 of group 4 at homes or unknown
+    places, m = 1) and a unit of 1 (group 4 in a public space, m = 0.1) merge: the lone
+    incident's proof (gain 1 at weight 0.1) is lost, but the five's gain rises from 0.714
+    to 0.755, cubed 0.364 to 0.431 at weight 1, and the neighbour's part goes up."""
+    index = nested_index(6012, 6)
+    ack = ("household_pins",)
+    finer = _score(index, granularity="h3:6", frequency="monthly", acknowledge=ack)
+    coarser = _score(index, granularity="h3:5", frequency="monthly", acknowledge=ack)
+    assert coarser <= finer + 1e-9  # 10.944 > 10.726
+
+
 @PROPERTY
 @given(seed=seeds, metres=st.sampled_from([50, 100, 250, 400]), k=st.integers(2, 4))
 def test_larger_grid_never_raises_the_score(seed, metres, k):
