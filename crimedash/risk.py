@@ -300,14 +300,8 @@ def unit_risk(
     if window_key is not None:
         sel &= (ev.dwin + ev.layer.display_origin) == window_key
     if units is not None:
-        units = np.asarray(units, dtype=np.int64)
-        n_codes = ev.layer.units.n + 1  # unit codes, "outside" last
-        if len(units) and units.min() >= 0 and units.max() < n_codes:
-            wanted = np.zeros(n_codes, dtype=bool)  # `np.isin`'s answer in one pass
-            wanted[units] = True
-            sel &= wanted[ev.unit]
-        else:
-            sel &= np.isin(ev.unit, units)
+        # a lookup table over the wanted codes' range, one pass over the rows, not a sort
+        sel &= np.isin(ev.unit, np.asarray(units, dtype=np.int64), kind="table")
     cols = ["code", "r", "incidents", "group", "attacker"]
     if not sel.any():
         return pd.DataFrame(columns=cols)
