@@ -8,7 +8,8 @@ these on the group cells and totals it has counted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from itertools import pairwise
 
 import numpy as np
@@ -54,15 +55,13 @@ class Layout:
     is_total: np.ndarray
     n_group_cells: int
     n_groups: int
-    _families: list = field(default_factory=list, compare=False, repr=False)
 
+    @cached_property
     def families(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(family codes, each cell's family, whether the family has a total)."""
-        if not self._families:
-            codes, fam = _families(self.keys // (self.n_groups + 1), self.is_total)
-            has_total = np.bincount(fam, weights=self.is_total, minlength=len(codes)) > 0
-            self._families.append((codes, fam, has_total))
-        return self._families[0]
+        codes, fam = _families(self.keys // (self.n_groups + 1), self.is_total)
+        has_total = np.bincount(fam, weights=self.is_total, minlength=len(codes)) > 0
+        return codes, fam, has_total
 
 
 def layout(gk, gtrue, tk, ttrue, n_groups: int) -> Layout:
@@ -106,7 +105,7 @@ def _secondary(cells: Layout, suppressed):
     total is published, that cell could be recovered by subtraction: suppress the
     smallest other published group cell too (ties broken by group order)."""
     keys, true, is_total = cells.keys, cells.true, cells.is_total
-    fam_codes, fam, has_total = cells.families()
+    fam_codes, fam, has_total = cells.families
     n_supp = np.bincount(fam, weights=suppressed, minlength=len(fam_codes))
     needs = (n_supp == 1) & has_total
     cand = needs[fam] & ~suppressed & ~is_total
