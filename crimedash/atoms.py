@@ -34,6 +34,7 @@ __all__ = [
     "incident_catloc",
     "level_keys",
     "narrow",
+    "narrow_dtype",
     "resolve_grouping",
     "window_parent",
     "windows_at",
@@ -250,9 +251,12 @@ def narrow(values: np.ndarray, top: int) -> np.ndarray:
     only gathered by, summed or compared, never multiplied into keys, take half the
     bytes of int64 in every cached block and layer (issue 16: tens of millions of atoms
     at 60M rows). The bound is checked, not assumed: past int32 they stay int64."""
-    if top >= np.iinfo(np.int32).max:
-        return values.astype(np.int64)
-    return values.astype(np.int32)
+    return values.astype(narrow_dtype(top))
+
+
+def narrow_dtype(top: int) -> type[np.signedinteger]:
+    """The type `narrow` gives values in [-1, top]: int32 unless `top` needs int64."""
+    return np.int64 if top >= np.iinfo(np.int32).max else np.int32
 
 
 def _slice_atoms(

@@ -30,7 +30,7 @@ from crimedash.atoms import (
     Grouping,
     base_atoms,
     dense_groups,
-    narrow,
+    narrow_dtype,
     resolve_grouping,
     window_parent,
     windows_at,
@@ -186,7 +186,7 @@ def apply_design(index: Index, design: Design) -> PublicLayer:
     out_pos = np.full(len(keys), -1, dtype=np.int64)
     out_pos[keep] = np.arange(len(keep))
     # int32 while the cells fit (`narrow`'s type, made at once: a pass over the atoms)
-    cell = np.full(len(atoms.n), -1, dtype=narrow(np.zeros(0, np.int64), len(keep)).dtype)
+    cell = np.full(len(atoms.n), -1, dtype=narrow_dtype(len(keep)))
     cell[shown] = out_pos[ginv_sel if group_cell_pos is None else group_cell_pos[ginv_sel]]
     references = None
     if want_refs:
