@@ -6,21 +6,26 @@ their paragraphs and worked examples):
 
 1. Register linker (¶10, ¶21, ¶36): holds the electoral register; chance 1 / H for an
    incident in a unit of H households.
-2. Neighbour with local knowledge (¶34, ¶38): saw the police at a home in the unit
+2. Neighbour with local knowledge (¶34, ¶38): saw the police at a place in the unit
    during the window; chance that the visit was of the published group = the group's
-   share of all incidents recorded in that unit and window (location-weighted).
+   share of all incidents recorded in that unit and window.
 3. Reference-number linker (¶24-25): holds reference numbers with names.
 
-Location type moderates attackers 1 and 2 (¶26-28) through a weight m, and disclosure
-control through kappa, the share of a cell's incidents the map confirms. Per incident:
-r_k = m * kappa * rho_k, and r = 1 - prod(1 - r_k).
+Location type moderates the register linker (¶26-28) through a weight m: what it links
+is a place to the people who live there, and a shop or a car park points at nobody in
+particular. The neighbour is weighted by sensitivity alone: moderating it per incident
+lets merging cells raise the score (the counterexample in tests/test_risk.py), and a
+neighbour's local knowledge covers the street and the shop as well as the house (¶38).
+Disclosure control enters through what the layer proves (the attack's intervals). Per
+incident: r_1 = m * rho_1, r_2 = rho_2, r_3, and r = 1 - prod(1 - r_k).
 
 Headline (one sentence): "the chance that at least one of the three attackers can
 link a typical published incident to its household, where incidents are weighted by
-the sensitivity of their category and the privacy of their place". Formally
-score = 100 * (1 - prod_k (1 - A_k)), A_k = sum(s * r_k) / sum(s * m) over incidents in
-shown groups. Each A_k never rises under coarser space or time (proofs in the docs),
-so neither does the score.
+the sensitivity of their category (and, for the register linker, the privacy of their
+place)". Formally score = 100 * (1 - prod_k (1 - A_k)), A_1 = sum(s * r_1) / sum(s * m)
+and A_k = sum(s * r_k) / sum(s) for the other two, over incidents in shown groups. Each
+A_k never rises under coarser space or time (proofs in the docs), so neither does the
+score.
 """
 
 from __future__ import annotations
@@ -64,10 +69,10 @@ __all__ = [
 
 # The neighbour's gain g in [0, 1] counts as g**GAIN_POWER: a proof (g = 1) counts in
 # full, a nudge of the odds far less. Any power >= 1 keeps the exact-count score monotone
-# under coarsening when a cell's incidents weigh the same (the perspective of a convex
-# function is subadditive; see the docs). They do not when their location types differ
-# (m below): then merging can raise it, by 0.2 points in the counterexample kept in
-# tests/test_risk.py (found at stop 23, not yet mended).
+# under coarsening, because every incident of a (cell, group) weighs the same (its
+# group's sensitivity): each cell contributes c * phi(c / T), the perspective of a convex
+# function, which is subadditive (see the docs). Weighting the neighbour by location
+# type as well broke that (stop 23's counterexample in tests/test_risk.py).
 GAIN_POWER = 3
 ATTACKER_LABELS = {
     "register": "Register linker (¶10, ¶21, ¶36)",
@@ -261,17 +266,18 @@ def linker_chances(
         np.maximum(proven_share - prior, 0.0) / np.maximum(1.0 - prior, 1e-12),
         0.0,
     )
-    r2 = m * gain**GAIN_POWER
+    r2 = gain**GAIN_POWER
     return r1, r2
 
 
 def headline(sums: dict[str, float]) -> tuple[float, dict[str, float]]:
-    """The score and each attacker's A_k from the sums over rows of s * n * m ("denom"),
-    s * n ("denom_ref") and s * n * r_k (by attacker)."""
+    """The score and each attacker's A_k from the sums over rows of s * n * m ("denom",
+    the register linker's: it alone is moderated by location), s * n ("denom_ref", the
+    neighbour's and the reference linker's) and s * n * r_k (by attacker)."""
     denom, denom_ref = float(sums["denom"]), float(sums["denom_ref"])
     a = {
         "register": float(sums["register"] / denom) if denom > 0 else 0.0,
-        "neighbour": float(sums["neighbour"] / denom) if denom > 0 else 0.0,
+        "neighbour": float(sums["neighbour"] / denom_ref) if denom_ref > 0 else 0.0,
         "reference": float(sums["reference"] / denom_ref) if denom_ref > 0 else 0.0,
     }
     score = 100.0 * (1.0 - np.prod([1.0 - v for v in a.values()]))
@@ -387,8 +393,9 @@ SENTENCE = (
     "The score is the chance that at least one of three attackers (a register linker, a "
     "neighbour, a reference-number linker) learns from the map, beyond what they knew "
     "without it, which household a typical incident happened at or what crime it was, "
-    "weighting incidents by the sensitivity of their crime and how private their place "
-    "is; 0 means the map adds nothing, 100 that it gives every incident away."
+    "weighting incidents by the sensitivity of their crime (and, for the register linker, "
+    "by how private their place is); 0 means the map adds nothing, 100 that it gives every "
+    "incident away."
 )
 
 

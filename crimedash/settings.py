@@ -301,7 +301,7 @@ SETTINGS: tuple[Setting, ...] = (
         "location_weights",
         (),
         "location_type=weight pairs (0-1)",
-        "Overrides of how much each kind of place counts (¶26-28).",
+        "Overrides of how much each kind of place counts for the register linker (¶26-28).",
         low=0,
         high=1,
         pairs=True,

@@ -82,7 +82,7 @@ def restated(index, design):
         else:
             rho1 = informative / h if shown and proven[i] else 0.0
         gain = max(share[i] - prior, 0.0) / (1.0 - prior) if shown and prior < 1 else 0.0
-        r1, r2 = m * rho1, m * gain**3
+        r1, r2 = m * rho1, gain**3  # location moderates the register linker only
         n, n_ref = float(at.n[i]), float(at.n_ref[i]) if chance > 0 else 0.0
         published = at.kappa[i] > 0
         for count, r3 in ((n - n_ref, 0.0), (n_ref, chance if published else 0.0)):
@@ -93,7 +93,7 @@ def restated(index, design):
     denom, denom_ref = float((ns * frame.m).sum()), float(ns.sum())
     a = {
         "register": float((ns * frame.r1).sum()) / denom if denom > 0 else 0.0,
-        "neighbour": float((ns * frame.r2).sum()) / denom if denom > 0 else 0.0,
+        "neighbour": float((ns * frame.r2).sum()) / denom_ref if denom_ref > 0 else 0.0,
         "reference": float((ns * frame.r3).sum()) / denom_ref if denom_ref > 0 else 0.0,
     }
     score = 100.0 * (1.0 - math.prod(1.0 - v for v in a.values()))
@@ -196,7 +196,12 @@ def test_real_time_updates_prove_every_shown_incident(hand):
     ev = evaluate(hand, Design(frequency="realtime"))
     assert ev.attack is not None
     assert ev.attack.certain == ev.attack.homes > 0
-    assert np.all(ev.parts["neighbour"][ev.shown] == ev.m[ev.shown])
+    # a proof counts in full wherever the incident happened (location moderates the
+    # register linker only), so the neighbour's part is every shown incident, and the score 100
+    assert np.all(ev.parts["neighbour"][ev.shown] == 1.0)
+    assert not np.all(ev.m[ev.shown] == 1.0)  # public places among them, weighed the same
+    assert ev.attacker_scores["neighbour"] == pytest.approx(100.0)
+    assert ev.score == pytest.approx(100.0)
 
 
 def test_the_attack_says_when_releases_are_finer_than_the_map(city):
