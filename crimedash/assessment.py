@@ -23,6 +23,7 @@ from crimedash.risk import (
     evaluate,
     gate_reasons,
     matrix,
+    red_reason,
     verdict,
     verdict_for,
 )
@@ -91,9 +92,14 @@ def assess(
         assumptions=assumptions,
         attack=ev.attack.to_dict() if ev.attack is not None else {},
         gates=gates,
+        red_gate=red_reason(ev) if verdict_for(ev.score, design) != "red" else "",
     )
     findings = advice.findings(index, ev, rejected_rows=rejected_rows)
-    if gates and verdict_for(ev.score, design) == "green":
+    if a.red_gate:
+        findings.insert(
+            0, "The score is under the red line but the verdict is red: " + a.red_gate + "."
+        )
+    elif gates and verdict_for(ev.score, design) == "green":
         findings.insert(
             0, "The score is green but the verdict is held at amber: " + "; ".join(gates) + "."
         )

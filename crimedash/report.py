@@ -298,7 +298,11 @@ def document(manifest: dict[str, Any], figures: set[str], warnings: list[str]) -
     if attack.get("sentences"):
         blocks += [
             Heading("What an attacker gets (simulated on the published layer)", 3),
-            Bullets(tuple(attack["sentences"]) + tuple(a.get("gates", ()))),
+            Bullets(
+                tuple(attack["sentences"])
+                + ((f"Red: {a['red_gate']}.",) if a.get("red_gate") else ())
+                + tuple(a.get("gates", ()))
+            ),
         ]
 
     blocks += [

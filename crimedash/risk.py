@@ -62,6 +62,7 @@ __all__ = [
     "location_weights",
     "matrix",
     "realtime",
+    "red_reason",
     "unit_risk",
     "verdict",
     "verdict_for",
@@ -354,6 +355,7 @@ class Assessment:
     assumptions: list[str] = field(default_factory=list)
     attack: dict[str, Any] = field(default_factory=dict)  # AttackResult.to_dict()
     gates: list[str] = field(default_factory=list)  # why a green score is held at amber
+    red_gate: str = ""  # why a score under the red line is red (risk.red_reason)
 
     @property
     def certain_share(self) -> float:
@@ -385,6 +387,7 @@ class Assessment:
             "attack": self.attack,
             "certain_share_weighted": round(self.certain_share, 4),
             "gates": self.gates,
+            "red_gate": self.red_gate,
             "design": self.design.to_dict(public=True),
         }
 
@@ -402,12 +405,36 @@ SENTENCE = (
 def verdict(ev: Evaluation) -> str:
     """The verdict gates on the tail as well as the average: green only while the
     simulated certain disclosures stay under the design's line and no proven non-empty
-    cell lies in a unit below its household line; otherwise at least amber."""
+    cell lies in a unit below its household line; otherwise at least amber; and red
+    when the score or the certain disclosures reach the red line (`red_reason`)."""
     design = ev.layer.design
     v = verdict_for(ev.score, design)
+    if v != "red" and red_reason(ev):
+        return "red"
     if v == "green" and ev.attack is not None and gate_reasons(ev):
         return "amber"
     return v
+
+
+def red_reason(ev: Evaluation) -> str:
+    """Why a design whose score is under the red line is red all the same ("" if it is
+    not): the attack proves the crime group of at least `red_from` per cent of the
+    incidents at homes (sensitivity-weighted). The score is an average over every
+    published incident, places away from homes included, so a map can give away most
+    of the crimes at homes while its average stays amber; the certain share is on the
+    same scale (the share of incidents given away), so the reviewer's one red line
+    applies to both."""
+    a = ev.attack
+    if a is None:
+        return ""
+    share = a.certain_share_weighted
+    line = ev.layer.design.red_from
+    if share > 0 and 100.0 * share >= line:
+        return (
+            f"a neighbour can prove the crime group of {share:.1%} of incidents at homes "
+            f"(sensitivity-weighted), at or above the red line of {line:g}%"
+        )
+    return ""
 
 
 def gate_reasons(ev: Evaluation) -> list[str]:

@@ -317,7 +317,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("green_below", 20.0, "0-100", "Scores below this are green.", low=0, high=100),
     Setting(
-        "red_from", 50.0, "0-100", "Scores from this are red; between is amber.", low=0, high=100
+        "red_from",
+        50.0,
+        "0-100",
+        "Scores from this are red, and so is a design whose attack proves the crime group of "
+        "this per cent of incidents at homes; between is amber.",
+        low=0,
+        high=100,
     ),
     Setting(
         "all_recorded_crime",

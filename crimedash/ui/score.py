@@ -104,6 +104,8 @@ def attack_view(a: Assessment) -> None:
         "neighbour who saw the police call can prove from the published layer alone "
         f"(green needs it below {a.design.certain_line:.0%}).",
     )
+    if a.red_gate:
+        st.caption(f":red[Red although the score is under the red line: {a.red_gate}.]")
     for gate in a.gates:
         st.caption(f":orange[Held at amber: {gate}.]")
     with st.expander("What an attacker gets from this map", expanded=False):

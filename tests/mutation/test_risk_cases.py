@@ -30,6 +30,7 @@ from crimedash.risk import (
     evaluate,
     gate_reasons,
     matrix,
+    red_reason,
     unit_risk,
     verdict,
     verdict_for,
@@ -276,6 +277,30 @@ def test_gates_at_their_lines(city):
     assert verdict(ev) == "green"
 
 
+def test_certain_disclosures_at_the_red_line_make_the_verdict_red(city):
+    """The red line applies to the attack's certain share too, in per cent: under it the
+    design stays where its score and amber gates put it; at it, red, with the reason."""
+    red = Design(green_below=50, red_from=50, certain_line=0.2)
+
+    def held(certain):
+        e = _held(city, certain, 0)
+        # a score of 10: green by the score alone
+        return replace(e, layer=replace(e.layer, design=red), score=10.0)
+
+    assert red_reason(held(0.4999)) == ""
+    assert verdict(held(0.4999)) == "amber"  # the amber gate: 50% over its 20% line
+    assert red_reason(held(0.5)) == (
+        "a neighbour can prove the crime group of 50.0% of incidents at homes "
+        "(sensitivity-weighted), at or above the red line of 50%"
+    )
+    assert verdict(held(0.5)) == "red"
+    assert verdict(replace(held(0.5), attack=None)) == "green"
+    # nothing proven is never red by the share, even with a red line of 0
+    zero = _held(city, 0.0, 0)
+    zero = replace(zero, layer=replace(zero.layer, design=Design(green_below=0, red_from=0)))
+    assert red_reason(zero) == ""
+
+
 def test_a_gate_never_softens_a_worse_verdict(city):
     ev = evaluate(city, Design(green_below=0, red_from=0, certain_line=0))
     assert verdict(replace(ev, score=0.0)) == "red"
@@ -462,6 +487,7 @@ def test_the_assessment_record_s_words_and_rounding():
         "attack": {"certain_share_weighted": 0.0123456},
         "certain_share_weighted": 0.0123,
         "gates": ["g"],
+        "red_gate": "",
         "design": Design().to_dict(public=True),
     }
     assert replace(a, attack={}).certain_share == 0.0
