@@ -388,6 +388,22 @@ def test_the_attack_sits_beside_the_score(app):
     assert "a neighbour who saw the police call could prove" in sentences.lower()
 
 
+def test_the_page_says_when_the_certain_share_makes_a_design_red():
+    from crimedash.ui.score import METRIC_LABEL
+
+    """h3:10 monthly exact on the sample city scores 31.0 while the attack proves 36.3%
+    of incidents at homes (docs/identifiability.md's table): with the red line at 35 the
+    score alone is amber, and the page says why the verdict is red."""
+    at = start({"granularity": "h3:10", "frequency": "monthly", "red_from": "35"})
+    no_errors(at)
+    captions = [c.value for c in at.caption]
+    (said,) = [c for c in captions if c.startswith(":red[Red although the score")]
+    assert "36.3% of incidents at homes" in said and "red line of 35%" in said
+    score = next(m.value for m in at.metric if m.label == METRIC_LABEL)
+    assert float(score) < 35
+    assert any("Red: likely to identify" in m.value for m in at.markdown)
+
+
 # --- issue 14: one rule for app and CLI, plain words, nothing lost ---------------------
 def test_quarterly_in_the_app_is_quarterly_in_the_cli(capsys):
     """The same choice through both faces gives the same design and the same score:
