@@ -402,6 +402,9 @@ def test_the_page_says_when_the_certain_share_makes_a_design_red():
     score = next(m.value for m in at.metric if m.label == METRIC_LABEL)
     assert float(score) < 35
     assert any("Red: likely to identify" in m.value for m in at.markdown)
+    # the amber lines are crossed too, but under a red verdict they hold nothing
+    assert any(c.startswith(":orange[Also over an amber line: ") for c in captions)
+    assert not any("Held at amber" in c for c in captions)
 
 
 # --- issue 14: one rule for app and CLI, plain words, nothing lost ---------------------

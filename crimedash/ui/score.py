@@ -106,8 +106,11 @@ def attack_view(a: Assessment) -> None:
     )
     if a.red_gate:
         st.caption(f":red[Red although the score is under the red line: {a.red_gate}.]")
+    # an amber gate holds a green score at amber; under a red verdict it holds nothing,
+    # but the reviewer still reads what crosses each line
+    held = "Held at amber" if a.verdict == "amber" else "Also over an amber line"
     for gate in a.gates:
-        st.caption(f":orange[Held at amber: {gate}.]")
+        st.caption(f":orange[{held}: {gate}.]")
     with st.expander("What an attacker gets from this map", expanded=False):
         st.markdown("\n".join(f"- {s}" for s in a.attack.get("sentences", [])))
 
