@@ -31,13 +31,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from crimedash import proof
-from crimedash.attackresult import AttackResult, Outcome, summarise
+from crimedash.attackresult import BAYES_LINE, AttackResult, Outcome, summarise
 from crimedash.cancel import checkpoint
 from crimedash.design import Design
 from crimedash.errors import DesignError
 from crimedash.index import Index
 from crimedash.layer import PublicLayer, apply_design
 from crimedash.proof import Rules, family_sums, prove
+from crimedash.windows import window_days
 
 __all__ = [
     "attack",
@@ -46,9 +47,13 @@ __all__ = [
     "outcomes",
 ]
 
-# months per display window, for the attendance denominator of a partial extract
-WINDOW_MONTHS = {"timestamp": 1 / 43_200, "day": 1 / 30.4, "week": 7 / 30.4, "month": 1.0}
-WINDOW_MONTHS["quarter"] = 3.0
+# a month's share of a year, in days: turns the attendance rate (per household per
+# month) into visits per household per day, so a window is charged by its own length
+DAYS_PER_MONTH = 365.25 / 12
+# a partial extract's cell can prove an incident's group with certainty only while the
+# police visits it does not hold are too few to matter: expected at most 1/0.95 - 1, so
+# that even a lone proven incident has a posterior of 0.95 (the Bayes neighbour's line)
+OTHER_VISITS_CERTAIN = 1.0 / BAYES_LINE - 1.0
 
 
 def dp_posterior_bound(prior: np.ndarray | float, epsilon: float) -> np.ndarray:
@@ -105,7 +110,9 @@ class _Known:
     cond: np.ndarray  # the prior within the shown groups
     prior_of_slot: np.ndarray  # the right group's known share, per slot
     households: np.ndarray  # per unit, 0 appended for "outside"
-    months: float
+    # a partial extract's police visits outside it, expected per household in each
+    # display window (by window code; all 0 for all recorded crime)
+    other_visits: np.ndarray
 
 
 def _known(index: Index, layers: list[PublicLayer]) -> _Known:
@@ -127,6 +134,7 @@ def _known(index: Index, layers: list[PublicLayer]) -> _Known:
     if shown_mass > 0:
         cond[:n_groups] = mix[:n_groups] / shown_mass
     known = mix[:n_groups]
+    other_visits = np.zeros(n_win)
     if not design.all_recorded_crime:
         # without the map a neighbour knows the group's share of all police visits in
         # the wider area, not of this extract: the extract over every attendance
@@ -136,7 +144,14 @@ def _known(index: Index, layers: list[PublicLayer]) -> _Known:
             + [float(np.nansum(a.households)) for a in index.areas.values()]
         )
         visits = register * design.attendance_rate * months_span
-        known = known * min(1.0, float(at.n.sum()) / max(visits, 1.0))
+        in_extract = min(1.0, float(at.n.sum()) / max(visits, 1.0))
+        known = known * in_extract
+        # and in a unit and window, the visits the extract does not hold: a household's
+        # expected attendances over the window's days, less the extract's share of them.
+        # A sum over households and days, so merging units or windows adds them up (the
+        # neighbour's denominator stays additive, and coarser never raises the score)
+        days = window_days(layer.display_level, np.arange(n_win) + layer.display_origin)
+        other_visits = design.attendance_rate / DAYS_PER_MONTH * days * (1.0 - in_extract)
     return _Known(
         n_win,
         n_groups,
@@ -145,7 +160,7 @@ def _known(index: Index, layers: list[PublicLayer]) -> _Known:
         cond,
         np.append(known, 1.0),
         np.append(layer.units.households, 0.0),
-        WINDOW_MONTHS[layer.display_level],
+        other_visits,
     )
 
 
@@ -300,9 +315,12 @@ def _attack_block(
     certain = proven & (others_hi == 0) & (k.mix[n_groups] == 0)
     d = denom[fam_i]
     if not design.all_recorded_crime:
-        attend = households[unit] * design.attendance_rate * k.months
-        certain &= own_lo >= attend
-        d = np.maximum(d, attend)
+        # the police visits of the unit and window the extract does not hold: they add
+        # to every denominator, and while they are expected at all the neighbour cannot
+        # be sure the visit they saw is among the incidents mapped
+        attend = households[unit] * k.other_visits[np.minimum(dwin, n_win - 1)]
+        certain &= attend <= OTHER_VISITS_CERTAIN
+        d = d + attend
     with np.errstate(divide="ignore", invalid="ignore"):
         x_hat = np.clip(n_hat[fam_i] * cond[slot_safe], lo_a, hi_a)
         post = np.where(shown & inside & (d > 0), x_hat / d, 0.0)
@@ -314,7 +332,7 @@ def _attack_block(
         proven[:] = False
     post = np.where(certain, 1.0, post)
     if not design.all_recorded_crime:
-        low_denom = np.maximum(low_denom, attend)
+        low_denom = low_denom + attend
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(proven & (low_denom > 0), own_lo / low_denom, 0.0)
     share = np.where(certain, 1.0, np.minimum(share, 1.0))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["time_keys", "window_bounds", "window_label"]
+__all__ = ["time_keys", "window_bounds", "window_days", "window_label"]
 
 
 def time_keys(occurred: pd.Series | np.ndarray) -> dict[str, np.ndarray]:
@@ -78,3 +78,30 @@ def window_bounds(level: str, key: int) -> tuple[str, str]:
     else:
         raise ValueError(level)
     return start.strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")
+
+
+def window_days(level: str, keys: np.ndarray) -> np.ndarray:
+    """How many days each window at a level spans (a minute is 1/1440 of one): the
+    calendar's own lengths, so that the windows of a finer level add up to exactly the
+    window of a coarser one they nest in (a month's five weeks are 7+7+7+7 and the rest;
+    a quarter its three months). Anything charged per day of a window (a partial
+    extract's expected police visits) is then additive over time, which is what keeps
+    'a longer interval never raises the score' true for it."""
+    keys = np.asarray(keys, dtype=np.int64)
+    if level == "timestamp":
+        return np.full(len(keys), 1.0 / 1440.0)
+    if level == "day":
+        return np.ones(len(keys))
+
+    def month_days(m: np.ndarray) -> np.ndarray:
+        start = m.astype("datetime64[M]")
+        return ((start + 1).astype("datetime64[D]") - start.astype("datetime64[D]")).astype(float)
+
+    if level == "week":
+        m, w = np.divmod(keys, 5)
+        return np.where(w < 4, 7.0, month_days(m) - 28.0)
+    if level == "month":
+        return month_days(keys)
+    if level == "quarter":
+        return month_days(keys * 3) + month_days(keys * 3 + 1) + month_days(keys * 3 + 2)
+    raise ValueError(level)
