@@ -126,10 +126,12 @@ class Approval:
         today = today or date.today()
         self.check_decision()
         if assessment.verdict != "green" and not self.justification:
+            why = assessment.red_gate or "; ".join(assessment.gates)
             raise ExportError(
                 f"this design's verdict is {assessment.verdict} (score "
-                f"{assessment.score:.0f}/100); exporting a design that is not green needs "
-                f"a justification: why publishing it is necessary despite the risk",
+                f"{assessment.score:.0f}/100{'; ' + why if why else ''}); exporting a "
+                f"design that is not green needs a justification: why publishing it is "
+                f"necessary despite the risk",
                 hint="give a justification (--justification TEXT), or choose a safer "
                 "design from the what-ifs",
             )

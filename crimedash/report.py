@@ -44,10 +44,12 @@ __all__ = [
 
 ATTACKER_WHY = {
     "register": "Holds the electoral register or an address list (¶10, ¶36): for an "
-    "incident in a unit of H households, the chance of picking the right home is 1/H.",
-    "neighbour": "Lives nearby and saw the police at a home (¶34, ¶38): the chance the "
-    "visit was for the crime shown is that crime's share of everything recorded in the "
-    "unit in the same window.",
+    "incident in a unit of H households, the chance of picking the right home is 1/H, "
+    "counted less for a shop or a public place (¶26-28).",
+    "neighbour": "Lives nearby and saw the police call (¶34, ¶38): what the map adds to "
+    "the chance the visit was for the crime shown, beyond the area's usual mix of crime, "
+    "from that crime's proven share of everything recorded in the unit in the same "
+    "window; a proof counts in full, a nudge of the odds far less.",
     "reference": "Holds reference numbers with names, as insurers and councils do "
     "(¶24-25): a published number links straight to a person.",
 }

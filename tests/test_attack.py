@@ -147,6 +147,27 @@ def test_cli_attack_answers_on_the_sample(capsys):
     assert out["sentences"]
 
 
+def test_cli_attack_says_when_the_certain_share_makes_a_design_red(capsys):
+    """h3:10 monthly exact scores 31.0 on the sample city while 36.3% of incidents at
+    homes are proven (docs/identifiability.md): with the red line at 35 the CLI says red,
+    and why, in words and in its JSON."""
+    import json
+
+    from crimedash.sample import sample_paths
+
+    p = sample_paths()
+    args = ["attack", str(p["incidents"]), "--households", str(p["households"])]
+    args += ["--granularity", "h3:10", "--red-from", "35"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "(RED)" in text
+    assert "Red although the score is under the red line: a neighbour can prove" in text
+    assert main([*args, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["verdict"] == "red" and out["score"] < 35
+    assert "at or above the red line of 35%" in out["red_gate"]
+
+
 @pytest.mark.real_data
 def test_trafford_burglaries_respond_to_granularity_and_frequency(real_data):
     from crimedash.dataset import load_dataset

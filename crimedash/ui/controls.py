@@ -300,7 +300,12 @@ def draw(index: Index) -> Design | None:
             help=helptext("green_below"),
         )
         st.number_input(
-            "Red from score", 0.0, 100.0, step=1.0, key=K.RED_FROM, help=helptext("red_from")
+            "Red from (score, or % of crimes at homes proven)",
+            0.0,
+            100.0,
+            step=1.0,
+            key=K.RED_FROM,
+            help=helptext("red_from"),
         )
         st.slider(
             "High-risk line (chance of being linked)",

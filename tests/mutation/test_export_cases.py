@@ -197,6 +197,22 @@ def test_a_design_that_is_not_green_needs_a_justification(data, tmp_path):
     assert str(err).startswith("this design's verdict is amber")
 
 
+def test_the_refusal_says_why_a_design_is_red_when_its_score_is_not(data):
+    """A verdict made red by the certain share (risk.red_reason) is refused with that
+    reason: the score alone would not explain the word "red"."""
+    from dataclasses import replace as with_
+
+    a = assess(data.index, Design(), with_what_ifs=False)
+    reason = "a neighbour can prove the crime group of 50.0% of incidents at homes"
+    with pytest.raises(ExportError) as err:
+        APPROVAL.check(with_(a, verdict="red", red_gate=reason, gates=[]))
+    assert str(err.value).startswith(f"this design's verdict is red (score {a.score:.0f}/100; ")
+    assert reason in str(err.value)
+    with pytest.raises(ExportError) as err:  # held at amber by a gate: that is said too
+        APPROVAL.check(with_(a, verdict="amber", red_gate="", gates=["a gate", "another"]))
+    assert "/100; a gate; another)" in str(err.value)
+
+
 def test_a_green_plan_of_two_products_needs_no_justification(data, tmp_path):
     # both green and nothing proven: the plan passes, and the next check (a review date
     # in the past) is the one that refuses
