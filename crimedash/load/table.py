@@ -131,8 +131,23 @@ def distinct(text: Column) -> tuple[pa.Array, pa.Array]:
 
 
 def repeat(value: str, n: int) -> pa.Array:
-    """A string array of one value n times, without a Python list of n items."""
-    return pa.array([value], pa.string()).take(np.zeros(n, dtype=np.int32))
+    """A string array of one value n times, without a Python list of n items.
+
+    Built from its buffers (the value's bytes tiled, evenly spaced offsets): a `take`
+    of a one-value array did the same through Arrow's general gather, and a national
+    load repeats each file's name on every row (2M names of ~40 bytes)."""
+    raw = np.frombuffer(value.encode("utf-8"), dtype=np.uint8)
+    if n * len(raw) >= _MAX_STRING_BYTES:  # past 32-bit offsets: Arrow says what it does
+        return pa.array([value], pa.string()).take(np.zeros(n, dtype=np.int32))
+    offsets = np.arange(n + 1, dtype=np.int32) * np.int32(len(raw))
+    data = np.tile(raw, n)
+    return pa.Array.from_buffers(
+        pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)], null_count=0
+    )
+
+
+# The bytes a `pa.string()` array can hold (its offsets are 32-bit).
+_MAX_STRING_BYTES = 2**31 - 1
 
 
 def sorted_rejections(rejected: Sequence[pa.Table]) -> pa.Table:
