@@ -13,7 +13,7 @@ import pyarrow as pa
 from crimedash import schema
 from crimedash.errors import CrimedashError, InputError
 from crimedash.load.mapping import ColumnMapping, LazySample, Resolver, norm, resolve_mapping
-from crimedash.load.pipeline import loading_memory_pool, ordered, sha256_beside
+from crimedash.load.pipeline import beside, loading_memory_pool, ordered, sha256_beside
 from crimedash.load.plausible import far_from_the_rest
 from crimedash.load.readers import read_table
 from crimedash.load.result import FileSummary, LoadResult
@@ -90,14 +90,20 @@ def _load_incidents(
         seen[got.digest] = source.name
         parts.append(got.part)
         summaries.append(got.summary)
-    parts = classify_parts(parts)  # each distinct location text once, for every file
+    # The columns but the location types become a pandas frame in a thread while every
+    # file's location texts are classified here (each distinct text once, for every
+    # file): both leave Python's lock free, and one after the other they were most of
+    # the time after the last file was read.
+    unclassified = parts
+    others = beside(lambda: _frame_of(unclassified, drop=schema.LOCATION_TYPE))
+    parts = classify_parts(parts)
+    locations = pa.chunked_array(
+        [c for p in parts for c in p.incidents[schema.LOCATION_TYPE].chunks], pa.string()
+    )
+    incidents = others()
+    incidents[schema.LOCATION_TYPE] = locations.to_pandas()
     if progress is not None:
         progress(1.0, "Done")
-
-    # a file with LSOA names beside one without: the other's rows get none (null)
-    incidents = pa.concat_tables(
-        [p.incidents for p in parts], promote_options="default"
-    ).to_pandas()
     incidents = _canonical_frame(incidents)
     rejected = as_frame(pa.concat_tables([p.rejected for p in parts]))
     precisions = [p.precision for p in parts if p.precision is not None]
@@ -120,6 +126,13 @@ def _load_incidents(
         unrecognised_location_types=unrecognised,
         findings=tuple(findings),
     )
+
+
+def _frame_of(parts: Sequence[Part], *, drop: str) -> pd.DataFrame:
+    """The parts' incidents as one frame, without the column `drop`. A file with LSOA
+    names beside one without: the other's rows get none (null)."""
+    tables = [p.incidents.drop_columns([drop]) for p in parts]
+    return pa.concat_tables(tables, promote_options="default").to_pandas()
 
 
 @dataclass

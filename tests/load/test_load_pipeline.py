@@ -194,3 +194,25 @@ def test_hash_beside_the_parse_is_the_files_sha256(monkeypatch, workers: int):
     monkeypatch.setattr(pipeline, "WORKERS", workers)
     for data in (b"", b"a,b\n1,2\n", bytes(range(256)) * 4096):
         assert pipeline.sha256_beside(data)() == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_beside_gives_the_result_or_raises_its_error_when_asked(monkeypatch, workers: int):
+    """Run in a thread or at once, `beside` hands back fn's value, and fn's error only
+    when the result is asked for (so the caller's own work comes first)."""
+    monkeypatch.setattr(pipeline, "WORKERS", workers)
+    ran_in: list[str] = []
+
+    def value() -> int:
+        ran_in.append(threading.current_thread().name)
+        return 42
+
+    def broken() -> int:
+        raise InputError("no such file", hint="give another")
+
+    assert pipeline.beside(value)() == 42
+    threaded = ran_in[0] != threading.current_thread().name
+    assert threaded == (workers > 1)
+    get = pipeline.beside(broken)
+    with pytest.raises(InputError, match="no such file"):
+        get()
