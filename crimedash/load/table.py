@@ -54,6 +54,9 @@ class Table:
     fmt: str = "csv"
     # What the reader noticed and did that a person should know (e.g. mixed encodings).
     findings: list[str] = field(default_factory=list)
+    # Columns the reader converted to float64 and found finite and in range wherever a
+    # value was written (null where none was): their checks need no second look.
+    plain_numbers: frozenset[str] = frozenset()
 
     @property
     def n(self) -> int:
