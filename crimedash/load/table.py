@@ -127,8 +127,15 @@ def distinct(text: Column) -> tuple[pa.Array, pa.Array]:
     """The distinct values of a column (in order of first appearance) and, per row,
     the position of its value among them: `pc.unique` then `pc.index_in` hash every
     row twice; dictionary-encoding does it once."""
+    if isinstance(text, pa.ChunkedArray) and text.num_chunks > 1:
+        # Arrow encodes the chunks with one hash table and gives every chunk the whole
+        # dictionary: no copy of the strings (combine_chunks) for several files' rows.
+        encoded = pc.dictionary_encode(text)
+        if encoded.num_chunks:  # none when every chunk was empty
+            codes = pa.concat_arrays([chunk.indices for chunk in encoded.chunks])
+            return encoded.chunk(0).dictionary, codes
     if isinstance(text, pa.ChunkedArray):
-        text = text.combine_chunks() if text.num_chunks != 1 else text.chunk(0)
+        text = text.chunk(0) if text.num_chunks == 1 else text.combine_chunks()
     encoded = pc.dictionary_encode(text)
     return encoded.dictionary, encoded.indices
 
