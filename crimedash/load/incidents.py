@@ -111,8 +111,10 @@ def _load_incidents(
                 summaries.append(_batch_summary(got, check))
                 file_findings.append((got.source.name, check.findings))
                 continue
-            if batch is not None:  # a copy among its group: this file is checked alone
+            if batch is not None:  # a copy among its group's files: checked alone
                 _validate_alone(got, id_prefixes[got.source.name])
+                if got.error is not None:
+                    raise got.error
             assert got.part is not None and got.summary is not None
             parts.append(got.part)
             summaries.append(got.summary)
@@ -262,6 +264,8 @@ def _alike_runs(got: list[_Got]) -> list[list[_Got]]:
 
 
 def _validate_together(run: list[_Got], id_prefixes: dict[str, str]) -> None:
+    """Validate a run of alike files as one table: their columns' chunks put end to end
+    (no copy), each file a `Segment`; every file of the run gets the batch."""
     tables = [item.table for item in run]
     assert all(t is not None for t in tables) and run[0].used is not None
     first = tables[0]
