@@ -312,7 +312,8 @@ def read_delimited(source: Source, data: bytes, resolve: Resolver) -> tuple[Tabl
     try:
         numbers = [] if long or undecodable else _coordinate_columns(mapping, include)
         table, invalid = _parse_csv(data, columns, delim, include, name, numbers=numbers)
-        if numbers and not _plain_coordinates(table, mapping):
+        plain = bool(numbers) and _plain_coordinates(table, mapping)
+        if numbers and not plain:
             table, invalid = _parse_csv(data, columns, delim, include, name)
     except (_Utf8Error, UnicodeDecodeError) as exc:  # not expected after _transcode_lines
         raise InputError(
@@ -349,7 +350,14 @@ def read_delimited(source: Source, data: bytes, resolve: Resolver) -> tuple[Tabl
         arrays = {c: a.filter(keep) for c, a in arrays.items()}
         rows = rows[~hit]
     table_out = Table(
-        columns, arrays, rows, n + len(invalid), rejected, encoding=encoding, findings=findings
+        columns,
+        arrays,
+        rows,
+        n + len(invalid),
+        rejected,
+        encoding=encoding,
+        findings=findings,
+        plain_numbers=frozenset(numbers) if plain else frozenset(),
     )
     return table_out, mapping
 

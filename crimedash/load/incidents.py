@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -13,17 +14,25 @@ import pyarrow as pa
 from crimedash import schema
 from crimedash.errors import CrimedashError, InputError
 from crimedash.load.mapping import ColumnMapping, LazySample, Resolver, norm, resolve_mapping
-from crimedash.load.pipeline import loading_memory_pool, ordered, sha256_beside
+from crimedash.load.pipeline import beside, loading_memory_pool, ordered, sha256_beside
 from crimedash.load.plausible import far_from_the_rest
 from crimedash.load.readers import read_table
 from crimedash.load.result import FileSummary, LoadResult
 from crimedash.load.sniff import detect_format
 from crimedash.load.sources import PathOrUpload, Source, as_items, expand
 from crimedash.load.table import WHOLE_ROW, Table, as_frame, rejections
-from crimedash.load.validate import LSOA_NAME_COLUMN, Part, classify_parts, validate_incidents
+from crimedash.load.validate import (
+    LSOA_NAME_COLUMN,
+    FileCheck,
+    Part,
+    Segment,
+    classify_parts,
+    validate_files,
+    validate_incidents,
+)
 from crimedash.schema import TimePrecision
 
-__all__ = ["ProgressFn", "load_incidents", "load_part"]
+__all__ = ["GROUP_FILES", "ProgressFn", "load_incidents", "load_part"]
 
 
 ProgressFn = Callable[[float, str], None]
@@ -66,45 +75,69 @@ def _load_incidents(
     seen: dict[str, str] = {}
     parts: list[Part] = []
     summaries: list[FileSummary] = []
+    file_findings: list[tuple[str, list[str]]] = []
 
-    def read(source: Source) -> _Read:
-        return _read_source(source, mapping, id_prefixes[source.name])
+    def read(group: list[Source]) -> list[_Got]:
+        return _read_group(group, mapping, id_prefixes)
 
-    # Files are read side by side (pipeline.ordered) and taken back in order, so the
-    # duplicate check, the counts and the first error raised are the one-by-one loop's.
-    for i, outcome in enumerate(ordered(read, sources)):
-        source = outcome.item
-        if progress is not None:
-            progress(i / len(sources), f"Reading {source.name}")
-        digest = outcome.value.digest if outcome.value is not None else None
-        if digest is None and isinstance(outcome.error, _Unread):
-            digest = outcome.error.digest
-        if digest is not None and digest in seen:
-            # the same bytes twice (a file given twice) would double count; what reading
-            # them again found, error or not, is the first copy's
-            skipped.append((source.name, f"identical to {seen[digest]}, loaded once"))
-            continue
-        if isinstance(outcome.error, _Unread):
-            raise outcome.error.cause
-        got = outcome.get()
-        seen[got.digest] = source.name
-        parts.append(got.part)
-        summaries.append(got.summary)
-    parts = classify_parts(parts)  # each distinct location text once, for every file
+    # Groups of files are read side by side (pipeline.ordered) and taken back in order,
+    # so the duplicate check, the counts and the first error raised are the one-by-one
+    # loop's; inside a group, files alike are validated as one table.
+    groups = [sources[i : i + GROUP_FILES] for i in range(0, len(sources), GROUP_FILES)]
+    i = 0
+    for outcome in ordered(read, groups, ahead=0):
+        accepted: list[_Got] = []
+        for got in outcome.get():
+            name = got.source.name
+            if progress is not None:
+                progress(i / len(sources), f"Reading {name}")
+            i += 1
+            if got.digest in seen:
+                # the same bytes twice (a file given twice) would double count; what
+                # reading them again found, error or not, is the first copy's
+                skipped.append((name, f"identical to {seen[got.digest]}, loaded once"))
+                continue
+            if got.error is not None:
+                raise got.error
+            seen[got.digest] = name
+            accepted.append(got)
+        taken = Counter(id(got.batch) for got in accepted)
+        for got in accepted:
+            batch = got.batch
+            if batch is not None and taken[id(batch)] == len(batch.checks):
+                if got.at == 0:
+                    parts.append(batch.part)
+                check = batch.checks[got.at]
+                summaries.append(_batch_summary(got, check))
+                file_findings.append((got.source.name, check.findings))
+                continue
+            if batch is not None:  # a copy among its group's files: checked alone
+                _validate_alone(got, id_prefixes[got.source.name])
+                if got.error is not None:
+                    raise got.error
+            assert got.part is not None and got.summary is not None
+            parts.append(got.part)
+            summaries.append(got.summary)
+            file_findings.append((got.source.name, got.part.findings))
+    # The columns but the location types become a pandas frame in a thread while every
+    # file's location texts are classified here (each distinct text once, for every
+    # file): both leave Python's lock free, and one after the other they were most of
+    # the time after the last file was read.
+    unclassified = parts
+    others = beside(lambda: _frame_of(unclassified, drop=schema.LOCATION_TYPE))
+    parts = classify_parts(parts)
+    locations = pa.chunked_array(
+        [c for p in parts for c in p.incidents[schema.LOCATION_TYPE].chunks], pa.string()
+    )
+    incidents = others()
+    incidents[schema.LOCATION_TYPE] = locations.to_pandas()
     if progress is not None:
         progress(1.0, "Done")
-
-    # a file with LSOA names beside one without: the other's rows get none (null)
-    incidents = pa.concat_tables(
-        [p.incidents for p in parts], promote_options="default"
-    ).to_pandas()
     incidents = _canonical_frame(incidents)
     rejected = as_frame(pa.concat_tables([p.rejected for p in parts]))
     precisions = [p.precision for p in parts if p.precision is not None]
     precision = max(precisions, key=lambda p: p.rank) if precisions else TimePrecision.MONTH
-    findings = [
-        f"{f.name}: {text}" for f, p in zip(summaries, parts, strict=True) for text in p.findings
-    ]
+    findings = [f"{name}: {text}" for name, texts in file_findings for text in texts]
     far = _far_from_the_rest(incidents)
     findings += [far] if far else []
     unrecognised: dict[str, int] = {}
@@ -122,45 +155,176 @@ def _load_incidents(
     )
 
 
+def _frame_of(parts: Sequence[Part], *, drop: str) -> pd.DataFrame:
+    """The parts' incidents as one frame, without the column `drop`. A file with LSOA
+    names beside one without: the other's rows get none (null)."""
+    tables = [p.incidents.drop_columns([drop]) for p in parts]
+    return pa.concat_tables(tables, promote_options="default").to_pandas()
+
+
+# Files one loader thread reads in turn; alike ones among them (one mapping, the same
+# columns of the same types) are validated as one table (validate.validate_files).
+GROUP_FILES = 8
+
+
 @dataclass
-class _Read:
-    """One file read: its hash, its validated part and its summary."""
+class _Batch:
+    """Files of a group validated as one table: the Part they make together (their rows
+    one file after another) and what each file's summary needs. It names no file (a
+    file names it): a cycle would keep every file's parsed columns alive until Python's
+    cycle collector ran, 0.2 GB more at the peak of a national load."""
 
-    digest: str
     part: Part
-    summary: FileSummary
+    checks: list[FileCheck]  # one per file, in order (a file's `at`)
 
 
-class _Unread(Exception):
-    """A file whose bytes were hashed but could not be read: the caller raises `cause`
-    unless the bytes repeat an earlier file's (then the file is skipped, as before)."""
+@dataclass
+class _Got:
+    """One file of a group: its hash, then its error, or its table and what validating
+    it gave (alone: `part` and `summary`; with others: `batch`)."""
 
-    def __init__(self, digest: str, cause: BaseException) -> None:
-        super().__init__(str(cause))
-        self.digest, self.cause = digest, cause
+    source: Source
+    digest: str
+    error: BaseException | None = None
+    table: Table | None = None
+    used: ColumnMapping | None = None
+    part: Part | None = None
+    summary: FileSummary | None = None
+    batch: _Batch | None = None
+    at: int = 0  # its place among the batch's files
 
 
-def _read_source(source: Source, mapping: ColumnMapping | None, id_prefix: str) -> _Read:
-    """Read, hash and validate one source (run in a loader thread). The hash is taken
-    as the bytes arrive, beside the parsing (`sha256_beside`), and waited for whatever
-    happens, so a duplicate is known even when the file cannot be read."""
-    data = source.read()
-    digest = sha256_beside(data)
-    try:
-        if source.unsafe is not None:
-            part = _unsafe_part(source, data)
-            summary = FileSummary(
-                source.name, digest(), part.rows_read, 0, len(part.rejected), "unsafe"
-            )
-            return _Read(summary.sha256, part, summary)
-        fmt = detect_format(source, data)
-        table, used = read_table(fmt, source, data, _incident_resolver(source.name, mapping))
+def _read_group(
+    sources: list[Source], mapping: ColumnMapping | None, id_prefixes: dict[str, str]
+) -> list[_Got]:
+    """Read and hash each file of a group, then validate them: runs of alike CSV tables
+    as one table each, the rest one by one (run in a loader thread). Every file's hash
+    is waited for whatever happens, so a duplicate is known even when it cannot be read;
+    an error is kept with its file, for the caller to raise in order."""
+    got: list[_Got] = []
+    for source in sources:
+        data = source.read()
+        digest = sha256_beside(data)
+        item = _Got(source, "")
+        try:
+            if source.unsafe is not None:
+                item.part = _unsafe_part(source, data)
+                item.summary = FileSummary(
+                    source.name, "", item.part.rows_read, 0, len(item.part.rejected), "unsafe"
+                )
+            else:
+                fmt = detect_format(source, data)
+                resolve = _incident_resolver(source.name, mapping)
+                item.table, item.used = read_table(fmt, source, data, resolve)
+        except Exception as exc:  # raised by the caller, in order, unless a duplicate's
+            item.error = exc
         del data
-        part = validate_incidents(table, used, source.name, id_prefix, classify=False)
-        sha = digest()
-        return _Read(sha, part, _file_summary(source.name, sha, part, table, used))
+        item.digest = digest()
+        if item.summary is not None:
+            item.summary = replace(item.summary, sha256=item.digest)
+        got.append(item)
+    for run in _alike_runs(got):
+        if len(run) > 1:
+            try:
+                _validate_together(run, id_prefixes)
+                continue
+            except Exception:  # checked one by one instead, each with its own error
+                for item in run:
+                    item.batch = None
+        for item in run:
+            _validate_alone(item, id_prefixes[item.source.name])
+    return got
+
+
+def _alike(item: _Got) -> tuple[object, ...] | None:
+    """What files must share to be validated as one table; None for a file validated
+    alone (not CSV, with points, with rows its reader rejected, or not read)."""
+    table = item.table
+    if table is None or table.fmt != "csv" or table.geometry is not None or table.rejected:
+        return None
+    types = tuple((c, str(a.type)) for c, a in table.arrays.items())
+    return (item.used, tuple(table.columns), types, table.plain_numbers)
+
+
+def _alike_runs(got: list[_Got]) -> list[list[_Got]]:
+    """The read files of a group in runs of consecutive alike ones (a run of one file
+    for any other)."""
+    runs: list[list[_Got]] = []
+    last: object = None
+    for item in got:
+        if item.table is None:
+            continue
+        key = _alike(item)
+        if key is not None and runs and key == last:
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+        last = key
+    return runs
+
+
+def _validate_together(run: list[_Got], id_prefixes: dict[str, str]) -> None:
+    """Validate a run of alike files as one table: their columns' chunks put end to end
+    (no copy), each file a `Segment`; every file of the run gets the batch."""
+    tables = [item.table for item in run]
+    assert all(t is not None for t in tables) and run[0].used is not None
+    first = tables[0]
+    arrays = {
+        c: pa.chunked_array(
+            [chunk for t in tables for chunk in _chunks_of(t.arrays[c])], first.arrays[c].type
+        )
+        for c in first.arrays
+    }
+    rows = np.concatenate([t.rows for t in tables])
+    table = Table(
+        first.columns,
+        arrays,
+        rows,
+        sum(t.rows_read for t in tables),
+        plain_numbers=first.plain_numbers,
+    )
+    segments = [
+        Segment(i.source.name, id_prefixes[i.source.name], t.n, t.rows_read, list(t.findings))
+        for i, t in zip(run, tables, strict=True)
+    ]
+    part, checks = validate_files(table, run[0].used, segments)
+    batch = _Batch(part, checks)
+    for at, item in enumerate(run):
+        item.batch, item.at = batch, at
+
+
+def _chunks_of(column: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    return column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+
+
+def _validate_alone(item: _Got, id_prefix: str) -> None:
+    """Validate one read file on its own, keeping its error with it."""
+    table, used = item.table, item.used
+    assert table is not None and used is not None
+    try:
+        part = validate_incidents(table, used, item.source.name, id_prefix, classify=False)
     except Exception as exc:
-        raise _Unread(digest(), exc) from exc
+        item.error = exc
+        return
+    item.part = part
+    item.summary = _file_summary(item.source.name, item.digest, part, table, used)
+
+
+def _batch_summary(item: _Got, check: FileCheck) -> FileSummary:
+    """A file's summary when it was validated with others: what `_file_summary` says."""
+    table = item.table
+    assert table is not None
+    return FileSummary(
+        name=item.source.name,
+        sha256=item.digest,
+        rows_read=table.rows_read,
+        rows_kept=check.rows_kept,
+        rows_rejected=check.rows_rejected,
+        format=table.fmt,
+        encoding=table.encoding,
+        time_precision=check.precision,
+        mapping=item.used,
+    )
 
 
 def load_part(

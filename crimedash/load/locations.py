@@ -89,6 +89,16 @@ def check_coordinates(
     """
     xlim, ylim = coordinate_limits(grid)
     xraw, yraw = table.arrays[xcol], table.arrays[ycol]
+    if {xcol, ycol} <= table.plain_numbers:
+        # The reader found every written value a finite number in range: only empty
+        # ones (null, NaN here) can be rejected, by the same rules in the same order.
+        x = xraw.to_numpy(zero_copy_only=False)
+        y = yraw.to_numpy(zero_copy_only=False)
+        xempty, yempty = np.isnan(x), np.isnan(y)
+        rejector.reject(xempty & yempty, xcol, xraw, schema.REASON_NO_LOCATION)
+        rejector.reject(xempty, xcol, xraw, schema.REASON_BAD_COORDINATE)
+        rejector.reject(yempty, ycol, yraw, schema.REASON_BAD_COORDINATE)
+        return grid_to_wgs84(x, y, rejector.kept) if grid else (x, y)
     xs, ys = parse_numbers(xraw), parse_numbers(yraw)
     rejector.reject(xs.empty & ys.empty, xcol, xraw, schema.REASON_NO_LOCATION)
     for nums, col, raw in ((xs, xcol, xraw), (ys, ycol, yraw)):

@@ -34,6 +34,7 @@ __all__ = [
     "LOAD_POOL",
     "WORKERS",
     "Outcome",
+    "beside",
     "loading_memory_pool",
     "ordered",
     "sha256_beside",
@@ -173,4 +174,31 @@ def sha256_beside(data: bytes) -> Callable[[], str]:
         if _hasher is None:
             _hasher = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="crimedash-hash")
     future = _hasher.submit(lambda: hashlib.sha256(data).hexdigest())
+    return future.result
+
+
+def beside(fn: Callable[[], R]) -> Callable[[], R]:
+    """`fn()` computed in a thread of its own while the caller goes on: returns at once,
+    and the returned function gives the result (or raises what `fn` raised), waiting
+    for it if need be. With one worker (CRIMEDASH_LOAD_THREADS=1) `fn` runs at once.
+
+    For the end of a load, where two steps that leave Python's lock free (classifying
+    the location texts, making the other columns a pandas frame) otherwise ran one
+    after the other on one core. The thread starts with an empty contextvars context
+    (Python 3.11): `fn` must not rely on one."""
+    if WORKERS <= 1:
+        try:
+            value = fn()
+        except Exception as exc:  # raised where the result is asked for, as in a thread
+            error = exc
+
+            def fail() -> R:
+                raise error
+
+            return fail
+        return lambda: value
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crimedash-beside")
+    future = pool.submit(fn)
+    pool.shutdown(wait=False)  # the thread ends once fn returns
+
     return future.result

@@ -54,6 +54,9 @@ class Table:
     fmt: str = "csv"
     # What the reader noticed and did that a person should know (e.g. mixed encodings).
     findings: list[str] = field(default_factory=list)
+    # Columns the reader converted to float64 and found finite and in range wherever a
+    # value was written (null where none was): their checks need no second look.
+    plain_numbers: frozenset[str] = frozenset()
 
     @property
     def n(self) -> int:
@@ -124,15 +127,37 @@ def distinct(text: Column) -> tuple[pa.Array, pa.Array]:
     """The distinct values of a column (in order of first appearance) and, per row,
     the position of its value among them: `pc.unique` then `pc.index_in` hash every
     row twice; dictionary-encoding does it once."""
+    if isinstance(text, pa.ChunkedArray) and text.num_chunks > 1:
+        # Arrow encodes the chunks with one hash table and gives every chunk the whole
+        # dictionary: no copy of the strings (combine_chunks) for several files' rows.
+        encoded = pc.dictionary_encode(text)
+        if encoded.num_chunks:  # none when every chunk was empty
+            codes = pa.concat_arrays([chunk.indices for chunk in encoded.chunks])
+            return encoded.chunk(0).dictionary, codes
     if isinstance(text, pa.ChunkedArray):
-        text = text.combine_chunks() if text.num_chunks != 1 else text.chunk(0)
+        text = text.chunk(0) if text.num_chunks == 1 else text.combine_chunks()
     encoded = pc.dictionary_encode(text)
     return encoded.dictionary, encoded.indices
 
 
 def repeat(value: str, n: int) -> pa.Array:
-    """A string array of one value n times, without a Python list of n items."""
-    return pa.array([value], pa.string()).take(np.zeros(n, dtype=np.int32))
+    """A string array of one value n times, without a Python list of n items.
+
+    Built from its buffers (the value's bytes tiled, evenly spaced offsets): a `take`
+    of a one-value array did the same through Arrow's general gather, and a national
+    load repeats each file's name on every row (2M names of ~40 bytes)."""
+    raw = np.frombuffer(value.encode("utf-8"), dtype=np.uint8)
+    if n * len(raw) >= _MAX_STRING_BYTES:  # past 32-bit offsets: Arrow says what it does
+        return pa.array([value], pa.string()).take(np.zeros(n, dtype=np.int32))
+    offsets = np.arange(n + 1, dtype=np.int32) * np.int32(len(raw))
+    data = np.tile(raw, n)
+    return pa.Array.from_buffers(
+        pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)], null_count=0
+    )
+
+
+# The bytes a `pa.string()` array can hold (its offsets are 32-bit).
+_MAX_STRING_BYTES = 2**31 - 1
 
 
 def sorted_rejections(rejected: Sequence[pa.Table]) -> pa.Table:

@@ -194,3 +194,129 @@ def test_hash_beside_the_parse_is_the_files_sha256(monkeypatch, workers: int):
     monkeypatch.setattr(pipeline, "WORKERS", workers)
     for data in (b"", b"a,b\n1,2\n", bytes(range(256)) * 4096):
         assert pipeline.sha256_beside(data)() == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_beside_gives_the_result_or_raises_its_error_when_asked(monkeypatch, workers: int):
+    """Run in a thread or at once, `beside` hands back fn's value, and fn's error only
+    when the result is asked for (so the caller's own work comes first)."""
+    monkeypatch.setattr(pipeline, "WORKERS", workers)
+    ran_in: list[str] = []
+
+    def value() -> int:
+        ran_in.append(threading.current_thread().name)
+        return 42
+
+    def broken() -> int:
+        raise InputError("no such file", hint="give another")
+
+    assert pipeline.beside(value)() == 42
+    threaded = ran_in[0] != threading.current_thread().name
+    assert threaded == (workers > 1)
+    get = pipeline.beside(broken)
+    with pytest.raises(InputError, match="no such file"):
+        get()
+
+
+_HEADER = (
+    "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,"
+    "LSOA name,Crime type,Last outcome category,Context\n"
+)
+
+
+def _alike_folder(tmp_path: Path) -> Path:
+    """police.uk months with one header, each with something of its own to find: no
+    location, swapped axes, a date after its month, a copy, other LSOA names; then a
+    file with another header and one whose coordinates must be read as text."""
+    folder = _folder(tmp_path)
+
+    def month(name: str, rows: list[str]) -> None:
+        (folder / name).write_text(_HEADER + "".join(r + "\n" for r in rows))
+
+    force = "Testshire Police,Testshire Police"
+    month(
+        "2024-04-swapped-street.csv",
+        [
+            f"s{i},2024-04,{force},53.4{i},-2.3{i},On or near Road,E1,Town 00{i}A,Drugs,,"
+            for i in range(5)
+        ],
+    )
+    month(
+        "2024-05-late-street.csv",
+        [
+            f"l1,2024-05,{force},-1.5,52.5,On or near Lane,E2,Other 001A,Burglary,,",
+            f"l2,2024-07,{force},-1.5,52.5,Somewhere odd,E2, Other 001A ,Robbery,,",
+            f",2024-05,{force},,,No Location,,,Anti-social behaviour,,",
+            f"l4,2024-05,{force},-1.6,52.6,On or near Supermarket,E3,,Drugs,,",
+        ],
+    )
+    shutil.copy(FEB, folder / "2024-06-again-street.csv")
+    month("2024-07-empty-street.csv", [f",2024-07,{force},,,No Location,,,Drugs,,"])
+    return folder
+
+
+def test_files_validated_together_equal_each_file_validated_alone(tmp_path, monkeypatch):
+    """Alike files of a group are validated as one table (validate.validate_files):
+    the frames, rejected rows (file, row, column and value), summaries, findings and
+    unrecognised texts are those of validating each file alone."""
+    from crimedash.load import incidents, validate
+
+    folder = _alike_folder(tmp_path)
+    together_calls: list[int] = []
+    real = validate.validate_files
+
+    def spy(table, mapping, segments):
+        together_calls.append(len(segments))
+        return real(table, mapping, segments)
+
+    monkeypatch.setattr(incidents, "validate_files", spy)
+    together = load_incidents([folder])
+    assert together_calls and max(together_calls) >= 4  # the months did go together
+    monkeypatch.setattr(incidents, "GROUP_FILES", 1)
+    together_calls.clear()
+    alone = load_incidents([folder])
+    assert not together_calls
+    pd.testing.assert_frame_equal(together.incidents, alone.incidents)
+    pd.testing.assert_frame_equal(together.rejected, alone.rejected)
+    assert together.files == alone.files
+    assert together.skipped_files == alone.skipped_files
+    assert together.findings == alone.findings
+    assert list(together.unrecognised_location_types.items()) == list(
+        alone.unrecognised_location_types.items()
+    )
+    assert together.time_precision == alone.time_precision
+    accounted_for(together)
+    # what each file has of its own is said of that file
+    assert any(
+        "2024-04-swapped-street.csv: latitude and longitude are swapped" in f
+        for f in together.findings
+    )
+    assert any(
+        f.startswith(f"{folder / '2024-05-late-street.csv'}: 1 rows are dated after")
+        for f in together.findings
+    )
+    late = together.rejected[together.rejected[schema.REJ_FILE].str.endswith("late-street.csv")]
+    assert late[schema.REJ_ROW].tolist() == [3]
+
+
+@pytest.mark.parametrize("group", [2, 3, 16])
+def test_a_copy_or_an_error_inside_a_group_is_the_one_by_one_loops(tmp_path, monkeypatch, group):
+    """A copy of a file of its own group is skipped (its group-mates are then checked
+    one by one), and the first unreadable file is the error raised, as file by file."""
+    from crimedash.load import incidents
+
+    folder = _alike_folder(tmp_path)
+    shutil.copy(folder / "2024-04-swapped-street.csv", folder / "2024-04-twin-street.csv")
+    monkeypatch.setattr(incidents, "GROUP_FILES", group)
+    grouped = load_incidents([folder])
+    monkeypatch.setattr(incidents, "GROUP_FILES", 1)
+    single = load_incidents([folder])
+    pd.testing.assert_frame_equal(grouped.incidents, single.incidents)
+    pd.testing.assert_frame_equal(grouped.rejected, single.rejected)
+    assert grouped.files == single.files and grouped.findings == single.findings
+    assert "2024-04-twin-street.csv" in str(grouped.skipped_files)
+    (folder / "2024-05-zz-street.csv").write_text("just one column\nx\n")
+    monkeypatch.setattr(incidents, "GROUP_FILES", group)
+    with pytest.raises(InputError) as err:
+        load_incidents([folder])
+    assert err.value.file == str(folder / "2024-05-zz-street.csv")

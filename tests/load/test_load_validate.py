@@ -78,3 +78,40 @@ def test_trimming_shortcuts_match_arrow_compute(values: list[str], cut: int):
         got = _blank_as_null(_trimmed(text))
         got.validate(full=True)
         assert got.to_pylist() == want.to_pylist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet="ab/.-_é名", max_size=8),
+    st.sets(st.integers(1, 10**18), max_size=40),
+    st.booleans(),
+)
+def test_derived_ids_match_arrow_join(prefix: str, rows: set[int], shuffled: bool):
+    """Ids written into the buffer are the strings Arrow's join gives: rows of every
+    digit count (the looked-up widths and the worked-out ones), ascending or not."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from crimedash.load.validate import _derived_ids
+
+    numbers = np.array(sorted(rows), dtype=np.int64)
+    if shuffled:
+        numbers = numbers[::-1]
+    got = _derived_ids(prefix, numbers)
+    got.validate(full=True)
+    want = pc.binary_join_element_wise(prefix, pc.cast(pa.array(numbers), pa.string()), ":")
+    assert got.equals(want)
+
+
+@given(st.text(max_size=6), st.integers(0, 300))
+def test_repeat_matches_arrow_take(value: str, n: int):
+    """A value repeated from its buffers is the array a take of one value gives."""
+    import numpy as np
+    import pyarrow as pa
+
+    from crimedash.load.table import repeat
+
+    got = repeat(value, n)
+    got.validate(full=True)
+    assert got.equals(pa.array([value], pa.string()).take(np.zeros(n, dtype=np.int32)))
