@@ -228,7 +228,10 @@ def _read_group(
             try:
                 _validate_together(run, id_prefixes)
                 continue
-            except Exception:  # checked one by one instead, each with its own error
+            except CrimedashError:
+                # a file of the batch is bad: the files are checked one by one instead,
+                # so each raises its own error, in order, naming its own rows. Anything
+                # else is a bug and is raised as it is, not hidden behind a slower load
                 for item in run:
                     item.batch = None
         for item in run:
