@@ -272,7 +272,8 @@ def draw(index: Index) -> Design | None:
         st.caption(
             "Places: "
             + "; ".join(f"{k} = {v}" for k, v in LOCATION_WORDS.items())
-            + ". A weight says how much an incident there points at a person (¶26-28)."
+            + ". A weight says how much an incident there points at a person, for the "
+            "register linker (¶26-28); the neighbour counts every place alike."
         )
         st.number_input(
             "Assumed households per km² (used only without a households layer)",
