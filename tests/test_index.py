@@ -10,7 +10,7 @@ import pytest
 import shapely
 from enginekit import make_index
 
-from crimedash.cells import cell_vertices, drawn_cells, h3_parent
+from crimedash.cells import FINE_RES, cell_vertices, drawn_cells, h3_parent, latlng_to_cells
 from crimedash.windows import time_keys, window_label
 
 
@@ -80,6 +80,46 @@ def test_cells_are_h3s_own_but_for_points_on_a_published_edge(res):
     assert moved.mean() < (0.05 if res == 15 else 0.005)
     for c, o in zip(cells[moved].tolist(), own[moved].tolist(), strict=True):
         assert h3.grid_distance(h3.int_to_str(c), h3.int_to_str(o)) == 1
+
+
+def _hard_points(res: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Points where placing is hard: anywhere on the globe (poles, the antimeridian),
+    around the pentagons (icosahedron vertices), and on, just inside and just outside
+    the published edges and vertices of English cells, by a millimetre to a few metres."""
+    z = rng.uniform(-1, 1, 3000)
+    lat = [np.degrees(np.arcsin(z))]
+    lon = [rng.uniform(-180, 180, 3000)]
+    for p in h3.get_pentagons(res):
+        a, b = h3.cell_to_latlng(p)
+        lat.append(a + rng.normal(0, 0.3, 60))
+        lon.append(b + rng.normal(0, 0.3, 60))
+    seeds = latlng_to_cells(rng.uniform(50, 55, 300), rng.uniform(-4, 1, 300), res)
+    rings = cell_vertices(np.unique(seeds))
+    ends = rings[:, rng.integers(0, 6, 6000) % 6]  # a vertex or an edge's midpoint
+    ends = ends.reshape(-1, 2)[:6000]
+    mid = (ends + rings.reshape(-1, 2)[rng.integers(0, rings.shape[0] * 6, 6000)]) / 2
+    for base in (ends, mid):
+        for step in (1e-8, 1e-7, 1e-6, 1e-5, 5e-5):
+            off = rng.choice([-step, 0.0, step], size=base.shape)
+            lat.append(base[:, 1] + off[:, 1])
+            lon.append(base[:, 0] + off[:, 0])
+    lat_, lon_ = np.concatenate(lat), np.concatenate(lon)
+    keep = (np.abs(lat_) <= 90) & (np.abs(lon_) <= 180)
+    return lat_[keep], lon_[keep]
+
+
+@pytest.mark.parametrize("res", [5, 6, 7, 8, 9, 10, 12, 14])
+def test_drawn_cells_from_fine_cells_are_the_same(res):
+    """Placing from the points' resolution-15 cells (searching only the points near an
+    edge) puts every point in the same cell as H3's search at `res` for every point,
+    also where it is hardest: on published edges and vertices, by pentagons, at the
+    poles and across the antimeridian."""
+    lat, lon = _hard_points(res, np.random.default_rng(res))
+    fine = latlng_to_cells(lat, lon, FINE_RES)
+    searched = drawn_cells(lat, lon, res)
+    assert np.array_equal(drawn_cells(lat, lon, res, fine), searched)
+    # and the shortcut was taken for most points: the test is not only of the search
+    assert (h3_parent(fine, res) == searched).mean() > 0.5
 
 
 def test_fingerprint_changes_with_data_and_not_with_nothing():
