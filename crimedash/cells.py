@@ -177,7 +177,7 @@ def _search(lat: np.ndarray, lon: np.ndarray, res: int) -> np.ndarray:
     # the distinct cells by hash, in order of first sight (their order changes nothing
     # here): 0.12 s for 4.9M points where np.unique's sort took 0.32 s
     inv, uniq = pd.factorize(cells)
-    ok = in_convex(cell_vertices(uniq), lon, lat, inv)
+    ok = _in_published(np.asarray(uniq, dtype=np.uint64), lon, lat, inv)
     checkpoint()
     bad = np.flatnonzero(~ok)
     if len(bad):  # the neighbours of each, tried in one pass, lowest id first
@@ -207,14 +207,27 @@ def _from_fine(lat: np.ndarray, lon: np.ndarray, res: int, fine: np.ndarray) -> 
     inv, uniq = pd.factorize(cand)
     rings, hexagon = _outlines(np.asarray(uniq, dtype=np.uint64))
     checkpoint()
-    margin = _margin(rings)
-    margin[~hexagon] = np.inf
-    sure = _deep_inside(rings, lon, lat, inv, margin)
+    sure = _deep_inside(rings, lon, lat, inv, _margin(rings, hexagon))
     checkpoint()
     rest = np.flatnonzero(~sure)
     if len(rest):
         cand[rest] = _search(lat[rest], lon[rest], res)
     return cand
+
+
+def _in_published(cells: np.ndarray, x: np.ndarray, y: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """`in_convex(cell_vertices(cells), x, y, which)`, the same answers for less: a point
+    deep inside H3's own outline of its cell (`_outlines`, `_margin`) is inside the
+    published one, so only the few near an edge are tried against the published
+    vertices, which h3-py makes one cell at a time (most of a search's time at fine
+    resolutions, where there are nearly as many cells as points)."""
+    rings, hexagon = _outlines(cells)
+    ok = _deep_inside(rings, x, y, which, _margin(rings, hexagon))
+    near = np.flatnonzero(~ok)
+    if len(near):
+        code, own = pd.factorize(which[near])
+        ok[near] = in_convex(cell_vertices(cells[own]), x[near], y[near], code)
+    return ok
 
 
 _HEXAGON_WKB = 1 + 4 + 4 + 4 + 7 * 16  # byte order, type, rings, points, closed ring
@@ -258,16 +271,16 @@ def _bow(rings: np.ndarray) -> np.ndarray:
     return np.hypot(mlon - chord[..., 0], mlat - chord[..., 1]).max(axis=1)
 
 
-def _margin(rings: np.ndarray) -> np.ndarray:
+def _margin(rings: np.ndarray, hexagon: np.ndarray) -> np.ndarray:
     """Per ring, how far inside a point must be to be in the cell for sure (degrees):
-    twice the bow plus the rounding room. Infinite, so every point is searched, for any
-    ring other than a small plain hexagon (under a degree across) far from the poles
-    and the antimeridian: pentagons,
-    cells with distortion vertices (they cross an icosahedron edge), rings whose lon/lat
-    outline is not a small convex shape."""
+    twice the bow plus the rounding room. Infinite, so no point is taken as deep inside,
+    for any ring but a small plain hexagon (under a degree across) away from the poles
+    and the antimeridian, read from H3 (`hexagon`, from `_outlines`): not for
+    pentagons, cells with distortion vertices (they cross an icosahedron edge), or
+    rings whose lon/lat outline is not a small convex shape."""
     margin = 2 * _bow(rings) + _ROUNDING_ROOM
     edges = np.roll(rings, -1, axis=1) - rings
-    hexagon = (np.hypot(edges[..., 0], edges[..., 1]) > 0).sum(axis=1) == 6
+    hexagon = hexagon & ((np.hypot(edges[..., 0], edges[..., 1]) > 0).sum(axis=1) == 6)
     span = rings[..., 0].max(axis=1) - rings[..., 0].min(axis=1)
     plain = hexagon & (span < 1) & (np.abs(rings[..., 1]).max(axis=1) < 80)
     margin[~plain] = np.inf
@@ -279,22 +292,50 @@ def _deep_inside(
 ) -> np.ndarray:
     """Whether each point lies farther than `margin[which[i]]` inside every edge of the
     convex counter-clockwise ring `rings[which[i]]` (a zero-length padding edge asks
-    nothing; an infinite margin, no point). Chunked like `in_convex`."""
+    nothing; an infinite margin, no point). Not the published test (`in_convex`): a
+    certificate with room to spare, so edges are kept as unit normals and offsets, and
+    most points are settled by one disc inside the ring.
+
+    The disc: in the plane with lon scaled by cos(lat) of the ring's centre (where a
+    hexagon is round, so the disc covers ~90% of it; scaling by at most 1 shortens no
+    distance to more than it was), a point nearer the centre than the centre's distance
+    to the nearest edge less the margin is farther than the margin from every edge."""
+    finite = np.isfinite(margin)
     edges = np.roll(rings, -1, axis=1) - rings
     length = np.hypot(edges[..., 0], edges[..., 1])
-    # the signed distance is cross / length: compare cross with margin x length
-    with np.errstate(invalid="ignore"):  # inf x 0 on padding edges, replaced below
-        need = np.where(length > 0, margin[:, None] * length, -np.inf)
-    finite = np.isfinite(margin)
-    out = np.empty(len(x), dtype=bool)
-    step = 200_000
+    with np.errstate(invalid="ignore", divide="ignore"):
+        u = np.where(length > 0, edges[..., 0] / length, 0.0)
+        v = np.where(length > 0, edges[..., 1] / length, 0.0)
+        # inside by more than the margin: u*y - v*x > w on every edge
+        w = np.where(length > 0, u * rings[..., 1] - v * rings[..., 0], -np.inf)
+    w = w + np.where(finite, margin, 0.0)[:, None]
+    cx, cy = rings[..., 0].mean(axis=1), rings[..., 1].mean(axis=1)
+    scale = np.clip(np.cos(np.radians(cy)), 1e-3, 1.0)
+    sx = rings[..., 0] * scale[:, None]
+    se = np.roll(sx, -1, axis=1) - sx
+    slen = np.hypot(se, edges[..., 1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        reach = (
+            se * (cy[:, None] - rings[..., 1])
+            - edges[..., 1] * (scale * cx)[:, None]
+            + edges[..., 1] * sx
+        ) / slen
+    reach = np.where(slen > 0, reach, np.inf).min(axis=1)
+    reach = np.where(finite, reach - np.where(finite, margin, 0.0), -np.inf)
+    disc2 = np.where(reach > 0, reach * reach, -1.0)
+    out = np.zeros(len(x), dtype=bool)
+    step = 1_000_000
     for lo in range(0, len(x), step):
         sel = which[lo : lo + step]
-        a, e = rings[sel], edges[sel]
-        px = x[lo : lo + step, None] - a[..., 0]
-        py = y[lo : lo + step, None] - a[..., 1]
-        cross = e[..., 0] * py - e[..., 1] * px
-        out[lo : lo + step] = (cross > need[sel]).all(axis=1) & finite[sel]
+        dx = (x[lo : lo + step] - cx[sel]) * scale[sel]
+        dy = y[lo : lo + step] - cy[sel]
+        inside = dx * dx + dy * dy < disc2[sel]
+        out[lo : lo + step] = inside
+        rest = np.flatnonzero(~inside & finite[sel])
+        if len(rest):
+            r = sel[rest]
+            px, py = x[lo + rest, None], y[lo + rest, None]
+            out[lo + rest] = (u[r] * py - v[r] * px > w[r]).all(axis=1)
     return out
 
 

@@ -4,13 +4,21 @@ households."""
 from __future__ import annotations
 
 import h3
+import h3.api.basic_int
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
 from enginekit import make_index
 
-from crimedash.cells import FINE_RES, cell_vertices, drawn_cells, h3_parent, latlng_to_cells
+from crimedash.cells import (
+    FINE_RES,
+    cell_vertices,
+    drawn_cells,
+    h3_parent,
+    in_convex,
+    latlng_to_cells,
+)
 from crimedash.windows import time_keys, window_label
 
 
@@ -108,18 +116,37 @@ def _hard_points(res: int, rng: np.random.Generator) -> tuple[np.ndarray, np.nda
     return lat_[keep], lon_[keep]
 
 
+def _drawn_by_definition(lat: np.ndarray, lon: np.ndarray, res: int) -> np.ndarray:
+    """`drawn_cells` as the module docstring defines it, the plain way: H3's cell,
+    kept if its published outline holds the point, else the neighbour (lowest id
+    first) whose published outline does."""
+    cells = latlng_to_cells(lat, lon, res)
+    ok = in_convex(cell_vertices(cells), lon, lat)
+    for i in np.flatnonzero(~ok).tolist():
+        for c in sorted(set(h3.api.basic_int.grid_disk(int(cells[i]), 1)) - {int(cells[i])}):
+            ring = cell_vertices(np.array([c], dtype=np.uint64))
+            if in_convex(ring, lon[i : i + 1], lat[i : i + 1])[0]:
+                cells[i] = c
+                break
+    return cells
+
+
 @pytest.mark.parametrize("res", [5, 6, 7, 8, 9, 10, 12, 14])
-def test_drawn_cells_from_fine_cells_are_the_same(res):
-    """Placing from the points' resolution-15 cells (searching only the points near an
-    edge) puts every point in the same cell as H3's search at `res` for every point,
-    also where it is hardest: on published edges and vertices, by pentagons, at the
-    poles and across the antimeridian."""
+def test_drawn_cells_by_either_way_are_the_definitions(res):
+    """Searched at `res` (with the published outline tried only near an edge) or placed
+    from the points' resolution-15 cells (searching only the points near an edge),
+    every point is in the cell the plain definition gives, also where it is hardest:
+    on published edges and vertices, by pentagons, at the poles and across the
+    antimeridian."""
     lat, lon = _hard_points(res, np.random.default_rng(res))
     fine = latlng_to_cells(lat, lon, FINE_RES)
-    searched = drawn_cells(lat, lon, res)
-    assert np.array_equal(drawn_cells(lat, lon, res, fine), searched)
-    # and the shortcut was taken for most points: the test is not only of the search
-    assert (h3_parent(fine, res) == searched).mean() > 0.5
+    expected = _drawn_by_definition(lat, lon, res)
+    assert np.array_equal(drawn_cells(lat, lon, res), expected)
+    assert np.array_equal(drawn_cells(lat, lon, res, fine), expected)
+    # the shortcut was taken for most points: the test is not only of the search
+    assert (h3_parent(fine, res) == expected).mean() > 0.5
+    # and points were moved to a neighbour's published outline: the hard case is here
+    assert (expected != latlng_to_cells(lat, lon, res)).any()
 
 
 def test_fingerprint_changes_with_data_and_not_with_nothing():
