@@ -240,15 +240,19 @@ def _outlines(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     call per cell (2-3 us with the array's making): these agree with `cell_vertices`
     to ~1e-13 degrees, far inside `_margin`'s rounding room, so they may decide which
     points are deep inside, never what is published."""
+    if not len(cells):
+        return np.zeros((0, 6, 2)), np.zeros(0, dtype=bool)
     wkb = pa.array(_h3_vector.cells_to_wkb_polygons(cells, radians=False, link_cells=False))
     _, offsets, data = wkb.buffers()
-    off = np.frombuffer(offsets, dtype=np.int64)[wkb.offset : wkb.offset + len(wkb) + 1]
+    width = np.int64 if pa.types.is_large_binary(wkb.type) else np.int32
+    off = np.frombuffer(offsets, dtype=width)[wkb.offset : wkb.offset + len(wkb) + 1]
+    off = off.astype(np.int64)
     raw = np.frombuffer(data, dtype=np.uint8)
     hexagon = np.diff(off) == _HEXAGON_WKB
     hexagon[hexagon] = raw[off[:-1][hexagon]] == 1  # little-endian, as read below
     rings = np.zeros((len(cells), 6, 2))
     first = off[:-1][hexagon] + 13  # the first point, after the header and the counts
-    if hexagon.all() and len(cells):  # back to back: one strided view
+    if hexagon.all():  # back to back: one strided view
         block = raw[off[0] : off[-1]].reshape(len(cells), _HEXAGON_WKB)[:, 13 : 13 + 96]
     else:
         block = raw[first[:, None] + np.arange(96)]
