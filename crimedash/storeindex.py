@@ -216,18 +216,24 @@ class StoreIndex(Index):
         private = np.bincount(inc, weights=self.private_mask, minlength=len(uniq))
         return ResolutionCodes(uniq, inc, hh, households, incidents, private.astype(np.int64))
 
-    @cached_property
+    @property
     def _fine(self) -> np.ndarray | None:
         """Every row's H3 cell at `FINE_RES`, found once, slice by slice (None past
-        `_FINE_MAX_ROWS`): each resolution is then placed from it."""
+        `_FINE_MAX_ROWS`): each resolution is then placed from it. Not a cached_property:
+        Python 3.11's holds a lock while it computes, and a worker paused at one of these
+        checkpoints for the page's score would then hold up the page (`cancel.foreground`)
+        if its score needed the cells; two threads may instead both compute them."""
         if self.n > _FINE_MAX_ROWS:
             return None
-        fine = np.empty(self.n, dtype=np.uint64)
-        for lo in range(0, self.n, _SLICE):
-            checkpoint()
-            fine[lo : lo + _SLICE] = latlng_to_cells(
-                self.lat[lo : lo + _SLICE], self.lon[lo : lo + _SLICE], FINE_RES
-            )
+        fine = self.__dict__.get("_fine_cells")
+        if fine is None:
+            fine = np.empty(self.n, dtype=np.uint64)
+            for lo in range(0, self.n, _SLICE):
+                checkpoint()
+                fine[lo : lo + _SLICE] = latlng_to_cells(
+                    self.lat[lo : lo + _SLICE], self.lon[lo : lo + _SLICE], FINE_RES
+                )
+            self.__dict__["_fine_cells"] = fine
         return fine
 
     @cached_property

@@ -98,11 +98,12 @@ def test_h3_codes_placed_from_fine_cells_are_the_searched_codes(sample_store, mo
     _, store = sample_store
     index = load_dataset(store).index
     assert index._fine is not None
+    placed = {res: index.resolution(res) for res in (5, 8, 9, 11)}
     monkeypatch.setattr(storeindex, "_FINE_MAX_ROWS", 0)
     searching = load_dataset(store).index
     assert searching._fine is None
-    for res in (5, 8, 9, 11):
-        a, b = index.resolution(res), searching.resolution(res)
+    for res, a in placed.items():
+        b = searching.resolution(res)
         for name in ("cells", "incident_code", "household_code", "households", "incidents"):
             assert np.array_equal(getattr(a, name), getattr(b, name)), (res, name)
 
