@@ -25,7 +25,9 @@ from pyproj import Transformer
 
 from crimedash import schema as S
 from crimedash.cells import (
+    FINE_RES,
     drawn_cells,
+    latlng_to_cells,
     published_shapes,
 )
 from crimedash.errors import InputError
@@ -240,13 +242,26 @@ class Index:
         places = np.asarray(places)
         return places.real.copy(), places.imag.copy(), np.asarray(inv, dtype=np.int64)
 
+    @cached_property
+    def _place_fine(self) -> np.ndarray:
+        """Each place's H3 cell at `FINE_RES`, found once: every resolution is then
+        placed from it (`drawn_cells`' `fine`), and H3's search, 1.3 s per resolution
+        at 5M places, is made again only for the ~7% of places near a cell's edge."""
+        plat, plon, _ = self._places
+        return latlng_to_cells(plat, plon, FINE_RES)
+
     def _build_resolution(self, res: int) -> ResolutionCodes:
         plat, plon, place = self._places
-        all_cells = drawn_cells(plat, plon, res)[place]
-        inc_cells, hh_cells = all_cells[: self.n], all_cells[self.n :]
-        cells, inverse = np.unique(np.concatenate([inc_cells, hh_cells]), return_inverse=True)
-        inc = inverse[: self.n].astype(np.int32)
-        hh = inverse[self.n :].astype(np.int32)
+        fine = self._place_fine if res < FINE_RES else None
+        # the distinct cells of the places by hash, then sorted (as np.unique gives
+        # them), rather than a sort of every point's cell: 0.1 s, not 0.4, at 5M points
+        codes, uniq = pd.factorize(drawn_cells(plat, plon, res, fine))
+        order = np.argsort(uniq)
+        rank = np.empty(len(order), dtype=np.int32)
+        rank[order] = np.arange(len(order), dtype=np.int32)
+        cells = np.asarray(uniq, dtype=np.uint64)[order]
+        code = rank[codes][place]
+        inc, hh = code[: self.n], code[self.n :]
         households = np.bincount(hh, weights=self.hh_count, minlength=len(cells))
         incidents = np.bincount(inc, minlength=len(cells))
         private = np.bincount(inc, weights=self.private_mask, minlength=len(cells))

@@ -40,7 +40,7 @@ from pyproj import Transformer
 
 from crimedash import schema as S
 from crimedash.cancel import checkpoint
-from crimedash.cells import drawn_cells
+from crimedash.cells import FINE_RES, drawn_cells, latlng_to_cells
 from crimedash.errors import InputError
 from crimedash.households import place_households
 from crimedash.index import (
@@ -62,6 +62,12 @@ from crimedash.windows import time_keys
 __all__ = ["StoreColumn", "StoreIndex", "StoreLoad", "index_store", "is_store", "open_store"]
 
 _SLICE = 4_000_000  # points per slice when placing H3 cells
+# A store of up to this many rows keeps each row's resolution-15 H3 cell (8 bytes a
+# row: 40 MB for a national year of 5M) so that a resolution is placed from it
+# (`cells.drawn_cells`' `fine`: 0.4-0.8 CPU-s instead of 1.5-2.1 at h3:8-9 and 5M); a
+# larger one searches every resolution slice by slice, as before, since at 60M rows
+# the array would be 0.48 GB at the peak of export's what-ifs (under 8 GB: issue 16).
+_FINE_MAX_ROWS = 20_000_000
 # points projected at a time: ~0.4 s each, so a cancelled build in the app stops soon
 _PROJECT_SLICE = 1_000_000
 _LOCATIONS = tuple(LocationType)
@@ -187,9 +193,15 @@ class StoreIndex(Index):
         inc = np.empty(n, dtype=np.int32)
         slices: list[tuple[int, int, np.ndarray]] = []
         uniq = np.empty(0, dtype=np.uint64)
+        fine = self._fine if res < FINE_RES else None
         for lo in range(0, n, _SLICE):
             checkpoint()
-            cells = drawn_cells(self.lat[lo : lo + _SLICE], self.lon[lo : lo + _SLICE], res)
+            cells = drawn_cells(
+                self.lat[lo : lo + _SLICE],
+                self.lon[lo : lo + _SLICE],
+                res,
+                None if fine is None else fine[lo : lo + _SLICE],
+            )
             own, code = np.unique(cells, return_inverse=True)
             inc[lo : lo + len(cells)] = code
             uniq = np.union1d(uniq, own)
@@ -203,6 +215,26 @@ class StoreIndex(Index):
         incidents = np.bincount(inc, minlength=len(uniq))
         private = np.bincount(inc, weights=self.private_mask, minlength=len(uniq))
         return ResolutionCodes(uniq, inc, hh, households, incidents, private.astype(np.int64))
+
+    @property
+    def _fine(self) -> np.ndarray | None:
+        """Every row's H3 cell at `FINE_RES`, found once, slice by slice (None past
+        `_FINE_MAX_ROWS`): each resolution is then placed from it. Not a cached_property:
+        Python 3.11's holds a lock while it computes, and a worker paused at one of these
+        checkpoints for the page's score would then hold up the page (`cancel.foreground`)
+        if its score needed the cells; two threads may instead both compute them."""
+        if self.n > _FINE_MAX_ROWS:
+            return None
+        fine = self.__dict__.get("_fine_cells")
+        if fine is None:
+            fine = np.empty(self.n, dtype=np.uint64)
+            for lo in range(0, self.n, _SLICE):
+                checkpoint()
+                fine[lo : lo + _SLICE] = latlng_to_cells(
+                    self.lat[lo : lo + _SLICE], self.lon[lo : lo + _SLICE], FINE_RES
+                )
+            self.__dict__["_fine_cells"] = fine
+        return fine
 
     @cached_property
     def _places(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -90,6 +90,24 @@ def test_h3_codes_placed_in_slices_are_the_one_slice_codes(sample_store, monkeyp
     assert np.array_equal(sliced.private_incidents, whole.private_incidents)
 
 
+def test_h3_codes_placed_from_fine_cells_are_the_searched_codes(sample_store, monkeypatch):
+    """A store small enough keeps each row's resolution-15 cell and places every
+    resolution from it; a larger one searches each resolution: the same codes."""
+    from crimedash import storeindex
+
+    _, store = sample_store
+    index = load_dataset(store).index
+    assert index._fine is not None
+    placed = {res: index.resolution(res) for res in (5, 8, 9, 11)}
+    monkeypatch.setattr(storeindex, "_FINE_MAX_ROWS", 0)
+    searching = load_dataset(store).index
+    assert searching._fine is None
+    for res, a in placed.items():
+        b = searching.resolution(res)
+        for name in ("cells", "incident_code", "household_code", "households", "incidents"):
+            assert np.array_equal(getattr(a, name), getattr(b, name)), (res, name)
+
+
 def test_store_columns_are_read_back_only_for_the_rows_asked(sample_store):
     """References stay on disk; the rows a design shows are read from their months."""
     _, store = sample_store
