@@ -9,7 +9,15 @@ from a real month of every force that police.uk had for 2021-08 (362,296 rows; s
 - month k is a copy of the real month shifted k months on (2021-08, 2021-09, ...);
 - every located point moves by a seeded Gaussian jitter of about `JITTER_M` metres, so
   replicas are not stacked on the same map points (police.uk snaps to anonymous points;
-  this keeps the density of the country, not the exact snapping);
+  this keeps the density of the country, not the exact snapping). That makes almost
+  every row a place of its own (4,898,018 places in 4,898,128 rows at 5M), where a real
+  year reuses police.uk's snap points month after month (the real month alone has
+  354,913 rows at 161,556 places), so work done per place is overstated;
+- or, with `CRIMEDASH_BENCH_PLACES=snap` (`--places snap`), every row takes the map
+  point and "Location" text of a random row of the real month in the same LSOA: each
+  LSOA keeps its real density and every point is one of police.uk's own snap points, so
+  places repeat across months as they do in a real year, while counts per unit and month
+  still vary. Cached apart (`...-snap`), so jitter's figures stay comparable;
 - the last month is a random subset, so categories, location types and forces keep
   their proportions; "No Location" rows stay as they are (the loader rejects them);
 - Crime IDs are redrawn per copy (they are 64 hex digits, as police.uk's are).
@@ -45,6 +53,7 @@ CACHE = Path(os.environ.get("CRIMEDASH_BENCH_CACHE", HERE / ".cache"))
 SHARED = Path(os.environ.get("CRIMEDASH_SHARED", HERE.parents[1] / "shared"))
 ALL_FORCES = "data/real/police_uk/all-forces-2021-08.zip"
 JITTER_M = 30.0
+PLACES = ("jitter", "snap")
 START_MONTH = np.datetime64("2021-08", "M")
 _METRES_PER_DEGREE = 111_320.0
 
@@ -89,8 +98,34 @@ def _hex_ids(rng: np.random.Generator, n: int) -> np.ndarray:
     return out.view("S64").ravel().astype(str)
 
 
-def replicate(month: pa.Table, rows: int, seed: int) -> Iterator[tuple[str, pa.Table]]:
-    """`rows` rows as consecutive shifted months: (YYYY-MM, table), one month at a time."""
+def places_mode() -> str:
+    """How replicas are placed (`CRIMEDASH_BENCH_PLACES`, jitter by default)."""
+    mode = os.environ.get("CRIMEDASH_BENCH_PLACES", "jitter")
+    if mode not in PLACES:
+        raise SystemExit(f"CRIMEDASH_BENCH_PLACES must be one of {', '.join(PLACES)}; got {mode!r}")
+    return mode
+
+
+def _same_lsoa_donors(month: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What drawing another row of the same LSOA needs: each row's group, the rows
+    sorted by group, and each group's start in that order and size (a 2 x groups
+    array). Rows without an LSOA are groups of one (they keep their own place)."""
+    codes = month["LSOA code"].to_numpy(zero_copy_only=False)
+    n = len(codes)
+    blank = codes == ""
+    codes = np.where(blank, np.char.add("row:", np.arange(n).astype(str)), codes)
+    _, group = np.unique(codes, return_inverse=True)
+    order = np.argsort(group, kind="stable")
+    sizes = np.bincount(group)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    return group, order, np.stack([starts, sizes])
+
+
+def replicate(
+    month: pa.Table, rows: int, seed: int, places: str = "jitter"
+) -> Iterator[tuple[str, pa.Table]]:
+    """`rows` rows as consecutive shifted months: (YYYY-MM, table), one month at a time;
+    `places` says how a replica's points are placed (see the module's docstring)."""
     rng = np.random.default_rng(seed)
     n0 = month.num_rows
     lon0 = pc.cast(
@@ -103,16 +138,33 @@ def replicate(month: pa.Table, rows: int, seed: int) -> Iterator[tuple[str, pa.T
     lat0 = lat0.to_numpy(zero_copy_only=False)
     located = ~np.isnan(lat0)
     had_id = pc.not_equal(month["Crime ID"], "").to_numpy(zero_copy_only=False)
+    if places == "snap":
+        group, order, starts_sizes = _same_lsoa_donors(month)
+        location0 = month["Location"].to_numpy(zero_copy_only=False)
     k = 0
     left = rows
     while left > 0:
         take = np.arange(n0) if left >= n0 else np.sort(rng.choice(n0, left, replace=False))
         t = month.take(pa.array(take))
         ym = str(START_MONTH + k)
-        sd = JITTER_M / _METRES_PER_DEGREE
-        lat = lat0[take] + rng.normal(0.0, sd, len(take))
-        lon = lon0[take] + rng.normal(0.0, sd, len(take)) / np.cos(np.radians(lat0[take]))
-        ok = located[take]
+        if places == "snap":
+            g = group[take]
+            start, size = starts_sizes[0][g], starts_sizes[1][g]
+            donor = order[
+                start + np.minimum((rng.random(len(take)) * size).astype(np.int64), size - 1)
+            ]
+            lat, lon = lat0[donor], lon0[donor]
+            ok = located[take] & located[donor]
+            t = t.set_column(
+                t.schema.get_field_index("Location"),
+                "Location",
+                pa.array(np.where(ok, location0[donor], location0[take]), pa.string()),
+            )
+        else:
+            sd = JITTER_M / _METRES_PER_DEGREE
+            lat = lat0[take] + rng.normal(0.0, sd, len(take))
+            lon = lon0[take] + rng.normal(0.0, sd, len(take)) / np.cos(np.radians(lat0[take]))
+            ok = located[take]
         lat_s = np.where(ok, np.char.mod("%.6f", np.round(lat, 6)), "")
         lon_s = np.where(ok, np.char.mod("%.6f", np.round(lon, 6)), "")
         ids = np.where(had_id[take], _hex_ids(rng, len(take)), "")
@@ -130,14 +182,15 @@ def replicate(month: pa.Table, rows: int, seed: int) -> Iterator[tuple[str, pa.T
 
 def build(rows: int, seed: int = 7, cache: Path = CACHE, say=print) -> Path:
     """The folder of police.uk-shaped CSVs for `rows` rows (built once, then reused)."""
-    root = cache / f"national-{rows}-s{seed}"
+    places = places_mode()
+    root = cache / (f"national-{rows}-s{seed}" + ("-snap" if places == "snap" else ""))
     done = root / ".complete"
     if done.exists():
         return root
     t0 = time.perf_counter()
     month = read_month(source_zip())
     say(f"read the real month: {month.num_rows:,} rows from {source_zip().name}")
-    for ym, t in replicate(month, rows, seed):
+    for ym, t in replicate(month, rows, seed, places):
         folder = root / ym
         folder.mkdir(parents=True, exist_ok=True)
         force = t["force"].to_numpy(zero_copy_only=False)
@@ -145,7 +198,7 @@ def build(rows: int, seed: int = 7, cache: Path = CACHE, say=print) -> Path:
         for name in np.unique(force):
             part = body.filter(pa.array(force == name))
             pacsv.write_csv(part, folder / f"{ym}-{name}-street.csv")
-    done.write_text(f"{rows} rows, seed {seed}\n")
+    done.write_text(f"{rows} rows, seed {seed}, places {places}\n")
     say(f"wrote {rows:,} rows to {root} in {time.perf_counter() - t0:.1f} s")
     return root
 
@@ -154,7 +207,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rows", type=int, default=1_000_000)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument(
+        "--places", choices=PLACES, help="how replicas are placed (CRIMEDASH_BENCH_PLACES)"
+    )
     args = p.parse_args(argv)
+    if args.places:
+        os.environ["CRIMEDASH_BENCH_PLACES"] = args.places
     print(build(args.rows, args.seed, say=lambda m: print(m, file=sys.stderr)))
     return 0
 
