@@ -4,6 +4,7 @@ carry a raw incident coordinate (only unit ids, unit shapes and unit centres).""
 from __future__ import annotations
 
 import json
+import re
 
 import altair as alt
 import numpy as np
@@ -145,7 +146,7 @@ def test_risk_deck_colours_every_unit_with_published_incidents(index):
     layer = ev.layer
     spec = json.loads(viz.risk_deck(index, ev, viz.ALL_WINDOWS).to_json())
     units = next(ly for ly in spec["layers"] if ly["id"] == "risk-units")
-    assert {row["unit"] for row in units["data"]} == set(layer.frame(index)["unit"])
+    assert {row["unit_id"] for row in units["data"]} == set(layer.frame(index)["unit"])
     assert sum(row["incidents"] for row in units["data"]) == layer.published_incidents
 
 
@@ -261,6 +262,46 @@ def test_small_units_stay_visible_as_dots(index):
     units = next(ly for ly in far["layers"] if ly["id"] == "public-units")
     assert units["stroked"] is False
     assert_no_incident_coordinates(json.dumps(far), INCIDENTS)
+    # the dots are markers: centre and colour only, and they leave picking (and so the
+    # tooltip) to the unit's fill, which carries each unit's words once
+    assert dots["pickable"] is False
+    assert {frozenset(row) for row in dots["data"]} == {frozenset({"lon", "lat", "colour"})}
+    assert units["pickable"] is True
+    assert all(row["place"] and row["unit_id"] for row in units["data"])
+
+
+@pytest.mark.parametrize("granularity", GRANULARITIES)
+def test_unit_records_hold_only_what_is_drawn_or_shown(index, granularity):
+    """A unit's record in the deck is its shape, its colour and its tooltip's fields:
+    every field the tooltip names is there, and nothing the deck never reads (its
+    centre, the id twice, the value and class name the colour stands for)."""
+    layer = apply_design(index, Design(granularity=granularity))
+    deck = viz.public_deck(index, layer)
+    spec = json.loads(viz.deck_json(deck))
+    units = next(ly for ly in spec["layers"] if ly["id"] == "public-units")
+    shape = "hex" if units["@@type"] == "H3HexagonLayer" else "polygon"
+    named = set(re.findall(r"{(\w+)}", deck._tooltip["html"]))
+    assert units["data"]
+    for row in units["data"]:
+        assert set(row) == {shape, "colour"} | named
+    assert {row["unit_id"] for row in units["data"]} == set(
+        viz.map_view(index, layer).units["unit"]
+    )
+
+
+@pytest.mark.parametrize("granularity", GRANULARITIES)
+def test_deck_json_is_pydecks_value_without_raw_points(index, granularity):
+    """The app's deck JSON (orjson, compact) is the same value as pydeck's own
+    `to_json`, for the public and the risk map, and carries no incident position."""
+    layer = apply_design(index, Design(granularity=granularity))
+    for deck in (
+        viz.public_deck(index, layer, zoom_offset=-6),
+        viz.risk_deck(index, evaluate(index, Design(granularity=granularity))),
+    ):
+        text = viz.deck_json(deck)
+        assert json.loads(text) == json.loads(deck.to_json())
+        assert "\n" not in text  # compact: no indentation
+        assert_no_incident_coordinates(text, INCIDENTS)
 
 
 def test_zoom_is_gentle_keyboard_driven_and_reset_reapplies(index):

@@ -8,12 +8,12 @@ areas' outlines with names, or coarse hexagons) stands in for a base map.
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 import h3
 import numpy as np
+import orjson
 import pandas as pd
 import pydeck as pdk
 import shapely
@@ -254,7 +254,10 @@ def _unit_layer(view: MapView, layer_id: str, unit_px: float = 100.0) -> list[pd
         line_width_min_pixels=0.5,
         auto_highlight=True,
     )
-    data = view.units.drop(columns=["lat", "lon"])
+    # a pickable unit's record holds what it is drawn from and what its tooltip says,
+    # nothing else: its centre, id column, value and class name were a third of a
+    # national deck's JSON and no accessor or tooltip reads them
+    data = view.units.drop(columns=[c for c in _NOT_IN_RECORDS if c in view.units])
     if view.kind == "h3":
         layers = [
             pdk.Layer(
@@ -272,7 +275,10 @@ def _unit_layer(view: MapView, layer_id: str, unit_px: float = 100.0) -> list[pd
             )
         ]
     if small:
-        dots = view.units.drop(columns=[c for c in ("hex", "polygon") if c in view.units])
+        # markers only (centre and colour): the unit's tooltip is its fill's, under it.
+        # Each dot used to carry every tooltip field again, a quarter of a national
+        # deck; a layer that is not pickable does not hide the one under it from picking
+        dots = view.units[["lon", "lat", "colour"]]
         layers.append(
             pdk.Layer(
                 "ScatterplotLayer",
@@ -283,11 +289,16 @@ def _unit_layer(view: MapView, layer_id: str, unit_px: float = 100.0) -> list[pd
                 get_radius=1,
                 radius_min_pixels=2.5,
                 radius_max_pixels=2.5,
-                pickable=True,
-                auto_highlight=True,
+                pickable=False,
             )
         )
     return layers
+
+
+# Columns of a `MapView` a unit layer's records leave out: the centre (the dots' own
+# layer has it), the id (the tooltip shows `unit_id`), the value and class name (the
+# colour says them; the legend names them).
+_NOT_IN_RECORDS = ("lat", "lon", S.UNIT, "value", "class")
 
 
 # Wheel zoom in small steps, keyboard zoom and pan (arrows, +/-), no rotation.
@@ -325,11 +336,17 @@ TOOLTIP_STYLE = {"backgroundColor": "#222", "color": "white", "fontSize": "14px"
 
 
 def deck_json(deck: pdk.Deck) -> str:
-    """The deck's JSON as pydeck makes it (`Deck.to_json`), without its indentation.
-    pydeck indents, which makes Python's json module fall back from its C encoder to
-    the pure-Python one: for a national deck (hundreds of thousands of units) that was
-    most of the map's wait. The same JSON value, a third smaller."""
-    return json.dumps(deck, sort_keys=True, default=default_serialize, separators=(",", ":"))
+    """The deck's JSON as pydeck makes it (`Deck.to_json`), without its indentation,
+    written by orjson. pydeck indents, which makes Python's json module fall back from
+    its C encoder to the pure-Python one; even compact, the C encoder was most of a
+    national map's CPU once the records were made (192 of 233 CPU-seconds of an
+    adaptive:40 deck at 5M rows, docs/scale.md), and orjson writes the same value
+    several times faster (`benchmarks/map_deck.py`). The same JSON value, except that
+    a NaN is written as null (JSON has no NaN; the json module wrote an invalid token)."""
+    return orjson.dumps(deck, default=default_serialize, option=_ORJSON).decode()
+
+
+_ORJSON = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
 
 def public_deck(
