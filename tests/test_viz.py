@@ -8,11 +8,14 @@ import re
 
 import altair as alt
 import numpy as np
+import pandas as pd
 import pydeck as pdk
 import pytest
 import vl_convert as vlc
 from deckcheck import assert_no_incident_positions
 from enginekit import incidents_frame, make_index
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crimedash import schema as S
 from crimedash import viz
@@ -22,6 +25,7 @@ from crimedash.atoms import TOTAL_GROUP
 from crimedash.design import Design
 from crimedash.layer import apply_design
 from crimedash.risk import evaluate
+from crimedash.textsafe import html_text
 from crimedash.viz import view as viz_view
 
 GRANULARITIES = ["h3:8", "grid:500", "areas:fine", "adaptive:8"]
@@ -638,3 +642,24 @@ def test_deck_records_are_what_pydeck_makes_of_the_escaped_frame(monkeypatch):
     ]
     assert whole.to_json() == sliced.to_json()
     assert viz.deck_records(frame.iloc[:0]) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.text(), st.none(), st.floats(allow_nan=True), st.integers()),
+        max_size=30,
+    )
+)
+def test_escaping_a_column_is_html_text_of_every_value(values):
+    """A layer's tooltip column is escaped once per distinct value, and only where
+    Arrow's regex finds a character to change: the same text as `html_text` of each
+    value, for any text (entities, control characters, C1 codes, astral planes) and
+    for None, NaN and numbers in a text column."""
+    from crimedash.viz.decks import _escaped
+
+    column = pd.Series(values + values[:3], dtype=object)
+    assert _escaped(column).tolist() == [html_text(v) for v in column.tolist()]
+    # a lone surrogate (a file read with surrogateescape) is not UTF-8 for Arrow
+    odd = pd.Series([*values, "<\udcff>", "a\udcff"], dtype=object)
+    assert _escaped(odd).tolist() == [html_text(v) for v in odd.tolist()]

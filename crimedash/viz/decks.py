@@ -15,6 +15,8 @@ import h3
 import numpy as np
 import orjson
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pydeck as pdk
 import shapely
 from pydeck.bindings.json_tools import default_serialize
@@ -205,30 +207,67 @@ def deck_data(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if col not in _DRAWN_COLUMNS and not pd.api.types.is_numeric_dtype(out[col]):
-            values = out[col].tolist()
-            escaped: list = []
-            # a column of a national layer is a second of Python: a stale map stops, and
-            # a map waiting for the score pauses (`cancel.foreground`), within a slice
-            for i in range(0, max(len(values), 1), _ESCAPE_SLICE):
-                checkpoint()
-                escaped += [html_text(v) for v in values[i : i + _ESCAPE_SLICE]]
-            out[col] = escaped
+            out[col] = _escaped(out[col])
     return out
 
 
-_ESCAPE_SLICE = 25_000  # tooltip values escaped between two checkpoints (~0.05 s)
+# Characters `html_text` changes: the five it writes as entities and the control
+# characters it drops (RE2's spelling of `textsafe._CONTROL`).
+_UNSAFE = "[&<>\"'\\x{00}-\\x{08}\\x{0b}\\x{0c}\\x{0e}-\\x{1f}\\x{7f}-\\x{9f}]"
+
+
+def _escaped(column: pd.Series) -> np.ndarray:
+    """`html_text` of every value, made once per distinct value and only where the text
+    has a character to change (found by Arrow's regex over the whole column): a national
+    layer's sizes and households words repeat, and its names and ids almost never hold
+    one, where a call per value was a second of a map."""
+    values = column.to_numpy(dtype=object)
+    try:
+        codes = pd.factorize(values)[0]
+    except TypeError:  # unhashable values (lists): each its own
+        codes = np.arange(len(values))
+    # a value that is not a string is its own (None and NaN are both NA to pandas,
+    # 0.0 and -0.0 one key, and each is written differently)
+    odd = np.flatnonzero((codes < 0) | ~np.fromiter(map(_is_str, values), bool, len(values)))
+    codes[odd] = codes.max(initial=-1) + 1 + np.arange(len(odd))
+    _, first, codes = np.unique(codes, return_index=True, return_inverse=True)
+    texts = [v if isinstance(v, str) else str(v) for v in values[first].tolist()]
+    checkpoint()
+    try:
+        flagged = pc.match_substring_regex(pa.array(texts, type=pa.string()), _UNSAFE)
+        todo = np.flatnonzero(flagged.to_numpy(zero_copy_only=False)).tolist()
+    except (UnicodeError, pa.ArrowException):  # not UTF-8 (a lone surrogate): each checked
+        todo = list(range(len(texts)))
+    # a column of a national layer with many such texts is seconds of Python: a stale
+    # map stops, and a map waiting for the score pauses (`cancel.foreground`), in a slice
+    for i in range(0, len(todo), _ESCAPE_SLICE):
+        checkpoint()
+        for k in todo[i : i + _ESCAPE_SLICE]:
+            texts[k] = html_text(texts[k])
+    return np.asarray(texts + [""], dtype=object)[:-1][codes]
+
+
+def _is_str(value: object) -> bool:
+    return isinstance(value, str)
+
+
+_ESCAPE_SLICE = 25_000  # values escaped, or rows made records, between two checkpoints
 
 
 def deck_records(frame: pd.DataFrame) -> list[dict]:
     """`deck_data(frame)` as the records a deck layer holds: what pydeck makes of a
-    frame (`to_dict(orient="records")`, the same values), made a slice of rows at a
-    time with a checkpoint between, since for a national layer it is most of a second
-    of Python in which a stale map could not stop, nor a map pause for the score."""
+    frame (`to_dict(orient="records")`, the same values and types), made from the
+    columns' Python lists (pandas' `to_dict` was most of a second of a national layer)
+    a slice of rows at a time with a checkpoint between, so a stale map can stop and a
+    map pause for the score."""
     data = deck_data(frame)
+    names = [str(c) for c in data.columns]
+    columns = [data[c].to_numpy().tolist() for c in data.columns]
     records: list[dict] = []
     for i in range(0, len(data), _ESCAPE_SLICE):
         checkpoint()
-        records += data.iloc[i : i + _ESCAPE_SLICE].to_dict(orient="records")
+        rows = zip(*(col[i : i + _ESCAPE_SLICE] for col in columns), strict=True)
+        records += [dict(zip(names, row, strict=True)) for row in rows]
     return records
 
 
