@@ -83,7 +83,7 @@ def duckdb_baseline(store: Path, repeat: int = 3) -> float:
     return statistics.median(times)
 
 
-def run(store: Path, code: str, shots: Path, timeout_s: float) -> dict:
+def run(store: Path, code: str, shots: Path, timeout_s: float, steps: int) -> dict:
     env = {"CRIMEDASH_DATA": str(store)}
     if code:
         env["PYTHONPATH"] = code
@@ -104,7 +104,7 @@ def run(store: Path, code: str, shots: Path, timeout_s: float) -> dict:
         page.locator(MAP_CANVAS).first.wait_for(timeout=OPEN_TIMEOUT_MS)
         page.wait_for_function(MAP_READY_JS, timeout=OPEN_TIMEOUT_MS, polling=100)
         record["open_map_s"] = round(time.perf_counter() - t0, 1)
-        for i, (what, act, use) in enumerate(STEPS):
+        for i, (what, act, use) in enumerate(STEPS[:steps]):
             before = score_text(page)
             t0 = time.perf_counter()
             act(page)
@@ -138,9 +138,10 @@ def main() -> None:
     p.add_argument("--code", default="", help="another checkout whose crimedash the app runs")
     p.add_argument("--shots", type=Path, default=Path(tempfile.gettempdir()) / "crimedash-shots")
     p.add_argument("--timeout", type=float, default=300.0, help="longest wait per change (s)")
+    p.add_argument("--steps", type=int, default=len(STEPS), help="only the first N changes")
     args = p.parse_args()
     os.environ.pop("CRIMEDASH_DATA", None)
-    rec = run(args.store.resolve(), args.code, args.shots, args.timeout)
+    rec = run(args.store.resolve(), args.code, args.shots, args.timeout, args.steps)
     print(json.dumps(rec))
 
 

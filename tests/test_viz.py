@@ -7,10 +7,12 @@ import json
 import re
 
 import altair as alt
+import h3
 import numpy as np
 import pandas as pd
 import pydeck as pdk
 import pytest
+import shapely
 import vl_convert as vlc
 from deckcheck import assert_no_incident_positions
 from enginekit import incidents_frame, make_index
@@ -62,12 +64,52 @@ def test_public_deck_has_units_and_no_raw_points(index, granularity, mode):
     types = [ly["@@type"] for ly in spec["layers"]]
     expected = {
         "heat": "HeatmapLayer",
-        # adaptive units may pool several cells, so they are drawn as polygons
-        "units": "H3HexagonLayer" if granularity.startswith("h3") else "PolygonLayer",
+        # an adaptive unit is drawn as the union of its base hexagons (one row per unit)
+        "units": "H3HexagonLayer"
+        if granularity.startswith("h3")
+        else "H3ClusterLayer"
+        if granularity.startswith("adaptive")
+        else "PolygonLayer",
     }[mode]
     assert expected in types
     assert_offline(deck)
     assert_no_incident_coordinates(deck.to_json(), INCIDENTS)
+
+
+@pytest.mark.parametrize("k", [8, 40])
+def test_adaptive_units_are_drawn_as_the_union_of_the_hexagons_they_count_in(index, k):
+    """Each adaptive unit on the map is one row holding its base-resolution hexagons'
+    ids, whose union is exactly the outline its incidents were placed in (no unit is
+    drawn as its coarser parent hexagon, which does not hold its children), every
+    incident counted in a unit lies in one of its hexagons, and no hexagon is drawn
+    for two units."""
+    from crimedash.cells import cell_vertices
+
+    layer = apply_design(index, Design(granularity=f"adaptive:{k}"))
+    units = layer.units
+    spec = json.loads(viz.deck_json(viz.public_deck(index, layer, viz.ALL_WINDOWS)))
+    drawn = next(ly for ly in spec["layers"] if ly["id"] == "public-units")
+    assert drawn["@@type"] == "H3ClusterLayer" and drawn["getHexagons"] == "@@=hexagons"
+    rows = drawn["data"]
+    labels = units.labels(index, np.arange(units.n))
+    code_of = {lab: c for c, lab in enumerate(labels)}
+    codes = np.array([code_of[r["unit_id"]] for r in rows])
+    assert set(codes.tolist()) == set(np.unique(layer.cell_unit).tolist())
+    hexes = [h for r in rows for h in r["hexagons"]]
+    assert len(hexes) == len(set(hexes))  # no hexagon in two units
+    assert {h3.get_resolution(h) for h in hexes} == {units.base_resolution}
+    ints = np.array([h3.str_to_int(h) for h in hexes], dtype=np.uint64)
+    hexagons = shapely.polygons(cell_vertices(ints))  # as published: rounded vertices
+    owner = np.repeat(np.arange(len(rows)), [len(r["hexagons"]) for r in rows])
+    unions = [shapely.union_all(hexagons[owner == i]) for i in range(len(rows))]
+    outlines = units.geometries(index, codes)
+    assert all(shapely.equals(a, b) for a, b in zip(unions, outlines, strict=True))
+    # every incident counted in a drawn unit is inside its hexagons' union
+    counted = units.incident_unit
+    where = {c: i for i, c in enumerate(codes.tolist())}
+    pts = shapely.points(index.lon, index.lat)
+    for n in np.flatnonzero(np.isin(counted, codes)).tolist():
+        assert shapely.covers(unions[where[int(counted[n])]], pts[n])
 
 
 def test_h3_units_are_hex_strings(index):
@@ -283,7 +325,7 @@ def test_unit_records_hold_only_what_is_drawn_or_shown(index, granularity):
     deck = viz.public_deck(index, layer)
     spec = json.loads(viz.deck_json(deck))
     units = next(ly for ly in spec["layers"] if ly["id"] == "public-units")
-    shape = "hex" if units["@@type"] == "H3HexagonLayer" else "polygon"
+    shape = {"H3HexagonLayer": "hex", "H3ClusterLayer": "hexagons"}.get(units["@@type"], "polygon")
     named = set(re.findall(r"{(\w+)}", deck._tooltip["html"]))
     assert units["data"]
     for row in units["data"]:

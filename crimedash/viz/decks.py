@@ -194,7 +194,7 @@ def _context_names(index: Index, name: str) -> list[str]:
 
 # Columns a deck draws from rather than shows: never escaped (the rest are text a
 # tooltip may show, so each value is escaped for HTML first).
-_DRAWN_COLUMNS = ("hex", "polygon", "colour", "value", "lat", "lon")
+_DRAWN_COLUMNS = ("hex", "hexagons", "polygon", "colour", "value", "lat", "lon")
 
 
 def deck_data(frame: pd.DataFrame) -> pd.DataFrame:
@@ -306,6 +306,11 @@ def _unit_layer(view: MapView, layer_id: str, unit_px: float = 100.0) -> list[pd
                 extruded=False,
                 **common,
             )
+        ]
+    elif view.kind == "h3cluster":
+        # one row per unit: the union of its base hexagons, outlined in the browser
+        layers = [
+            pdk.Layer("H3ClusterLayer", data=deck_records(data), get_hexagons="hexagons", **common)
         ]
     else:
         layers = [
