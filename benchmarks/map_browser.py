@@ -46,7 +46,7 @@ OPEN_TIMEOUT_MS = 1_800_000
 # (what, how, use): "first" meets a kind of unit (and its map) for the first time
 STEPS = [
     ("adaptive hexagons", lambda p: choose(p, "Kind of unit", "Adaptive hexagons"), "first"),
-    ("adaptive min count 0", lambda p: set_number(p, "Suppress cells", 0), "repeat"),
+    ("adaptive min count 3", lambda p: set_number(p, "Suppress cells", 3), "repeat"),
     ("hexagons again", lambda p: choose(p, "Kind of unit", "Hexagons (H3)"), "repeat"),
     ("h3 one step finer", lambda p: h3_step(p, True), "first"),
     ("h3 another step finer", lambda p: h3_step(p, True), "first"),
