@@ -4,14 +4,20 @@ carry a raw incident coordinate (only unit ids, unit shapes and unit centres).""
 from __future__ import annotations
 
 import json
+import re
 
 import altair as alt
+import h3
 import numpy as np
+import pandas as pd
 import pydeck as pdk
 import pytest
+import shapely
 import vl_convert as vlc
 from deckcheck import assert_no_incident_positions
 from enginekit import incidents_frame, make_index
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crimedash import schema as S
 from crimedash import viz
@@ -21,6 +27,7 @@ from crimedash.atoms import TOTAL_GROUP
 from crimedash.design import Design
 from crimedash.layer import apply_design
 from crimedash.risk import evaluate
+from crimedash.textsafe import html_text
 from crimedash.viz import view as viz_view
 
 GRANULARITIES = ["h3:8", "grid:500", "areas:fine", "adaptive:8"]
@@ -57,12 +64,52 @@ def test_public_deck_has_units_and_no_raw_points(index, granularity, mode):
     types = [ly["@@type"] for ly in spec["layers"]]
     expected = {
         "heat": "HeatmapLayer",
-        # adaptive units may pool several cells, so they are drawn as polygons
-        "units": "H3HexagonLayer" if granularity.startswith("h3") else "PolygonLayer",
+        # an adaptive unit is drawn as the union of its base hexagons (one row per unit)
+        "units": "H3HexagonLayer"
+        if granularity.startswith("h3")
+        else "H3ClusterLayer"
+        if granularity.startswith("adaptive")
+        else "PolygonLayer",
     }[mode]
     assert expected in types
     assert_offline(deck)
     assert_no_incident_coordinates(deck.to_json(), INCIDENTS)
+
+
+@pytest.mark.parametrize("k", [8, 40])
+def test_adaptive_units_are_drawn_as_the_union_of_the_hexagons_they_count_in(index, k):
+    """Each adaptive unit on the map is one row holding its base-resolution hexagons'
+    ids, whose union is exactly the outline its incidents were placed in (no unit is
+    drawn as its coarser parent hexagon, which does not hold its children), every
+    incident counted in a unit lies in one of its hexagons, and no hexagon is drawn
+    for two units."""
+    from crimedash.cells import cell_vertices
+
+    layer = apply_design(index, Design(granularity=f"adaptive:{k}"))
+    units = layer.units
+    spec = json.loads(viz.deck_json(viz.public_deck(index, layer, viz.ALL_WINDOWS)))
+    drawn = next(ly for ly in spec["layers"] if ly["id"] == "public-units")
+    assert drawn["@@type"] == "H3ClusterLayer" and drawn["getHexagons"] == "@@=hexagons"
+    rows = drawn["data"]
+    labels = units.labels(index, np.arange(units.n))
+    code_of = {lab: c for c, lab in enumerate(labels)}
+    codes = np.array([code_of[r["unit_id"]] for r in rows])
+    assert set(codes.tolist()) == set(np.unique(layer.cell_unit).tolist())
+    hexes = [h for r in rows for h in r["hexagons"]]
+    assert len(hexes) == len(set(hexes))  # no hexagon in two units
+    assert {h3.get_resolution(h) for h in hexes} == {units.base_resolution}
+    ints = np.array([h3.str_to_int(h) for h in hexes], dtype=np.uint64)
+    hexagons = shapely.polygons(cell_vertices(ints))  # as published: rounded vertices
+    owner = np.repeat(np.arange(len(rows)), [len(r["hexagons"]) for r in rows])
+    unions = [shapely.union_all(hexagons[owner == i]) for i in range(len(rows))]
+    outlines = units.geometries(index, codes)
+    assert all(shapely.equals(a, b) for a, b in zip(unions, outlines, strict=True))
+    # every incident counted in a drawn unit is inside its hexagons' union
+    counted = units.incident_unit
+    where = {c: i for i, c in enumerate(codes.tolist())}
+    pts = shapely.points(index.lon, index.lat)
+    for n in np.flatnonzero(np.isin(counted, codes)).tolist():
+        assert shapely.covers(unions[where[int(counted[n])]], pts[n])
 
 
 def test_h3_units_are_hex_strings(index):
@@ -145,7 +192,7 @@ def test_risk_deck_colours_every_unit_with_published_incidents(index):
     layer = ev.layer
     spec = json.loads(viz.risk_deck(index, ev, viz.ALL_WINDOWS).to_json())
     units = next(ly for ly in spec["layers"] if ly["id"] == "risk-units")
-    assert {row["unit"] for row in units["data"]} == set(layer.frame(index)["unit"])
+    assert {row["unit_id"] for row in units["data"]} == set(layer.frame(index)["unit"])
     assert sum(row["incidents"] for row in units["data"]) == layer.published_incidents
 
 
@@ -261,6 +308,46 @@ def test_small_units_stay_visible_as_dots(index):
     units = next(ly for ly in far["layers"] if ly["id"] == "public-units")
     assert units["stroked"] is False
     assert_no_incident_coordinates(json.dumps(far), INCIDENTS)
+    # the dots are markers: centre and colour only, and they leave picking (and so the
+    # tooltip) to the unit's fill, which carries each unit's words once
+    assert dots["pickable"] is False
+    assert {frozenset(row) for row in dots["data"]} == {frozenset({"lon", "lat", "colour"})}
+    assert units["pickable"] is True
+    assert all(row["place"] and row["unit_id"] for row in units["data"])
+
+
+@pytest.mark.parametrize("granularity", GRANULARITIES)
+def test_unit_records_hold_only_what_is_drawn_or_shown(index, granularity):
+    """A unit's record in the deck is its shape, its colour and its tooltip's fields:
+    every field the tooltip names is there, and nothing the deck never reads (its
+    centre, the id twice, the value and class name the colour stands for)."""
+    layer = apply_design(index, Design(granularity=granularity))
+    deck = viz.public_deck(index, layer)
+    spec = json.loads(viz.deck_json(deck))
+    units = next(ly for ly in spec["layers"] if ly["id"] == "public-units")
+    shape = {"H3HexagonLayer": "hex", "H3ClusterLayer": "hexagons"}.get(units["@@type"], "polygon")
+    named = set(re.findall(r"{(\w+)}", deck._tooltip["html"]))
+    assert units["data"]
+    for row in units["data"]:
+        assert set(row) == {shape, "colour"} | named
+    assert {row["unit_id"] for row in units["data"]} == set(
+        viz.map_view(index, layer).units["unit"]
+    )
+
+
+@pytest.mark.parametrize("granularity", GRANULARITIES)
+def test_deck_json_is_pydecks_value_without_raw_points(index, granularity):
+    """The app's deck JSON (orjson, compact) is the same value as pydeck's own
+    `to_json`, for the public and the risk map, and carries no incident position."""
+    layer = apply_design(index, Design(granularity=granularity))
+    for deck in (
+        viz.public_deck(index, layer, zoom_offset=-6),
+        viz.risk_deck(index, evaluate(index, Design(granularity=granularity))),
+    ):
+        text = viz.deck_json(deck)
+        assert json.loads(text) == json.loads(deck.to_json())
+        assert "\n" not in text  # compact: no indentation
+        assert_no_incident_coordinates(text, INCIDENTS)
 
 
 def test_zoom_is_gentle_keyboard_driven_and_reset_reapplies(index):
@@ -597,3 +684,24 @@ def test_deck_records_are_what_pydeck_makes_of_the_escaped_frame(monkeypatch):
     ]
     assert whole.to_json() == sliced.to_json()
     assert viz.deck_records(frame.iloc[:0]) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.text(), st.none(), st.floats(allow_nan=True), st.integers()),
+        max_size=30,
+    )
+)
+def test_escaping_a_column_is_html_text_of_every_value(values):
+    """A layer's tooltip column is escaped once per distinct value, and only where
+    Arrow's regex finds a character to change: the same text as `html_text` of each
+    value, for any text (entities, control characters, C1 codes, astral planes) and
+    for None, NaN and numbers in a text column."""
+    from crimedash.viz.decks import _escaped
+
+    column = pd.Series(values + values[:3], dtype=object)
+    assert _escaped(column).tolist() == [html_text(v) for v in column.tolist()]
+    # a lone surrogate (a file read with surrogateescape) is not UTF-8 for Arrow
+    odd = pd.Series([*values, "<\udcff>", "a\udcff"], dtype=object)
+    assert _escaped(odd).tolist() == [html_text(v) for v in odd.tolist()]

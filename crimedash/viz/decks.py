@@ -8,13 +8,15 @@ areas' outlines with names, or coarse hexagons) stands in for a base map.
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 import h3
 import numpy as np
+import orjson
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pydeck as pdk
 import shapely
 from pydeck.bindings.json_tools import default_serialize
@@ -192,7 +194,7 @@ def _context_names(index: Index, name: str) -> list[str]:
 
 # Columns a deck draws from rather than shows: never escaped (the rest are text a
 # tooltip may show, so each value is escaped for HTML first).
-_DRAWN_COLUMNS = ("hex", "polygon", "colour", "value", "lat", "lon")
+_DRAWN_COLUMNS = ("hex", "hexagons", "polygon", "colour", "value", "lat", "lon")
 
 
 def deck_data(frame: pd.DataFrame) -> pd.DataFrame:
@@ -205,30 +207,67 @@ def deck_data(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if col not in _DRAWN_COLUMNS and not pd.api.types.is_numeric_dtype(out[col]):
-            values = out[col].tolist()
-            escaped: list = []
-            # a column of a national layer is a second of Python: a stale map stops, and
-            # a map waiting for the score pauses (`cancel.foreground`), within a slice
-            for i in range(0, max(len(values), 1), _ESCAPE_SLICE):
-                checkpoint()
-                escaped += [html_text(v) for v in values[i : i + _ESCAPE_SLICE]]
-            out[col] = escaped
+            out[col] = _escaped(out[col])
     return out
 
 
-_ESCAPE_SLICE = 25_000  # tooltip values escaped between two checkpoints (~0.05 s)
+# Characters `html_text` changes: the five it writes as entities and the control
+# characters it drops (RE2's spelling of `textsafe._CONTROL`).
+_UNSAFE = "[&<>\"'\\x{00}-\\x{08}\\x{0b}\\x{0c}\\x{0e}-\\x{1f}\\x{7f}-\\x{9f}]"
+
+
+def _escaped(column: pd.Series) -> np.ndarray:
+    """`html_text` of every value, made once per distinct value and only where the text
+    has a character to change (found by Arrow's regex over the whole column): a national
+    layer's sizes and households words repeat, and its names and ids almost never hold
+    one, where a call per value was a second of a map."""
+    values = column.to_numpy(dtype=object)
+    try:
+        codes = pd.factorize(values)[0]
+    except TypeError:  # unhashable values (lists): each its own
+        codes = np.arange(len(values))
+    # a value that is not a string is its own (None and NaN are both NA to pandas,
+    # 0.0 and -0.0 one key, and each is written differently)
+    odd = np.flatnonzero((codes < 0) | ~np.fromiter(map(_is_str, values), bool, len(values)))
+    codes[odd] = codes.max(initial=-1) + 1 + np.arange(len(odd))
+    _, first, codes = np.unique(codes, return_index=True, return_inverse=True)
+    texts = [v if isinstance(v, str) else str(v) for v in values[first].tolist()]
+    checkpoint()
+    try:
+        flagged = pc.match_substring_regex(pa.array(texts, type=pa.string()), _UNSAFE)
+        todo = np.flatnonzero(flagged.to_numpy(zero_copy_only=False)).tolist()
+    except (UnicodeError, pa.ArrowException):  # not UTF-8 (a lone surrogate): each checked
+        todo = list(range(len(texts)))
+    # a column of a national layer with many such texts is seconds of Python: a stale
+    # map stops, and a map waiting for the score pauses (`cancel.foreground`), in a slice
+    for i in range(0, len(todo), _ESCAPE_SLICE):
+        checkpoint()
+        for k in todo[i : i + _ESCAPE_SLICE]:
+            texts[k] = html_text(texts[k])
+    return np.asarray(texts + [""], dtype=object)[:-1][codes]
+
+
+def _is_str(value: object) -> bool:
+    return isinstance(value, str)
+
+
+_ESCAPE_SLICE = 25_000  # values escaped, or rows made records, between two checkpoints
 
 
 def deck_records(frame: pd.DataFrame) -> list[dict]:
     """`deck_data(frame)` as the records a deck layer holds: what pydeck makes of a
-    frame (`to_dict(orient="records")`, the same values), made a slice of rows at a
-    time with a checkpoint between, since for a national layer it is most of a second
-    of Python in which a stale map could not stop, nor a map pause for the score."""
+    frame (`to_dict(orient="records")`, the same values and types), made from the
+    columns' Python lists (pandas' `to_dict` was most of a second of a national layer)
+    a slice of rows at a time with a checkpoint between, so a stale map can stop and a
+    map pause for the score."""
     data = deck_data(frame)
+    names = [str(c) for c in data.columns]
+    columns = [data[c].to_numpy().tolist() for c in data.columns]
     records: list[dict] = []
     for i in range(0, len(data), _ESCAPE_SLICE):
         checkpoint()
-        records += data.iloc[i : i + _ESCAPE_SLICE].to_dict(orient="records")
+        rows = zip(*(col[i : i + _ESCAPE_SLICE] for col in columns), strict=True)
+        records += [dict(zip(names, row, strict=True)) for row in rows]
     return records
 
 
@@ -254,7 +293,10 @@ def _unit_layer(view: MapView, layer_id: str, unit_px: float = 100.0) -> list[pd
         line_width_min_pixels=0.5,
         auto_highlight=True,
     )
-    data = view.units.drop(columns=["lat", "lon"])
+    # a pickable unit's record holds what it is drawn from and what its tooltip says,
+    # nothing else: its centre, id column, value and class name were a third of a
+    # national deck's JSON and no accessor or tooltip reads them
+    data = view.units.drop(columns=[c for c in _NOT_IN_RECORDS if c in view.units])
     if view.kind == "h3":
         layers = [
             pdk.Layer(
@@ -265,6 +307,11 @@ def _unit_layer(view: MapView, layer_id: str, unit_px: float = 100.0) -> list[pd
                 **common,
             )
         ]
+    elif view.kind == "h3cluster":
+        # one row per unit: the union of its base hexagons, outlined in the browser
+        layers = [
+            pdk.Layer("H3ClusterLayer", data=deck_records(data), get_hexagons="hexagons", **common)
+        ]
     else:
         layers = [
             pdk.Layer(
@@ -272,7 +319,10 @@ def _unit_layer(view: MapView, layer_id: str, unit_px: float = 100.0) -> list[pd
             )
         ]
     if small:
-        dots = view.units.drop(columns=[c for c in ("hex", "polygon") if c in view.units])
+        # markers only (centre and colour): the unit's tooltip is its fill's, under it.
+        # Each dot used to carry every tooltip field again, a quarter of a national
+        # deck; a layer that is not pickable does not hide the one under it from picking
+        dots = view.units[["lon", "lat", "colour"]]
         layers.append(
             pdk.Layer(
                 "ScatterplotLayer",
@@ -283,11 +333,16 @@ def _unit_layer(view: MapView, layer_id: str, unit_px: float = 100.0) -> list[pd
                 get_radius=1,
                 radius_min_pixels=2.5,
                 radius_max_pixels=2.5,
-                pickable=True,
-                auto_highlight=True,
+                pickable=False,
             )
         )
     return layers
+
+
+# Columns of a `MapView` a unit layer's records leave out: the centre (the dots' own
+# layer has it), the id (the tooltip shows `unit_id`), the value and class name (the
+# colour says them; the legend names them).
+_NOT_IN_RECORDS = ("lat", "lon", S.UNIT, "value", "class")
 
 
 # Wheel zoom in small steps, keyboard zoom and pan (arrows, +/-), no rotation.
@@ -325,11 +380,17 @@ TOOLTIP_STYLE = {"backgroundColor": "#222", "color": "white", "fontSize": "14px"
 
 
 def deck_json(deck: pdk.Deck) -> str:
-    """The deck's JSON as pydeck makes it (`Deck.to_json`), without its indentation.
-    pydeck indents, which makes Python's json module fall back from its C encoder to
-    the pure-Python one: for a national deck (hundreds of thousands of units) that was
-    most of the map's wait. The same JSON value, a third smaller."""
-    return json.dumps(deck, sort_keys=True, default=default_serialize, separators=(",", ":"))
+    """The deck's JSON as pydeck makes it (`Deck.to_json`), without its indentation,
+    written by orjson. pydeck indents, which makes Python's json module fall back from
+    its C encoder to the pure-Python one; even compact, the C encoder was most of a
+    national map's CPU once the records were made (192 of 233 CPU-seconds of an
+    adaptive:40 deck at 5M rows, docs/scale.md), and orjson writes the same value
+    several times faster (`benchmarks/map_deck.py`). The same JSON value, except that
+    a NaN is written as null (JSON has no NaN; the json module wrote an invalid token)."""
+    return orjson.dumps(deck, default=default_serialize, option=_ORJSON).decode()
+
+
+_ORJSON = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
 
 def public_deck(

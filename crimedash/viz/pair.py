@@ -64,10 +64,10 @@ def _shifted(layer: pdk.Layer, dx: float, suffix: str) -> pdk.Layer | None:
 def _as_polygons(index: Index, layer: PublicLayer, mv: MapView, dx: float) -> MapView:
     """The view's units as polygon rings moved `dx` east (hexagon ids cannot move)."""
     units = mv.units.copy()
-    if mv.kind == "h3":
+    if mv.kind in ("h3", "h3cluster"):
         geoms = layer.units.geometries(index, mv.codes) if len(mv.codes) else []
         units["polygon"] = _rings(geoms)
-        units = units.drop(columns=["hex"])
+        units = units.drop(columns=[c for c in ("hex", "hexagons") if c in units])
     units["polygon"] = [_shift_rings(r, dx) for r in units["polygon"]]
     units["lon"] = units["lon"] + dx
     return MapView(units, mv.legend, mv.window, mv.group, "polygon", mv.note, mv.codes)

@@ -5,9 +5,12 @@ households a tooltip shows. Never a raw H3 or grid id alone: an analyst reads pl
 from __future__ import annotations
 
 import weakref
+from itertools import pairwise
 
+import h3ronpy
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 
 from crimedash import schema as S
@@ -16,6 +19,7 @@ from crimedash.index import Index
 from crimedash.viz.style import COORD_DECIMALS
 
 __all__ = [
+    "base_hexagons",
     "households_words",
     "most_common",
     "place_names",
@@ -24,13 +28,49 @@ __all__ = [
 
 
 def _add_shapes(frame: pd.DataFrame, index: Index, units, codes: np.ndarray) -> str:
-    """Give each unit its shape: an H3 id for plain hexagons, else polygon rings
-    (adaptive units may pool several cells into one unit). Returns the kind drawn."""
+    """Give each unit its shape: an H3 id for plain hexagons; for an adaptive unit the
+    ids of the base-resolution hexagons it is the union of (deck.gl's H3ClusterLayer
+    draws their union's outline, the shape its incidents were counted in); else
+    polygon rings. Returns the kind drawn ("h3", "h3cluster" or "polygon").
+
+    An adaptive unit's outline, built here with shapely, was 11-17 s of a national
+    map's first use and its vertices 45 MB of JSON at 1M rows; its hexagons' ids are
+    a third of a second and two thirds of the bytes (`benchmarks/map_deck.py`). A unit
+    is never drawn as its own coarser hexagon: H3 children are not inside their parent."""
     if units.granularity.kind == "h3":
         frame["hex"] = cells_to_str(units.h3_cells[codes])
         return "h3"
+    if units.granularity.kind == "adaptive":
+        frame["hexagons"] = base_hexagons(units, codes)
+        return "h3cluster"
     frame["polygon"] = _rings(units.geometries(index, codes))
     return "polygon"
+
+
+def base_hexagons(units, codes: np.ndarray) -> list[list[str]]:
+    """Each adaptive unit's base-resolution H3 cells as hex ids, in one vectorised pass
+    (h3ronpy): a pool's member cells or the unit's own cell, each taken down to the base
+    resolution, where incidents and households are placed."""
+    codes = np.asarray(codes, dtype=np.int64)
+    if not len(codes):
+        return []
+    pools = units.residual[codes]
+    parts = [
+        units.residual_members[c] if pool else np.array([cell], dtype=np.uint64)
+        for c, pool, cell in zip(
+            codes.tolist(), pools.tolist(), units.h3_cells[codes].tolist(), strict=True
+        )
+    ]
+    sizes = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
+    owner = np.repeat(np.arange(len(parts)), sizes)
+    children = pa.array(
+        h3ronpy.change_resolution_list(pa.array(np.concatenate(parts)), units.base_resolution)
+    )
+    ids = pa.array(h3ronpy.cells_to_string(children.flatten())).to_pylist()
+    per_part = np.diff(children.offsets.to_numpy())
+    per_unit = np.bincount(owner, weights=per_part, minlength=len(parts)).astype(np.int64)
+    bounds = np.r_[0, np.cumsum(per_unit)].tolist()
+    return [ids[a:b] for a, b in pairwise(bounds)]
 
 
 def _rings(geoms: np.ndarray) -> list[list[list[list[float]]]]:

@@ -53,11 +53,11 @@ class MapView:
     """One release of the public layer, ready to draw: a row per unit with its shown
     value and words, the legend, and what was picked (window, group)."""
 
-    units: pd.DataFrame  # unit, value, label, colour (rgba), lat, lon, hex or polygon
+    units: pd.DataFrame  # unit, value, label, colour (rgba), lat, lon, hex, hexagons or polygon
     legend: pd.DataFrame  # label, colour (hex), lower
     window: str
     group: str
-    kind: str  # "h3" (hexagon ids) or "polygon"
+    kind: str  # "h3" (hexagon ids), "h3cluster" (a list of ids per unit) or "polygon"
     note: str  # how the value was made when it is not one published cell
     codes: np.ndarray  # dense unit codes of the rows (to fetch shapes; not drawn)
 
