@@ -39,6 +39,7 @@ from browserkit import (  # the shared browser kit lives beside the tests
     SCORE,
     choose,
     chromium,
+    score_shown,
     score_text,
     streamlit_server,
     wait_score_change,
@@ -163,7 +164,7 @@ def run(rows: int, shots: Path, step_timeout_s: float, settle_s: float, attach: 
         wait_running_gone(page, LOAD_TIMEOUT_MS)
         record["open_idle_s"] = round(time.perf_counter() - t0, 1)
         for what, act, use in STEPS:
-            before = score_text(page)
+            before = score_shown(page)
             t0 = time.perf_counter()
             act(page)
             try:

@@ -36,6 +36,7 @@ from browserkit import (
     SCORE,
     choose,
     chromium,
+    score_shown,
     score_text,
     streamlit_server,
     wait_score_change,
@@ -105,7 +106,7 @@ def run(store: Path, code: str, shots: Path, timeout_s: float, steps: int) -> di
         page.wait_for_function(MAP_READY_JS, timeout=OPEN_TIMEOUT_MS, polling=100)
         record["open_map_s"] = round(time.perf_counter() - t0, 1)
         for i, (what, act, use) in enumerate(STEPS[:steps]):
-            before = score_text(page)
+            before = score_shown(page)
             t0 = time.perf_counter()
             act(page)
             rec = {"change": what, "use": use, "score_s": None, "map_s": None}

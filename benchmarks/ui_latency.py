@@ -26,6 +26,7 @@ from browserkit import (  # the shared browser kit lives beside the tests
     MAP_CANVAS,
     choose,
     chromium,
+    score_shown,
     score_text,
     streamlit_server,
     wait_idle,
@@ -51,7 +52,7 @@ def run(rounds: int) -> dict:
             choose(page, "Update frequency", "Monthly")  # same start each round
             wait_idle(page)
             for option in SEQUENCE[1:] if rnd == 0 else SEQUENCE:
-                before = score_text(page)
+                before = score_shown(page)
                 t0 = time.perf_counter()
                 choose(page, "Update frequency", option)
                 wait_score_change(page, before)

@@ -236,19 +236,29 @@ def score_text(page) -> str:
     return page.locator(SCORE).first.inner_text()
 
 
+# the score's metric as a whole: its value and its change against the previous design
 SCORE_JS = """(label) => {
     for (const m of document.querySelectorAll("[data-testid='stMetric']")) {
         if (m.innerText.includes(label)) {
             const v = m.querySelector("[data-testid='stMetricValue']");
-            if (v) return v.innerText;
+            if (v) return m.innerText;
         }
     }
     return null;
 }"""
 
 
+def score_shown(page) -> str:
+    """The score's metric as shown, value and change: what `wait_score_change` compares."""
+    return page.evaluate(f"(label) => ({SCORE_JS})(label)", SCORE_LABEL) or ""
+
+
 def wait_score_change(page, before: str, timeout_ms: int = 60_000) -> None:
-    """Until the score shown differs from `before` (polled every animation frame)."""
+    """Until the score's metric shows something other than `before` (from `score_shown`,
+    taken before the change), polled every animation frame. The metric, not its value
+    alone: a new design can score the same to one decimal as the one before (at 5M rows
+    a grid and adaptive hexagons both showed 0.6), and then only its change against the
+    previous design ("+0.0 vs previous design") says the new score is in."""
     page.wait_for_function(
         f"([label, before]) => {{ const v = ({SCORE_JS})(label); "
         "return v !== null && v !== before; }",
