@@ -92,7 +92,7 @@ def assess(
         assumptions=assumptions,
         attack=ev.attack.to_dict() if ev.attack is not None else {},
         gates=gates,
-        red_gate=red_reason(ev) if verdict_for(ev.score, design) != "red" else "",
+        red_gate=red_reason(ev),
     )
     findings = advice.findings(index, ev, rejected_rows=rejected_rows)
     if a.red_gate:

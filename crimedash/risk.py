@@ -71,8 +71,9 @@ __all__ = [
 # The neighbour's gain g in [0, 1] counts as g**GAIN_POWER: a proof (g = 1) counts in
 # full, a nudge of the odds far less. Any power >= 1 keeps the exact-count score monotone
 # under coarsening, because every incident of a (cell, group) weighs the same (its
-# group's sensitivity): each cell contributes c * phi(c / T), the perspective of a convex
-# function, which is subadditive (see the docs). Weighting the neighbour by location
+# group's sensitivity): each cell contributes c * phi(c / T) = T * psi(c / T) with
+# psi(x) = x * phi(x) convex, the perspective of a convex function, which is
+# subadditive (see the docs). Weighting the neighbour by location
 # type as well broke that (stop 23's counterexample in tests/test_risk.py).
 GAIN_POWER = 3
 ATTACKER_LABELS = {
@@ -408,9 +409,9 @@ def verdict(ev: Evaluation) -> str:
     cell lies in a unit below its household line; otherwise at least amber; and red
     when the score or the certain disclosures reach the red line (`red_reason`)."""
     design = ev.layer.design
-    v = verdict_for(ev.score, design)
-    if v != "red" and red_reason(ev):
+    if red_reason(ev):
         return "red"
+    v = verdict_for(ev.score, design)
     if v == "green" and ev.attack is not None and gate_reasons(ev):
         return "amber"
     return v
@@ -418,17 +419,17 @@ def verdict(ev: Evaluation) -> str:
 
 def red_reason(ev: Evaluation) -> str:
     """Why a design whose score is under the red line is red all the same ("" if it is
-    not): the attack proves the crime group of at least `red_from` per cent of the
+    not, or if its score alone is red): the attack proves the crime group of at least `red_from` per cent of the
     incidents at homes (sensitivity-weighted). The score is an average over every
     published incident, places away from homes included, so a map can give away most
     of the crimes at homes while its average stays amber; the certain share is on the
     same scale (the share of incidents given away), so the reviewer's one red line
     applies to both."""
-    a = ev.attack
-    if a is None:
+    a, design = ev.attack, ev.layer.design
+    if a is None or verdict_for(ev.score, design) == "red":
         return ""
     share = a.certain_share_weighted
-    line = ev.layer.design.red_from
+    line = design.red_from
     if share > 0 and 100.0 * share >= line:
         return (
             f"a neighbour can prove the crime group of {share:.1%} of incidents at homes "

@@ -161,7 +161,7 @@ def _configure_attack(p: argparse.ArgumentParser) -> None:
     _configure_attack,
 )
 def cmd_attack(args: argparse.Namespace) -> int:
-    from crimedash.risk import evaluate, red_reason, verdict, verdict_for
+    from crimedash.risk import evaluate, red_reason, verdict
 
     ds = dataset_from_args(args, quiet=args.json)
     if args.ladder:
@@ -201,7 +201,7 @@ def cmd_attack(args: argparse.Namespace) -> int:
             out["plan"] = plan.to_dict()
         out["score"] = round(ev.score, 2)
         out["verdict"] = verdict(ev)
-        out["red_gate"] = red_reason(ev) if verdict_for(ev.score, design) != "red" else ""
+        out["red_gate"] = red_reason(ev)
         out["design"] = design.to_dict(public=True)
         print(json.dumps(out, indent=2))
         return 0
@@ -209,8 +209,8 @@ def cmd_attack(args: argparse.Namespace) -> int:
         f"Identifiability score {ev.score:.1f} ({verdict(ev).upper()}) beside the attack: "
         f"certain disclosures {result.certain_share_weighted:.1%} (sensitivity-weighted)"
     )
-    if red_reason(ev) and verdict_for(ev.score, design) != "red":
-        print(f"Red although the score is under the red line: {red_reason(ev)}.")
+    if why := red_reason(ev):
+        print(f"Red although the score is under the red line: {why}.")
     print(f"Design: {design.spatial.describe()}, {design.frequency}, {design.counts} counts")
     print()
     for sentence in result.sentences:
